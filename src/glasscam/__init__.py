@@ -1,0 +1,4 @@
+"""glasscam: MD of binary glass formers → voxelized CNN liquid/glass classifier → Grad-CAM →
+structure, aging dynamics and their particle-level correlations."""
+
+__version__ = "0.1.0"

