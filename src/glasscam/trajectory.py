@@ -167,6 +167,15 @@ def read_states(path) -> list[State]:
             raise TrajectoryError(f"{path}: truncated or corrupt frame ({err})") from err
 
 
+def read_logs(path) -> list[dict]:
+    """Per-frame log chunks, ``{key: array}`` without the ``log/`` prefix (one dict per frame)."""
+    with open_trajectory(path) as traj:
+        try:
+            return [{key: np.asarray(value) for key, value in f.log.items()} for f in traj]
+        except Exception as err:
+            raise TrajectoryError(f"{path}: truncated or corrupt frame ({err})") from err
+
+
 def read_provenance(path) -> dict:
     with open_trajectory(path) as traj:
         chunk = traj[0].log.get(PROVENANCE_KEY)

@@ -70,6 +70,7 @@ class LammpsEngine(Engine):
         self._step0 = 0
         self._time0 = 0.0
         self._loaded = False
+        self._needs_setup = True
         self._setup_box()
 
     @property
@@ -204,6 +205,7 @@ class LammpsEngine(Engine):
     # --- dynamics ------------------------------------------------------------------------
     def set_thermostat(self, thermostat: Thermostat | None) -> None:
         self._thermostat = thermostat
+        self._needs_setup = True
         if not self._loaded:
             return
         for fix in ("integrate", "csvr", "limit", "viscous"):
@@ -222,8 +224,11 @@ class LammpsEngine(Engine):
             self._cmd("fix_modify csvr temp temp_dof")
 
     def run(self, steps: int) -> None:
+        """Advance; the setup phase (neighbour lists, forces) is skipped when nothing changed
+        since the previous run, so chunked runs cost what one long run costs."""
         if steps > 0:
-            self._cmd(f"run {int(steps)} pre no post no")
+            self._cmd(f"run {int(steps)} pre {'yes' if self._needs_setup else 'no'} post no")
+            self._needs_setup = False
 
     def run_capped(self, steps: int, max_displacement: float) -> None:
         saved = self._thermostat

@@ -1,0 +1,28 @@
+# glasscam: MD of binary glass formers → voxelized CNN liquid/glass classifier → Grad-CAM →
+# structural indicators, aging dynamics and particle-level correlations → figures + report.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/dataset.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/explain.smk"
+include: "workflow/rules/indicators.smk"
+include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/correlate.smk"
+include: "workflow/rules/figures.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    default_target: True
+    input:
+        all_figures(),

@@ -1,0 +1,18 @@
+"""Snakemake entry point: one aging trajectory (iso-configurational replica) at the glass temperature."""
+
+from glasscam import simulate
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+simulate.age(
+    system_name=snakemake.wildcards.system,
+    system_cfg=snakemake.params.system,
+    protocol_cfg=snakemake.params.protocol,
+    root_seed=snakemake.params.seed,
+    run=int(snakemake.wildcards.run),
+    replica=int(snakemake.wildcards.replica),
+    engine_name=snakemake.params.engine,
+    threads=snakemake.threads,
+    quenched=snakemake.input[0],
+    output=snakemake.output[0],
+)

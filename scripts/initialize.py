@@ -1,0 +1,16 @@
+"""Snakemake entry point: random placement, overlap removal and melting of one run."""
+
+from glasscam import simulate
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+simulate.initialize(
+    system_name=snakemake.wildcards.system,
+    system_cfg=snakemake.params.system,
+    protocol_cfg=snakemake.params.protocol,
+    root_seed=snakemake.params.seed,
+    run=int(snakemake.wildcards.run),
+    engine_name=snakemake.params.engine,
+    threads=snakemake.threads,
+    output=snakemake.output[0],
+)

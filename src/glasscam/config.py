@@ -1,0 +1,106 @@
+"""Configuration: schema validation, physical consistency checks, per-system protocol merging.
+
+``validate_config`` is called by the Snakefile before any job is scheduled; every error names
+the offending key as a dotted path (``systems.ka3d.composition``).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .systems import system_from_config
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names the offending key."""
+
+
+def _dotted(path) -> str:
+    return ".".join(str(p) for p in path) or "<root>"
+
+
+def load_yaml(path: str | Path) -> dict:
+    try:
+        with open(path) as fh:
+            data = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: cannot read configuration ({err})") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: configuration must be a mapping")
+    return data
+
+
+def schema_errors(config: dict, schema: dict) -> list[str]:
+    """All schema violations, each as '<dotted key>: <message>'."""
+    validator = jsonschema.Draft202012Validator(schema)
+    messages = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        key = _dotted(error.absolute_path)
+        if error.validator == "additionalProperties":
+            messages.append(f"{key}: {error.message}")
+        elif error.validator == "required":
+            missing = error.message.split("'")[1]
+            messages.append(f"{_dotted([*error.absolute_path, missing])}: required key is missing")
+        else:
+            messages.append(f"{key}: {error.message}")
+    return messages
+
+
+def protocol_for(config: dict, system_name: str) -> dict:
+    """Global protocol with the system's own ``protocol`` overrides merged in (one level deep)."""
+    merged = copy.deepcopy(config["protocol"])
+    for key, value in config["systems"][system_name].get("protocol", {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def physics_errors(config: dict) -> list[str]:
+    """Consistency checks the schema cannot express."""
+    errors = []
+    for name in config["run_systems"]:
+        if name not in config["systems"]:
+            errors.append(f"run_systems: {name!r} is not defined under systems ({sorted(config['systems'])})")
+    for name, spec in config["systems"].items():
+        try:
+            system = system_from_config(name, spec)
+        except ValueError as err:
+            errors.append(str(err))
+            continue
+        points = spec["state_points"]
+        key = f"systems.{name}.state_points"
+        if points["quench_from"] not in points["liquid_temperatures"]:
+            errors.append(f"{key}.quench_from = {points['quench_from']} is not one of liquid_temperatures {points['liquid_temperatures']}")
+        if points["glass_temperature"] >= min(points["liquid_temperatures"]):
+            errors.append(f"{key}.glass_temperature = {points['glass_temperature']} must lie below every liquid temperature")
+        if len({f"{t:g}" for t in points["liquid_temperatures"]}) != len(points["liquid_temperatures"]):
+            errors.append(f"{key}.liquid_temperatures has duplicates")
+        if spec["potential"]["form"] == "lennard_jones" and "exponent" in spec["potential"]:
+            errors.append(f"systems.{name}.potential.exponent applies to inverse_power only")
+        protocol = protocol_for(config, name)
+        if max(config["dataset"]["glass_ages"]) > protocol["aging"]["duration"]:
+            errors.append(
+                f"dataset.glass_ages: {max(config['dataset']['glass_ages'])} exceeds "
+                f"systems.{name} aging duration {protocol['aging']['duration']}"
+            )
+        if protocol["sample_interval"] < system.dt:
+            errors.append(f"protocol.sample_interval = {protocol['sample_interval']} is shorter than systems.{name}.dt")
+    return errors
+
+
+def validate_config(config: dict, schema_path: str | Path) -> dict:
+    """Validate ``config`` against the JSON schema and the physics checks; raise
+    :class:`ConfigError` listing every offending key. Returns ``config`` unchanged."""
+    schema = load_yaml(schema_path)
+    errors = schema_errors(config, schema)
+    if not errors:
+        errors = physics_errors(config)
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+    return config

@@ -1,0 +1,345 @@
+"""Particle-level correlations between Grad-CAM, structural indicators and mobility, and the
+spatial correlation length of the Grad-CAM field.
+
+For a per-particle Grad-CAM value x_i and a quantity y_i, pooled over frames (samples):
+
+    Pearson   r = Σ (x_i − x̄)(y_i − ȳ) / [Σ (x_i − x̄)² Σ (y_i − ȳ)²]^{1/2}
+    Spearman  ρ = Pearson r of the ranks (ties get their mean rank)
+
+* 95 % bootstrap interval: frames are resampled with replacement (a frame drawn m times counts
+  m times, the pooled ranks recomputed with those multiplicities), percentiles 2.5 / 97.5;
+* shuffled-field null: Grad-CAM values permuted among the analysed particles within each frame
+  (the per-frame distribution is kept, spatial association destroyed); mean and 2.5 / 97.5
+  percentiles of ρ.
+
+Spatial autocorrelation of the per-frame standardised field δx_i = (x_i − x̄)/s_x:
+
+    C(r) = Σ_{i≠j: |r_ij| ∈ bin(r)} δx_i δx_j / #pairs    (periodic minimum-image distances)
+
+fitted with C(r) = A exp(−r/ξ) (ξ in σ_AA; A < 1 absorbs uncorrelated particle-level noise).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections import defaultdict
+
+import freud
+import numpy as np
+from scipy.optimize import curve_fit
+
+from .indicators import freud_system
+from .seeds import rng
+from .trajectory import atomic_output, per_particle_key, read_logs, read_states
+
+CORRELATION_COLUMNS = [
+    "quantity",
+    "kind",
+    "coarse_graining",
+    "window",
+    "species",
+    "n_samples",
+    "n_particles",
+    "pearson",
+    "pearson_lo",
+    "pearson_hi",
+    "spearman",
+    "spearman_lo",
+    "spearman_hi",
+    "null_spearman_mean",
+    "null_spearman_lo",
+    "null_spearman_hi",
+]
+PARTICLE_PREFIX = per_particle_key("")
+SAMPLE_KEY = "glasscam/sample"
+_CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
+_DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
+
+
+def weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Pearson r with non-negative weights w (frame multiplicities); NaN if either variance is 0."""
+    w = np.ones(len(x)) if w is None else w
+    total = w.sum()
+    dx = x - np.dot(w, x) / total
+    dy = y - np.dot(w, y) / total
+    denominator = math.sqrt(np.dot(w, dx * dx) * np.dot(w, dy * dy))
+    return float(np.dot(w, dx * dy) / denominator) if denominator > 0 else float("nan")
+
+
+class TiedRanks:
+    """Mid-ranks of fixed values under varying multiplicities, O(n) per call after one sort.
+
+    With multiplicity w_i for value v_i, the rank of every copy in tie group g is
+    W_<g + (W_g + 1)/2, W_<g the total weight of smaller values and W_g that of the group —
+    exactly the mean rank the values would get if each were repeated w_i times."""
+
+    def __init__(self, values: np.ndarray):
+        self.order = np.argsort(values, kind="stable")
+        ordered = values[self.order]
+        self.group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+
+    def __call__(self, weights: np.ndarray | None = None) -> np.ndarray:
+        n = len(self.order)
+        w = np.ones(n) if weights is None else weights[self.order]
+        group_weight = np.bincount(self.group, weights=w)
+        mid = np.cumsum(group_weight) - group_weight + (group_weight + 1) / 2
+        ranks = np.empty(n)
+        ranks[self.order] = mid[self.group]
+        return ranks
+
+
+def pooled_correlations(x, y, frame, n_bootstrap: int, n_null: int, generator: np.random.Generator) -> dict:
+    """Pearson/Spearman of pooled (x, y) with bootstrap-over-frames intervals and the
+    within-frame shuffled null. ``frame`` labels each element's sample and must be
+    non-decreasing (elements grouped by frame)."""
+    x, y, frame = np.asarray(x, float), np.asarray(y, float), np.asarray(frame)
+    _, frame_index = np.unique(frame, return_inverse=True)
+    n_frames = int(frame_index.max()) + 1
+    rank_x, rank_y = TiedRanks(x), TiedRanks(y)
+    rx, ry = rank_x(), rank_y()
+    out = {"pearson": weighted_pearson(x, y), "spearman": weighted_pearson(rx, ry)}
+    boot_p, boot_s = [], []
+    if n_frames > 1:
+        for _ in range(n_bootstrap):
+            m = np.bincount(generator.integers(0, n_frames, n_frames), minlength=n_frames).astype(float)
+            w = m[frame_index]
+            boot_p.append(weighted_pearson(x, y, w))
+            boot_s.append(weighted_pearson(rank_x(w), rank_y(w), w))
+    null = []
+    for _ in range(n_null):
+        permutation = np.argsort(frame_index + generator.random(len(x)))
+        null.append(weighted_pearson(rx[permutation], ry))
+    for name, values in (("pearson", boot_p), ("spearman", boot_s)):
+        lo, hi = np.nanpercentile(values, [2.5, 97.5]) if np.isfinite(values).any() else (np.nan, np.nan)
+        out[f"{name}_lo"], out[f"{name}_hi"] = float(lo), float(hi)
+    if np.isfinite(null).any():
+        out["null_spearman_mean"] = float(np.nanmean(null))
+        out["null_spearman_lo"], out["null_spearman_hi"] = map(float, np.nanpercentile(null, [2.5, 97.5]))
+    else:
+        out["null_spearman_mean"] = out["null_spearman_lo"] = out["null_spearman_hi"] = float("nan")
+    return out
+
+
+def _particle_arrays(log: dict) -> dict[str, np.ndarray]:
+    return {k[len(PARTICLE_PREFIX) :]: np.asarray(v, float) for k, v in log.items() if k.startswith(PARTICLE_PREFIX)}
+
+
+def _check_aligned(named_logs: dict[str, list[dict]], named_states: dict[str, list]) -> None:
+    reference_name = next(iter(named_logs))
+    samples = {}
+    for name, logs in named_logs.items():
+        missing = [k for k, log in enumerate(logs) if SAMPLE_KEY not in log]
+        if missing:
+            raise ValueError(f"{name}: frames {missing[:5]} lack log {SAMPLE_KEY}")
+        samples[name] = [int(np.ravel(log[SAMPLE_KEY])[0]) for log in logs]
+    for name, values in samples.items():
+        if values != samples[reference_name]:
+            raise ValueError(
+                f"frames of {name} and {reference_name} do not align: {SAMPLE_KEY} = "
+                f"{values[:8]}{'...' if len(values) > 8 else ''} vs {samples[reference_name][:8]}"
+                f"{'...' if len(samples[reference_name]) > 8 else ''} (lengths {len(values)}, {len(samples[reference_name])})"
+            )
+        for k, (a, b) in enumerate(zip(named_states[name], named_states[reference_name], strict=True)):
+            if not np.array_equal(a.typeid, b.typeid):
+                raise ValueError(f"frame {k} ({SAMPLE_KEY} {values[k]}): particle types differ between {name} and {reference_name}")
+
+
+def _quantities(logs: list[dict], kind: str, path) -> list[tuple[str, str, float, float]]:
+    """(array name, quantity, coarse-graining L, window Δt) of the per-particle arrays of a file."""
+    names = sorted(_particle_arrays(logs[0]))
+    if not names:
+        raise ValueError(f"{path}: no per-particle arrays {PARTICLE_PREFIX}<name>")
+    out = []
+    for name in names:
+        if kind == "indicator":
+            match = _CG.match(name)
+            out.append((name, match["base"], float(match["value"]), float("nan")) if match else (name, name, 0.0, float("nan")))
+        else:
+            match = _DT.match(name)
+            out.append((name, match["base"], 0.0, float(match["value"])) if match else (name, name, 0.0, float("nan")))
+    return out
+
+
+def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+    """Correlations of per-particle Grad-CAM with every indicator (raw and coarse-grained) and
+    every mobility measure, pooled over frames, per species (all and each type) → tidy CSV
+    (:data:`CORRELATION_COLUMNS`).
+
+    ``correlation_cfg`` keys: ``gradcam_key`` (default ``gradcam_glass``), ``n_bootstrap``
+    (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
+    The three files must hold the same frames (equal ``glasscam/sample`` sequences).
+    """
+    gradcam_key = correlation_cfg.get("gradcam_key", "gradcam_glass")
+    n_bootstrap = int(correlation_cfg.get("n_bootstrap", 200))
+    n_null = int(correlation_cfg.get("n_null", 100))
+    if n_bootstrap < 0 or n_null < 0:
+        raise ValueError(f"correlation_cfg.n_bootstrap = {n_bootstrap}, n_null = {n_null}; expected ≥ 0")
+    paths = {"gradcam": gradcam_gsd, "indicator": indicators_gsd, "mobility": mobility_gsd}
+    logs = {str(p): read_logs(p) for p in paths.values()}
+    states = {str(p): read_states(p) for p in paths.values()}
+    _check_aligned(logs, states)
+    gradcam_logs = logs[str(gradcam_gsd)]
+    gradcam = []
+    for k, log in enumerate(gradcam_logs):
+        arrays = _particle_arrays(log)
+        if gradcam_key not in arrays:
+            raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(gradcam_key)}")
+        gradcam.append(arrays[gradcam_key])
+    reference = states[str(gradcam_gsd)]
+    types = reference[0].types
+    species_masks = {"all": [np.ones(len(s.typeid), bool) for s in reference]}
+    species_masks.update({t: [s.typeid == i for s in reference] for i, t in enumerate(types)})
+    rows = []
+    for kind in ("indicator", "mobility"):
+        path = paths[kind]
+        kind_logs = logs[str(path)]
+        for name, quantity, cg, window in _quantities(kind_logs, kind, path):
+            values = []
+            for k, log in enumerate(kind_logs):
+                arrays = _particle_arrays(log)
+                if name not in arrays:
+                    raise ValueError(f"{path}: frame {k} lacks per-particle log {per_particle_key(name)}")
+                values.append(arrays[name])
+            for species, masks in species_masks.items():
+                row = {"quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window, "species": species}
+                x, y, frame = [], [], []
+                for k, (g, v, mask) in enumerate(zip(gradcam, values, masks, strict=True)):
+                    ok = mask & np.isfinite(g) & np.isfinite(v)
+                    x.append(g[ok])
+                    y.append(v[ok])
+                    frame.append(np.full(int(ok.sum()), k))
+                x, y, frame = np.concatenate(x), np.concatenate(y), np.concatenate(frame)
+                row["n_samples"] = len(np.unique(frame))
+                row["n_particles"] = len(x)
+                if len(x) >= 3:
+                    generator = rng(seed, "correlate", name, species)
+                    row.update(pooled_correlations(x, y, frame, n_bootstrap, n_null, generator))
+                rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
+    with atomic_output(out_csv) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CORRELATION_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _exponential(r, amplitude, xi):
+    return amplitude * np.exp(-r / xi)
+
+
+def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: float) -> tuple[float, float, float]:
+    """Least-squares fit of C(r) = A exp(−r/ξ) on r_min ≤ r ≤ r_max → (A, ξ, σ_ξ from the
+    covariance); NaNs if fewer than 3 usable bins or the fit fails."""
+    ok = (r >= r_min) & (r <= r_max) & np.isfinite(c)
+    if ok.sum() < 3:
+        return float("nan"), float("nan"), float("nan")
+    positive = ok & (c > 0)
+    guess = np.polyfit(r[positive], np.log(c[positive]), 1) if positive.sum() >= 2 else np.array([-1.0, 0.0])
+    xi0 = -1.0 / guess[0] if guess[0] < 0 else 1.0
+    try:
+        params, cov = curve_fit(_exponential, r[ok], c[ok], p0=[float(np.exp(guess[1])), xi0], bounds=([0, 1e-6], [np.inf, np.inf]))
+    except (RuntimeError, ValueError):
+        return float("nan"), float("nan"), float("nan")
+    return float(params[0]), float(params[1]), float(np.sqrt(cov[1, 1]))
+
+
+def _length_summary(r, sums, counts, weights_list, r_min, r_max) -> dict:
+    c = sums.sum(axis=0) / np.maximum(counts.sum(axis=0), 1)
+    c[counts.sum(axis=0) == 0] = np.nan
+    amplitude, xi, xi_err = fit_correlation_length(r, c, r_min, r_max)
+    boot = []
+    for w in weights_list:
+        total = (w[:, None] * counts).sum(axis=0)
+        cb = np.where(total > 0, (w[:, None] * sums).sum(axis=0) / np.maximum(total, 1), np.nan)
+        boot.append(fit_correlation_length(r, cb, r_min, r_max)[1])
+    finite = np.isfinite(boot)
+    lo, hi = np.percentile(np.asarray(boot)[finite], [2.5, 97.5]) if finite.sum() > 1 else (np.nan, np.nan)
+    return {
+        "n_frames": int(len(sums)),
+        "C": [None if not np.isfinite(v) else float(v) for v in c],
+        "amplitude": amplitude,
+        "xi": xi,
+        "xi_err_fit": xi_err,
+        "xi_bootstrap_std": float(np.std(np.asarray(boot)[finite])) if finite.sum() > 1 else float("nan"),
+        "xi_bootstrap_lo": float(lo),
+        "xi_bootstrap_hi": float(hi),
+    }
+
+
+def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
+    """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
+    frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
+
+    ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``gradcam_glass``), ``r_max`` (default
+    0.49 L), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default
+    r_max), ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
+    [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON).
+    """
+    key = cfg.get("gradcam_key", "gradcam_glass")
+    states = read_states(gradcam_gsd)
+    logs = read_logs(gradcam_gsd)
+    half_box = min(s.box_length for s in states) / 2
+    r_max = float(cfg.get("r_max", 0.98 * half_box))
+    if not 0 < r_max < half_box:
+        raise ValueError(f"cfg.r_max = {r_max} must lie in (0, L/2 = {half_box:.3f})")
+    bin_width = float(cfg.get("bin_width", 0.2))
+    if bin_width <= 0:
+        raise ValueError(f"cfg.bin_width = {bin_width}; expected > 0")
+    fit_r_min = float(cfg.get("fit_r_min", 0.0))
+    fit_r_max = float(cfg.get("fit_r_max", r_max))
+    n_bootstrap = int(cfg.get("n_bootstrap", 200))
+    group_by = list(cfg.get("group_by", ["glasscam/time"]))
+    bins = max(1, int(math.ceil(r_max / bin_width)))
+    sums, counts, labels, skipped = [], [], [], 0
+    for k, (state, log) in enumerate(zip(states, logs, strict=True)):
+        arrays = _particle_arrays(log)
+        if key not in arrays:
+            raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(key)}")
+        field = arrays[key]
+        if not np.all(np.isfinite(field)):
+            raise ValueError(f"{gradcam_gsd}: frame {k} has non-finite {key} values")
+        if np.std(field) == 0:
+            skipped += 1
+            continue
+        standardised = (field - field.mean()) / field.std()
+        cf = freud.density.CorrelationFunction(bins=bins, r_max=r_max)
+        cf.compute(freud_system(state), standardised, neighbors={"r_max": r_max, "exclude_ii": True})
+        n_pairs = np.asarray(cf.bin_counts, dtype=float)
+        sums.append(np.real(np.asarray(cf.correlation)) * n_pairs)
+        counts.append(n_pairs)
+        labels.append(tuple(float(np.ravel(log[g])[0]) if g in log else None for g in group_by))
+        r = np.asarray(cf.bin_centers)
+    if not sums:
+        raise ValueError(f"{gradcam_gsd}: every frame has a constant {key} field; no correlation to measure")
+    sums, counts = np.array(sums), np.array(counts)
+    generator = rng(seed, "gradcam_correlation_length")
+
+    def bootstrap_weights(n: int) -> list[np.ndarray]:
+        return [np.bincount(generator.integers(0, n, n), minlength=n).astype(float) for _ in range(n_bootstrap)] if n > 1 else []
+
+    record = {
+        "field": key,
+        "model": "C(r) = A exp(-r/xi)",
+        "r": r.tolist(),
+        "pair_counts": counts.sum(axis=0).tolist(),
+        "fit_r_min": fit_r_min,
+        "fit_r_max": fit_r_max,
+        "n_bootstrap": n_bootstrap,
+        "n_frames_skipped": skipped,
+        "config": cfg,
+        **_length_summary(r, sums, counts, bootstrap_weights(len(sums)), fit_r_min, fit_r_max),
+    }
+    groups = defaultdict(list)
+    for i, label in enumerate(labels):
+        groups[label].append(i)
+    record["groups"] = [
+        {
+            **dict(zip(group_by, label, strict=True)),
+            **_length_summary(r, sums[idx], counts[idx], bootstrap_weights(len(idx)), fit_r_min, fit_r_max),
+        }
+        for label, idx in sorted(groups.items(), key=lambda item: [(v is None, v or 0) for v in item[0]])
+    ]
+    with atomic_output(out_json) as tmp:
+        tmp.write_text(json.dumps(record, indent=2))

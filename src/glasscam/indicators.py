@@ -1,0 +1,197 @@
+"""Per-particle structural indicators of glass configurations (freud), raw and coarse-grained.
+
+Indicators (lengths in σ_AA):
+
+* 2D: ``psi6`` = |ψ6(i)|, ψ6(i) = (1/N_b) Σ_j exp(6iθ_ij) (freud.order.Hexatic);
+* 3D: ``q4``, ``q6`` Steinhardt q_l(i) = [4π/(2l+1) Σ_m |q_lm(i)|²]^{1/2} with
+  q_lm(i) = (1/N_b) Σ_j Y_lm(r̂_ij); ``w6`` the normalised ŵ6 (Wigner-3j invariant divided by
+  (Σ_m |q_6m|²)^{3/2}); ``q6_avg`` Lechner–Dellago q̄6, with q_lm replaced by its mean over i
+  and its neighbours (freud.order.Steinhardt, ``average=True``). Reference values: fcc q6 = 0.5745,
+  hcp q6 = 0.4848;
+* ``voronoi_area`` (2D) / ``voronoi_volume`` (3D), σ_AA^d, and ``voronoi_neighbors`` (number of
+  Voronoi faces/edges, freud.locality.Voronoi);
+* ``local_density``: number of *other* particles within ``local_density_radius`` divided by
+  the sphere (disc) volume, σ_AA^−d (freud.density.LocalDensity);
+* ``potential_energy``: the engine's per-particle energy U_i, ε_AA, copied from the input.
+
+Neighbours for ψ6 and the Steinhardt parameters are the Voronoi neighbours (``neighbors:
+voronoi``, default) or all particles closer than a cutoff (``neighbors: cutoff``), the cutoff
+given in σ_AA or ``auto`` = first minimum of the total g(r) pooled over the file's frames.
+
+Coarse-graining over radius L: x̄_i(L) = Σ_{j: |r_ij| < L} x_j / Σ_{j: |r_ij| < L} 1, self
+included, periodic minimum-image distances (freud.locality.AABBQuery); stored as
+``<name>_cg<L:g>``.
+"""
+
+from __future__ import annotations
+
+import freud
+import numpy as np
+
+from .trajectory import PROVENANCE_KEY, State, per_particle_key, read_logs, read_states, write_states
+
+NEIGHBOR_MODES = ("voronoi", "cutoff")
+INDICATORS_2D = ["psi6", "voronoi_area", "voronoi_neighbors", "local_density", "potential_energy"]
+INDICATORS_3D = ["q4", "q6", "w6", "q6_avg", "voronoi_volume", "voronoi_neighbors", "local_density", "potential_energy"]
+POTENTIAL_ENERGY_KEY = per_particle_key("potential_energy")
+
+
+def freud_system(state: State) -> tuple[freud.box.Box, np.ndarray]:
+    """The (box, wrapped points) pair freud expects; 2D boxes have Lz = 0 and z = 0."""
+    L = state.box_length
+    box = freud.box.Box.from_box([L, L, L if state.dimensions == 3 else 0.0, 0, 0, 0], dimensions=state.dimensions)
+    points = np.array(state.positions, dtype=np.float64)
+    if state.dimensions == 2:
+        points[:, 2] = 0.0
+    return box, box.wrap(points)
+
+
+def per_frame_scalars(log: dict) -> dict:
+    """Log chunks of one frame to carry into a derived file: everything except per-particle
+    arrays and the provenance record (the derived file writes its own)."""
+    return {k: v for k, v in log.items() if not k.startswith("particles/") and k != PROVENANCE_KEY}
+
+
+def coarse_grain(state: State, values: np.ndarray, radius: float) -> np.ndarray:
+    """x̄_i = mean of x_j over particles j with |r_ij| < radius (self included, periodic)."""
+    box, points = freud_system(state)
+    if not 0 < radius < state.box_length / 2:
+        raise ValueError(f"coarse-graining radius {radius} must lie in (0, L/2 = {state.box_length / 2:.3f})")
+    nlist = (
+        freud.locality.AABBQuery(box, points)
+        .query(points, {"r_max": float(radius), "exclude_ii": False})
+        .toNeighborList()
+    )
+    values = np.asarray(values, dtype=np.float64)
+    n = len(points)
+    sums = np.bincount(nlist.query_point_indices, weights=values[nlist.point_indices], minlength=n)
+    counts = np.bincount(nlist.query_point_indices, minlength=n)
+    return sums / counts
+
+
+def rdf_first_minimum(states: list[State], r_max: float = 3.0, bins: int = 300) -> float:
+    """Position (σ_AA) of the first minimum of the total g(r) accumulated over ``states``:
+    the first local minimum after the main peak of g(r) smoothed over 5 bins."""
+    r_max = min(r_max, 0.999 * min(s.box_length for s in states) / 2)
+    rdf = freud.density.RDF(bins=bins, r_max=r_max)
+    for state in states:
+        rdf.compute(freud_system(state), reset=False)
+    g = np.convolve(rdf.rdf, np.ones(5) / 5, mode="same")
+    r = rdf.bin_centers
+    peak = int(np.argmax(g))
+    for i in range(peak + 1, len(g) - 1):
+        if g[i] <= g[i - 1] and g[i] < g[i + 1]:
+            return float(r[i])
+    raise ValueError(f"g(r) has no minimum after its first peak at r = {r[peak]:.3f} within r_max = {r_max:.3f}")
+
+
+def _neighbor_list(state: State, mode: str, cutoff: float | None, voronoi: freud.locality.Voronoi):
+    if mode == "voronoi":
+        return voronoi.nlist
+    box, points = freud_system(state)
+    return (
+        freud.locality.AABBQuery(box, points)
+        .query(points, {"r_max": float(cutoff), "exclude_ii": True})
+        .toNeighborList()
+    )
+
+
+def indicator_names(dimensions: int, cfg: dict) -> list[str]:
+    """Names of every per-particle array :func:`compute_indicators` writes: raw indicators,
+    then ``<name>_cg<L:g>`` for each radius in ``cfg['coarse_graining_radii']``."""
+    if dimensions not in (2, 3):
+        raise ValueError(f"dimensions = {dimensions}; expected 2 or 3")
+    raw = INDICATORS_2D if dimensions == 2 else INDICATORS_3D
+    radii = [float(L) for L in cfg.get("coarse_graining_radii", [])]
+    return list(raw) + [f"{name}_cg{L:g}" for L in radii for name in raw]
+
+
+def raw_indicators(
+    state: State,
+    potential_energy: np.ndarray,
+    neighbors: str = "voronoi",
+    neighbor_cutoff: float | None = None,
+    local_density_radius: float = 1.5,
+    local_density_diameter: float = 0.0,
+) -> dict[str, np.ndarray]:
+    """Uncoarse-grained indicators of one configuration, keyed by the names of
+    :data:`INDICATORS_2D` / :data:`INDICATORS_3D`."""
+    if neighbors not in NEIGHBOR_MODES:
+        raise ValueError(f"neighbors = {neighbors!r}; expected one of {NEIGHBOR_MODES}")
+    if neighbors == "cutoff" and not (neighbor_cutoff and neighbor_cutoff > 0):
+        raise ValueError(f"neighbor_cutoff = {neighbor_cutoff!r}; neighbors = 'cutoff' needs a positive cutoff")
+    system = freud_system(state)
+    voronoi = freud.locality.Voronoi().compute(system)
+    nlist = _neighbor_list(state, neighbors, neighbor_cutoff, voronoi)
+    if np.any(nlist.neighbor_counts == 0):
+        raise ValueError(f"{int(np.sum(nlist.neighbor_counts == 0))} particles have no neighbours; increase neighbor_cutoff")
+    out: dict[str, np.ndarray] = {}
+    if state.dimensions == 2:
+        hexatic = freud.order.Hexatic(k=6).compute(system, neighbors=nlist)
+        out["psi6"] = np.abs(hexatic.particle_order)
+    else:
+        plain = freud.order.Steinhardt([4, 6]).compute(system, neighbors=nlist).particle_order
+        out["q4"], out["q6"] = plain[:, 0], plain[:, 1]
+        out["w6"] = freud.order.Steinhardt(6, wl=True, wl_normalize=True).compute(system, neighbors=nlist).particle_order
+        out["q6_avg"] = freud.order.Steinhardt(6, average=True).compute(system, neighbors=nlist).particle_order
+    out["voronoi_area" if state.dimensions == 2 else "voronoi_volume"] = np.asarray(voronoi.volumes)
+    out["voronoi_neighbors"] = np.asarray(voronoi.nlist.neighbor_counts, dtype=np.float64)
+    density = freud.density.LocalDensity(float(local_density_radius), float(local_density_diameter)).compute(system)
+    out["local_density"] = np.asarray(density.density)
+    out["potential_energy"] = np.asarray(potential_energy, dtype=np.float64)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenance: dict) -> None:
+    """Indicators of every frame of ``glass_samples_gsd`` → ``out_gsd`` (same frames and per-frame
+    logs, per-particle arrays ``particles/glasscam/<name>`` as listed by :func:`indicator_names`).
+
+    ``indicator_cfg`` keys: ``neighbors`` (voronoi | cutoff), ``neighbor_cutoff`` (σ_AA or
+    ``auto``), ``local_density_radius`` (σ_AA, required), ``local_density_diameter`` (σ_AA,
+    default 0 = sharp count), ``coarse_graining_radii`` (list of σ_AA, default []).
+    """
+    neighbors = indicator_cfg.get("neighbors", "voronoi")
+    if neighbors not in NEIGHBOR_MODES:
+        raise ValueError(f"indicator_cfg.neighbors = {neighbors!r}; expected one of {NEIGHBOR_MODES}")
+    if "local_density_radius" not in indicator_cfg:
+        raise ValueError("indicator_cfg.local_density_radius is required (σ_AA)")
+    states = read_states(glass_samples_gsd)
+    logs = read_logs(glass_samples_gsd)
+    cutoff = indicator_cfg.get("neighbor_cutoff")
+    if neighbors == "cutoff":
+        if cutoff is None:
+            raise ValueError("indicator_cfg.neighbor_cutoff is required when neighbors = 'cutoff' (σ_AA or 'auto')")
+        cutoff = rdf_first_minimum(states) if cutoff == "auto" else float(cutoff)
+    radii = [float(L) for L in indicator_cfg.get("coarse_graining_radii", [])]
+    out_logs = []
+    for k, (state, log) in enumerate(zip(states, logs, strict=True)):
+        if POTENTIAL_ENERGY_KEY not in log:
+            raise ValueError(f"{glass_samples_gsd}: frame {k} lacks per-particle log {POTENTIAL_ENERGY_KEY}")
+        raw = raw_indicators(
+            state,
+            log[POTENTIAL_ENERGY_KEY],
+            neighbors=neighbors,
+            neighbor_cutoff=cutoff,
+            local_density_radius=float(indicator_cfg["local_density_radius"]),
+            local_density_diameter=float(indicator_cfg.get("local_density_diameter", 0.0)),
+        )
+        arrays = dict(raw)
+        for L in radii:
+            try:
+                arrays.update({f"{name}_cg{L:g}": coarse_grain(state, values, L) for name, values in raw.items()})
+            except ValueError as err:
+                raise ValueError(f"indicator_cfg.coarse_graining_radii: {err}") from None
+        out_log = per_frame_scalars(log)
+        out_log.update({per_particle_key(name): values.astype(np.float32) for name, values in arrays.items()})
+        out_logs.append(out_log)
+    record = {
+        **provenance,
+        "indicators": {
+            "names": indicator_names(states[0].dimensions, indicator_cfg),
+            "neighbors": neighbors,
+            "neighbor_cutoff": cutoff if neighbors == "cutoff" else None,
+            "config": indicator_cfg,
+            "input": str(glass_samples_gsd),
+        },
+    }
+    write_states(out_gsd, states, record, out_logs)

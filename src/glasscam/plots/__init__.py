@@ -1,0 +1,1 @@
+"""Figures of the pipeline: one function per figure, input paths in, image out."""

@@ -1,0 +1,51 @@
+"""Figures of the simulation stage."""
+
+from __future__ import annotations
+
+import gsd.hoomd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..trajectory import atomic_output, read_provenance  # noqa: E402
+
+
+def _thermo(path: str) -> dict[str, np.ndarray]:
+    logs = gsd.hoomd.read_log(path)
+    n = len(gsd.hoomd.open(path, "r")[0].particles.typeid)
+    return {
+        "time": logs["log/glasscam/time"].ravel(),
+        "temperature": logs["log/glasscam/kinetic_temperature"].ravel(),
+        "energy": logs["log/glasscam/potential_energy"].ravel() / n,
+        "pressure": logs["log/glasscam/pressure"].ravel(),
+    }
+
+
+def plot_thermodynamics(liquid_paths: list[str], aging_paths: list[str], out_png: str) -> None:
+    """Kinetic temperature, potential energy per particle U/N (ε_AA) and pressure of the liquid
+    samples (per temperature) and along the aging runs (log time)."""
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), constrained_layout=True)
+    by_temperature: dict[float, list[dict]] = {}
+    for path in liquid_paths:
+        by_temperature.setdefault(read_provenance(path)["temperature"], []).append(_thermo(path))
+    for temperature, series in sorted(by_temperature.items()):
+        for k, quantity in enumerate(("temperature", "energy", "pressure")):
+            values = np.concatenate([s[quantity] for s in series])
+            axes[0, k].hist(values, bins=20, histtype="step", label=f"T = {temperature:g}")
+    for path in aging_paths:
+        thermo = _thermo(path)
+        for k, quantity in enumerate(("temperature", "energy", "pressure")):
+            axes[1, k].plot(thermo["time"][1:], thermo[quantity][1:], lw=0.8, alpha=0.7)
+    labels = {"temperature": "kinetic T", "energy": "U/N", "pressure": "P"}
+    for k, quantity in enumerate(("temperature", "energy", "pressure")):
+        axes[0, k].set_xlabel(labels[quantity] + " (liquid samples)")
+        axes[1, k].set_xlabel("aging time t (τ)")
+        axes[1, k].set_ylabel(labels[quantity])
+        axes[1, k].set_xscale("log")
+    axes[0, 0].legend(fontsize=8)
+    axes[0, 0].set_ylabel("count")
+    with atomic_output(out_png) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)

@@ -1,0 +1,128 @@
+"""Simulation stages of the DAG: one function per Snakemake rule, from config data to GSD files.
+
+Every stage reads GSD, drives an engine through :mod:`glasscam.protocols`, and writes one GSD
+trajectory atomically with a provenance record (config hash, seeds, engine, version, device).
+Seeds derive from the root seed and (system, run, stage, replica) only, so any job rerun alone
+reproduces its noise.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from . import protocols
+from .engines import create_engine
+from .engines.base import Thermostat
+from .provenance import provenance
+from .seeds import derive_seed, rng
+from .systems import System, system_from_config
+from .trajectory import read_provenance, read_state, write_states
+
+log = logging.getLogger(__name__)
+
+
+def _thermostat(protocol_cfg: dict, temperature, seed: int) -> Thermostat:
+    cfg = protocol_cfg["thermostat"]
+    return Thermostat(kind=cfg["kind"], temperature=temperature, tau=float(cfg["tau"]), seed=seed)
+
+
+def _record(config_section: dict, system: System, engine, **fields) -> dict:
+    return provenance(config_section, system=system.name, **engine.describe(), **fields)
+
+
+def initialize(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+               engine_name: str, threads: int, output: str) -> None:
+    """Random placement, overlap removal, FIRE and melting at ``state_points.melt_temperature``."""
+    system = system_from_config(system_name, system_cfg)
+    t_melt = float(system_cfg["state_points"]["melt_temperature"])
+    seed = derive_seed(root_seed, system_name, "run", run, "initialize")
+    with create_engine(engine_name, system, threads) as engine:
+        state = protocols.melt(
+            engine,
+            rng(seed),
+            t_melt,
+            float(protocol_cfg["melt_time"]),
+            _thermostat(protocol_cfg, t_melt, derive_seed(seed, "thermostat")),
+        )
+        record = _record(
+            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
+            stage="initialize", run=run, replica=0, temperature=t_melt, seed=seed, root_seed=root_seed,
+        )
+    write_states(output, [state], record)
+    log.info("melted %s run %d at T=%g → %s", system_name, run, t_melt, output)
+
+
+def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+                       temperature: float, engine_name: str, threads: int, initial: str, output: str) -> None:
+    """NVT at ``temperature`` from the melt, then decorrelated liquid samples (one per frame)."""
+    system = system_from_config(system_name, system_cfg)
+    seed = derive_seed(root_seed, system_name, "run", run, "liquid", f"{temperature:g}")
+    state = read_state(initial, -1)
+    state.velocities = protocols.maxwell_boltzmann(state.masses, temperature, system.dimensions, rng(seed))
+    with create_engine(engine_name, system, threads) as engine:
+        states, logs = protocols.equilibrate_and_sample(
+            engine,
+            state,
+            _thermostat(protocol_cfg, temperature, derive_seed(seed, "thermostat")),
+            float(protocol_cfg["equilibration_time"]),
+            int(protocol_cfg["liquid_samples"]),
+            float(protocol_cfg["sample_interval"]),
+        )
+        record = _record(
+            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
+            stage="liquid", run=run, replica=0, temperature=temperature, seed=seed, root_seed=root_seed,
+            input=str(initial),
+        )
+    write_states(output, states, record, logs)
+
+
+def quench(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+           engine_name: str, threads: int, liquid: str, output: str) -> None:
+    """Quench the last liquid frame to ``state_points.glass_temperature``."""
+    system = system_from_config(system_name, system_cfg)
+    t_glass = float(system_cfg["state_points"]["glass_temperature"])
+    t_liquid = float(read_provenance(liquid)["temperature"])
+    seed = derive_seed(root_seed, system_name, "run", run, "quench")
+    cfg = protocol_cfg["quench"]
+    with create_engine(engine_name, system, threads) as engine:
+        state, thermo = protocols.quench(
+            engine,
+            read_state(liquid, -1),
+            _thermostat(protocol_cfg, (t_liquid, t_glass), derive_seed(seed, "thermostat")),
+            float(cfg["duration"]),
+            bool(cfg["minimize"]),
+        )
+        record = _record(
+            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
+            stage="quench", run=run, replica=0, temperature=t_glass, from_temperature=t_liquid,
+            seed=seed, root_seed=root_seed, input=str(liquid),
+        )
+    write_states(output, [state], record, [thermo])
+
+
+def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int, replica: int,
+        engine_name: str, threads: int, quenched: str, output: str) -> None:
+    """Aging at T_G from the quenched configuration; replica r gets its own Maxwell–Boltzmann
+    velocities (iso-configurational ensemble: same positions, different momenta)."""
+    system = system_from_config(system_name, system_cfg)
+    t_glass = float(system_cfg["state_points"]["glass_temperature"])
+    seed = derive_seed(root_seed, system_name, "run", run, "aging", "replica", replica)
+    start = read_state(quenched, -1)
+    velocities = protocols.maxwell_boltzmann(start.masses, t_glass, system.dimensions, rng(seed))
+    cfg = protocol_cfg["aging"]
+    with create_engine(engine_name, system, threads) as engine:
+        states, logs = protocols.age(
+            engine,
+            start,
+            _thermostat(protocol_cfg, t_glass, derive_seed(seed, "thermostat")),
+            velocities,
+            float(cfg["duration"]),
+            int(cfg["frames_per_decade"]),
+        )
+        record = _record(
+            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
+            stage="aging", run=run, replica=replica, temperature=t_glass, seed=seed, root_seed=root_seed,
+            input=str(quenched),
+        )
+    write_states(output, states, record, logs)
+

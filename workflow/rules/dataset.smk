@@ -1,0 +1,26 @@
+"""Voxelized liquid/glass dataset (HDF5) and the glass samples as particles (GSD)."""
+
+
+rule build_dataset:
+    input:
+        liquid=liquid_trajectories,
+        glass=main_aging_trajectories,
+    output:
+        dataset=f"{RESULTS}/{{system}}/dataset/dataset.h5",
+        glass_samples=f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+    params:
+        system=system_cfg,
+        voxel=config["voxel"],
+        dataset=config["dataset"],
+        seed=config["seed"],
+    log:
+        f"{RESULTS}/{{system}}/logs/build_dataset.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/build_dataset.tsv"
+    threads: 1
+    resources:
+        runtime=60,
+    conda:
+        "../../envs/learn.yaml"
+    script:
+        "../../scripts/build_dataset.py"

@@ -1,0 +1,25 @@
+"""Grad-CAM maps of the trained classifier and their per-particle values."""
+
+
+rule gradcam:
+    input:
+        dataset=f"{RESULTS}/{{system}}/dataset/dataset.h5",
+        model=f"{RESULTS}/{{system}}/model/model.pt",
+        glass_samples=f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+    output:
+        maps=f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
+        particles=f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
+    params:
+        gradcam=config["gradcam"],
+    log:
+        f"{RESULTS}/{{system}}/logs/gradcam.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/gradcam.tsv"
+    threads: THREADS["learn"]
+    resources:
+        gpu=gpu_request,
+        runtime=60,
+    conda:
+        "../../envs/learn.yaml"
+    script:
+        "../../scripts/gradcam.py"

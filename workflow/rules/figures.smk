@@ -1,0 +1,75 @@
+"""Figures: one rule per figure (figure_<name>, wildcard system) built from the table below, and
+one named target per figure (fig_<name>) that builds it for every system of run_systems.
+
+Each figure has its own script in scripts/plot_<name>.py, so editing one plotting script reruns
+that figure only.
+"""
+
+FIGURE_INPUTS = {
+    "thermodynamics": {
+        "liquid": liquid_trajectories,
+        "aging": main_aging_trajectories,
+    },
+    "training_curves": {"metrics": f"{RESULTS}/{{system}}/model/metrics.json"},
+    "gradcam_maps": {
+        "maps": f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
+        "glass_samples": f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+    },
+    "gradcam_histogram": {"gradcam": f"{RESULTS}/{{system}}/gradcam/gradcam.gsd"},
+    "correlation_matrix": {
+        "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv"
+    },
+    "gradcam_vs_mobility": {
+        "gradcam": f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
+        "mobility": f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+        "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv",
+    },
+    "correlation_vs_coarse_graining": {
+        "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv"
+    },
+    "aging_dynamics": {"table": f"{RESULTS}/{{system}}/analysis/aging_dynamics.csv"},
+    "correlation_length": {
+        "length": f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json"
+    },
+}
+FIGURES = list(FIGURE_INPUTS)
+
+
+def all_figures():
+    return expand(
+        f"{RESULTS}/figures/{{system}}/{{name}}.png", system=SYSTEMS, name=FIGURES
+    )
+
+
+for _name, _inputs in FIGURE_INPUTS.items():
+
+    rule:
+        name:
+            f"figure_{_name}"
+        input:
+            **_inputs,
+        output:
+            report(
+                f"{RESULTS}/figures/{{system}}/{_name}.png",
+                caption=f"../report/{_name}.rst",
+                category="{system}",
+                labels={"system": "{system}", "figure": _name},
+            ),
+        log:
+            f"{RESULTS}/{{system}}/logs/figures/{_name}.log",
+        benchmark:
+            f"{RESULTS}/{{system}}/benchmarks/figures/{_name}.tsv"
+        threads: 1
+        resources:
+            runtime=10,
+        conda:
+            "../../envs/analyse.yaml"
+        script:
+            f"../../scripts/plot_{_name}.py"
+
+    rule:
+        name:
+            f"fig_{_name}"
+        localrule: True
+        input:
+            expand(f"{RESULTS}/figures/{{system}}/{_name}.png", system=SYSTEMS),

@@ -1,0 +1,95 @@
+"""Simulation: melt → NVT liquid samples → quench → aging with iso-configurational replicas."""
+
+
+rule initialize:
+    output:
+        f"{RESULTS}/{{system}}/init/run{{run}}.gsd",
+    params:
+        system=system_cfg,
+        protocol=protocol_cfg,
+        seed=config["seed"],
+        engine=config["engine"],
+    log:
+        f"{RESULTS}/{{system}}/logs/initialize/run{{run}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/initialize/run{{run}}.tsv"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=60,
+    conda:
+        "../../envs/simulate.yaml"
+    script:
+        "../../scripts/initialize.py"
+
+
+rule equilibrate_liquid:
+    input:
+        f"{RESULTS}/{{system}}/init/run{{run}}.gsd",
+    output:
+        f"{RESULTS}/{{system}}/liquid/run{{run}}_T{{temperature}}.gsd",
+    params:
+        system=system_cfg,
+        protocol=protocol_cfg,
+        seed=config["seed"],
+        engine=config["engine"],
+    log:
+        f"{RESULTS}/{{system}}/logs/equilibrate_liquid/run{{run}}_T{{temperature}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/equilibrate_liquid/run{{run}}_T{{temperature}}.tsv"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
+    conda:
+        "../../envs/simulate.yaml"
+    script:
+        "../../scripts/equilibrate_liquid.py"
+
+
+rule quench:
+    input:
+        quench_source,
+    output:
+        f"{RESULTS}/{{system}}/glass/run{{run}}_quench.gsd",
+    params:
+        system=system_cfg,
+        protocol=protocol_cfg,
+        seed=config["seed"],
+        engine=config["engine"],
+    log:
+        f"{RESULTS}/{{system}}/logs/quench/run{{run}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/quench/run{{run}}.tsv"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=60,
+    conda:
+        "../../envs/simulate.yaml"
+    script:
+        "../../scripts/quench.py"
+
+
+rule age:
+    input:
+        f"{RESULTS}/{{system}}/glass/run{{run}}_quench.gsd",
+    output:
+        f"{RESULTS}/{{system}}/aging/run{{run}}_rep{{replica}}.gsd",
+    params:
+        system=system_cfg,
+        protocol=protocol_cfg,
+        seed=config["seed"],
+        engine=config["engine"],
+    log:
+        f"{RESULTS}/{{system}}/logs/age/run{{run}}_rep{{replica}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/age/run{{run}}_rep{{replica}}.tsv"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
+    conda:
+        "../../envs/simulate.yaml"
+    script:
+        "../../scripts/age.py"

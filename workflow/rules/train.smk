@@ -1,0 +1,25 @@
+"""CNN liquid/glass classifier (PyTorch): training with early stopping, test metrics."""
+
+
+rule train_classifier:
+    input:
+        f"{RESULTS}/{{system}}/dataset/dataset.h5",
+    output:
+        model=f"{RESULTS}/{{system}}/model/model.pt",
+        metrics=f"{RESULTS}/{{system}}/model/metrics.json",
+    params:
+        model=config["model"],
+        training=config["training"],
+        seed=config["seed"],
+    log:
+        f"{RESULTS}/{{system}}/logs/train_classifier.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/train_classifier.tsv"
+    threads: THREADS["learn"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
+    conda:
+        "../../envs/learn.yaml"
+    script:
+        "../../scripts/train_classifier.py"
