@@ -1,11 +1,13 @@
 # glasscam: MD of binary glass formers → voxelized CNN liquid/glass classifier → Grad-CAM →
 # structural indicators, aging dynamics and particle-level correlations → figures + report.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"

@@ -1,0 +1,23 @@
+"""Snakemake entry point: voxelized liquid/glass dataset and the glass samples as particles."""
+
+from glasscam.provenance import provenance
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+from glasscam.dataset import build_dataset  # noqa: E402
+
+build_dataset(
+    output_h5=snakemake.output.dataset,
+    output_glass_gsd=snakemake.output.glass_samples,
+    liquid_paths=list(snakemake.input.liquid),
+    glass_paths=list(snakemake.input.glass),
+    system_types=list(snakemake.params.system["composition"]),
+    voxel_cfg=snakemake.params.voxel,
+    dataset_cfg=snakemake.params.dataset,
+    seed=snakemake.params.seed,
+    provenance=provenance(
+        {"voxel": snakemake.params.voxel, "dataset": snakemake.params.dataset, "system": snakemake.params.system},
+        system=snakemake.wildcards.system,
+        seed=snakemake.params.seed,
+    ),
+)

@@ -1,0 +1,11 @@
+"""Snakemake entry point: spatial correlation C(r) and length ξ of the per-particle Grad-CAM field."""
+
+from glasscam.correlations import gradcam_correlation_length
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+gradcam_correlation_length(
+    gradcam_gsd=snakemake.input[0],
+    out_json=snakemake.output[0],
+    cfg=snakemake.params.correlations.get("length", {}),
+)

@@ -1,0 +1,16 @@
+"""Snakemake entry point: train the liquid/glass CNN on one system's dataset."""
+
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+from glasscam.training import train_classifier  # noqa: E402
+
+train_classifier(
+    dataset_h5=snakemake.input[0],
+    model_out=snakemake.output.model,
+    metrics_out=snakemake.output.metrics,
+    model_cfg=snakemake.params.model,
+    train_cfg=snakemake.params.training,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)
