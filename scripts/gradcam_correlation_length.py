@@ -8,4 +8,5 @@ gradcam_correlation_length(
     gradcam_gsd=snakemake.input[0],
     out_json=snakemake.output[0],
     cfg=snakemake.params.correlations.get("length", {}),
+    seed=snakemake.params.seed,
 )

@@ -63,10 +63,11 @@ def weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) 
     """Pearson r with non-negative weights w (frame multiplicities); NaN if either variance is 0."""
     w = np.ones(len(x)) if w is None else w
     total = w.sum()
-    dx = x - np.dot(w, x) / total
-    dy = y - np.dot(w, y) / total
-    denominator = math.sqrt(np.dot(w, dx * dx) * np.dot(w, dy * dy))
-    return float(np.dot(w, dx * dy) / denominator) if denominator > 0 else float("nan")
+    dx = x - (w * x).sum() / total
+    dy = y - (w * y).sum() / total
+    wdx = w * dx
+    denominator = math.sqrt((wdx * dx).sum() * (w * dy * dy).sum())
+    return float((wdx * dy).sum() / denominator) if denominator > 0 else float("nan")
 
 
 class TiedRanks:

@@ -217,7 +217,7 @@ def _read_potential_energies(path, frames: list[int]) -> list[np.ndarray]:
         missing = [f for f in frames if not traj.file.chunk_exists(f, chunk)]
         if missing:
             raise TrajectoryError(f"{path}: frames {missing[:5]} lack {chunk}")
-        return [np.asarray(traj.file.read_chunk(f, chunk), dtype=np.float64) for f in frames]
+        return [traj.file.read_chunk(f, chunk) for f in frames]
 
 
 def build_dataset(
@@ -274,7 +274,7 @@ def build_dataset(
     record = {**provenance, "stage": "dataset", "seed": int(seed), "voxel": dict(voxel_cfg),
               "dataset": dict(dataset_cfg)}
 
-    glass_states, glass_logs = [], []
+    glass_samples = []  # (state, log) of each glass sample, in HDF5 order
     with atomic_output(output_h5) as tmp:
         with h5py.File(tmp, "w") as h5:
             images = h5.create_dataset(
@@ -289,15 +289,14 @@ def build_dataset(
                     images[k] = voxelize_gaussian(state.positions, state.typeid, n_types, box_length, dimensions,
                                                   spacing, width, truncation, grid_multiple)
                     if s.label == 1:
-                        glass_states.append((k, state))
-                        glass_logs.append((k, {
+                        glass_samples.append((state, {
                             "glasscam/sample": np.array([k], dtype=np.int64),
                             "glasscam/run": np.array([s.run], dtype=np.int64),
                             "glasscam/replica": np.array([s.replica], dtype=np.int64),
                             "glasscam/source_frame": np.array([s.frame], dtype=np.int64),
                             "glasscam/split": np.array([splits[k]], dtype=np.int64),
                             "glasscam/temperature": np.array([s.temperature], dtype=np.float64),
-                            POTENTIAL_ENERGY_KEY: energies[path][s.frame].astype(np.float32),
+                            POTENTIAL_ENERGY_KEY: energies[path][s.frame],
                         }))
             h5.create_dataset("labels", data=labels)
             h5.create_dataset("split", data=splits)
@@ -319,7 +318,5 @@ def build_dataset(
             h5.attrs["class_names"] = list(CLASS_NAMES)
             h5.attrs["split_names"] = list(SPLIT_NAMES)
             h5.attrs["class_counts"] = json.dumps(counts, sort_keys=True)
-    glass_states.sort(key=lambda item: item[0])
-    glass_logs.sort(key=lambda item: item[0])
-    write_states(output_glass_gsd, [s for _, s in glass_states], record, [log for _, log in glass_logs])
+    write_states(output_glass_gsd, [state for state, _ in glass_samples], record, [log for _, log in glass_samples])
     return counts

@@ -20,9 +20,9 @@ Per particle, over the window [t_w, t_w + Δt]:
 * propensity ⟨|Δr_i(Δt)|⟩_iso, the mean over the iso-configurational replicas of one run
   (t_w = 0, identical positions, independent Maxwell–Boltzmann velocities).
 
-q* is the position of the main (first) peak of S(k) = (1/N) Σ_ij exp(ik·r_ij), isotropically
-averaged (freud.diffraction: Direct on the reciprocal grid in 3D, Debye in 2D); τα solves
-Fs(q*, τα) = 1/e by linear interpolation in ln t.
+q* is the position of the main (first) peak of S(k) = (1/N) |Σ_j exp(ik·r_j)|², averaged over
+the box's reciprocal-lattice vectors in |k| bins (freud's Direct method in 3D, NumPy in 2D);
+τα solves Fs(q*, τα) = 1/e by linear interpolation in ln t.
 """
 
 from __future__ import annotations
@@ -132,19 +132,44 @@ def chi4(overlaps, n_particles: int) -> np.ndarray:
     return n_particles * (np.mean(q**2, axis=0) - np.mean(q, axis=0) ** 2)
 
 
+def _structure_factor_grid(state: State, k_max: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """S(k) = |Σ_j exp(ik·r_j)|² / N over the reciprocal-lattice vectors k = 2πn/L
+    (n ∈ ℤ^d, 0 < |k| ≤ k_max), averaged in |k| bins; NaN in empty bins."""
+    d, L = state.dimensions, state.box_length
+    n_max = int(k_max * L / (2 * np.pi))
+    axis = np.arange(-n_max, n_max + 1)
+    k_vectors = 2 * np.pi / L * np.array(np.meshgrid(*[axis] * d, indexing="ij")).reshape(d, -1).T
+    k_norm = np.linalg.norm(k_vectors, axis=1)
+    keep = (k_norm > 0) & (k_norm <= k_max)
+    k_vectors, k_norm = k_vectors[keep], k_norm[keep]
+    positions = state.positions[:, :d]
+    s_k = np.empty(len(k_vectors))
+    for start in range(0, len(k_vectors), 512):
+        phase = np.einsum("nd,kd->kn", positions, k_vectors[start : start + 512])
+        s_k[start : start + 512] = (np.cos(phase).sum(axis=1) ** 2 + np.sin(phase).sum(axis=1) ** 2) / len(positions)
+    edges = np.linspace(0.0, k_max, bins + 1)
+    index = np.clip(np.digitize(k_norm, edges) - 1, 0, bins - 1)
+    counts = np.bincount(index, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        return 0.5 * (edges[1:] + edges[:-1]), np.bincount(index, weights=s_k, minlength=bins) / counts
+
+
 def structure_factor(states: list[State], k_max: float = 12.0, bins: int = 240) -> tuple[np.ndarray, np.ndarray]:
-    """S(k) averaged over ``states`` on k ∈ (0, k_max] (σ_AA⁻¹): freud's Direct method on the
-    box's reciprocal grid in 3D, the Debye formula (J0 kernel) in 2D."""
+    """S(k) averaged over ``states`` on k ∈ (0, k_max] (σ_AA⁻¹), from the reciprocal-lattice
+    vectors of the box: freud.diffraction.StaticStructureFactorDirect in 3D (NaN below its
+    ``min_valid_k``), the same sum in NumPy in 2D (freud's Direct is 3D-only, its Debye is slow).
+    NaN in k bins holding no reciprocal-lattice vector."""
     values = []
     for state in states:
         if state.dimensions == 3:
             sf = freud.diffraction.StaticStructureFactorDirect(bins=bins, k_max=k_max, k_min=0.0)
+            sf.compute(freud_system(state))
+            k = np.asarray(sf.bin_centers, dtype=np.float64)
+            values.append(np.where(k >= sf.min_valid_k, sf.S_k, np.nan))
         else:
-            sf = freud.diffraction.StaticStructureFactorDebye(num_k_values=bins, k_max=k_max, k_min=k_max / bins)
-        sf.compute(freud_system(state))
-        values.append(np.asarray(sf.S_k))
-        k = np.asarray(sf.bin_centers)
-    return k, np.nanmean(values, axis=0)
+            k, s_k = _structure_factor_grid(state, k_max, bins)
+            values.append(s_k)
+    return k, np.mean(values, axis=0)
 
 
 def first_peak(k: np.ndarray, s: np.ndarray, k_min: float = 3.0) -> float:

@@ -70,19 +70,23 @@ def coarse_grain(state: State, values: np.ndarray, radius: float) -> np.ndarray:
 
 
 def rdf_first_minimum(states: list[State], r_max: float = 3.0, bins: int = 300) -> float:
-    """Position (σ_AA) of the first minimum of the total g(r) accumulated over ``states``:
-    the first local minimum after the main peak of g(r) smoothed over 5 bins."""
+    """Position (σ_AA) of the first minimum of the total g(r) accumulated over ``states``: the
+    first local minimum with g < 1 after the main peak, g smoothed with a Gaussian of
+    0.03 σ_AA (so the sub-peaks of the AA/AB/BB shells of a mixture do not count)."""
     r_max = min(r_max, 0.999 * min(s.box_length for s in states) / 2)
     rdf = freud.density.RDF(bins=bins, r_max=r_max)
     for state in states:
         rdf.compute(freud_system(state), reset=False)
-    g = np.convolve(rdf.rdf, np.ones(5) / 5, mode="same")
-    r = rdf.bin_centers
+    r = np.asarray(rdf.bin_centers)
+    width = 0.03 / (r[1] - r[0])
+    offsets = np.arange(-int(4 * width) - 1, int(4 * width) + 2)
+    kernel = np.exp(-0.5 * (offsets / width) ** 2)
+    g = np.convolve(np.pad(rdf.rdf, len(offsets), mode="edge"), kernel / kernel.sum(), mode="same")[len(offsets) : -len(offsets)]
     peak = int(np.argmax(g))
     for i in range(peak + 1, len(g) - 1):
-        if g[i] <= g[i - 1] and g[i] < g[i + 1]:
+        if g[i] < 1 and g[i] <= g[i - 1] and g[i] < g[i + 1]:
             return float(r[i])
-    raise ValueError(f"g(r) has no minimum after its first peak at r = {r[peak]:.3f} within r_max = {r_max:.3f}")
+    raise ValueError(f"g(r) has no minimum below 1 after its main peak at r = {r[peak]:.3f} within r_max = {r_max:.3f}")
 
 
 def _neighbor_list(state: State, mode: str, cutoff: float | None, voronoi: freud.locality.Voronoi):
@@ -146,15 +150,14 @@ def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenan
     """Indicators of every frame of ``glass_samples_gsd`` → ``out_gsd`` (same frames and per-frame
     logs, per-particle arrays ``particles/glasscam/<name>`` as listed by :func:`indicator_names`).
 
-    ``indicator_cfg`` keys: ``neighbors`` (voronoi | cutoff), ``neighbor_cutoff`` (σ_AA or
-    ``auto``), ``local_density_radius`` (σ_AA, required), ``local_density_diameter`` (σ_AA,
-    default 0 = sharp count), ``coarse_graining_radii`` (list of σ_AA, default []).
+    ``indicator_cfg`` keys: ``neighbors`` (voronoi | cutoff, default voronoi),
+    ``neighbor_cutoff`` (σ_AA or ``auto``; needed for cutoff), ``local_density_radius`` (σ_AA,
+    default 1.5), ``local_density_diameter`` (σ_AA, default 0 = sharp count),
+    ``coarse_graining_radii`` (list of σ_AA, default []).
     """
     neighbors = indicator_cfg.get("neighbors", "voronoi")
     if neighbors not in NEIGHBOR_MODES:
         raise ValueError(f"indicator_cfg.neighbors = {neighbors!r}; expected one of {NEIGHBOR_MODES}")
-    if "local_density_radius" not in indicator_cfg:
-        raise ValueError("indicator_cfg.local_density_radius is required (σ_AA)")
     states = read_states(glass_samples_gsd)
     logs = read_logs(glass_samples_gsd)
     cutoff = indicator_cfg.get("neighbor_cutoff")
@@ -172,7 +175,7 @@ def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenan
             log[POTENTIAL_ENERGY_KEY],
             neighbors=neighbors,
             neighbor_cutoff=cutoff,
-            local_density_radius=float(indicator_cfg["local_density_radius"]),
+            local_density_radius=float(indicator_cfg.get("local_density_radius", 1.5)),
             local_density_diameter=float(indicator_cfg.get("local_density_diameter", 0.0)),
         )
         arrays = dict(raw)

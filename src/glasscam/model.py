@@ -8,6 +8,11 @@ Architecture (d = 2 or 3 from the system): ``len(channels)`` blocks of
 Circular padding keeps every layer equivariant to periodic translations, so rolling the input by
 a multiple of the total stride 2^(blocks−1) rolls every feature map and leaves the logits unchanged.
 The grid must be divisible by that stride (choose ``voxel.grid_multiple`` accordingly).
+
+Prefer BatchNorm for Grad-CAM: in eval mode it is a per-channel affine map, so every feature
+stays local. GroupNorm normalizes over all positions of a sample, so a motif in one place changes
+the features everywhere; a GroupNorm network can then detect a motif through its effect on the
+rest of the image, and Grad-CAM highlights the wrong particles (seen on the planted-motif test).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def voxelize_gaussian(
     n = grid_points(box_length, spacing, grid_multiple)
     h = box_length / n
     r_cut = truncation * width
-    half = int(np.ceil(r_cut / h)) + 1
+    half = int(np.floor(r_cut / h + 0.5))  # cells home ± half hold every centre within r_c
     offsets = np.arange(-half, half + 1)
     stencil = len(offsets)
     cells = n**dimensions

@@ -31,6 +31,7 @@ rule gradcam_correlation_length:
         f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
     params:
         correlations=config["correlations"],
+        seed=config["seed"],
     log:
         f"{RESULTS}/{{system}}/logs/gradcam_correlation_length.log",
     benchmark:

@@ -1,0 +1,117 @@
+"""Figures of the learning stage: training curves, Grad-CAM maps with particles, per-particle
+Grad-CAM distributions."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..trajectory import atomic_output, open_trajectory, per_particle_key, state_from_frame  # noqa: E402
+
+
+def _save(fig, out_png) -> None:
+    with atomic_output(out_png) as tmp:
+        fig.savefig(tmp, dpi=150, format="png")
+    plt.close(fig)
+
+
+def plot_training_curves(metrics_json, out_png) -> None:
+    """Cross-entropy loss and accuracy per epoch (train, validation); the kept (best) epoch marked."""
+    with open(metrics_json) as f:
+        metrics = json.load(f)
+    curves = metrics["curves"]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+    for split in ("train", "validation"):
+        ax_loss.plot(curves["epoch"], curves[f"{split}_loss"], marker="o", ms=3, label=split)
+        ax_acc.plot(curves["epoch"], curves[f"{split}_accuracy"], marker="o", ms=3, label=split)
+    for ax in (ax_loss, ax_acc):
+        ax.axvline(metrics["best_epoch"], color="0.6", ls="--", lw=1, label="kept epoch")
+        ax.set_xlabel("epoch")
+    ax_loss.set_ylabel("cross-entropy loss")
+    ax_acc.set_ylabel("accuracy")
+    ax_acc.set_ylim(0, 1.02)
+    ax_acc.legend(loc="lower right")
+    counts = metrics["class_counts"]["train"]
+    fig.suptitle(
+        f"test accuracy {metrics['test_accuracy']:.3f} — train samples "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + f" — {metrics['n_parameters']} parameters, {metrics['device']}"
+    )
+    _save(fig, out_png)
+
+
+def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int = 0) -> None:
+    """Grad-CAM of the glass and liquid class for glass sample ``frame`` of ``glass_gsd``, with the
+    particles overlaid (2D), or in the mid-plane slice z ≈ 0 with the particles within half a
+    cell of it (3D)."""
+    with open_trajectory(glass_gsd) as traj:
+        gsd_frame = traj[frame]
+        state = state_from_frame(gsd_frame)
+        sample = int(gsd_frame.log["glasscam/sample"][0])
+    with h5py.File(gradcam_h5, "r") as h5:
+        rows = np.flatnonzero(h5["sample"][:] == sample)
+        if len(rows) == 0:
+            raise KeyError(f"{gradcam_h5}: no Grad-CAM map of sample {sample} ({glass_gsd} frame {frame})")
+        maps = h5["maps"][int(rows[0])]
+        class_names = [str(c) for c in h5.attrs["class_names"]]
+        L, d = float(h5.attrs["box_length"]), int(h5.attrs["dimensions"])
+    n = maps.shape[-1]
+    positions = state.positions
+    if d == 3:
+        k = n // 2  # cells k−1 and k straddle z = 0; show their mean (the field at z = 0)
+        maps = 0.5 * (maps[..., k - 1] + maps[..., k])
+        keep = np.abs(positions[:, 2]) < 0.5 * L / n
+        positions, typeid = positions[keep], state.typeid[keep]
+    else:
+        typeid = state.typeid
+    fig, axes = plt.subplots(1, len(class_names), figsize=(4.6 * len(class_names), 4.2), constrained_layout=True)
+    markers = ["o", "s", "^", "D"]
+    for ax, name, cam in zip(np.atleast_1d(axes), class_names, maps):
+        image = ax.imshow(cam.T, origin="lower", extent=(-L / 2, L / 2, -L / 2, L / 2), cmap="magma")
+        for t, species in enumerate(state.types):
+            sel = typeid == t
+            ax.scatter(positions[sel, 0], positions[sel, 1], s=6 if t == 0 else 10, marker=markers[t % 4],
+                       facecolors="none", edgecolors="cyan" if t == 0 else "lime", linewidths=0.5, label=species)
+        ax.set_title(f"Grad-CAM, class '{name}'" + (" (slice z = 0)" if d == 3 else ""))
+        ax.set_xlabel("x (σ_AA)")
+        ax.set_ylabel("y (σ_AA)")
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    np.atleast_1d(axes)[0].legend(loc="upper right", fontsize=7)
+    fig.suptitle(f"glass sample {sample}: t_w = {state.time:g} τ")
+    _save(fig, out_png)
+
+
+def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
+    """Distribution of per-particle Grad-CAM by species and class over all glass samples; each
+    frame's values are divided by that frame's maximum over particles and classes."""
+    values: dict[str, dict[str, list[np.ndarray]]] = {}
+    with open_trajectory(gradcam_gsd) as traj:
+        types = list(traj[0].particles.types)
+        classes = [key.rsplit("gradcam_", 1)[1] for key in traj[0].log if key.startswith(per_particle_key("gradcam_"))]
+        if not classes:
+            raise KeyError(f"{gradcam_gsd}: no {per_particle_key('gradcam_')}* arrays")
+        n_frames = len(traj)
+        for frame in traj:
+            per_class = {c: np.asarray(frame.log[per_particle_key(f"gradcam_{c}")], dtype=np.float64) for c in classes}
+            scale = max(v.max() for v in per_class.values()) or 1.0
+            typeid = np.asarray(frame.particles.typeid)
+            for c, v in per_class.items():
+                for t, species in enumerate(types):
+                    values.setdefault(c, {}).setdefault(species, []).append(v[typeid == t] / scale)
+    fig, axes = plt.subplots(1, len(classes), figsize=(4.6 * len(classes), 3.6), constrained_layout=True)
+    bins = np.linspace(0, 1, 41)
+    for ax, c in zip(np.atleast_1d(axes), classes):
+        for species, chunks in values[c].items():
+            v = np.concatenate(chunks)
+            ax.hist(v, bins=bins, density=True, histtype="step", lw=1.5, label=f"{species} (mean {v.mean():.2f})")
+        ax.set_xlabel(f"Grad-CAM '{c}' / frame maximum")
+        ax.set_ylabel("probability density")
+        ax.legend()
+    fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
+    _save(fig, out_png)

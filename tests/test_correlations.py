@@ -1,0 +1,198 @@
+"""Correlations recover planted relations; the shuffled null and the correlation length behave."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import rankdata
+
+from glasscam.correlations import (
+    CORRELATION_COLUMNS,
+    TiedRanks,
+    correlate,
+    gradcam_correlation_length,
+    weighted_pearson,
+)
+from glasscam.plots.analysis import (
+    plot_aging_dynamics,
+    plot_correlation_length,
+    plot_correlation_matrix,
+    plot_correlation_vs_coarse_graining,
+    plot_gradcam_vs_mobility,
+)
+from glasscam.trajectory import State, per_particle_key, write_states
+
+N_FRAMES, N_PARTICLES = 24, 250
+
+
+def make_state(points, box_length, dimensions, typeid) -> State:
+    points = np.asarray(points, dtype=np.float64)
+    n = len(points)
+    return State(points, np.zeros((n, 3), int), np.zeros((n, 3)), np.asarray(typeid), ["A", "B"], np.ones(n), float(box_length), dimensions)
+
+
+def write_fields(path, states, fields: list[dict], samples):
+    logs = [
+        {"glasscam/sample": np.array([s]), **{per_particle_key(k): np.asarray(v, np.float32) for k, v in f.items()}}
+        for s, f in zip(samples, fields, strict=True)
+    ]
+    write_states(path, states, {}, logs)
+
+
+@pytest.fixture()
+def planted(tmp_path):
+    """Grad-CAM g ~ N(0,1); planted indicator 2g + ε (ρ_Pearson = 2/√5); mobility −g + ε at
+    Δt = 1, undefined (NaN) in half the frames at Δt = 10; an unrelated indicator."""
+    rng = np.random.default_rng(0)
+    states, gradcam, indicators, mobility = [], [], [], []
+    typeid = (np.arange(N_PARTICLES) >= 200).astype(int)
+    for k in range(N_FRAMES):
+        states.append(make_state(rng.uniform(-3, 3, (N_PARTICLES, 3)), 6.0, 3, typeid))
+        g = rng.normal(size=N_PARTICLES)
+        gradcam.append({"gradcam_glass": g, "gradcam_liquid": -g})
+        indicators.append({"planted": 2 * g + rng.normal(size=N_PARTICLES), "planted_cg2": 2 * g + rng.normal(size=N_PARTICLES), "unrelated": rng.normal(size=N_PARTICLES)})
+        late = -g + rng.normal(size=N_PARTICLES) if k % 2 else np.full(N_PARTICLES, np.nan)
+        mobility.append({"mobility_dt1": -g + rng.normal(size=N_PARTICLES), "mobility_dt10": late})
+    samples = list(range(100, 100 + N_FRAMES))
+    paths = {name: tmp_path / f"{name}.gsd" for name in ("gradcam", "indicators", "mobility")}
+    write_fields(paths["gradcam"], states, gradcam, samples)
+    write_fields(paths["indicators"], states, indicators, samples)
+    write_fields(paths["mobility"], states, mobility, samples)
+    return paths, states, gradcam, indicators, samples
+
+
+def read_rows(path) -> list[dict]:
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_tied_ranks_match_rankdata_of_repeated_values():
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 6, 80).astype(float)
+    weights = rng.integers(0, 4, 80)
+    repeated = np.repeat(values, weights)
+    np.testing.assert_allclose(np.repeat(TiedRanks(values)(weights.astype(float)), weights), rankdata(repeated))
+    np.testing.assert_allclose(TiedRanks(values)(), rankdata(values))
+    x = rng.normal(size=80)
+    assert weighted_pearson(x, 3 * x + 1) == pytest.approx(1.0)
+    assert weighted_pearson(np.repeat(x, weights), np.repeat(values, weights)) == pytest.approx(weighted_pearson(x, values, weights.astype(float)))
+
+
+def test_correlate_recovers_planted_relation(planted, tmp_path):
+    paths, *_ = planted
+    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "corr.csv", {"n_bootstrap": 100, "n_null": 60}, seed=7)
+    rows = read_rows(tmp_path / "corr.csv")
+    assert list(rows[0]) == CORRELATION_COLUMNS
+    table = {(r["quantity"], r["coarse_graining"], r["window"], r["species"]): r for r in rows}
+    assert len(rows) == 4 * 3 + 1 * 3 + 0  # planted, planted_cg2, unrelated, mobility×2 → 5 quantities × 3 species
+    pearson, spearman = 2 / np.sqrt(5), 6 / np.pi * np.arcsin(1 / np.sqrt(5))  # bivariate normal
+    for key in (("planted", "0.0", "nan", "all"), ("planted", "2.0", "nan", "all"), ("planted", "0.0", "nan", "A")):
+        row = {k: float(v) if k not in ("quantity", "kind", "species") else v for k, v in table[key].items()}
+        assert row["kind"] == "indicator"
+        assert row["pearson"] == pytest.approx(pearson, abs=0.02)
+        assert row["spearman"] == pytest.approx(spearman, abs=0.02)
+        assert row["pearson_lo"] < pearson < row["pearson_hi"]
+        assert row["spearman_lo"] < spearman < row["spearman_hi"]
+        assert row["spearman_hi"] - row["spearman_lo"] < 0.05
+        assert abs(row["null_spearman_mean"]) < 0.01
+        assert row["null_spearman_lo"] < 0 < row["null_spearman_hi"] < 0.05
+    assert int(table[("planted", "0.0", "nan", "all")]["n_particles"]) == N_FRAMES * N_PARTICLES
+    assert int(table[("planted", "0.0", "nan", "B")]["n_particles"]) == N_FRAMES * 50
+    unrelated = table[("unrelated", "0.0", "nan", "all")]
+    assert float(unrelated["spearman_lo"]) < 0 < float(unrelated["spearman_hi"])
+    fast = table[("mobility", "0.0", "1.0", "all")]
+    assert fast["kind"] == "mobility"
+    assert float(fast["pearson"]) == pytest.approx(-1 / np.sqrt(2), abs=0.02)
+    late = table[("mobility", "0.0", "10.0", "all")]
+    assert int(late["n_samples"]) == N_FRAMES // 2 and int(late["n_particles"]) == N_FRAMES // 2 * N_PARTICLES
+    assert float(late["pearson"]) == pytest.approx(-1 / np.sqrt(2), abs=0.03)
+
+
+def test_shuffled_null_destroys_relation_but_keeps_frame_values(planted, tmp_path):
+    paths, *_ = planted
+    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "a.csv", {"n_bootstrap": 10, "n_null": 40}, seed=3)
+    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "b.csv", {"n_bootstrap": 10, "n_null": 40}, seed=3)
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()  # seeded
+    for row in read_rows(tmp_path / "a.csv"):
+        # within-frame shuffling keeps frame-level association: for ρ ≈ 0.9 and n particles per
+        # frame the null keeps ≈ ρ/n (≈ 0.02 for the 50 B particles)
+        assert abs(float(row["null_spearman_mean"])) < 0.035
+
+
+def test_misaligned_frames_raise(planted, tmp_path):
+    paths, states, gradcam, _, samples = planted
+    write_fields(tmp_path / "shuffled.gsd", states, gradcam, samples[::-1])
+    with pytest.raises(ValueError, match="do not align"):
+        correlate(tmp_path / "shuffled.gsd", paths["indicators"], paths["mobility"], tmp_path / "c.csv", {}, seed=0)
+    with pytest.raises(ValueError, match="gradcam_nope"):
+        correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "c.csv", {"gradcam_key": "gradcam_nope"}, seed=0)
+
+
+def exponential_field_2d(n: int, spacing: float, xi: float, rng) -> np.ndarray:
+    """Gaussian field on an n×n periodic grid with covariance exp(−r/ξ) (circulant embedding)."""
+    g = np.minimum(np.arange(n), n - np.arange(n)) * spacing
+    covariance = np.exp(-np.hypot(g[:, None], g[None, :]) / xi)
+    eigenvalues = np.clip(np.fft.fft2(covariance).real, 0, None)
+    return np.fft.ifft2(np.fft.fft2(rng.normal(size=(n, n))) * np.sqrt(eigenvalues)).real
+
+
+def test_correlation_length_of_exponential_random_field(tmp_path):
+    rng = np.random.default_rng(2024)
+    n, spacing, xi, n_points = 256, 0.25, 2.0, 5000
+    box_length = n * spacing
+    states, fields = [], []
+    for k in range(8):
+        field = exponential_field_2d(n, spacing, xi, rng)
+        ix, iy = np.unravel_index(rng.choice(n * n, n_points, replace=False), (n, n))
+        points = np.column_stack([ix * spacing - box_length / 2, iy * spacing - box_length / 2, np.zeros(n_points)])
+        states.append(make_state(points, box_length, 2, np.zeros(n_points, int)))
+        states[-1].time = 0.0 if k < 4 else 10.0  # two groups of aging time
+        fields.append({"gradcam_glass": field[ix, iy]})
+    write_fields(tmp_path / "grf.gsd", states, fields, list(range(8)))
+    cfg = {"r_max": 3 * xi, "bin_width": 0.2, "n_bootstrap": 40}
+    gradcam_correlation_length(tmp_path / "grf.gsd", tmp_path / "xi.json", cfg, seed=5)
+    record = json.loads((tmp_path / "xi.json").read_text())
+    assert record["xi"] == pytest.approx(xi, rel=0.1)
+    assert record["amplitude"] == pytest.approx(1.0, abs=0.1)
+    assert record["xi_bootstrap_lo"] < record["xi"] < record["xi_bootstrap_hi"]
+    assert 0 < record["xi_err_fit"] < 0.2 * xi
+    assert [g["glasscam/time"] for g in record["groups"]] == [0.0, 10.0]
+    assert all(g["n_frames"] == 4 and g["xi"] == pytest.approx(xi, rel=0.2) for g in record["groups"])
+
+
+def test_uncorrelated_field_has_short_length(tmp_path):
+    rng = np.random.default_rng(6)
+    states = [make_state(rng.uniform(-5, 5, (800, 3)), 10.0, 3, np.zeros(800, int)) for _ in range(3)]
+    fields = [{"gradcam_glass": rng.normal(size=800)} for _ in states]
+    write_fields(tmp_path / "white.gsd", states, fields, [0, 1, 2])
+    gradcam_correlation_length(tmp_path / "white.gsd", tmp_path / "white.json", {"r_max": 4.0, "n_bootstrap": 10})
+    record = json.loads((tmp_path / "white.json").read_text())
+    c = np.array([np.nan if v is None else v for v in record["C"]])
+    pairs = np.array(record["pair_counts"])
+    assert np.all(np.abs(c[pairs > 0]) < 4 / np.sqrt(pairs[pairs > 0]))  # noise only
+    assert record["xi"] < 0.3 or not np.isfinite(record["xi"])
+    with pytest.raises(ValueError, match="r_max"):
+        gradcam_correlation_length(tmp_path / "white.gsd", tmp_path / "w.json", {"r_max": 6.0})
+
+
+def test_analysis_plots_write_png(planted, tmp_path):
+    paths, *_ = planted
+    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "corr.csv", {"n_bootstrap": 5, "n_null": 5}, seed=1)
+    gradcam_correlation_length(paths["gradcam"], tmp_path / "xi.json", {"r_max": 2.5, "n_bootstrap": 5})
+    (tmp_path / "dyn.csv").write_text(
+        "species,time,msd,fs,overlap,chi4,n_trajectories\n"
+        + "".join(f"{sp},{t},{0.1 * t},{np.exp(-t)},{np.exp(-t / 2)},{t * np.exp(-t)},4\n" for sp in ("all", "A") for t in (0, 0.5, 1, 2))
+    )
+    outputs = {
+        "matrix.png": lambda out: plot_correlation_matrix(tmp_path / "corr.csv", out),
+        "mobility.png": lambda out: plot_gradcam_vs_mobility(paths["gradcam"], paths["mobility"], tmp_path / "corr.csv", out),
+        "cg.png": lambda out: plot_correlation_vs_coarse_graining(tmp_path / "corr.csv", out),
+        "dyn.png": lambda out: plot_aging_dynamics(tmp_path / "dyn.csv", out),
+        "xi.png": lambda out: plot_correlation_length(tmp_path / "xi.json", out),
+    }
+    for name, plot in outputs.items():
+        plot(tmp_path / name)
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

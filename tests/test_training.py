@@ -1,0 +1,129 @@
+import json
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from glasscam.model import GlassCNN, build_model, load_checkpoint
+from glasscam.training import augment_batch, point_group, train_classifier
+
+
+@pytest.mark.parametrize("d, norm", [(2, "batch"), (3, "group")])
+def test_forward_shape_and_periodic_roll_invariance(d, norm):
+    torch.manual_seed(0)
+    model = GlassCNN(d, in_channels=2, n_classes=2, channels=[4, 8, 8], norm=norm, groups=2).eval()
+    n = 16 if d == 2 else 8
+    x = torch.rand((3, 2) + (n,) * d)
+    out = model(x)
+    assert out.shape == (3, 2)
+    assert model.total_stride == 4
+    dims = tuple(range(2, 2 + d))
+    for shift in ([4] + [0] * (d - 1), [4] * d, [-8] + [4] * (d - 1)):
+        torch.testing.assert_close(model(torch.roll(x, shift, dims)), out, rtol=1e-5, atol=1e-6)
+    # the same network with zero padding sees the edges and is not invariant
+    zero_padded = GlassCNN(d, 2, 2, channels=[4, 8, 8], norm=norm, groups=2).eval()
+    zero_padded.load_state_dict(model.state_dict())
+    for module in zero_padded.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Conv3d)):
+            module.padding_mode = "zeros"
+    z = zero_padded(x)
+    assert not torch.allclose(zero_padded(torch.roll(x, [4] * d, dims)), z, atol=1e-6)
+
+
+def test_grid_must_be_divisible_by_stride_and_layer_lookup():
+    model = GlassCNN(2, 2, channels=[4, 4, 4])
+    with pytest.raises(ValueError, match="divisible"):
+        model(torch.rand(1, 2, 18, 18))
+    assert model.gradcam_layer("last") is model.blocks[2].activation
+    assert model.gradcam_layer(-2) is model.blocks[1].activation
+    assert model.layer_stride(0) == 1 and model.layer_stride("last") == 4
+    with pytest.raises(ValueError, match="gradcam.layer"):
+        model.gradcam_layer(3)
+    with pytest.raises(ValueError, match="model: unknown keys"):
+        build_model({"chanels": [4]}, 2, 2)
+
+
+@pytest.mark.parametrize("d, size", [(2, 8), (3, 48)])
+def test_point_group_operations_are_distinct_symmetries(d, size):
+    operations = point_group(d)
+    assert len(operations) == size
+    n = 4
+    x = torch.arange(n**d, dtype=torch.float32).reshape((1, 1) + (n,) * d)
+    images = set()
+    for perm, flipped in operations:
+        y = x[0].permute(0, *[1 + p for p in perm])
+        y = torch.flip(y, [1 + a for a in flipped]) if flipped else y
+        images.add(tuple(y.flatten().tolist()))
+    assert len(images) == size
+    g = torch.Generator().manual_seed(0)
+    augmented = augment_batch(x.repeat(20, 1, *([1] * d)), g, translate=True, symmetry=True)
+    assert augmented.shape == (20, 1) + (n,) * d
+    for sample in augmented:  # every output is a rearrangement of the same values
+        assert sorted(sample.flatten().tolist()) == sorted(x.flatten().tolist())
+
+
+def write_blob_dataset(path, n_per_class=48, n=16, seed=0):
+    """2-channel 2D images: random blobs in channel 0 for both classes; class 1 adds a blob in channel 1."""
+    rng = np.random.default_rng(seed)
+    grid = np.arange(n)
+
+    def blob():
+        cx, cy = rng.uniform(0, n, 2)
+        dx = (grid[:, None] - cx + n / 2) % n - n / 2
+        dy = (grid[None, :] - cy + n / 2) % n - n / 2
+        return np.exp(-(dx**2 + dy**2) / (2 * 1.5**2))
+
+    labels = np.repeat([0, 1], n_per_class).astype(np.int8)
+    images = np.zeros((len(labels), 2, n, n), dtype=np.float32)
+    for k, label in enumerate(labels):
+        images[k, 0] = blob() + blob() + 0.1 * rng.random((n, n))
+        images[k, 1] = 0.1 * rng.random((n, n)) + (blob() if label else 0.0)
+    split = np.tile([0, 0, 0, 1, 2, 0], len(labels) // 6).astype(np.int8)
+    with h5py.File(path, "w") as h5:
+        h5["images"], h5["labels"], h5["split"] = images, labels, split
+        h5.attrs["dimensions"] = 2
+        h5.attrs["class_names"] = ["liquid", "glass"]
+        h5.attrs["provenance"] = json.dumps({"config_hash": "test"})
+
+
+MODEL = {"channels": [8, 8], "kernel_size": 3}
+TRAIN = {"epochs": 12, "batch_size": 16, "learning_rate": 0.01, "patience": 4}
+
+
+def test_training_is_accurate_and_bit_identical(tmp_path):
+    data = tmp_path / "data.h5"
+    write_blob_dataset(data)
+    runs = []
+    for tag in ("a", "b"):
+        metrics = train_classifier(data, tmp_path / f"{tag}.pt", tmp_path / f"{tag}.json", MODEL, TRAIN, seed=3,
+                                   device="cpu", threads=1)
+        runs.append(metrics)
+    first, second = runs
+    assert first["test_accuracy"] >= 0.9
+    assert first["curves"] == second["curves"]
+    model_a, record = load_checkpoint(tmp_path / "a.pt")
+    model_b, _ = load_checkpoint(tmp_path / "b.pt")
+    for (name, a), (_, b) in zip(model_a.state_dict().items(), model_b.state_dict().items()):
+        assert torch.equal(a, b), name
+    saved = json.loads((tmp_path / "a.json").read_text())
+    assert saved["device"] == "cpu" and saved["seed"] == 3
+    assert np.sum(saved["confusion_matrix"]) == saved["class_counts"]["test"]["liquid"] + saved["class_counts"]["test"]["glass"]
+    assert saved["n_parameters"] == sum(p.numel() for p in model_a.parameters())
+    assert len(saved["curves"]["validation_loss"]) == saved["epochs_run"]
+    assert record["provenance"]["dataset_provenance"] == {"config_hash": "test"}
+    # another seed gives other weights
+    train_classifier(data, tmp_path / "c.pt", tmp_path / "c.json", MODEL, {**TRAIN, "epochs": 1}, seed=4, device="cpu")
+    model_c, _ = load_checkpoint(tmp_path / "c.pt")
+    assert not torch.equal(model_c.blocks[0].conv.weight, model_a.blocks[0].conv.weight)
+
+
+def test_bad_train_config_is_rejected(tmp_path):
+    data = tmp_path / "data.h5"
+    write_blob_dataset(data, n_per_class=6)
+    with pytest.raises(ValueError, match="train: unknown keys"):
+        train_classifier(data, tmp_path / "m.pt", tmp_path / "m.json", MODEL, {"epoch": 3}, seed=1, device="cpu")
+    with pytest.raises(ValueError, match="pooling stride"):
+        train_classifier(data, tmp_path / "m.pt", tmp_path / "m.json", {"channels": [2, 2, 2, 2, 2, 2]}, TRAIN, seed=1,
+                         device="cpu")
+    assert not (tmp_path / "m.pt").exists()
