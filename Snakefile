@@ -11,6 +11,15 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    system="|".join(SYSTEMS),
+    run=r"\d+",
+    replica=r"\d+",
+    temperature=r"[0-9.]+",
+
+
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dataset.smk"
 include: "workflow/rules/train.smk"
@@ -27,4 +36,6 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        all_figures(),
+        expand(
+            f"{RESULTS}/figures/{{system}}/{{name}}.png", system=SYSTEMS, name=FIGURES
+        ),

@@ -1,6 +1,5 @@
-"""Helpers shared by the rule files: config validation, paths, wildcard values, resources."""
+"""Helpers shared by all stages: config validation, paths, wildcard values, resources."""
 
-import os
 import shutil
 import subprocess
 
@@ -10,13 +9,6 @@ validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 RESULTS = config["results"]
 SYSTEMS = config["run_systems"]
-
-
-wildcard_constraints:
-    system="|".join(SYSTEMS),
-    run=r"\d+",
-    replica=r"\d+",
-    temperature=r"[0-9.]+",
 
 
 def system_cfg(wildcards):
@@ -40,11 +32,16 @@ def replicas(system):
 
 
 def liquid_temperatures(system):
-    return [temperature_label(t) for t in config["systems"][system]["state_points"]["liquid_temperatures"]]
+    return [
+        temperature_label(t)
+        for t in config["systems"][system]["state_points"]["liquid_temperatures"]
+    ]
 
 
 def quench_source(wildcards):
-    t = temperature_label(config["systems"][wildcards.system]["state_points"]["quench_from"])
+    t = temperature_label(
+        config["systems"][wildcards.system]["state_points"]["quench_from"]
+    )
     return f"{RESULTS}/{wildcards.system}/liquid/run{wildcards.run}_T{t}.gsd"
 
 
@@ -58,7 +55,10 @@ def liquid_trajectories(wildcards):
 
 def main_aging_trajectories(wildcards):
     """Replica 0 of every run: the aging trajectories whose frames become glass samples."""
-    return [f"{RESULTS}/{wildcards.system}/aging/run{run}_rep0.gsd" for run in runs(wildcards.system)]
+    return [
+        f"{RESULTS}/{wildcards.system}/aging/run{run}_rep0.gsd"
+        for run in runs(wildcards.system)
+    ]
 
 
 def all_aging_trajectories(wildcards):
@@ -87,9 +87,3 @@ def gpu_request(wildcards):
 
 
 THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}
-
-
-# Jobs in conda environments (--sdm conda) import glasscam from this checkout.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH")])
-)

@@ -8,18 +8,18 @@ rule correlate:
         mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
     output:
         f"{RESULTS}/{{system}}/analysis/correlations.csv",
-    params:
-        correlations=config["correlations"],
-        seed=config["seed"],
     log:
         f"{RESULTS}/{{system}}/logs/correlate.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/correlate.tsv"
+    conda:
+        "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
     resources:
         runtime=60,
-    conda:
-        "../../envs/analyse.yaml"
+    params:
+        correlations=config["correlations"],
+        seed=config["seed"],
     script:
         "../../scripts/correlate.py"
 
@@ -29,17 +29,17 @@ rule gradcam_correlation_length:
         f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
     output:
         f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
-    params:
-        correlations=config["correlations"],
-        seed=config["seed"],
     log:
         f"{RESULTS}/{{system}}/logs/gradcam_correlation_length.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/gradcam_correlation_length.tsv"
+    conda:
+        "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
     resources:
         runtime=30,
-    conda:
-        "../../envs/analyse.yaml"
+    params:
+        correlations=config["correlations"],
+        seed=config["seed"],
     script:
         "../../scripts/gradcam_correlation_length.py"

@@ -8,19 +8,19 @@ rule build_dataset:
     output:
         dataset=f"{RESULTS}/{{system}}/dataset/dataset.h5",
         glass_samples=f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/build_dataset.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/build_dataset.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    threads: 1
+    resources:
+        runtime=60,
     params:
         system=system_cfg,
         voxel=config["voxel"],
         dataset=config["dataset"],
         seed=config["seed"],
-    log:
-        f"{RESULTS}/{{system}}/logs/build_dataset.log",
-    benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/build_dataset.tsv"
-    threads: 1
-    resources:
-        runtime=60,
-    conda:
-        "../../envs/learn.yaml"
     script:
         "../../scripts/build_dataset.py"

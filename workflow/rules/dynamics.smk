@@ -7,17 +7,17 @@ rule mobility:
         aging=all_aging_trajectories,
     output:
         f"{RESULTS}/{{system}}/analysis/mobility.gsd",
-    params:
-        dynamics=config["dynamics"],
     log:
         f"{RESULTS}/{{system}}/logs/mobility.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/mobility.tsv"
+    conda:
+        "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
     resources:
         runtime=60,
-    conda:
-        "../../envs/analyse.yaml"
+    params:
+        dynamics=config["dynamics"],
     script:
         "../../scripts/mobility.py"
 
@@ -28,16 +28,16 @@ rule aging_dynamics:
     output:
         table=f"{RESULTS}/{{system}}/analysis/aging_dynamics.csv",
         summary=f"{RESULTS}/{{system}}/analysis/aging_dynamics.json",
-    params:
-        dynamics=config["dynamics"],
     log:
         f"{RESULTS}/{{system}}/logs/aging_dynamics.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/aging_dynamics.tsv"
+    conda:
+        "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
     resources:
         runtime=60,
-    conda:
-        "../../envs/analyse.yaml"
+    params:
+        dynamics=config["dynamics"],
     script:
         "../../scripts/aging_dynamics.py"

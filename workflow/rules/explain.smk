@@ -9,17 +9,17 @@ rule gradcam:
     output:
         maps=f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
         particles=f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
-    params:
-        gradcam=config["gradcam"],
     log:
         f"{RESULTS}/{{system}}/logs/gradcam.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/gradcam.tsv"
+    conda:
+        "../../envs/learn.yaml"
     threads: THREADS["learn"]
     resources:
         gpu=gpu_request,
         runtime=60,
-    conda:
-        "../../envs/learn.yaml"
+    params:
+        gradcam=config["gradcam"],
     script:
         "../../scripts/gradcam.py"

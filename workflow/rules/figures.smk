@@ -35,12 +35,6 @@ FIGURE_INPUTS = {
 FIGURES = list(FIGURE_INPUTS)
 
 
-def all_figures():
-    return expand(
-        f"{RESULTS}/figures/{{system}}/{{name}}.png", system=SYSTEMS, name=FIGURES
-    )
-
-
 for _name, _inputs in FIGURE_INPUTS.items():
 
     rule:
@@ -59,17 +53,20 @@ for _name, _inputs in FIGURE_INPUTS.items():
             f"{RESULTS}/{{system}}/logs/figures/{_name}.log",
         benchmark:
             f"{RESULTS}/{{system}}/benchmarks/figures/{_name}.tsv"
+        conda:
+            "../../envs/analyse.yaml"
         threads: 1
         resources:
             runtime=10,
-        conda:
-            "../../envs/analyse.yaml"
+        params:
+            figure=_name,
         script:
-            f"../../scripts/plot_{_name}.py"
+            # Formatted per job: the loop variable is gone by the time the script runs.
+            "../../scripts/plot_{params.figure}.py"
 
     rule:
         name:
             f"fig_{_name}"
-        localrule: True
         input:
             expand(f"{RESULTS}/figures/{{system}}/{_name}.png", system=SYSTEMS),
+        localrule: True

@@ -6,16 +6,16 @@ rule structural_indicators:
         f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
     output:
         f"{RESULTS}/{{system}}/analysis/indicators.gsd",
-    params:
-        indicators=config["indicators"],
     log:
         f"{RESULTS}/{{system}}/logs/structural_indicators.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/structural_indicators.tsv"
+    conda:
+        "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
     resources:
         runtime=60,
-    conda:
-        "../../envs/analyse.yaml"
+    params:
+        indicators=config["indicators"],
     script:
         "../../scripts/structural_indicators.py"

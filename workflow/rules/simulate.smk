@@ -4,21 +4,21 @@
 rule initialize:
     output:
         f"{RESULTS}/{{system}}/init/run{{run}}.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/initialize/run{{run}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/initialize/run{{run}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=60,
     params:
         system=system_cfg,
         protocol=protocol_cfg,
         seed=config["seed"],
         engine=config["engine"],
-    log:
-        f"{RESULTS}/{{system}}/logs/initialize/run{{run}}.log",
-    benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/initialize/run{{run}}.tsv"
-    threads: THREADS["simulate"]
-    resources:
-        gpu=gpu_request,
-        runtime=60,
-    conda:
-        "../../envs/simulate.yaml"
     script:
         "../../scripts/initialize.py"
 
@@ -28,21 +28,21 @@ rule equilibrate_liquid:
         f"{RESULTS}/{{system}}/init/run{{run}}.gsd",
     output:
         f"{RESULTS}/{{system}}/liquid/run{{run}}_T{{temperature}}.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/equilibrate_liquid/run{{run}}_T{{temperature}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/equilibrate_liquid/run{{run}}_T{{temperature}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
     params:
         system=system_cfg,
         protocol=protocol_cfg,
         seed=config["seed"],
         engine=config["engine"],
-    log:
-        f"{RESULTS}/{{system}}/logs/equilibrate_liquid/run{{run}}_T{{temperature}}.log",
-    benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/equilibrate_liquid/run{{run}}_T{{temperature}}.tsv"
-    threads: THREADS["simulate"]
-    resources:
-        gpu=gpu_request,
-        runtime=240,
-    conda:
-        "../../envs/simulate.yaml"
     script:
         "../../scripts/equilibrate_liquid.py"
 
@@ -52,21 +52,21 @@ rule quench:
         quench_source,
     output:
         f"{RESULTS}/{{system}}/glass/run{{run}}_quench.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/quench/run{{run}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/quench/run{{run}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=60,
     params:
         system=system_cfg,
         protocol=protocol_cfg,
         seed=config["seed"],
         engine=config["engine"],
-    log:
-        f"{RESULTS}/{{system}}/logs/quench/run{{run}}.log",
-    benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/quench/run{{run}}.tsv"
-    threads: THREADS["simulate"]
-    resources:
-        gpu=gpu_request,
-        runtime=60,
-    conda:
-        "../../envs/simulate.yaml"
     script:
         "../../scripts/quench.py"
 
@@ -76,20 +76,20 @@ rule age:
         f"{RESULTS}/{{system}}/glass/run{{run}}_quench.gsd",
     output:
         f"{RESULTS}/{{system}}/aging/run{{run}}_rep{{replica}}.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/age/run{{run}}_rep{{replica}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/age/run{{run}}_rep{{replica}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
     params:
         system=system_cfg,
         protocol=protocol_cfg,
         seed=config["seed"],
         engine=config["engine"],
-    log:
-        f"{RESULTS}/{{system}}/logs/age/run{{run}}_rep{{replica}}.log",
-    benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/age/run{{run}}_rep{{replica}}.tsv"
-    threads: THREADS["simulate"]
-    resources:
-        gpu=gpu_request,
-        runtime=240,
-    conda:
-        "../../envs/simulate.yaml"
     script:
         "../../scripts/age.py"

@@ -7,19 +7,19 @@ rule train_classifier:
     output:
         model=f"{RESULTS}/{{system}}/model/model.pt",
         metrics=f"{RESULTS}/{{system}}/model/metrics.json",
-    params:
-        model=config["model"],
-        training=config["training"],
-        seed=config["seed"],
     log:
         f"{RESULTS}/{{system}}/logs/train_classifier.log",
     benchmark:
         f"{RESULTS}/{{system}}/benchmarks/train_classifier.tsv"
+    conda:
+        "../../envs/learn.yaml"
     threads: THREADS["learn"]
     resources:
         gpu=gpu_request,
         runtime=240,
-    conda:
-        "../../envs/learn.yaml"
+    params:
+        model=config["model"],
+        training=config["training"],
+        seed=config["seed"],
     script:
         "../../scripts/train_classifier.py"
