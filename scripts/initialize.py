@@ -1,4 +1,4 @@
-"""Snakemake entry point: random placement, overlap removal and melting of one run."""
+"""Snakemake entry point: jittered-lattice placement, overlap removal and melting of one run."""
 
 from glasscam import simulate
 from glasscam.runlog import redirect_to_log

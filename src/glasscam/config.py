@@ -89,6 +89,14 @@ def physics_errors(config: dict) -> list[str]:
                 f"dataset.glass_ages: {max(config['dataset']['glass_ages'])} exceeds "
                 f"systems.{name} aging duration {protocol['aging']['duration']}"
             )
+        if name in config["run_systems"]:
+            half_box = system.box_length / 2
+            indicators = config["indicators"]
+            for radius in [*indicators.get("coarse_graining_radii", []), indicators.get("local_density_radius", 0)]:
+                if radius >= half_box:
+                    errors.append(
+                        f"indicators: radius {radius} must be below half the box of systems.{name} (L/2 = {half_box:.3f})"
+                    )
         if protocol["sample_interval"] < system.dt:
             errors.append(f"protocol.sample_interval = {protocol['sample_interval']} is shorter than systems.{name}.dt")
     return errors

@@ -22,14 +22,20 @@ log = logging.getLogger(__name__)
 MAX_ENERGY_PER_PARTICLE = 1.0e3  # ε_AA; beyond this a run has exploded
 
 
-def random_state(system: System, rng: np.random.Generator) -> State:
-    """Uniform random positions in the periodic box (overlaps removed later), zero velocities."""
+def lattice_state(system: System, rng: np.random.Generator, jitter: float = 0.1) -> State:
+    """N of the m^d sites of a simple cubic/square lattice (m = ⌈N^{1/d}⌉, spacing a = L/m), chosen
+    in random order (so species sit at random sites; particles stay ordered A first), each
+    displaced uniformly by up to ``jitter`` a per axis; zero velocities. No two particles come closer than (1 − 2 jitter) a, so the first force
+    evaluation is finite whatever the seed; melting erases the lattice."""
     n, d, L = system.n_particles, system.dimensions, system.box_length
+    m = int(np.ceil(n ** (1.0 / d)))
+    spacing = L / m
+    sites = rng.choice(m**d, size=n, replace=False)
+    grid = np.stack(np.unravel_index(sites, (m,) * d), axis=1)
     positions = np.zeros((n, 3))
-    positions[:, :d] = rng.uniform(-L / 2, L / 2, size=(n, d))
+    positions[:, :d] = (grid + 0.5 + rng.uniform(-jitter, jitter, size=(n, d))) * spacing - L / 2
     positions, images = wrap(positions, L, d)
-    typeid = system.typeids()
-    return State(positions, images, np.zeros((n, 3)), typeid, system.types, system.mass_array(), L, d)
+    return State(positions, images, np.zeros((n, 3)), system.typeids(), system.types, system.mass_array(), L, d)
 
 
 def maxwell_boltzmann(masses: np.ndarray, temperature: float, dimensions: int, rng: np.random.Generator) -> np.ndarray:
@@ -108,12 +114,32 @@ class Recorder:
         return states, logs
 
 
-def melt(engine: Engine, rng: np.random.Generator, temperature: float, duration: float, thermostat: Thermostat,
-         overlap_steps: int = 2000, max_displacement: float = 0.05) -> State:
-    """Random placement → capped-displacement overlap removal → FIRE → NVT at the melt T."""
+def remove_overlaps(engine: Engine, state: State, max_steps: int = 500, max_displacement: float = 0.05,
+                    force_target: float = 50.0) -> State:
+    """Capped steepest descent, the same in every engine: each particle moves along its force by
+    min(max_displacement, γ|F_i|) with γ = max_displacement / force_target, until max_i |F_i| ≤
+    force_target (ε_AA/σ_AA) or ``max_steps``. Leaves no overlaps for FIRE to explode on."""
     system = engine.system
-    engine.load(random_state(system, rng))
-    engine.run_capped(overlap_steps, max_displacement)
+    state = state.copy()
+    gamma = max_displacement / force_target
+    for _ in range(max_steps):
+        engine.load(state)
+        forces = engine.evaluate().forces
+        magnitude = np.linalg.norm(forces, axis=1)
+        if magnitude.max() <= force_target:
+            break
+        step = np.minimum(max_displacement, gamma * magnitude) / np.maximum(magnitude, 1e-300)
+        state.positions, shift = wrap(state.positions + forces * step[:, None], system.box_length, system.dimensions)
+        state.images = state.images + shift
+    engine.load(state)
+    return state
+
+
+def melt(engine: Engine, rng: np.random.Generator, temperature: float, duration: float,
+         thermostat: Thermostat) -> State:
+    """Jittered-lattice placement → capped steepest descent → FIRE → NVT at the melt T."""
+    system = engine.system
+    remove_overlaps(engine, lattice_state(system, rng))
     engine.minimize(force_tolerance=1e-2, max_steps=5000)
     state = engine.state()
     state.velocities = maxwell_boltzmann(state.masses, temperature, system.dimensions, rng)

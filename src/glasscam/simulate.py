@@ -32,7 +32,7 @@ def _record(config_section: dict, system: System, engine, **fields) -> dict:
 
 def initialize(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
                engine_name: str, threads: int, output: str) -> None:
-    """Random placement, overlap removal, FIRE and melting at ``state_points.melt_temperature``."""
+    """Jittered-lattice placement, overlap removal, FIRE and melting at ``state_points.melt_temperature``."""
     system = system_from_config(system_name, system_cfg)
     t_melt = float(system_cfg["state_points"]["melt_temperature"])
     seed = derive_seed(root_seed, system_name, "run", run, "initialize")

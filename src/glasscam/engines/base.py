@@ -80,10 +80,6 @@ class Engine(ABC):
         """Advance ``steps`` time steps of size ``system.dt``."""
 
     @abstractmethod
-    def run_capped(self, steps: int, max_displacement: float) -> None:
-        """Overdamped relaxation with displacement capped per step (overlap removal)."""
-
-    @abstractmethod
     def minimize(self, force_tolerance: float, max_steps: int) -> bool:
         """FIRE energy minimization; returns whether the force tolerance was reached."""
 

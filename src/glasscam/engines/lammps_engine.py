@@ -9,7 +9,7 @@ Hamiltonian mapping (see :mod:`glasscam.systems`):
 * ``inverse_power`` + ``force_shift``  → ``pair_style lepton`` with the force-shifted expression
   written out (exact, but about ten times slower than the native styles)
 
-Thermostats: Nosé–Hoover = ``fix nvt`` (chain of 3), Bussi = ``fix nve`` + ``fix temp/csvr``.
+Thermostats: Nosé–Hoover = ``fix nvt`` with ``tchain 1`` (one thermostat, as HOOMD-blue's MTTK), Bussi = ``fix nve`` + ``fix temp/csvr``.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class LammpsEngine(Engine):
         self._needs_setup = True
         if not self._loaded:
             return
-        for fix in ("integrate", "csvr", "limit", "viscous"):
+        for fix in ("integrate", "csvr"):
             if self._lmp.has_id("fix", fix):
                 self._cmd(f"unfix {fix}")
         if thermostat is None:
@@ -224,7 +224,7 @@ class LammpsEngine(Engine):
             return
         t0, t1 = thermostat.ramp
         if thermostat.kind == "nose_hoover":
-            self._cmd(f"fix integrate all nvt temp {t0!r} {t1!r} {thermostat.tau!r} tchain 3")
+            self._cmd(f"fix integrate all nvt temp {t0!r} {t1!r} {thermostat.tau!r} tchain 1")
             self._cmd("fix_modify integrate temp temp_dof")
         else:
             self._cmd("fix integrate all nve")
@@ -237,15 +237,6 @@ class LammpsEngine(Engine):
         if steps > 0:
             self._cmd(f"run {int(steps)} pre {'yes' if self._needs_setup else 'no'} post no")
             self._needs_setup = False
-
-    def run_capped(self, steps: int, max_displacement: float) -> None:
-        saved = self._thermostat
-        for fix in ("integrate", "csvr"):
-            if self._lmp.has_id("fix", fix):
-                self._cmd(f"unfix {fix}")
-        self._cmd(f"fix limit all nve/limit {max_displacement!r}\nfix viscous all viscous 1.0")
-        self._cmd(f"run {int(steps)}\nunfix limit\nunfix viscous\nvelocity all set 0.0 0.0 0.0")
-        self.set_thermostat(saved)
 
     def minimize(self, force_tolerance: float, max_steps: int) -> bool:
         for fix in ("integrate", "csvr"):

@@ -1,0 +1,201 @@
+"""HOOMD-blue backend (v4/v5 API; GPU when one is visible, else CPU).
+
+Hamiltonian mapping (see :mod:`glasscam.systems`):
+
+* ``lennard_jones`` + ``shift`` → ``hoomd.md.pair.LJ(mode="shift")``
+* everything else → ``hoomd.md.pair.Table`` of the reference energy and force
+  (:func:`glasscam.hamiltonian.shifted_pair`) on ``TABLE_POINTS`` points from ``TABLE_R_MIN`` σ_ab
+  to r_c, linearly interpolated by HOOMD. Native styles do not fit: ``ForceShiftedLJ`` accepts
+  only ``mode="none"`` (its energy does not vanish at r_c) and ``Mie`` with m = 0 (the r^-n
+  soft sphere) evaluates (n/m)^{m/(n−m)} to NaN.
+
+Thermostats: Nosé–Hoover = ``ConstantVolume`` + ``thermostats.MTTK``, Bussi =
+``ConstantVolume`` + ``thermostats.Bussi``; a temperature ramp is a ``hoomd.variant.Ramp``.
+The Simulation is rebuilt on every :meth:`load` (HOOMD fixes the step counter at state creation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import hoomd
+import hoomd.md
+
+from ..hamiltonian import PairEvaluation, shifted_pair
+from ..systems import System
+from ..trajectory import State, wrap
+from .base import Engine, Thermostat
+
+NEIGHBOR_BUFFER = 0.3  # σ_AA, as LAMMPS' skin
+TABLE_POINTS = 50001
+TABLE_R_MIN = 0.3  # σ_ab; the table is zero below it, where V ≥ 10^6 ε for every catalogue system
+
+
+def _device():
+    try:
+        return hoomd.device.GPU()
+    except (RuntimeError, AttributeError):
+        return hoomd.device.CPU()
+
+
+class HoomdEngine(Engine):
+    name = "hoomd"
+
+    def __init__(self, system: System, threads: int = 1):
+        super().__init__(system, threads)
+        self._device = _device()
+        self._sim: hoomd.Simulation | None = None
+        self._thermostat: Thermostat | None = None
+        self._time0 = 0.0
+        self._step0 = 0
+
+    @property
+    def version(self) -> str:
+        return hoomd.version.version
+
+    @property
+    def device(self) -> str:
+        if isinstance(self._device, hoomd.device.GPU):
+            return f"GPU ({', '.join(self._device.devices)})"
+        return "CPU"
+
+    # --- forces ----------------------------------------------------------------------------
+    def _pair_force(self) -> hoomd.md.force.Force:
+        s = self.system
+        nlist = hoomd.md.nlist.Cell(buffer=NEIGHBOR_BUFFER)
+        if s.form == "lennard_jones" and s.cutoff_mode == "shift":
+            force = hoomd.md.pair.LJ(nlist=nlist, mode="shift")
+            for (a, b), p in s.pairs.items():
+                force.params[(a, b)] = dict(epsilon=p.epsilon, sigma=p.sigma)
+                force.r_cut[(a, b)] = p.r_cut
+        else:
+            force = hoomd.md.pair.Table(nlist=nlist)
+            for (a, b), p in s.pairs.items():
+                r_min = TABLE_R_MIN * p.sigma
+                r = np.linspace(r_min, p.r_cut, TABLE_POINTS)[:-1]  # HOOMD: r_i = r_min + i Δr
+                energy, fmag = shifted_pair(s, a, b, r)
+                force.params[(a, b)] = dict(r_min=r_min, U=energy, F=fmag)
+                force.r_cut[(a, b)] = p.r_cut
+        return force
+
+    def _method(self, thermostat: Thermostat | None, ramp_steps: int = 0):
+        """ConstantVolume with the thermostat; a ramp T_start → T_end spans the next
+        ``ramp_steps`` steps (until then the target is T_start)."""
+        if thermostat is None:
+            return hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())
+        t0, t1 = thermostat.ramp
+        kT = t0
+        if t0 != t1 and ramp_steps > 0:
+            kT = hoomd.variant.Ramp(A=t0, B=t1, t_start=self._sim.timestep, t_ramp=int(ramp_steps))
+        cls = hoomd.md.methods.thermostats.MTTK if thermostat.kind == "nose_hoover" else hoomd.md.methods.thermostats.Bussi
+        return hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All(), thermostat=cls(kT=kT, tau=thermostat.tau))
+
+    def _set_integrator(self, method) -> None:
+        self._sim.operations.integrator = hoomd.md.Integrator(
+            dt=self.system.dt, methods=[method], forces=[self._pair_force()]
+        )
+
+    # --- state ---------------------------------------------------------------------------
+    def load(self, state: State) -> None:
+        s = self.system
+        if len(state.positions) != s.n_particles:
+            raise ValueError(f"state has {len(state.positions)} particles, system {s.name} has {s.n_particles}")
+        snap = hoomd.Snapshot(self._device.communicator)
+        if snap.communicator.rank == 0:
+            L = s.box_length
+            snap.configuration.box = [L, L, L if s.dimensions == 3 else 0.0, 0, 0, 0]
+            snap.particles.N = s.n_particles
+            snap.particles.types = list(s.types)
+            snap.particles.typeid[:] = state.typeid
+            snap.particles.mass[:] = state.masses
+            positions = state.positions.copy()
+            velocities = state.velocities.copy()
+            if s.dimensions == 2:
+                positions[:, 2] = 0.0
+                velocities[:, 2] = 0.0
+            snap.particles.position[:] = positions
+            snap.particles.image[:] = state.images
+            snap.particles.velocity[:] = velocities
+        seed = self._thermostat.seed if self._thermostat is not None else 1
+        self._sim = hoomd.Simulation(device=self._device, seed=seed % 65536)
+        self._sim.timestep = int(state.step)
+        self._sim.create_state_from_snapshot(snap)
+        self._step0, self._time0 = int(state.step), float(state.time)
+        self._set_integrator(self._method(self._thermostat))
+
+    def state(self) -> State:
+        s = self.system
+        snap = self._sim.state.get_snapshot()
+        unwrapped = np.asarray(snap.particles.position, dtype=np.float64) + np.asarray(
+            snap.particles.image, dtype=np.float64
+        ) * s.box_length
+        positions, images = wrap(unwrapped, s.box_length, s.dimensions)
+        typeid = np.asarray(snap.particles.typeid, dtype=np.int64)
+        step = int(self._sim.timestep)
+        return State(
+            positions=positions,
+            images=images,
+            velocities=np.asarray(snap.particles.velocity, dtype=np.float64).copy(),
+            typeid=typeid,
+            types=s.types,
+            masses=np.asarray(snap.particles.mass, dtype=np.float64).copy(),
+            box_length=s.box_length,
+            dimensions=s.dimensions,
+            step=step,
+            time=self._time0 + (step - self._step0) * s.dt,
+        )
+
+    # --- dynamics ------------------------------------------------------------------------
+    def set_thermostat(self, thermostat: Thermostat | None) -> None:
+        self._thermostat = thermostat
+        if self._sim is None:
+            return
+        if thermostat is not None:
+            self._sim.seed = thermostat.seed % 65536
+        self._set_integrator(self._method(thermostat))
+
+    def run(self, steps: int) -> None:
+        if steps <= 0:
+            return
+        t = self._thermostat
+        if t is not None and t.ramp[0] != t.ramp[1]:
+            self._set_integrator(self._method(t, ramp_steps=steps))  # the ramp spans this run
+        self._sim.run(int(steps))
+
+    def minimize(self, force_tolerance: float, max_steps: int) -> bool:
+        fire = hoomd.md.minimize.FIRE(
+            dt=self.system.dt,
+            force_tol=force_tolerance,
+            angmom_tol=1.0,
+            energy_tol=1e-10,
+            forces=[self._pair_force()],
+            methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())],
+        )
+        self._sim.operations.integrator = fire
+        done = 0
+        while not fire.converged and done < max_steps:
+            self._sim.run(100)
+            done += 100
+        converged = bool(fire.converged)
+        snap = self._sim.state.get_snapshot()
+        if snap.communicator.rank == 0:
+            snap.particles.velocity[:] = 0.0
+        self._sim.state.set_snapshot(snap)
+        self._set_integrator(self._method(self._thermostat))
+        return converged
+
+    def evaluate(self) -> PairEvaluation:
+        s = self.system
+        force = self._sim.operations.integrator.forces[0]
+        self._sim.always_compute_pressure = True  # HOOMD computes virials only on request
+        self._sim.run(0)
+        energies = np.asarray(force.energies, dtype=np.float64).copy()
+        forces = np.asarray(force.forces, dtype=np.float64).copy()
+        virials = np.asarray(force.virials, dtype=np.float64).copy()
+        self._sim.always_compute_pressure = False
+        # per-particle virial tensor (xx, xy, xz, yy, yz, zz); W = Σ_i tr(virial_i)
+        trace = virials[:, 0] + virials[:, 3] + (virials[:, 5] if s.dimensions == 3 else 0.0)
+        return PairEvaluation(energies=energies, forces=forces, virial=float(trace.sum()))
+
+    def close(self) -> None:
+        self._sim = None
