@@ -18,6 +18,8 @@ wildcard_constraints:
     run=r"\d+",
     replica=r"\d+",
     temperature=r"[0-9.]+",
+    stage="liquid|aging",
+    inputs="thermal|inherent",
 
 
 include: "workflow/rules/simulate.smk"

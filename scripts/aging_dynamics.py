@@ -9,4 +9,5 @@ compute_aging_dynamics(
     out_csv=snakemake.output.table,
     out_json=snakemake.output.summary,
     a=float(snakemake.params.dynamics.get("overlap_a", 0.3)),
+    s4=snakemake.params.dynamics.get("s4", {}),
 )

@@ -7,14 +7,13 @@ import json
 
 import numpy as np
 import pytest
-from scipy.stats import rankdata
+from scipy.stats import pearsonr, spearmanr
 
 from glasscam.correlations import (
     CORRELATION_COLUMNS,
-    TiedRanks,
+    FrameCorrelations,
     correlate,
     gradcam_correlation_length,
-    weighted_pearson,
 )
 from glasscam.plots.analysis import (
     plot_aging_dynamics,
@@ -69,16 +68,28 @@ def read_rows(path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def test_tied_ranks_match_rankdata_of_repeated_values():
+def test_frame_correlations_are_within_frame_and_n_weighted():
     rng = np.random.default_rng(1)
-    values = rng.integers(0, 6, 80).astype(float)
-    weights = rng.integers(0, 4, 80)
-    repeated = np.repeat(values, weights)
-    np.testing.assert_allclose(np.repeat(TiedRanks(values)(weights.astype(float)), weights), rankdata(repeated))
-    np.testing.assert_allclose(TiedRanks(values)(), rankdata(values))
-    x = rng.normal(size=80)
-    assert weighted_pearson(x, 3 * x + 1) == pytest.approx(1.0)
-    assert weighted_pearson(np.repeat(x, weights), np.repeat(values, weights)) == pytest.approx(weighted_pearson(x, values, weights.astype(float)))
+    sizes = [40, 80, 2, 60]  # the 2-particle frame is left out
+    xs = [rng.integers(0, 6, n).astype(float) for n in sizes]  # ties
+    ys = [x + rng.normal(size=len(x)) + 10 * k for k, x in enumerate(xs)]  # frame offsets
+    xs[3] = np.full(60, 1.0)  # constant field: left out
+    xs.append(rng.normal(size=50))
+    ys.append(-xs[-1] + rng.normal(size=50))
+    frames = FrameCorrelations.compute(xs, ys, n_null=200, generator=rng)
+    np.testing.assert_array_equal(frames.frame, [0, 1, 4])
+    for k, f in enumerate(frames.frame):
+        assert frames.pearson[k] == pytest.approx(pearsonr(xs[f], ys[f])[0])
+        assert frames.spearman[k] == pytest.approx(spearmanr(xs[f], ys[f])[0])
+    pooled = frames.pooled(np.arange(5), n_bootstrap=50, generator=rng)
+    n = np.array([40, 80, 50])
+    assert pooled["n_samples"] == 3 and pooled["n_particles"] == 170
+    assert pooled["pearson"] == pytest.approx(n @ frames.pearson / n.sum())
+    assert pooled["spearman"] == pytest.approx(n @ frames.spearman / n.sum())
+    assert pooled["spearman_lo"] <= pooled["spearman"] <= pooled["spearman_hi"]
+    assert abs(pooled["null_spearman_mean"]) < 0.03 and pooled["null_spearman_lo"] < 0 < pooled["null_spearman_hi"]
+    only_first = frames.pooled(np.array([0]), n_bootstrap=50, generator=rng)
+    assert only_first["spearman"] == pytest.approx(frames.spearman[0]) and np.isnan(only_first.get("spearman_lo", np.nan))
 
 
 def test_correlate_recovers_planted_relation(planted, tmp_path):
@@ -86,11 +97,12 @@ def test_correlate_recovers_planted_relation(planted, tmp_path):
     correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "corr.csv", {"n_bootstrap": 100, "n_null": 60}, seed=7)
     rows = read_rows(tmp_path / "corr.csv")
     assert list(rows[0]) == CORRELATION_COLUMNS
-    table = {(r["quantity"], r["coarse_graining"], r["window"], r["species"]): r for r in rows}
-    assert len(rows) == 4 * 3 + 1 * 3 + 0  # planted, planted_cg2, unrelated, mobility×2 → 5 quantities × 3 species
+    assert {r["t_w"] for r in rows} == {"all", "0.0"}  # every frame has t_w = 0
+    table = {(r["quantity"], r["coarse_graining"], r["window"], r["species"]): r for r in rows if r["t_w"] == "all"}
+    assert len(rows) == 5 * 3 * 2  # planted, planted_cg2, unrelated, mobility×2 → 5 quantities × 3 species × (all, t_w = 0)
     pearson, spearman = 2 / np.sqrt(5), 6 / np.pi * np.arcsin(1 / np.sqrt(5))  # bivariate normal
     for key in (("planted", "0.0", "nan", "all"), ("planted", "2.0", "nan", "all"), ("planted", "0.0", "nan", "A")):
-        row = {k: float(v) if k not in ("quantity", "kind", "species") else v for k, v in table[key].items()}
+        row = {k: float(v) if k not in ("quantity", "kind", "species", "t_w") else v for k, v in table[key].items()}
         assert row["kind"] == "indicator"
         assert row["pearson"] == pytest.approx(pearson, abs=0.02)
         assert row["spearman"] == pytest.approx(spearman, abs=0.02)
@@ -117,9 +129,46 @@ def test_shuffled_null_destroys_relation_but_keeps_frame_values(planted, tmp_pat
     correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "b.csv", {"n_bootstrap": 10, "n_null": 40}, seed=3)
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()  # seeded
     for row in read_rows(tmp_path / "a.csv"):
-        # within-frame shuffling keeps frame-level association: for ρ ≈ 0.9 and n particles per
-        # frame the null keeps ≈ ρ/n (≈ 0.02 for the 50 B particles)
-        assert abs(float(row["null_spearman_mean"])) < 0.035
+        # 40 draws of ρ_null ~ N(0, 1/√n_particles): |mean| ≲ 3/√(40 · 1200) ≈ 0.014 at worst
+        assert abs(float(row["null_spearman_mean"])) < 0.015
+
+
+def test_pooling_over_aging_times_is_not_confounded(tmp_path):
+    """Young frames (t_w = 0) have both higher Grad-CAM and higher mobility than old ones
+    (t_w = 100), with no particle-level relation at t_w = 0 and ρ = −0.5 at t_w = 100 (a
+    bivariate normal with r = −0.5: ρ_S = (6/π) arcsin(r/2) = −0.483). Raw pooling would report
+    a strong positive ρ; the within-frame coefficients give 0, −0.483 and their n-weighted mean."""
+    rng = np.random.default_rng(8)
+    states, gradcam, mobility, n = [], [], [], 300
+    typeid = np.zeros(n, int)
+    for k in range(16):
+        young = k % 2 == 0
+        state = make_state(rng.uniform(-3, 3, (n, 3)), 6.0, 3, typeid)
+        state.time = 0.0 if young else 100.0
+        states.append(state)
+        g = rng.normal(size=n)
+        m = rng.normal(size=n) if young else -0.5 * g + np.sqrt(0.75) * rng.normal(size=n)
+        shift = 3.0 if young else 0.0
+        gradcam.append({"gradcam_glass": g + shift})
+        mobility.append({"mobility_dt1": m + shift})
+    samples = list(range(16))
+    for name, fields in (("gradcam", gradcam), ("indicators", [{"nothing": rng.normal(size=n)} for _ in samples]), ("mobility", mobility)):
+        write_fields(tmp_path / f"{name}.gsd", states, fields, samples)
+    correlate(tmp_path / "gradcam.gsd", tmp_path / "indicators.gsd", tmp_path / "mobility.gsd", tmp_path / "corr.csv", {"n_bootstrap": 50, "n_null": 40}, seed=2)
+    rows = {r["t_w"]: r for r in read_rows(tmp_path / "corr.csv") if r["quantity"] == "mobility" and r["species"] == "all"}
+    assert set(rows) == {"all", "0.0", "100.0"} and int(rows["0.0"]["n_samples"]) == 8
+    raw = spearmanr(np.concatenate([f["gradcam_glass"] for f in gradcam]), np.concatenate([f["mobility_dt1"] for f in mobility]))[0]
+    assert raw > 0.3  # the confounded pooled coefficient
+    rho = 6 / np.pi * np.arcsin(-0.25)
+    assert float(rows["0.0"]["spearman"]) == pytest.approx(0.0, abs=0.04)
+    assert float(rows["100.0"]["spearman"]) == pytest.approx(rho, abs=0.04)
+    assert float(rows["all"]["spearman"]) == pytest.approx(rho / 2, abs=0.03)
+    for row in rows.values():
+        assert abs(float(row["null_spearman_mean"])) < 0.01
+        assert float(row["null_spearman_lo"]) < 0 < float(row["null_spearman_hi"])
+    assert float(rows["0.0"]["spearman_lo"]) < 0 < float(rows["0.0"]["spearman_hi"])
+    plot_gradcam_vs_mobility(tmp_path / "gradcam.gsd", tmp_path / "mobility.gsd", tmp_path / "corr.csv", tmp_path / "ages.png")  # one curve per t_w
+    assert (tmp_path / "ages.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_misaligned_frames_raise(planted, tmp_path):

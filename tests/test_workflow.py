@@ -41,7 +41,10 @@ def snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProcess:
 def planned_jobs(workdir: Path, *targets, extra=()) -> dict[str, int]:
     """Rule → job count of a dry run (parsed from Snakemake's 'Job stats' table)."""
     out = snakemake(workdir, "--dry-run", *extra, *targets)
-    text = out.stdout + out.stderr
+    return planned_jobs_from(out.stdout + out.stderr)
+
+
+def planned_jobs_from(text: str) -> dict[str, int]:
     if "Nothing to be done" in text:
         return {}
     table = text.split("Job stats:")[1].split("total")[0]
@@ -62,7 +65,7 @@ def tiny_runs(tmp_path_factory):
 def test_every_figure_and_report(tiny_runs):
     workdir = tiny_runs[0]
     figures = sorted((workdir / "results" / "figures").glob("*/*.png"))
-    assert len(figures) == 9 * len(SYSTEMS)
+    assert len(figures) == 11 * len(SYSTEMS)
     assert all(f.stat().st_size > 5000 for f in figures)
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
@@ -83,9 +86,11 @@ def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):
 def test_rerun_from_scratch_is_identical(tiny_runs):
     first, second = (run / "results" for run in tiny_runs)
     for system in SYSTEMS:
-        with h5py.File(first / system / "dataset" / "dataset.h5") as a, h5py.File(second / system / "dataset" / "dataset.h5") as b:
-            for key in ("images", "labels", "split"):
-                np.testing.assert_array_equal(a[key][()], b[key][()])
+        for inputs in ("thermal", "inherent"):
+            path = Path("dataset") / inputs / "dataset.h5"
+            with h5py.File(first / system / path) as a, h5py.File(second / system / path) as b:
+                for key in ("images", "labels", "split"):
+                    np.testing.assert_array_equal(a[key][()], b[key][()])
         for name in ("gradcam/gradcam.gsd", "analysis/indicators.gsd", "analysis/mobility.gsd"):
             with gsd.hoomd.open(first / system / name) as a, gsd.hoomd.open(second / system / name) as b:
                 assert len(a) == len(b)
@@ -105,7 +110,7 @@ def test_editing_a_plot_script_replans_that_figure_only(tiny_runs):
 
 def test_one_figure_target_plans_only_its_dependencies(tmp_path):
     workdir = copy_workflow(tmp_path / "glasscam")
-    jobs = planned_jobs(workdir, "results/figures/ka3d/training_curves.png")
+    jobs = planned_jobs(workdir, "results/figures/ka3d/training_curves.png")  # thermal inputs
     runs = 3
     assert jobs == {
         "initialize": runs,
@@ -128,3 +133,15 @@ def test_bad_config_stops_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "systems.ka3d.composition.B" in result.stdout + result.stderr
     assert not (workdir / "results").exists()
+
+
+def test_aging_settings_do_not_rerun_liquids(tiny_runs):
+    """Rules see only the protocol keys they use: a longer aging run replans aging and what
+    depends on it, never the melt, the liquid sampling or the quench."""
+    workdir = tiny_runs[1]
+    override = workdir / "longer_aging.yaml"
+    override.write_text("protocol:\n  aging: {duration: 25, frames_per_decade: 4, replicas: 2}\n")
+    out = snakemake(workdir, "--dry-run", "--configfile", *CONFIGS, "longer_aging.yaml")
+    jobs = planned_jobs_from(out.stdout + out.stderr)
+    assert jobs["age"] == 3 * 2 * len(SYSTEMS)
+    assert not {"initialize", "equilibrate_liquid", "quench", "liquid_dynamics"} & set(jobs)

@@ -1,16 +1,27 @@
 """Particle-level correlations between Grad-CAM, structural indicators and mobility, and the
 spatial correlation length of the Grad-CAM field.
 
-For a per-particle Grad-CAM value x_i and a quantity y_i, pooled over frames (samples):
+Every coefficient is a *within-frame* (particle-level) association. In frame f (one glass
+sample) with n_f analysed particles, Grad-CAM x_i and a quantity y_i:
 
-    Pearson   r = Σ (x_i − x̄)(y_i − ȳ) / [Σ (x_i − x̄)² Σ (y_i − ȳ)²]^{1/2}
-    Spearman  ρ = Pearson r of the ranks (ties get their mean rank)
+    Pearson   r_f = (1/n_f) Σ_i z(x)_i z(y)_i,   z(v)_i = (v_i − v̄_f)/s_f   (s_f: population std)
+    Spearman  ρ_f = r_f of the within-frame ranks (ties get their mean rank)
 
-* 95 % bootstrap interval: frames are resampled with replacement (a frame drawn m times counts
-  m times, the pooled ranks recomputed with those multiplicities), percentiles 2.5 / 97.5;
-* shuffled-field null: Grad-CAM values permuted among the analysed particles within each frame
-  (the per-frame distribution is kept, spatial association destroyed); mean and 2.5 / 97.5
-  percentiles of ρ.
+and over a set F of frames (all frames, ``t_w = all``; or the frames of one aging time t_w,
+the ``glasscam/time`` of the sample):
+
+    r_F = Σ_{f∈F} n_f r_f / Σ_{f∈F} n_f
+
+which equals the Pearson coefficient of the pooled per-frame z-scores (ranks: per-frame
+standardised ranks). Frame-level differences — young samples are both more mobile and have a
+different Grad-CAM level — therefore do not enter; pooling raw values would mix them in.
+
+* 95 % bootstrap interval: frames of F resampled with replacement (multiplicity m_f weighs
+  n_f r_f), percentiles 2.5 / 97.5;
+* shuffled-field null: Grad-CAM ranks permuted among the analysed particles within each frame,
+  ρ_F recomputed; mean and 2.5 / 97.5 percentiles (centred on 0 by construction).
+
+Cost per frame O(n_f log n_f) (the ranks), plus O(n_f) per null draw.
 
 Spatial autocorrelation of the per-frame standardised field δx_i = (x_i − x̄)/s_x:
 
@@ -26,10 +37,12 @@ import json
 import math
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import freud
 import numpy as np
 from scipy.optimize import curve_fit
+from scipy.stats import rankdata
 
 from .indicators import freud_system
 from .seeds import rng
@@ -41,6 +54,7 @@ CORRELATION_COLUMNS = [
     "coarse_graining",
     "window",
     "species",
+    "t_w",
     "n_samples",
     "n_particles",
     "pearson",
@@ -53,75 +67,76 @@ CORRELATION_COLUMNS = [
     "null_spearman_lo",
     "null_spearman_hi",
 ]
+ALL_AGES = "all"
 PARTICLE_PREFIX = per_particle_key("")
 SAMPLE_KEY = "glasscam/sample"
+MIN_PARTICLES_PER_FRAME = 3
+LENGTH_R_MAX = 10.0  # σ_AA: default C(r) range; a fixed range keeps the pair count O(N) per frame
 _CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
 _DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
 
 
-def weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
-    """Pearson r with non-negative weights w (frame multiplicities); NaN if either variance is 0."""
-    w = np.ones(len(x)) if w is None else w
-    total = w.sum()
-    dx = x - (w * x).sum() / total
-    dy = y - (w * y).sum() / total
-    wdx = w * dx
-    denominator = math.sqrt((wdx * dx).sum() * (w * dy * dy).sum())
-    return float((wdx * dy).sum() / denominator) if denominator > 0 else float("nan")
+def _standardised(values: np.ndarray) -> np.ndarray | None:
+    """(v − mean)/population std; None for a constant array."""
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 0 else None
 
 
-class TiedRanks:
-    """Mid-ranks of fixed values under varying multiplicities, O(n) per call after one sort.
+@dataclass
+class FrameCorrelations:
+    """Within-frame coefficients of the frames where both fields vary (≥ 3 particles):
+    particle counts n (F,), Pearson and Spearman (F,), null Spearman draws (n_null, F) and the
+    index of each frame in the input list (F,)."""
 
-    With multiplicity w_i for value v_i, the rank of every copy in tie group g is
-    W_<g + (W_g + 1)/2, W_<g the total weight of smaller values and W_g that of the group —
-    exactly the mean rank the values would get if each were repeated w_i times."""
+    n: np.ndarray
+    pearson: np.ndarray
+    spearman: np.ndarray
+    null_spearman: np.ndarray
+    frame: np.ndarray
 
-    def __init__(self, values: np.ndarray):
-        self.order = np.argsort(values, kind="stable")
-        ordered = values[self.order]
-        self.group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    @classmethod
+    def compute(cls, xs: list[np.ndarray], ys: list[np.ndarray], n_null: int, generator: np.random.Generator) -> "FrameCorrelations":
+        """Coefficients of every frame k from its particle values ``xs[k]``, ``ys[k]``; the null
+        permutes the ranks of x within the frame ``n_null`` times."""
+        n, pearson, spearman, null, frame = [], [], [], [], []
+        for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            if len(x) < MIN_PARTICLES_PER_FRAME:
+                continue
+            zx, zy = _standardised(x), _standardised(y)
+            rx, ry = _standardised(rankdata(x)), _standardised(rankdata(y))
+            if zx is None or zy is None:
+                continue
+            n.append(len(x))
+            pearson.append(float(zx @ zy) / len(x))
+            spearman.append(float(rx @ ry) / len(x))
+            null.append(generator.permuted(np.broadcast_to(rx, (n_null, len(x))), axis=1) @ ry / len(x))
+            frame.append(k)
+        return cls(
+            np.array(n, dtype=float),
+            np.array(pearson),
+            np.array(spearman),
+            np.array(null, dtype=float).reshape(len(n), n_null).T,
+            np.array(frame, dtype=int),
+        )
 
-    def __call__(self, weights: np.ndarray | None = None) -> np.ndarray:
-        n = len(self.order)
-        w = np.ones(n) if weights is None else weights[self.order]
-        group_weight = np.bincount(self.group, weights=w)
-        mid = np.cumsum(group_weight) - group_weight + (group_weight + 1) / 2
-        ranks = np.empty(n)
-        ranks[self.order] = mid[self.group]
-        return ranks
-
-
-def pooled_correlations(x, y, frame, n_bootstrap: int, n_null: int, generator: np.random.Generator) -> dict:
-    """Pearson/Spearman of pooled (x, y) with bootstrap-over-frames intervals and the
-    within-frame shuffled null. ``frame`` labels each element's sample and must be
-    non-decreasing (elements grouped by frame)."""
-    x, y, frame = np.asarray(x, float), np.asarray(y, float), np.asarray(frame)
-    _, frame_index = np.unique(frame, return_inverse=True)
-    n_frames = int(frame_index.max()) + 1
-    rank_x, rank_y = TiedRanks(x), TiedRanks(y)
-    rx, ry = rank_x(), rank_y()
-    out = {"pearson": weighted_pearson(x, y), "spearman": weighted_pearson(rx, ry)}
-    boot_p, boot_s = [], []
-    if n_frames > 1:
-        for _ in range(n_bootstrap):
-            m = np.bincount(generator.integers(0, n_frames, n_frames), minlength=n_frames).astype(float)
-            w = m[frame_index]
-            boot_p.append(weighted_pearson(x, y, w))
-            boot_s.append(weighted_pearson(rank_x(w), rank_y(w), w))
-    null = []
-    for _ in range(n_null):
-        permutation = np.argsort(frame_index + generator.random(len(x)))
-        null.append(weighted_pearson(rx[permutation], ry))
-    for name, values in (("pearson", boot_p), ("spearman", boot_s)):
-        lo, hi = np.nanpercentile(values, [2.5, 97.5]) if np.isfinite(values).any() else (np.nan, np.nan)
-        out[f"{name}_lo"], out[f"{name}_hi"] = float(lo), float(hi)
-    if np.isfinite(null).any():
-        out["null_spearman_mean"] = float(np.nanmean(null))
-        out["null_spearman_lo"], out["null_spearman_hi"] = map(float, np.nanpercentile(null, [2.5, 97.5]))
-    else:
-        out["null_spearman_mean"] = out["null_spearman_lo"] = out["null_spearman_hi"] = float("nan")
-    return out
+    def pooled(self, frames: np.ndarray, n_bootstrap: int, generator: np.random.Generator) -> dict:
+        """n-weighted means over the frames ``frames`` (input-list indices) with bootstrap
+        intervals (frames resampled) and the null distribution of the Spearman mean."""
+        select = np.isin(self.frame, frames)
+        n, pearson, spearman, null = self.n[select], self.pearson[select], self.spearman[select], self.null_spearman[:, select]
+        out = {"n_samples": int(select.sum()), "n_particles": int(n.sum())}
+        if not select.any():
+            return out
+        out["pearson"], out["spearman"] = float(n @ pearson / n.sum()), float(n @ spearman / n.sum())
+        if len(n) > 1 and n_bootstrap > 0:
+            weights = np.array([np.bincount(generator.integers(0, len(n), len(n)), minlength=len(n)) for _ in range(n_bootstrap)]) * n
+            for name, values in (("pearson", pearson), ("spearman", spearman)):
+                out[f"{name}_lo"], out[f"{name}_hi"] = map(float, np.percentile(weights @ values / weights.sum(axis=1), [2.5, 97.5]))
+        if null.shape[0]:
+            draws = null @ n / n.sum()
+            out["null_spearman_mean"] = float(draws.mean())
+            out["null_spearman_lo"], out["null_spearman_hi"] = map(float, np.percentile(draws, [2.5, 97.5]))
+        return out
 
 
 def _particle_arrays(log: dict) -> dict[str, np.ndarray]:
@@ -165,9 +180,15 @@ def _quantities(logs: list[dict], kind: str, path) -> list[tuple[str, str, float
 
 
 def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
-    """Correlations of per-particle Grad-CAM with every indicator (raw and coarse-grained) and
-    every mobility measure, pooled over frames, per species (all and each type) → tidy CSV
-    (:data:`CORRELATION_COLUMNS`).
+    """Within-frame correlations of per-particle Grad-CAM with every indicator (raw and
+    coarse-grained) and every mobility measure, per species (all and each type) and per aging
+    time → tidy CSV (:data:`CORRELATION_COLUMNS`).
+
+    Column ``t_w``: ``all`` for the n-weighted mean over every frame, else the aging time
+    (``glasscam/time`` of the Grad-CAM frames, τ) whose frames were pooled; every coefficient is
+    a particle-level (within-frame) one, see the module docstring. Frames where fewer than 3
+    particles have finite values, or either field is constant, are left out (``n_samples``
+    counts the frames used).
 
     ``correlation_cfg`` keys: ``gradcam_key`` (default ``gradcam_glass``), ``n_bootstrap``
     (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
@@ -190,6 +211,8 @@ def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cf
             raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(gradcam_key)}")
         gradcam.append(arrays[gradcam_key])
     reference = states[str(gradcam_gsd)]
+    ages = np.array([s.time for s in reference])
+    groups = [(ALL_AGES, np.arange(len(reference)))] + [(float(t), np.flatnonzero(ages == t)) for t in np.unique(ages)]
     types = reference[0].types
     species_masks = {"all": [np.ones(len(s.typeid), bool) for s in reference]}
     species_masks.update({t: [s.typeid == i for s in reference] for i, t in enumerate(types)})
@@ -205,20 +228,17 @@ def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cf
                     raise ValueError(f"{path}: frame {k} lacks per-particle log {per_particle_key(name)}")
                 values.append(arrays[name])
             for species, masks in species_masks.items():
-                row = {"quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window, "species": species}
-                x, y, frame = [], [], []
-                for k, (g, v, mask) in enumerate(zip(gradcam, values, masks, strict=True)):
+                xs, ys = [], []
+                for g, v, mask in zip(gradcam, values, masks, strict=True):
                     ok = mask & np.isfinite(g) & np.isfinite(v)
-                    x.append(g[ok])
-                    y.append(v[ok])
-                    frame.append(np.full(int(ok.sum()), k))
-                x, y, frame = np.concatenate(x), np.concatenate(y), np.concatenate(frame)
-                row["n_samples"] = len(np.unique(frame))
-                row["n_particles"] = len(x)
-                if len(x) >= 3:
-                    generator = rng(seed, "correlate", name, species)
-                    row.update(pooled_correlations(x, y, frame, n_bootstrap, n_null, generator))
-                rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
+                    xs.append(g[ok])
+                    ys.append(v[ok])
+                generator = rng(seed, "correlate", name, species)
+                frames = FrameCorrelations.compute(xs, ys, n_null, generator)
+                for t_w, members in groups:
+                    row = {"quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window, "species": species, "t_w": t_w}
+                    row.update(frames.pooled(members, n_bootstrap, generator))
+                    rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
     with atomic_output(out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=CORRELATION_COLUMNS)
@@ -274,15 +294,16 @@ def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) 
     frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
 
     ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``gradcam_glass``), ``r_max`` (default
-    0.49 L), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default
-    r_max), ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
+    min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame O(N)),
+    ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
+    ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
     [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON).
     """
     key = cfg.get("gradcam_key", "gradcam_glass")
     states = read_states(gradcam_gsd)
     logs = read_logs(gradcam_gsd)
     half_box = min(s.box_length for s in states) / 2
-    r_max = float(cfg.get("r_max", 0.98 * half_box))
+    r_max = float(cfg.get("r_max", min(0.98 * half_box, LENGTH_R_MAX)))
     if not 0 < r_max < half_box:
         raise ValueError(f"cfg.r_max = {r_max} must lie in (0, L/2 = {half_box:.3f})")
     bin_width = float(cfg.get("bin_width", 0.2))

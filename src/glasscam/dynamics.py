@@ -21,8 +21,21 @@ Per particle, over the window [t_w, t_w + Δt]:
   (t_w = 0, identical positions, independent Maxwell–Boltzmann velocities).
 
 q* is the position of the main (first) peak of S(k) = (1/N) |Σ_j exp(ik·r_j)|², averaged over
-the box's reciprocal-lattice vectors in |k| bins (freud's Direct method in 3D, NumPy in 2D);
+the box's reciprocal-lattice vectors in |k| bins (a bounded subset per bin, so O(N) per frame);
 τα solves Fs(q*, τα) = 1/e by linear interpolation in ln t.
+
+Dynamic heterogeneity length: the four-point structure factor of the overlap weights
+w_j = Θ(a − |Δr_j(t)|) at the time t* of the χ4 peak,
+
+    S4(q, t) = (1/N) [⟨|W(q, t)|²⟩ − |⟨W(q, t)⟩|²],   W(q, t) = Σ_j [w_j(t) − ⟨Q(t)⟩] e^{iq·r_j(0)}
+
+on shells of equal |q| of the reciprocal lattice (S4(0, t) = χ4(t)), fitted with the
+Ornstein–Zernike form χ4^∞ / (1 + (q ξ4)²) at small q where the box allows.
+
+Equilibrium liquids: the same Fs, MSD, Q and χ4 averaged over time origins, τα(T), and the
+self-diffusion coefficient D from MSD = 2dDt in the diffusive regime.
+
+Every per-frame operation is O(N) (O(N K) for K wave vectors, K bounded independently of N).
 """
 
 from __future__ import annotations
@@ -34,6 +47,8 @@ from pathlib import Path
 
 import freud
 import numpy as np
+from scipy.optimize import curve_fit
+from scipy.stats import linregress
 from scipy.special import j0
 
 from .indicators import freud_system, per_frame_scalars, rdf_first_minimum
@@ -132,44 +147,237 @@ def chi4(overlaps, n_particles: int) -> np.ndarray:
     return n_particles * (np.mean(q**2, axis=0) - np.mean(q, axis=0) ** 2)
 
 
-def _structure_factor_grid(state: State, k_max: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """S(k) = |Σ_j exp(ik·r_j)|² / N over the reciprocal-lattice vectors k = 2πn/L
-    (n ∈ ℤ^d, 0 < |k| ≤ k_max), averaged in |k| bins; NaN in empty bins."""
-    d, L = state.dimensions, state.box_length
-    n_max = int(k_max * L / (2 * np.pi))
+def reciprocal_lattice_vectors(box_length: float, dimensions: int, k_max: float) -> np.ndarray:
+    """Reciprocal-lattice vectors k = 2πn/L (n ∈ ℤ^d) with 0 < |k| ≤ k_max, one of each ±k pair
+    (first non-zero component of n positive; S(k) and |W(k)|² are even in k), shape (K, d), σ_AA⁻¹."""
+    n_max = int(k_max * box_length / (2 * np.pi))
     axis = np.arange(-n_max, n_max + 1)
-    k_vectors = 2 * np.pi / L * np.array(np.meshgrid(*[axis] * d, indexing="ij")).reshape(d, -1).T
-    k_norm = np.linalg.norm(k_vectors, axis=1)
-    keep = (k_norm > 0) & (k_norm <= k_max)
-    k_vectors, k_norm = k_vectors[keep], k_norm[keep]
-    positions = state.positions[:, :d]
-    s_k = np.empty(len(k_vectors))
-    for start in range(0, len(k_vectors), 512):
-        phase = np.einsum("nd,kd->kn", positions, k_vectors[start : start + 512])
-        s_k[start : start + 512] = (np.cos(phase).sum(axis=1) ** 2 + np.sin(phase).sum(axis=1) ** 2) / len(positions)
+    n = np.array(np.meshgrid(*[axis] * dimensions, indexing="ij")).reshape(dimensions, -1).T
+    nonzero = n != 0
+    first = n[np.arange(len(n)), np.argmax(nonzero, axis=1)]
+    k = 2 * np.pi / box_length * n[first > 0]
+    return k[np.linalg.norm(k, axis=1) <= k_max * (1 + 1e-12)]
+
+
+def capped_selection(groups: np.ndarray, cap: int) -> np.ndarray:
+    """Indices keeping at most ``cap`` members of every group label in ``groups``, chosen by a fixed
+    pseudo-random permutation (deterministic, spread over directions); sorted."""
+    order = np.random.default_rng(0).permutation(len(groups))
+    order = order[np.argsort(groups[order], kind="stable")]
+    sorted_groups = groups[order]
+    starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    return np.sort(order[np.arange(len(order)) - starts < cap])
+
+
+def structure_factor(states: list[State], k_max: float = 12.0, bins: int = 240, max_vectors_per_bin: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """S(k) = |Σ_j exp(ik·r_j)|² / N averaged over ``states`` and over the reciprocal-lattice
+    vectors k = 2πn/L in each of ``bins`` |k| bins on (0, k_max] (σ_AA⁻¹), 2D and 3D alike.
+
+    At most ``max_vectors_per_bin`` vectors per bin (a fixed pseudo-random subset) enter the sum,
+    so the cost per frame is O(N · bins · max_vectors_per_bin), linear in N (all vectors would
+    make it O(N²): their number grows as L^d). NaN in bins holding no reciprocal-lattice vector."""
+    if not states:
+        raise ValueError("structure_factor: no states given")
+    d, L = states[0].dimensions, states[0].box_length
+    if any(s.dimensions != d or s.box_length != L for s in states):
+        raise ValueError("structure_factor: states have different boxes")
+    k_vectors = reciprocal_lattice_vectors(L, d, k_max)
     edges = np.linspace(0.0, k_max, bins + 1)
-    index = np.clip(np.digitize(k_norm, edges) - 1, 0, bins - 1)
+    index = np.clip(np.digitize(np.linalg.norm(k_vectors, axis=1), edges) - 1, 0, bins - 1)
+    keep = capped_selection(index, max_vectors_per_bin)
+    k_vectors, index = k_vectors[keep], index[keep]
+    s_k = np.zeros(len(k_vectors))
+    for state in states:
+        _, density = overlap_fourier_amplitudes(state.positions[:, :d], np.ones(len(state.positions)), k_vectors, L)
+        s_k += np.abs(density) ** 2 / len(state.positions)
     counts = np.bincount(index, minlength=bins)
     with np.errstate(invalid="ignore"):
-        return 0.5 * (edges[1:] + edges[:-1]), np.bincount(index, weights=s_k, minlength=bins) / counts
+        return 0.5 * (edges[1:] + edges[:-1]), np.bincount(index, weights=s_k / len(states), minlength=bins) / counts
 
 
-def structure_factor(states: list[State], k_max: float = 12.0, bins: int = 240) -> tuple[np.ndarray, np.ndarray]:
-    """S(k) averaged over ``states`` on k ∈ (0, k_max] (σ_AA⁻¹), from the reciprocal-lattice
-    vectors of the box: freud.diffraction.StaticStructureFactorDirect in 3D (NaN below its
-    ``min_valid_k``), the same sum in NumPy in 2D (freud's Direct is 3D-only, its Debye is slow).
-    NaN in k bins holding no reciprocal-lattice vector."""
-    values = []
-    for state in states:
-        if state.dimensions == 3:
-            sf = freud.diffraction.StaticStructureFactorDirect(bins=bins, k_max=k_max, k_min=0.0)
-            sf.compute(freud_system(state))
-            k = np.asarray(sf.bin_centers, dtype=np.float64)
-            values.append(np.where(k >= sf.min_valid_k, sf.S_k, np.nan))
-        else:
-            k, s_k = _structure_factor_grid(state, k_max, bins)
-            values.append(s_k)
-    return k, np.mean(values, axis=0)
+def overlap_fourier_amplitudes(positions: np.ndarray, weights: np.ndarray, q_vectors: np.ndarray, box_length: float, chunk: int = 256, particle_chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """W(q) = Σ_j w_j exp(iq·r_j) and ρ(q) = Σ_j exp(iq·r_j) for the reciprocal-lattice vectors
+    q = 2πn/L, the rows of ``q_vectors`` (K, d); ``positions`` (N, d), σ_AA.
+
+    exp(iq·r_j) = Π_α exp(i n_α θ_jα), θ_jα = 2π r_jα/L: the powers exp(i m θ_jα), |m| ≤ max |n_α|,
+    are tabulated by repeated multiplication, and each vector then costs d − 1 complex products
+    per particle. Cost O(N K) — linear in N for a fixed set of wave vectors; memory bounded by
+    the particle and vector chunks."""
+    positions = np.asarray(positions, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    n = q_vectors * box_length / (2 * np.pi)
+    n_int = np.rint(n).astype(np.int64)
+    if not np.allclose(n, n_int, atol=1e-6):
+        raise ValueError("overlap_fourier_amplitudes: wave vectors must lie on the reciprocal lattice 2πn/L of the box")
+    n_max = int(np.abs(n_int).max()) if len(n_int) else 0
+    dimensions = positions.shape[1]
+    w_q = np.zeros(len(q_vectors), dtype=np.complex128)
+    rho_q = np.zeros(len(q_vectors), dtype=np.complex128)
+    for first in range(0, len(positions), particle_chunk):
+        base = np.exp(2j * np.pi / box_length * positions[first : first + particle_chunk].T)  # (d, n)
+        positive = np.cumprod(np.broadcast_to(base, (n_max, *base.shape)), axis=0)  # base^1 … base^n_max
+        powers = np.ascontiguousarray(np.concatenate([positive[::-1].conj(), np.ones((1, *base.shape)), positive]).transpose(1, 0, 2))
+        w = weights[first : first + particle_chunk]
+        for start in range(0, len(q_vectors), chunk):
+            block = n_int[start : start + chunk] + n_max
+            phase = powers[0][block[:, 0]]  # (vectors, particles)
+            for axis in range(1, dimensions):
+                phase = phase * powers[axis][block[:, axis]]
+            sums = phase.view(np.float64).reshape(len(block), -1, 2).transpose(0, 2, 1) @ w  # (vectors, re/im)
+            w_q[start : start + chunk] += sums[:, 0] + 1j * sums[:, 1]
+            rho_q[start : start + chunk] += phase.sum(axis=1)
+    return w_q, rho_q
+
+
+def s4_wavevectors(box_length: float, dimensions: int, q_max: float, max_shells: int = 16, max_vectors_per_shell: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wave vectors for S4(q): q = 0, then shells of equal |q| = 2π|n|/L ≤ ``q_max`` on the
+    reciprocal lattice of the box (one of each ±q pair).
+
+    At most ``max_shells`` − 1 shells (the smallest |q| always, the rest nearest to an even grid
+    in |q| up to q_max) and ``max_vectors_per_shell`` vectors per shell, so the set — and the cost
+    O(N K) per frame — is bounded however large the box. Returns (vectors (K, d), shell index
+    of each vector (K,), |q| of each shell (S,) with shell 0 the q = 0 vector)."""
+    if max_shells < 2 or max_vectors_per_shell < 1:
+        raise ValueError(f"max_shells = {max_shells}, max_vectors_per_shell = {max_vectors_per_shell}; expected ≥ 2 and ≥ 1")
+    vectors = reciprocal_lattice_vectors(box_length, dimensions, q_max)
+    if len(vectors) == 0:
+        raise ValueError(f"q_max = {q_max} is below the smallest wave vector 2π/L = {2 * np.pi / box_length:.3f} of the box")
+    n_squared = np.rint((vectors * box_length / (2 * np.pi)) ** 2).sum(axis=1).astype(np.int64)
+    shell_n2, shell = np.unique(n_squared, return_inverse=True)
+    chosen = np.arange(len(shell_n2))
+    if len(shell_n2) > max_shells - 1:
+        shell_q = 2 * np.pi / box_length * np.sqrt(shell_n2)
+        targets = np.linspace(shell_q[0], shell_q[-1], max_shells - 1)
+        chosen = np.unique(np.abs(shell_q[None, :] - targets[:, None]).argmin(axis=1))
+    keep = np.isin(shell, chosen)
+    vectors, shell = vectors[keep], np.searchsorted(chosen, shell[keep])
+    keep = capped_selection(shell, max_vectors_per_shell)
+    vectors = np.vstack([np.zeros((1, dimensions)), vectors[keep]])
+    shell = np.r_[0, shell[keep] + 1]
+    q_shell = np.r_[0.0, 2 * np.pi / box_length * np.sqrt(shell_n2[chosen])]
+    return vectors, shell, q_shell
+
+
+def four_point_structure_factor(w_amplitudes, rho_amplitudes, overlaps, n_particles: int, shell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """S4 per shell of equal |q| from M trajectories (rows) and K wave vectors (columns).
+
+    With δw_j = w_j − ⟨Q⟩ (⟨Q⟩ the mean overlap over trajectories) and
+    W(q) = Σ_j δw_j e^{iq·r_j(0)} = W_w(q) − ⟨Q⟩ ρ(q)  (``w_amplitudes``, ``rho_amplitudes``
+    from :func:`overlap_fourier_amplitudes`, ``overlaps`` the Q of each trajectory):
+
+        S4(q) = (1/N) [⟨|W(q)|²⟩ − |⟨W(q)⟩|²]
+
+    averaged over the vectors of each shell (``shell`` as from :func:`s4_wavevectors`, shell 0
+    the q = 0 vector). Subtracting ⟨Q⟩ removes the static term
+    ⟨Q⟩² N S(q) that raw weights leave when trajectories start from different configurations;
+    at q = 0, S4 = N[⟨Q²⟩ − ⟨Q⟩²] = χ4 exactly. Independent particles give S4(q) = χ4 at every q.
+    Returns (S4 (S,), standard error (S,)). The error assumes Gaussian amplitudes W (a sum over
+    many particles, as long as the dynamic correlation volume is small against the box): then
+    |W − ⟨W⟩|² is exponentially distributed at q ≠ 0, SE = S4/√n for the n = M × (vectors in the
+    shell) values, and χ²-distributed with one degree of freedom at q = 0, SE = S4 √(2/M). (The
+    shells' own scatter is no better an error estimate: with few values it correlates with S4,
+    and a fit weighted by it is biased low.)"""
+    mean_overlap = float(np.mean(overlaps))
+    amplitude = np.asarray(w_amplitudes) - mean_overlap * np.asarray(rho_amplitudes)
+    values = np.abs(amplitude - amplitude.mean(axis=0)) ** 2 / n_particles
+    n_shells = int(shell.max()) + 1
+    s4, s4_err = np.empty(n_shells), np.empty(n_shells)
+    for s in range(n_shells):
+        v = values[:, shell == s].ravel()
+        s4[s] = v.mean()
+        s4_err[s] = s4[s] * (np.sqrt(2 / len(v)) if s == 0 else 1 / np.sqrt(len(v)))
+    return s4, s4_err
+
+
+def _ornstein_zernike(q, chi4_inf, xi_squared):
+    return chi4_inf / (1 + q**2 * xi_squared)
+
+
+def _fit_ornstein_zernike_window(q, s4, relative_err, reweightings: int = 4):
+    """(params, covariance) of the OZ fit on one window. With relative errors, the weights are
+    σ_i = model(q_i) × relative_err_i, refined ``reweightings`` times: weighting by each shell's
+    own scatter would favour shells that fluctuated low (the scatter of |W|² scales with its
+    mean) and bias χ4^∞ and ξ4 downwards."""
+    xi2_floor = -0.99 / q.max() ** 2
+    params = np.array([max(s4.max(), 1e-12), 0.0])
+    if np.all(s4 > 0):  # 1/S4 = (1 + q²ξ²)/χ4^∞ is linear in q²: starting values
+        slope, intercept = np.polyfit(q**2, 1 / s4, 1)
+        if intercept > 0:
+            params = np.array([1 / intercept, max(slope / intercept, 0.5 * xi2_floor)])
+    sigma = None if relative_err is None else s4 * relative_err
+    for _ in range(1 + (0 if relative_err is None else reweightings)):
+        params, cov = curve_fit(
+            _ornstein_zernike, q, s4, p0=params, sigma=sigma, absolute_sigma=sigma is not None, bounds=([0.0, xi2_floor], [np.inf, np.inf])
+        )
+        if relative_err is not None:
+            sigma = _ornstein_zernike(q, *params) * relative_err
+    return params, cov, sigma
+
+
+def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shells: int = 3) -> dict:
+    """Fit S4(q) = χ4^∞ / (1 + (q ξ4)²) on the shells 0 < q ≤ ``fit_qxi_max``/ξ4 (window found
+    self-consistently; q = 0 is excluded, where a closed box suppresses χ4).
+
+    Weighted least squares with (χ4^∞, ξ4²) as parameters, so that a flat S4 (ξ4 → 0) is an
+    interior point; the weights are σ_i = model(q_i) · s4_err_i/S4_i (the relative errors of
+    ``s4_err`` applied to the model, refined iteratively; unweighted without ``s4_err``).
+    ξ4 = √max(ξ4², 0), its error σ(ξ4²)/(2ξ4) (√σ(ξ4²) at ξ4 = 0). ξ4 is NaN, with the reason,
+    when fewer than ``min_shells`` shells lie in the window — the box is then too small to see
+    the plateau of S4 below q ≈ 1/ξ4.
+    Returns chi4_inf, chi4_inf_err, xi4, xi4_err, xi4_squared, xi4_squared_err, fit_q_max,
+    n_fit_shells, reduced_chi2, reason (None on success)."""
+    q, s4 = np.asarray(q, float), np.asarray(s4, float)
+    usable = (q > 0) & np.isfinite(s4)
+    relative = None
+    if s4_err is not None:
+        err = np.asarray(s4_err, float)
+        if np.all(np.isfinite(err[usable]) & (err[usable] > 0) & (s4[usable] > 0)):
+            relative = err / np.where(s4 > 0, s4, 1.0)
+    out = dict.fromkeys(
+        ["chi4_inf", "chi4_inf_err", "xi4", "xi4_err", "xi4_squared", "xi4_squared_err", "fit_q_max", "reduced_chi2"], float("nan")
+    )
+    out["n_fit_shells"], out["reason"] = 0, None
+    window, fitted = usable, None
+    params = cov = sigma = None
+    for _ in range(20):
+        if window.sum() < min_shells or (fitted is not None and np.array_equal(window, fitted)):
+            break
+        try:
+            params, cov, sigma = _fit_ornstein_zernike_window(q[window], s4[window], None if relative is None else relative[window])
+        except (RuntimeError, ValueError) as error:
+            out["reason"] = f"fit failed: {error}"
+            return out
+        fitted = window
+        xi = np.sqrt(max(params[1], 0.0))
+        window = usable & (q * xi <= fit_qxi_max) if xi > 0 else usable
+    if fitted is not None and not np.array_equal(window, fitted) and window.sum() >= min_shells:
+        window = fitted  # the window oscillates between two sets: keep the last one fitted
+    n_window = int(window.sum())
+    if params is None or n_window < min_shells:
+        q_positive = q[usable]
+        smallest = f"{q_positive.min():.3g}" if len(q_positive) else "none"
+        out["n_fit_shells"] = n_window
+        out["reason"] = (
+            f"only {n_window} q shells with q ξ4 ≤ {fit_qxi_max:g} (need {min_shells}; smallest q = {smallest} σ⁻¹"
+            + (f", ξ4 ≈ {np.sqrt(max(params[1], 0)):.3g} σ" if params is not None else "")
+            + "): the box is too small for the Ornstein–Zernike fit"
+        )
+        return out
+    residual = (s4[window] - _ornstein_zernike(q[window], *params)) / (1.0 if sigma is None else sigma)
+    xi2, xi2_err = float(params[1]), float(np.sqrt(cov[1, 1]))
+    xi = np.sqrt(max(xi2, 0.0))
+    out.update(
+        chi4_inf=float(params[0]),
+        chi4_inf_err=float(np.sqrt(cov[0, 0])),
+        xi4=float(xi),
+        xi4_err=float(xi2_err / (2 * xi)) if xi > 0 else float(np.sqrt(xi2_err)),
+        xi4_squared=xi2,
+        xi4_squared_err=xi2_err,
+        fit_q_max=float(q[window].max()),
+        n_fit_shells=n_window,
+        reduced_chi2=float(np.sum(residual**2) / (n_window - 2)) if sigma is not None and n_window > 2 else float("nan"),
+    )
+    return out
 
 
 def first_peak(k: np.ndarray, s: np.ndarray, k_min: float = 3.0) -> float:
@@ -205,13 +413,85 @@ def _species_masks(state: State) -> dict[str, np.ndarray]:
     return masks
 
 
-def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None) -> None:
+S4_DEFAULTS = {"q_max": 3.0, "max_shells": 16, "max_vectors_per_shell": 24, "fit_qxi_max": 2.0, "min_shells": 3}
+
+
+def _distinct_states(states: list[State]) -> list[State]:
+    """``states`` without repeated configurations (iso-configurational replicas share frame 0)."""
+    seen, out = set(), []
+    for state in states:
+        key = state.positions.tobytes()
+        if key not in seen:
+            seen.add(key)
+            out.append(state)
+    return out
+
+
+def _frame_at(times: list[float], t: float) -> int | None:
+    matches = [i for i, ti in enumerate(times) if round(ti, 9) == t]
+    return matches[0] if matches else None
+
+
+def _four_point(paths, frame_times: dict, species_masks: dict, chi4_rows: dict, a: float, s4_cfg: dict) -> dict:
+    """S4(q, t*) and its Ornstein–Zernike fit per species at the time t* of the χ4 peak."""
+    cfg = {**S4_DEFAULTS, **s4_cfg}
+    unknown = set(cfg) - set(S4_DEFAULTS)
+    if unknown:
+        raise ValueError(f"dynamics.s4: unknown keys {sorted(unknown)}; expected {sorted(S4_DEFAULTS)}")
+    first = read_state(paths[0], 0)
+    vectors, shell, q_shell = s4_wavevectors(first.box_length, first.dimensions, float(cfg["q_max"]), int(cfg["max_shells"]), int(cfg["max_vectors_per_shell"]))
+    out = {}
+    for species, mask in species_masks.items():
+        times = np.array([t for t, _ in chi4_rows[species]])
+        chi = np.array([c for _, c in chi4_rows[species]])
+        ok = (times > 0) & np.isfinite(chi)
+        record = {"t_star": float("nan"), "chi4_peak": float("nan"), "reason": None}
+        if not ok.any():
+            record["reason"] = "χ4 and S4 need ≥ 2 trajectories"
+            out[species] = record
+            continue
+        t_star = float(times[ok][np.argmax(chi[ok])])
+        w_amplitudes, rho_amplitudes, overlaps = [], [], []
+        for path in paths:
+            index = _frame_at(frame_times[path], t_star)
+            if index is None:
+                continue
+            start, end = read_state(path, 0), read_state(path, index)
+            if start.box_length != first.box_length:
+                raise ValueError(f"{path}: box length {start.box_length} differs from {first.box_length} of {paths[0]}")
+            weights = (np.linalg.norm(window_displacement(start, end), axis=1) < a)[mask]
+            w_q, rho_q = overlap_fourier_amplitudes(start.positions[mask, : start.dimensions], weights, vectors, start.box_length)
+            w_amplitudes.append(w_q)
+            rho_amplitudes.append(rho_q)
+            overlaps.append(weights.mean())
+        s4, s4_err = four_point_structure_factor(w_amplitudes, rho_amplitudes, overlaps, int(mask.sum()), shell)
+        record.update(
+            t_star=t_star,
+            chi4_peak=float(chi[ok].max()),
+            n_trajectories=len(overlaps),
+            q=q_shell.tolist(),
+            S4=s4.tolist(),
+            S4_err=s4_err.tolist(),
+            n_vectors=np.bincount(shell).tolist(),
+            **fit_ornstein_zernike(q_shell, s4, s4_err, float(cfg["fit_qxi_max"]), int(cfg["min_shells"])),
+        )
+        out[species] = record
+    return {"config": cfg, "model": "S4(q) = chi4_inf / (1 + (q xi4)^2)", "species": out}
+
+
+def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None) -> None:
     """MSD, Fs(q, t), Q(t; a) and χ4(t) from the t = 0 frame of every aging trajectory, averaged
-    over all runs and replicas at equal times, per species (all / A / B).
+    over all runs and replicas at equal times, per species (all / A / B); S4(q, t*) and the
+    dynamic length ξ4 at the time t* of the χ4 peak.
 
     Writes a tidy CSV (columns :data:`DYNAMICS_COLUMNS`) and a JSON (``out_json``, default the
-    CSV path with suffix ``.json``) holding q (σ_AA⁻¹; the first peak of S(k) from the t = 0
-    frames when ``q`` is None), a, S(k) and τα per species.
+    CSV path with suffix ``.json``) holding q (σ_AA⁻¹; the first peak of S(k) from the distinct
+    t = 0 frames when ``q`` is None), a, S(k), τα per species and ``s4``: per species t*, χ4(t*),
+    S4 and its standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors
+    per shell and the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
+    ``s4`` options (:data:`S4_DEFAULTS`): ``q_max`` (σ_AA⁻¹), ``max_shells``,
+    ``max_vectors_per_shell`` (see :func:`s4_wavevectors`), ``fit_qxi_max``, ``min_shells``.
+    Cost per frame O(N), with O(N · K) for the K ≤ max_shells · max_vectors_per_shell S4 vectors.
     """
     paths = [Path(p) for p in aging_paths]
     if not paths:
@@ -219,19 +499,23 @@ def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: floa
     q_source = "config"
     k = s = None
     if q is None:
-        k, s = structure_factor([read_state(p, 0) for p in paths])
+        k, s = structure_factor(_distinct_states([read_state(p, 0) for p in paths]))
         q, q_source = first_peak(k, s), "first peak of S(k) at t = 0"
     # (species, time) -> per-trajectory values
     samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, int] = {}
+    species_masks: dict[str, np.ndarray] = {}
+    frame_times: dict[Path, list[float]] = {}
     for path in paths:
         states = read_states(path)
+        frame_times[path] = [st.time for st in states]
         disp = displacements(states)
         for species, mask in _species_masks(states[0]).items():
             counts[species] = int(mask.sum())
+            species_masks[species] = mask
             d = disp[:, mask]
             for t, m, f, o in zip(
-                [st.time for st in states],
+                frame_times[path],
                 mean_squared_displacement(d),
                 self_intermediate_scattering(d, q),
                 overlap(d, a),
@@ -273,10 +557,161 @@ def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: floa
         "trajectories": [str(p) for p in paths],
         "k": None if k is None else k.tolist(),
         "S_k": None if s is None else s.tolist(),
+        "s4": _four_point(
+            paths,
+            frame_times,
+            species_masks,
+            {sp: [(r["time"], r["chi4"]) for r in rows if r["species"] == sp] for sp in counts},
+            a,
+            s4 or {},
+        ),
     }
     json_path = Path(out_json) if out_json is not None else Path(out_csv).with_suffix(".json")
     with atomic_output(json_path) as tmp:
         tmp.write_text(json.dumps(record, indent=2, allow_nan=True))
+
+
+LIQUID_COLUMNS = ["temperature", "species", "time", "msd", "fs", "overlap", "chi4", "n_samples"]
+
+
+def time_origin_pairs(times, max_origins: int = 64, rtol: float = 1e-6) -> dict[float, list[tuple[int, int]]]:
+    """Frame pairs (i, j) per lag t_j − t_i, for lags in the set {t_k − t_0} of the trajectory.
+
+    Every frame i is a candidate time origin; a lag counts for origin i when a frame lies at
+    t_i + lag (relative tolerance ``rtol``). Log-spaced frames from one origin give their own
+    lags only; equally spaced or repeated log-spaced blocks give many origins per lag. At most
+    ``max_origins`` origins (evenly spread) are used, so the cost is O(max_origins · frames · N)."""
+    times = np.asarray(times, dtype=np.float64)
+    if np.any(np.diff(times) <= 0):
+        raise ValueError("time_origin_pairs: frame times must increase")
+    lags = np.unique(times[1:] - times[0])
+    lags = lags[lags > 0]
+    tolerance = rtol * max(float(np.abs(times).max()), 1.0)
+    matches = []
+    for i, t in enumerate(times):
+        j = np.searchsorted(times, t + lags - tolerance)
+        j = np.minimum(j, len(times) - 1)
+        hit = np.abs(times[j] - (t + lags)) <= tolerance
+        matches.append([(float(lag), i, int(jj)) for lag, jj in zip(lags[hit], j[hit], strict=True)])
+    origins = [i for i, m in enumerate(matches) if m]
+    if len(origins) > max_origins:
+        origins = [origins[k] for k in np.unique(np.linspace(0, len(origins) - 1, max_origins).round().astype(int))]
+    pairs: dict[float, list[tuple[int, int]]] = defaultdict(list)
+    for i in origins:
+        for lag, origin, end in matches[i]:
+            pairs[float(f"{lag:.9g}")].append((origin, end))
+    return dict(sorted(pairs.items()))
+
+
+def diffusion_coefficient(times, msd, dimensions: int, msd_min: float = 1.0) -> dict:
+    """D from MSD(t) = 2dDt + c fitted (least squares) on the times where MSD ≥ ``msd_min``
+    (σ_AA², default one particle diameter squared: beyond the cage, in the diffusive regime).
+    Returns D (σ_AA²/τ), D_err (fit standard error), msd_exponent (slope of ln MSD against ln t
+    over the same points; 1 when diffusive), fit_t_min and a reason (None, or why D is NaN:
+    fewer than 3 points in the regime)."""
+    times, msd = np.asarray(times, float), np.asarray(msd, float)
+    use = (times > 0) & np.isfinite(msd) & (msd >= msd_min)
+    out = {"D": float("nan"), "D_err": float("nan"), "msd_exponent": float("nan"), "fit_t_min": float("nan"), "msd_min": float(msd_min), "reason": None}
+    if use.sum() < 3:
+        out["reason"] = f"MSD ≥ {msd_min:g} σ² at only {int(use.sum())} times (need 3): diffusive regime not reached"
+        return out
+    fit = linregress(times[use], msd[use])
+    out.update(
+        D=float(fit.slope / (2 * dimensions)),
+        D_err=float(fit.stderr / (2 * dimensions)),
+        msd_exponent=float(np.polyfit(np.log(times[use]), np.log(msd[use]), 1)[0]),
+        fit_t_min=float(times[use].min()),
+    )
+    return out
+
+
+def compute_liquid_relaxation(trajectory_paths, out_json, q: float | None = None, a: float = 0.3, out_csv=None, msd_min: float = 1.0, max_origins: int = 64) -> None:
+    """Equilibrium relaxation of the liquid at each temperature: Fs(q*, t), MSD(t), Q(t; a), χ4(t),
+    τα (Fs = 1/e, :func:`relaxation_time`) and D (:func:`diffusion_coefficient`), per species.
+
+    Trajectories are grouped by ``read_provenance(path)["temperature"]``; within each, every lag
+    t is averaged over time origins (:func:`time_origin_pairs`) and trajectories, displacements
+    with the centre-of-mass drift removed. q (σ_AA⁻¹) is the first peak of S(k) of that
+    temperature's first and last frames unless given. χ4 = N[⟨Q²⟩ − ⟨Q⟩²] over the (trajectory,
+    origin) samples (NaN with one). Also reported: 1/(q²D), τα of free diffusion with the same D.
+
+    Writes ``out_json`` ({a, msd_min, dimensions, temperatures: [{temperature, q, q_source, k, S_k,
+    n_trajectories, trajectories, species: {name: {time, msd, fs, overlap, chi4, n_samples,
+    tau_alpha, tau_diffusive, D, D_err, msd_exponent, fit_t_min, msd_min, reason}}}]}) and a tidy
+    CSV (``out_csv``, default the JSON path with suffix ``.csv``; :data:`LIQUID_COLUMNS`).
+    Cost O(origins · frames · N) per trajectory."""
+    paths = [Path(p) for p in trajectory_paths]
+    if not paths:
+        raise ValueError("compute_liquid_relaxation: no trajectories given")
+    by_temperature: dict[float, list[Path]] = defaultdict(list)
+    for path in paths:
+        record = read_provenance(path)
+        if "temperature" not in record:
+            raise TrajectoryError(f"{path}: provenance lacks 'temperature'")
+        by_temperature[float(record["temperature"])].append(path)
+    temperatures, rows = [], []
+    for temperature, group in sorted(by_temperature.items()):
+        trajectories = [read_states(p) for p in group]
+        for path, states in zip(group, trajectories, strict=True):
+            if len(states) < 2:
+                raise TrajectoryError(f"{path}: {len(states)} frame; relaxation needs at least 2")
+        q_t, q_source, k, s = q, "config", None, None
+        if q is None:
+            k, s = structure_factor([st[i] for st in trajectories for i in (0, -1)])
+            q_t, q_source = first_peak(k, s), "first peak of S(k)"
+        samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        masks = _species_masks(trajectories[0][0])
+        dimensions = trajectories[0][0].dimensions
+        for states in trajectories:
+            for lag, pairs in time_origin_pairs([st.time for st in states], max_origins).items():
+                for i, j in pairs:
+                    disp = window_displacement(states[i], states[j])
+                    for species, mask in masks.items():
+                        entry = samples[(species, lag)]
+                        entry["msd"].append(mean_squared_displacement(disp[mask]))
+                        entry["fs"].append(self_intermediate_scattering(disp[mask], q_t))
+                        entry["overlap"].append(overlap(disp[mask], a))
+        per_species = {}
+        for species, mask in masks.items():
+            lags = sorted(t for sp, t in samples if sp == species)
+            series = {"time": lags, "msd": [], "fs": [], "overlap": [], "chi4": [], "n_samples": []}
+            for lag in lags:
+                entry = samples[(species, lag)]
+                n = len(entry["overlap"])
+                for key in ("msd", "fs", "overlap"):
+                    series[key].append(float(np.mean(entry[key])))
+                series["chi4"].append(float(chi4(entry["overlap"], int(mask.sum()))) if n > 1 else float("nan"))
+                series["n_samples"].append(n)
+                rows.append(
+                    {"temperature": temperature, "species": species, "time": lag, **{c: series[c][-1] for c in ("msd", "fs", "overlap", "chi4", "n_samples")}}
+                )
+            diffusion = diffusion_coefficient(lags, series["msd"], dimensions, msd_min)
+            per_species[species] = {
+                **series,
+                "tau_alpha": relaxation_time(lags, series["fs"]),
+                "tau_diffusive": float(1 / (q_t**2 * diffusion["D"])) if diffusion["D"] > 0 else float("nan"),
+                **diffusion,
+            }
+        temperatures.append(
+            {
+                "temperature": temperature,
+                "q": float(q_t),
+                "q_source": q_source,
+                "k": None if k is None else k.tolist(),
+                "S_k": None if s is None else s.tolist(),
+                "n_trajectories": len(group),
+                "trajectories": [str(p) for p in group],
+                "species": per_species,
+            }
+        )
+    with atomic_output(out_json) as tmp:
+        record = {"a": float(a), "msd_min": float(msd_min), "dimensions": dimensions, "temperatures": temperatures}
+        tmp.write_text(json.dumps(record, indent=2, allow_nan=True))
+    with atomic_output(Path(out_csv) if out_csv is not None else Path(out_json).with_suffix(".csv")) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=LIQUID_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
 
 
 def mobility_names(dynamics_cfg: dict) -> list[str]:

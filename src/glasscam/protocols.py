@@ -257,10 +257,11 @@ def quench(engine: Engine, state: State, thermostat: Thermostat, duration: float
     return state, thermo_log(engine, state, t_end)
 
 
-def age(engine: Engine, state: State, thermostat: Thermostat, velocities: np.ndarray, duration: float,
-        frames_per_decade: int, checkpoint: Checkpoint | None = None) -> tuple[list[State], list[dict]]:
-    """NVT aging from the quenched ``state`` with fresh ``velocities``, frames log-spaced in time
-    (t_w = 0 included) up to ``duration`` τ."""
+def log_spaced_run(engine: Engine, state: State, thermostat: Thermostat, velocities: np.ndarray, duration: float,
+                   frames_per_decade: int, checkpoint: Checkpoint | None = None) -> tuple[list[State], list[dict]]:
+    """NVT from ``state`` with ``velocities``, frames log-spaced in time (t = 0 included) up to
+    ``duration`` τ: aging after a quench (fresh velocities), or equilibrium dynamics of a liquid
+    (its own velocities)."""
     system = engine.system
     state = state.copy()
     state.velocities = velocities
@@ -268,4 +269,21 @@ def age(engine: Engine, state: State, thermostat: Thermostat, velocities: np.nda
     engine.set_thermostat(thermostat)
     engine.load(state)
     steps = log_spaced_steps(int(round(duration / system.dt)), frames_per_decade)
-    return Recorder(engine, thermostat.ramp[1], f"aging T={thermostat.ramp[1]:g}", checkpoint).record(steps)
+    return Recorder(engine, thermostat.ramp[1], f"log-spaced run T={thermostat.ramp[1]:g}", checkpoint).record(steps)
+
+
+def inherent_structure(engine: Engine, state: State, force_tolerance: float = 1e-4,
+                       max_steps: int = 50000) -> tuple[State, dict]:
+    """FIRE-minimize ``state`` to its inherent structure (the local potential-energy minimum).
+    The frame keeps its step and time; velocities are zero; the log holds the inherent-structure
+    energies. Raises :class:`SimulationBlowUp` if FIRE does not reach ``force_tolerance``."""
+    start = state.copy()
+    start.velocities = np.zeros_like(start.velocities)
+    engine.set_thermostat(None)
+    engine.load(start)
+    if not engine.minimize(force_tolerance=force_tolerance, max_steps=max_steps):
+        raise SimulationBlowUp(f"FIRE did not reach |F| ≤ {force_tolerance:g} in {max_steps} steps (step {state.step})")
+    minimized = engine.state()
+    minimized.velocities = np.zeros_like(minimized.velocities)
+    minimized.step, minimized.time = state.step, state.time
+    return minimized, thermo_log(engine, minimized, 0.0)

@@ -11,13 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import numpy as np
+from tqdm import tqdm
+
 from . import protocols
+from .dataset import select_glass_frames
 from .engines import create_engine
 from .engines.base import Thermostat
 from .provenance import config_hash, provenance
 from .seeds import derive_seed, rng
 from .systems import System, system_from_config
-from .trajectory import read_provenance, read_state, write_states
+from .trajectory import read_provenance, read_state, read_states, write_states
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +136,7 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
     cfg = protocol_cfg["aging"]
     checkpoint = _checkpoint(output, system, protocol_cfg, quenched, engine=engine_name, seed=seed)
     with create_engine(engine_name, system, threads) as engine:
-        states, logs = protocols.age(
+        states, logs = protocols.log_spaced_run(
             engine,
             start,
             _thermostat(protocol_cfg, t_glass, derive_seed(seed, "thermostat")),
@@ -145,6 +149,56 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
             {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
             stage="aging", run=run, replica=replica, temperature=t_glass, seed=seed, root_seed=root_seed,
             input=str(quenched),
+        )
+    write_states(output, states, record, logs)
+    checkpoint.discard()
+
+
+def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, threads: int, trajectory: str,
+                        output: str, glass_ages: list[float] | None = None) -> None:
+    """The inherent structure of every frame of ``trajectory`` (of the frames nearest
+    ``glass_ages`` for aging runs), written with the source's provenance plus the minimizer's
+    engine: the dataset's input for the null check against thermal-vibration cues."""
+    system = system_from_config(system_name, system_cfg)
+    source = read_provenance(trajectory)
+    states = read_states(trajectory)
+    frames = range(len(states))
+    if glass_ages is not None and source["stage"] == "aging":
+        frames = select_glass_frames(np.array([s.time for s in states]), glass_ages, trajectory)
+    minimized, logs = [], []
+    with create_engine(engine_name, system, threads) as engine:
+        for k in tqdm(frames, desc="inherent structures", unit="frame"):
+            state, thermo = protocols.inherent_structure(engine, states[k])
+            minimized.append(state)
+            logs.append(thermo)
+        record = {**source, **engine.describe(), "inherent_structure": True, "source_frames": list(map(int, frames)),
+                  "input": str(trajectory)}
+    write_states(output, minimized, record, logs)
+
+
+def liquid_dynamics(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+                    temperature: float, engine_name: str, threads: int, liquid: str, output: str) -> None:
+    """Equilibrium NVT dynamics at ``temperature`` from the last liquid sample, with log-spaced
+    frames: the input of Fs(q*, t), τα(T) and D(T) of the liquid states."""
+    system = system_from_config(system_name, system_cfg)
+    seed = derive_seed(root_seed, system_name, "run", run, "liquid_dynamics", f"{temperature:g}")
+    start = read_state(liquid, -1)
+    cfg = protocol_cfg["liquid_dynamics"]
+    checkpoint = _checkpoint(output, system, protocol_cfg, liquid, engine=engine_name, seed=seed)
+    with create_engine(engine_name, system, threads) as engine:
+        states, logs = protocols.log_spaced_run(
+            engine,
+            start,
+            _thermostat(protocol_cfg, temperature, derive_seed(seed, "thermostat")),
+            start.velocities,
+            float(cfg["duration"]),
+            int(cfg["frames_per_decade"]),
+            checkpoint,
+        )
+        record = _record(
+            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
+            stage="liquid_dynamics", run=run, replica=0, temperature=temperature, seed=seed, root_seed=root_seed,
+            input=str(liquid),
         )
     write_states(output, states, record, logs)
     checkpoint.discard()

@@ -15,8 +15,15 @@ def system_cfg(wildcards):
     return config["systems"][wildcards.system]
 
 
-def protocol_cfg(wildcards):
-    return protocol_for(config, wildcards.system)
+def protocol_keys(*keys):
+    """Params function: the system's protocol restricted to ``keys``, so that a rule reruns only
+    when a protocol setting it uses changes."""
+
+    def protocol_subset(wildcards):
+        protocol = protocol_for(config, wildcards.system)
+        return {key: protocol[key] for key in keys if key in protocol}
+
+    return protocol_subset
 
 
 def temperature_label(value):
@@ -45,9 +52,15 @@ def quench_source(wildcards):
     return f"{RESULTS}/{wildcards.system}/liquid/run{wildcards.run}_T{t}.gsd"
 
 
+def _inputs_prefix(wildcards):
+    """Dataset inputs: thermal configurations, or their inherent structures (FIRE minima)."""
+    return "inherent/" if wildcards.get("inputs") == "inherent" else ""
+
+
 def liquid_trajectories(wildcards):
+    prefix = _inputs_prefix(wildcards)
     return [
-        f"{RESULTS}/{wildcards.system}/liquid/run{run}_T{t}.gsd"
+        f"{RESULTS}/{wildcards.system}/{prefix}liquid/run{run}_T{t}.gsd"
         for run in runs(wildcards.system)
         for t in liquid_temperatures(wildcards.system)
     ]
@@ -55,9 +68,21 @@ def liquid_trajectories(wildcards):
 
 def main_aging_trajectories(wildcards):
     """Replica 0 of every run: the aging trajectories whose frames become glass samples."""
+    prefix = _inputs_prefix(wildcards)
     return [
-        f"{RESULTS}/{wildcards.system}/aging/run{run}_rep0.gsd"
+        f"{RESULTS}/{wildcards.system}/{prefix}aging/run{run}_rep0.gsd"
         for run in runs(wildcards.system)
+    ]
+
+
+def liquid_dynamics_trajectories(wildcards):
+    """Log-spaced equilibrium runs at every liquid temperature, for the first
+    ``protocol.liquid_dynamics.runs`` runs."""
+    protocol = protocol_for(config, wildcards.system)
+    return [
+        f"{RESULTS}/{wildcards.system}/liquid_dynamics/run{run}_T{t}.gsd"
+        for run in range(min(protocol["liquid_dynamics"]["runs"], protocol["runs"]))
+        for t in liquid_temperatures(wildcards.system)
     ]
 
 

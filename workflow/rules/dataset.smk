@@ -6,12 +6,12 @@ rule build_dataset:
         liquid=liquid_trajectories,
         glass=main_aging_trajectories,
     output:
-        dataset=f"{RESULTS}/{{system}}/dataset/dataset.h5",
-        glass_samples=f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+        dataset=f"{RESULTS}/{{system}}/dataset/{{inputs}}/dataset.h5",
+        glass_samples=f"{RESULTS}/{{system}}/dataset/{{inputs}}/glass_samples.gsd",
     log:
-        f"{RESULTS}/{{system}}/logs/build_dataset.log",
+        f"{RESULTS}/{{system}}/logs/build_dataset/{{inputs}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/build_dataset.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/build_dataset/{{inputs}}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: 1

@@ -3,7 +3,7 @@
 
 rule mobility:
     input:
-        glass_samples=f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+        glass_samples=f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
         aging=all_aging_trajectories,
     output:
         f"{RESULTS}/{{system}}/analysis/mobility.gsd",
@@ -41,3 +41,24 @@ rule aging_dynamics:
         dynamics=config["dynamics"],
     script:
         "../../scripts/aging_dynamics.py"
+
+
+rule liquid_relaxation:
+    input:
+        liquid_dynamics_trajectories,
+    output:
+        json=f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json",
+        table=f"{RESULTS}/{{system}}/analysis/liquid_relaxation.csv",
+    log:
+        f"{RESULTS}/{{system}}/logs/liquid_relaxation.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/liquid_relaxation.tsv"
+    conda:
+        "../../envs/analyse.yaml"
+    threads: THREADS["analyse"]
+    resources:
+        runtime=60,
+    params:
+        dynamics=config["dynamics"],
+    script:
+        "../../scripts/liquid_relaxation.py"

@@ -3,9 +3,9 @@
 
 rule gradcam:
     input:
-        dataset=f"{RESULTS}/{{system}}/dataset/dataset.h5",
-        model=f"{RESULTS}/{{system}}/model/model.pt",
-        glass_samples=f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+        dataset=f"{RESULTS}/{{system}}/dataset/thermal/dataset.h5",
+        model=f"{RESULTS}/{{system}}/model/thermal/model.pt",
+        glass_samples=f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
     output:
         maps=f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
         particles=f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",

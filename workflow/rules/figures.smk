@@ -10,10 +10,14 @@ FIGURE_INPUTS = {
         "liquid": liquid_trajectories,
         "aging": main_aging_trajectories,
     },
-    "training_curves": {"metrics": f"{RESULTS}/{{system}}/model/metrics.json"},
+    "training_curves": {"metrics": f"{RESULTS}/{{system}}/model/thermal/metrics.json"},
+    "classifier_inputs": {
+        inputs: f"{RESULTS}/{{system}}/model/{inputs}/metrics.json"
+        for inputs in config["dataset"]["inputs"]
+    },
     "gradcam_maps": {
         "maps": f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
-        "glass_samples": f"{RESULTS}/{{system}}/dataset/glass_samples.gsd",
+        "glass_samples": f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
     },
     "gradcam_histogram": {"gradcam": f"{RESULTS}/{{system}}/gradcam/gradcam.gsd"},
     "correlation_matrix": {
@@ -26,6 +30,9 @@ FIGURE_INPUTS = {
     },
     "correlation_vs_coarse_graining": {
         "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv"
+    },
+    "liquid_relaxation": {
+        "relaxation": f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json"
     },
     "aging_dynamics": {"table": f"{RESULTS}/{{system}}/analysis/aging_dynamics.csv"},
     "correlation_length": {

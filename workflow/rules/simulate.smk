@@ -16,7 +16,7 @@ rule initialize:
         runtime=60,
     params:
         system=system_cfg,
-        protocol=protocol_cfg,
+        protocol=protocol_keys("thermostat", "melt_time"),
         seed=config["seed"],
         engine=config["engine"],
     script:
@@ -40,7 +40,13 @@ rule equilibrate_liquid:
         runtime=240,
     params:
         system=system_cfg,
-        protocol=protocol_cfg,
+        protocol=protocol_keys(
+            "thermostat",
+            "equilibration_time",
+            "liquid_samples",
+            "sample_interval",
+            "checkpoint",
+        ),
         seed=config["seed"],
         engine=config["engine"],
     script:
@@ -64,7 +70,7 @@ rule quench:
         runtime=60,
     params:
         system=system_cfg,
-        protocol=protocol_cfg,
+        protocol=protocol_keys("thermostat", "quench"),
         seed=config["seed"],
         engine=config["engine"],
     script:
@@ -88,8 +94,55 @@ rule age:
         runtime=240,
     params:
         system=system_cfg,
-        protocol=protocol_cfg,
+        protocol=protocol_keys("thermostat", "aging", "checkpoint"),
         seed=config["seed"],
         engine=config["engine"],
     script:
         "../../scripts/age.py"
+
+
+rule inherent_structures:
+    input:
+        f"{RESULTS}/{{system}}/{{stage}}/{{name}}.gsd",
+    output:
+        f"{RESULTS}/{{system}}/inherent/{{stage}}/{{name}}.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/inherent_structures/{{stage}}/{{name}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/inherent_structures/{{stage}}/{{name}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=60,
+    params:
+        system=system_cfg,
+        engine=config["engine"],
+        glass_ages=config["dataset"]["glass_ages"],
+    script:
+        "../../scripts/inherent_structures.py"
+
+
+rule liquid_dynamics:
+    input:
+        f"{RESULTS}/{{system}}/liquid/run{{run}}_T{{temperature}}.gsd",
+    output:
+        f"{RESULTS}/{{system}}/liquid_dynamics/run{{run}}_T{{temperature}}.gsd",
+    log:
+        f"{RESULTS}/{{system}}/logs/liquid_dynamics/run{{run}}_T{{temperature}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/liquid_dynamics/run{{run}}_T{{temperature}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
+    params:
+        system=system_cfg,
+        protocol=protocol_keys("thermostat", "liquid_dynamics", "checkpoint"),
+        seed=config["seed"],
+        engine=config["engine"],
+    script:
+        "../../scripts/liquid_dynamics.py"

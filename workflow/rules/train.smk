@@ -3,14 +3,14 @@
 
 rule train_classifier:
     input:
-        f"{RESULTS}/{{system}}/dataset/dataset.h5",
+        f"{RESULTS}/{{system}}/dataset/{{inputs}}/dataset.h5",
     output:
-        model=f"{RESULTS}/{{system}}/model/model.pt",
-        metrics=f"{RESULTS}/{{system}}/model/metrics.json",
+        model=f"{RESULTS}/{{system}}/model/{{inputs}}/model.pt",
+        metrics=f"{RESULTS}/{{system}}/model/{{inputs}}/metrics.json",
     log:
-        f"{RESULTS}/{{system}}/logs/train_classifier.log",
+        f"{RESULTS}/{{system}}/logs/train_classifier/{{inputs}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/train_classifier.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/train_classifier/{{inputs}}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: THREADS["learn"]

@@ -1,4 +1,5 @@
-"""Figures of the analysis stage: correlations, aging dynamics, Grad-CAM correlation length."""
+"""Figures of the analysis stage: correlations, aging dynamics, liquid relaxation, Grad-CAM
+correlation length."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np  # noqa: E402
 from ..trajectory import atomic_output, per_particle_key, read_logs  # noqa: E402
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
+ALL_AGES = "all"  # t_w of the correlation rows pooled over every aging time
 
 
 def _read_csv(path) -> list[dict]:
@@ -38,6 +40,11 @@ def _save(fig, out_png) -> None:
     plt.close(fig)
 
 
+def _pooled_rows(correlations_csv) -> list[dict]:
+    """Correlation rows pooled over every aging time (``t_w`` = all)."""
+    return [r for r in _read_csv(correlations_csv) if r["t_w"] == ALL_AGES]
+
+
 def _label(row: dict) -> str:
     if row["kind"] == "mobility":
         return f"{row['quantity']} Δt={row['window']:g}"
@@ -51,8 +58,9 @@ def _yerr(rows: list[dict], key: str) -> np.ndarray:
 
 def plot_correlation_matrix(correlations_csv, out_png) -> None:
     """Spearman ρ(Grad-CAM, quantity) for every quantity (rows) and species (columns);
-    cells whose 95 % bootstrap interval overlaps the shuffled-null range are hatched."""
-    rows = _read_csv(correlations_csv)
+    cells whose 95 % bootstrap interval overlaps the shuffled-null range are marked; rows pooled
+    over every aging time."""
+    rows = _pooled_rows(correlations_csv)
     species = list(dict.fromkeys(r["species"] for r in rows))
     labels = list(dict.fromkeys(_label(r) for r in rows))
     rho = np.full((len(labels), len(species)), np.nan)
@@ -76,9 +84,11 @@ def plot_correlation_matrix(correlations_csv, out_png) -> None:
 
 def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str = "gradcam_glass") -> None:
     """Left: per-particle Grad-CAM against mobility |Δr_i| (all particles, pooled samples) at the
-    window with the largest |ρ|; right: Spearman ρ vs Δt for mobility, cage-relative
-    displacement and propensity (95 % bootstrap bars, grey band = shuffled null)."""
-    rows = [r for r in _read_csv(correlations_csv) if r["kind"] == "mobility" and r["species"] == "all"]
+    window with the largest |ρ|; right: within-frame Spearman ρ vs Δt for mobility,
+    cage-relative displacement and propensity pooled over every aging time (95 % bootstrap
+    bars, grey band = shuffled null), and for mobility one thin line per aging time t_w."""
+    every_age = [r for r in _read_csv(correlations_csv) if r["kind"] == "mobility" and r["species"] == "all"]
+    rows = [r for r in every_age if r["t_w"] == ALL_AGES]
     fig, (scatter_ax, rho_ax) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     finite = [r for r in rows if r["quantity"] == "mobility" and np.isfinite(r["spearman"])]
     if finite:
@@ -99,6 +109,11 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
         windows = np.array([r["window"] for r in sel])
         rho_ax.errorbar(windows, [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", capsize=3, label=measure)
         rho_ax.fill_between(windows, [r["null_spearman_lo"] for r in sel], [r["null_spearman_hi"] for r in sel], color="0.8", alpha=0.5)
+    ages = sorted({r["t_w"] for r in every_age if r["t_w"] != ALL_AGES})
+    for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.9, len(ages))), ages, strict=True):
+        sel = sorted((r for r in every_age if r["t_w"] == t_w and r["quantity"] == "mobility" and np.isfinite(r["spearman"])), key=lambda r: r["window"])
+        if len(ages) > 1 and sel:
+            rho_ax.plot([r["window"] for r in sel], [r["spearman"] for r in sel], lw=0.8, ls="--", color=colour, label=f"mobility, t_w = {t_w:g}")
     rho_ax.axhline(0, color="k", lw=0.5)
     rho_ax.set_xscale("log")
     rho_ax.set_xlabel("window Δt (τ)")
@@ -108,9 +123,9 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
 
 
 def plot_correlation_vs_coarse_graining(correlations_csv, out_png) -> None:
-    """Spearman ρ(Grad-CAM, indicator) against coarse-graining radius L (L = 0: raw), one panel
-    per species, 95 % bootstrap bars."""
-    rows = [r for r in _read_csv(correlations_csv) if r["kind"] == "indicator"]
+    """Within-frame Spearman ρ(Grad-CAM, indicator) pooled over every aging time against
+    coarse-graining radius L (L = 0: raw), one panel per species, 95 % bootstrap bars."""
+    rows = [r for r in _pooled_rows(correlations_csv) if r["kind"] == "indicator"]
     species = list(dict.fromkeys(r["species"] for r in rows))
     fig, axes = plt.subplots(1, len(species), figsize=(4.5 * len(species), 4), constrained_layout=True, squeeze=False)
     for ax, sp in zip(axes[0], species, strict=True):
@@ -143,6 +158,42 @@ def plot_aging_dynamics(dynamics_csv, out_png) -> None:
         ax.set_xlabel("time since quench t (τ)")
         ax.set_ylabel(label)
     axes[0].legend(fontsize=8)
+    _save(fig, out_png)
+
+
+def plot_liquid_relaxation(json_path, out_png, species: str = "all") -> None:
+    """Equilibrium liquid dynamics of ``species`` at each temperature T: Fs(q*, t) (log t; dashed
+    line 1/e), MSD(t) (log–log; dashed 2dDt where D was measured), and τα (Fs = 1/e) with
+    1/(q*²D) against 1/T (log scale)."""
+    with open(json_path) as fh:
+        record = json.load(fh)
+    entries = [(t["temperature"], t["q"], t["species"][species]) for t in record["temperatures"] if species in t["species"]]
+    if not entries:
+        raise ValueError(f"{json_path}: no temperature has species {species!r}")
+    fig, (fs_ax, msd_ax, tau_ax) = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    dimensions = record.get("dimensions")
+    for colour, (temperature, _, data) in zip(plt.cm.coolwarm(np.linspace(0, 1, len(entries))), entries, strict=True):
+        t = np.asarray(data["time"], float)
+        fs_ax.plot(t, data["fs"], marker=".", color=colour, label=f"T = {temperature:g}")
+        msd_ax.plot(t, data["msd"], marker=".", color=colour)
+        if np.isfinite(data["D"]) and dimensions:
+            fit_t = t[t >= data["fit_t_min"]]
+            msd_ax.plot(fit_t, 2 * dimensions * data["D"] * fit_t, "--", color=colour, lw=0.8)
+    fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--")
+    fs_ax.set_ylabel("Fs(q*, t)")
+    msd_ax.set_yscale("log")
+    msd_ax.set_ylabel("MSD (σ_AA²)")
+    for ax in (fs_ax, msd_ax):
+        ax.set_xscale("log")
+        ax.set_xlabel("t (τ)")
+    fs_ax.legend(fontsize=8)
+    inverse_t = np.array([1 / temperature for temperature, _, _ in entries])
+    tau_ax.plot(inverse_t, [data["tau_alpha"] for _, _, data in entries], "o-", label="τα: Fs(q*, τα) = 1/e")
+    tau_ax.plot(inverse_t, [data["tau_diffusive"] for _, _, data in entries], "s--", label="1/(q*² D)")
+    tau_ax.set_yscale("log")
+    tau_ax.set_xlabel("1/T")
+    tau_ax.set_ylabel("time (τ)")
+    tau_ax.legend(fontsize=8)
     _save(fig, out_png)
 
 

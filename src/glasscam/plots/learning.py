@@ -115,3 +115,32 @@ def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
         ax.legend()
     fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
     _save(fig, out_png)
+
+
+def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
+    """Null check: test accuracy and test confusion matrix of the same classifier trained on
+    thermal configurations and on their inherent structures (FIRE minima, no vibrations)."""
+    metrics = {}
+    for inputs, path in metrics_by_inputs.items():
+        with open(path) as f:
+            metrics[inputs] = json.load(f)
+    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(3.6 * (1 + len(metrics)), 3.3), constrained_layout=True)
+    names = list(metrics)
+    accuracy = [metrics[n]["test_accuracy"] for n in names]
+    axes[0].bar(names, accuracy, color=["C0", "C1", "C2"][: len(names)])
+    for k, value in enumerate(accuracy):
+        axes[0].text(k, value + 0.01, f"{value:.3f}", ha="center", va="bottom")
+    axes[0].axhline(0.5, color="0.5", ls=":", lw=1, label="chance")
+    axes[0].set_ylim(0, 1.1)
+    axes[0].set_ylabel("test accuracy")
+    axes[0].legend(loc="lower right")
+    for ax, name in zip(axes[1:], names):
+        matrix = np.asarray(metrics[name]["confusion_matrix"])
+        ax.imshow(matrix, cmap="Blues")
+        classes = metrics[name]["class_names"]
+        ax.set_xticks(range(len(classes)), [f"pred. {c}" for c in classes])
+        ax.set_yticks(range(len(classes)), [f"true {c}" for c in classes])
+        for (i, j), count in np.ndenumerate(matrix):
+            ax.text(j, i, str(count), ha="center", va="center")
+        ax.set_title(f"{name} inputs (test split)")
+    _save(fig, out_png)

@@ -1,0 +1,18 @@
+"""Snakemake entry point: equilibrium liquid dynamics with log-spaced frames at one temperature."""
+
+from glasscam import simulate
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+simulate.liquid_dynamics(
+    system_name=snakemake.wildcards.system,
+    system_cfg=snakemake.params.system,
+    protocol_cfg=snakemake.params.protocol,
+    root_seed=snakemake.params.seed,
+    run=int(snakemake.wildcards.run),
+    temperature=float(snakemake.wildcards.temperature),
+    engine_name=snakemake.params.engine,
+    threads=snakemake.threads,
+    liquid=snakemake.input[0],
+    output=snakemake.output[0],
+)
