@@ -102,7 +102,9 @@ def test_coarse_graining_of_constant_field_is_constant():
     rng = np.random.default_rng(0)
     state = make_state(rng.uniform(-4, 4, (300, 3)), 8.0, 3)
     for radius in (0.5, 1.5, 3.0):
-        np.testing.assert_allclose(coarse_grain(state, np.full(300, -5.25), radius), -5.25)
+        fields = coarse_grain(state, {"constant": np.full(300, -5.25), "ramp": np.arange(300.0)}, radius)
+        np.testing.assert_allclose(fields["constant"], -5.25)
+        assert fields["ramp"].min() >= 0 and fields["ramp"].max() <= 299
 
 
 def test_coarse_graining_is_periodic_mean_including_self():
@@ -111,7 +113,7 @@ def test_coarse_graining_is_periodic_mean_including_self():
     values = np.zeros(len(grid))
     corner = 0  # at (−3,−3,−3): its neighbours sit across the periodic faces
     values[corner] = 7.0
-    cg = coarse_grain(state, values, 1.01)  # self + 6 nearest neighbours
+    cg = coarse_grain(state, {"v": values}, 1.01)["v"]  # self + 6 nearest neighbours
     assert cg[corner] == pytest.approx(1.0)
     distances = np.abs(grid - grid[corner])
     distances = np.minimum(distances, 6 - distances)
@@ -120,7 +122,7 @@ def test_coarse_graining_is_periodic_mean_including_self():
     np.testing.assert_allclose(cg[neighbours], 1.0)
     assert np.all(cg[~neighbours & (np.arange(len(grid)) != corner)] == 0)
     with pytest.raises(ValueError, match="coarse-graining radius"):
-        coarse_grain(state, values, 3.5)
+        coarse_grain(state, {"v": values}, 3.5)
 
 
 def test_rdf_first_minimum_between_shells():
