@@ -94,3 +94,21 @@ def test_nve_conserves_energy(default_config, engine_name):
             totals.append(kinetic + engine.evaluate().potential_energy)
     drift = (max(totals) - min(totals)) / system.n_particles
     assert drift < 2e-3
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_finite_rate_quench_follows_the_ramp(default_config, engine_name):
+    """Linear thermostat ramps 1.0 → 0.3 over 10 and 20 τ end near T_G, at the right time; an
+    instantaneous quench rescales the velocities to exactly T_G."""
+    system = small_system(default_config, "ka3d", 500)
+    with create_engine(engine_name, system) as engine:
+        thermostat = Thermostat("bussi", 1.0, 0.2, seed=5)
+        liquid = protocols.melt(engine, np.random.default_rng(4), 1.0, 5.0, thermostat)
+        ramp = Thermostat("bussi", (1.0, 0.3), 0.2, seed=6)
+        _, half = protocols.quench(engine, liquid, ramp, 10.0, minimize=False)
+        glass, end = protocols.quench(engine, liquid, ramp, 20.0, minimize=False)
+        instant, _ = protocols.quench(engine, liquid, ramp, 0.0, minimize=False)
+    assert end["glasscam/kinetic_temperature"][0] == pytest.approx(0.3, abs=0.06)
+    assert half["glasscam/kinetic_temperature"][0] == pytest.approx(0.3, abs=0.06)
+    assert protocols.kinetic_temperature(instant.velocities, instant.masses, 3) == pytest.approx(0.3, rel=1e-6)
+    assert glass.time == pytest.approx(20.0)
