@@ -124,6 +124,35 @@ def quench(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: in
     write_states(output, [state], record, [thermo])
 
 
+def _log_spaced_trajectory(system: System, system_cfg: dict, protocol_cfg: dict, schedule: str, stage: str,
+                           temperature: float, seed: int, root_seed: int, run: int, replica: int, velocities,
+                           engine_name: str, threads: int, initial: str, output: str) -> None:
+    """NVT at ``temperature`` from the last frame of ``initial`` with ``velocities`` (None: its
+    own), log-spaced frames per ``protocol_cfg[schedule]``, checkpointed, written with provenance."""
+    start = read_state(initial, -1)
+    if velocities is not None:
+        start.velocities = velocities(start)
+    cfg = protocol_cfg[schedule]
+    checkpoint = _checkpoint(output, system, protocol_cfg, initial, engine=engine_name, seed=seed)
+    with create_engine(engine_name, system, threads) as engine:
+        states, logs = protocols.log_spaced_run(
+            engine,
+            start,
+            _thermostat(protocol_cfg, temperature, derive_seed(seed, "thermostat")),
+            start.velocities,
+            float(cfg["duration"]),
+            int(cfg["frames_per_decade"]),
+            checkpoint,
+        )
+        record = _record(
+            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
+            stage=stage, run=run, replica=replica, temperature=temperature, seed=seed, root_seed=root_seed,
+            input=str(initial),
+        )
+    write_states(output, states, record, logs)
+    checkpoint.discard()
+
+
 def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int, replica: int,
         engine_name: str, threads: int, quenched: str, output: str) -> None:
     """Aging at T_G from the quenched configuration; replica r gets its own Maxwell–Boltzmann
@@ -131,27 +160,12 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
     system = system_from_config(system_name, system_cfg)
     t_glass = float(system_cfg["state_points"]["glass_temperature"])
     seed = derive_seed(root_seed, system_name, "run", run, "aging", "replica", replica)
-    start = read_state(quenched, -1)
-    velocities = protocols.maxwell_boltzmann(start.masses, t_glass, system.dimensions, rng(seed))
-    cfg = protocol_cfg["aging"]
-    checkpoint = _checkpoint(output, system, protocol_cfg, quenched, engine=engine_name, seed=seed)
-    with create_engine(engine_name, system, threads) as engine:
-        states, logs = protocols.log_spaced_run(
-            engine,
-            start,
-            _thermostat(protocol_cfg, t_glass, derive_seed(seed, "thermostat")),
-            velocities,
-            float(cfg["duration"]),
-            int(cfg["frames_per_decade"]),
-            checkpoint,
-        )
-        record = _record(
-            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
-            stage="aging", run=run, replica=replica, temperature=t_glass, seed=seed, root_seed=root_seed,
-            input=str(quenched),
-        )
-    write_states(output, states, record, logs)
-    checkpoint.discard()
+
+    def fresh_velocities(state):
+        return protocols.maxwell_boltzmann(state.masses, t_glass, system.dimensions, rng(seed))
+
+    _log_spaced_trajectory(system, system_cfg, protocol_cfg, "aging", "aging", t_glass, seed, root_seed, run, replica,
+                           fresh_velocities, engine_name, threads, quenched, output)
 
 
 def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, threads: int, trajectory: str,
@@ -178,27 +192,9 @@ def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, th
 
 def liquid_dynamics(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
                     temperature: float, engine_name: str, threads: int, liquid: str, output: str) -> None:
-    """Equilibrium NVT dynamics at ``temperature`` from the last liquid sample, with log-spaced
-    frames: the input of Fs(q*, t), τα(T) and D(T) of the liquid states."""
+    """Equilibrium NVT dynamics at ``temperature`` from the last liquid sample (its own
+    velocities), with log-spaced frames: the input of Fs(q*, t), τα(T) and D(T) of the liquids."""
     system = system_from_config(system_name, system_cfg)
     seed = derive_seed(root_seed, system_name, "run", run, "liquid_dynamics", f"{temperature:g}")
-    start = read_state(liquid, -1)
-    cfg = protocol_cfg["liquid_dynamics"]
-    checkpoint = _checkpoint(output, system, protocol_cfg, liquid, engine=engine_name, seed=seed)
-    with create_engine(engine_name, system, threads) as engine:
-        states, logs = protocols.log_spaced_run(
-            engine,
-            start,
-            _thermostat(protocol_cfg, temperature, derive_seed(seed, "thermostat")),
-            start.velocities,
-            float(cfg["duration"]),
-            int(cfg["frames_per_decade"]),
-            checkpoint,
-        )
-        record = _record(
-            {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
-            stage="liquid_dynamics", run=run, replica=0, temperature=temperature, seed=seed, root_seed=root_seed,
-            input=str(liquid),
-        )
-    write_states(output, states, record, logs)
-    checkpoint.discard()
+    _log_spaced_trajectory(system, system_cfg, protocol_cfg, "liquid_dynamics", "liquid_dynamics", temperature, seed,
+                           root_seed, run, 0, None, engine_name, threads, liquid, output)
