@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import copy
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from bench_common import loglog_slope, summary, system_spec
+from bench_common import loglog_slope, summary, system_spec, timed
 
 from glasscam import protocols
 from glasscam.correlations import correlate, gradcam_correlation_length
@@ -50,15 +49,6 @@ def _states(system, times, generator, step_sigma: float = 0.05):
         s.time, s.step = float(t), int(round(t / system.dt))
         states.append(s)
     return states
-
-
-def _t(fn, repeats):
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 STAGES = ("indicators", "mobility", "aging_dynamics", "correlations", "correlation_length")
@@ -116,7 +106,7 @@ def run(paper: dict, quick: bool, repeats: int, log) -> dict:
             for stage in STAGES:  # in DAG order: correlations reads the indicator and mobility files
                 fn, per = calls[stage]
                 try:
-                    timings[stage][n] = [t / per for t in _t(fn, repeats)]
+                    timings[stage][n] = [t / per for t in timed(fn, repeats)]
                 except Exception as err:  # a stage under development must not sink the suite
                     errors.setdefault(stage, f"N={n}: {type(err).__name__}: {err}")
         log("analysis N=%d: " % n + ", ".join(f"{k} {np.median(v[n]) * 1e3:.1f} ms/frame" for k, v in timings.items() if n in v))
