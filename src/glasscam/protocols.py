@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .engines.base import Engine, SimulationBlowUp, Thermostat
+from .hamiltonian import pressure
 from .systems import System
 from .trajectory import State, atomic_output, per_particle_key, wrap
 
@@ -82,8 +83,6 @@ def thermo_log(engine: Engine, state: State, temperature_target: float) -> dict:
     system = engine.system
     evaluation = engine.evaluate()
     t_kin = kinetic_temperature(state.velocities, state.masses, system.dimensions)
-    volume = system.box_length**system.dimensions
-    pressure = (system.n_particles * t_kin + evaluation.virial / system.dimensions) / volume
     pe_per_particle = evaluation.potential_energy / system.n_particles
     if not np.isfinite(pe_per_particle) or pe_per_particle > MAX_ENERGY_PER_PARTICLE:
         raise SimulationBlowUp(f"potential energy per particle {pe_per_particle:.4g} at step {state.step}")
@@ -91,7 +90,7 @@ def thermo_log(engine: Engine, state: State, temperature_target: float) -> dict:
         "glasscam/temperature_target": np.array([temperature_target]),
         "glasscam/kinetic_temperature": np.array([t_kin]),
         "glasscam/potential_energy": np.array([evaluation.potential_energy]),
-        "glasscam/pressure": np.array([pressure]),
+        "glasscam/pressure": np.array([pressure(system, evaluation.virial, t_kin)]),
         per_particle_key("potential_energy"): evaluation.energies.astype(np.float32),
     }
 
