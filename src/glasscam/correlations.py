@@ -179,6 +179,17 @@ def _quantities(logs: list[dict], kind: str, path) -> list[tuple[str, str, float
     return out
 
 
+def _per_frame(logs: list[dict], name: str, path) -> list[np.ndarray]:
+    """The per-particle array ``name`` of every frame; a frame without it is an error naming ``path``."""
+    values = []
+    for k, log in enumerate(logs):
+        arrays = _particle_arrays(log)
+        if name not in arrays:
+            raise ValueError(f"{path}: frame {k} lacks per-particle log {per_particle_key(name)}")
+        values.append(arrays[name])
+    return values
+
+
 def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
     """Within-frame correlations of per-particle Grad-CAM with every indicator (raw and
     coarse-grained) and every mobility measure, per species (all and each type) and per aging
@@ -203,13 +214,7 @@ def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cf
     logs = {str(p): read_logs(p) for p in paths.values()}
     states = {str(p): read_states(p) for p in paths.values()}
     _check_aligned(logs, states)
-    gradcam_logs = logs[str(gradcam_gsd)]
-    gradcam = []
-    for k, log in enumerate(gradcam_logs):
-        arrays = _particle_arrays(log)
-        if gradcam_key not in arrays:
-            raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(gradcam_key)}")
-        gradcam.append(arrays[gradcam_key])
+    gradcam = _per_frame(logs[str(gradcam_gsd)], gradcam_key, gradcam_gsd)
     reference = states[str(gradcam_gsd)]
     ages = np.array([s.time for s in reference])
     groups = [(ALL_AGES, np.arange(len(reference)))] + [(float(t), np.flatnonzero(ages == t)) for t in np.unique(ages)]
@@ -221,12 +226,7 @@ def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cf
         path = paths[kind]
         kind_logs = logs[str(path)]
         for name, quantity, cg, window in _quantities(kind_logs, kind, path):
-            values = []
-            for k, log in enumerate(kind_logs):
-                arrays = _particle_arrays(log)
-                if name not in arrays:
-                    raise ValueError(f"{path}: frame {k} lacks per-particle log {per_particle_key(name)}")
-                values.append(arrays[name])
+            values = _per_frame(kind_logs, name, path)
             for species, masks in species_masks.items():
                 xs, ys = [], []
                 for g, v, mask in zip(gradcam, values, masks, strict=True):

@@ -11,9 +11,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..hamiltonian import PairEvaluation
 from ..systems import System
-from ..trajectory import State
+from ..trajectory import State, wrap
 
 THERMOSTATS = ("nose_hoover", "bussi")
 
@@ -53,6 +55,26 @@ class Engine(ABC):
     def __init__(self, system: System, threads: int = 1):
         self.system = system
         self.threads = int(threads)
+        self._step0 = 0  # step and time (τ) of the last loaded state: t = t0 + (step − step0) dt
+        self._time0 = 0.0
+
+    def _make_state(self, unwrapped: np.ndarray, velocities: np.ndarray, typeid: np.ndarray, masses: np.ndarray,
+                    step: int) -> State:
+        """A :class:`State` from unwrapped positions (wrapped here) at ``step``."""
+        s = self.system
+        positions, images = wrap(unwrapped, s.box_length, s.dimensions)
+        return State(
+            positions=positions,
+            images=images,
+            velocities=velocities,
+            typeid=typeid,
+            types=s.types,
+            masses=masses,
+            box_length=s.box_length,
+            dimensions=s.dimensions,
+            step=step,
+            time=self._time0 + (step - self._step0) * s.dt,
+        )
 
     @property
     @abstractmethod

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..hamiltonian import PairEvaluation
 from ..systems import System
-from ..trajectory import State, wrap
+from ..trajectory import State
 from .base import Engine, Thermostat
 
 
@@ -64,8 +64,6 @@ class LammpsEngine(Engine):
         super().__init__(system, threads)
         _load_mpi()
         self._thermostat: Thermostat | None = None
-        self._step0 = 0
-        self._time0 = 0.0
         self._loaded = False
         self._needs_setup = True
         self._lmp = None
@@ -195,21 +193,9 @@ class LammpsEngine(Engine):
         unwrapped = x + images * s.box_length
         if s.dimensions == 2:
             unwrapped[:, 2] = 0.0
-        positions, images = wrap(unwrapped, s.box_length, s.dimensions)
         typeid = np.ctypeslib.as_array(self._lmp.gather_atoms("type", 0, 1)).astype(np.int64) - 1
-        step = self._current_step()
-        return State(
-            positions=positions,
-            images=images,
-            velocities=v,
-            typeid=typeid,
-            types=s.types,
-            masses=np.array([s.masses[t] for t in s.types])[typeid],
-            box_length=s.box_length,
-            dimensions=s.dimensions,
-            step=step,
-            time=self._time0 + (step - self._step0) * s.dt,
-        )
+        masses = np.array([s.masses[t] for t in s.types])[typeid]
+        return self._make_state(unwrapped, v, typeid, masses, self._current_step())
 
     # --- dynamics ------------------------------------------------------------------------
     def set_thermostat(self, thermostat: Thermostat | None) -> None:
