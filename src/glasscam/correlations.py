@@ -71,7 +71,7 @@ ALL_AGES = "all"
 PARTICLE_PREFIX = per_particle_key("")
 SAMPLE_KEY = "glasscam/sample"
 MIN_PARTICLES_PER_FRAME = 3
-LENGTH_R_MAX = 10.0  # σ_AA: default C(r) range; a fixed range keeps the pair count O(N) per frame
+LENGTH_R_MAX = 6.0  # σ_AA: default C(r) range (config key r_max overrides); a fixed range keeps the pair count O(N) per frame
 _CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
 _DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
 
