@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from glasscam.model import GlassCNN, build_model, load_checkpoint
-from glasscam.training import augment_batch, point_group, train_classifier
+from glasscam.training import augment_batch, learning_curve, point_group, train_classifier
 
 
 @pytest.mark.parametrize("d, norm", [(2, "batch"), (3, "group")])
@@ -63,8 +63,9 @@ def test_point_group_operations_are_distinct_symmetries(d, size):
         assert sorted(sample.flatten().tolist()) == sorted(x.flatten().tolist())
 
 
-def write_blob_dataset(path, n_per_class=48, n=16, seed=0):
-    """2-channel 2D images: random blobs in channel 0 for both classes; class 1 adds a blob in channel 1."""
+def write_blob_dataset(path, n_per_class=48, n=16, seed=0, signal=1.0, noise=0.1):
+    """2-channel 2D images: random blobs in channel 0 for both classes; class 1 adds a blob of
+    height ``signal`` in channel 1; uniform noise of amplitude ``noise`` everywhere."""
     rng = np.random.default_rng(seed)
     grid = np.arange(n)
 
@@ -77,11 +78,12 @@ def write_blob_dataset(path, n_per_class=48, n=16, seed=0):
     labels = np.repeat([0, 1], n_per_class).astype(np.int8)
     images = np.zeros((len(labels), 2, n, n), dtype=np.float32)
     for k, label in enumerate(labels):
-        images[k, 0] = blob() + blob() + 0.1 * rng.random((n, n))
-        images[k, 1] = 0.1 * rng.random((n, n)) + (blob() if label else 0.0)
+        images[k, 0] = blob() + blob() + noise * rng.random((n, n))
+        images[k, 1] = noise * rng.random((n, n)) + (signal * blob() if label else 0.0)
     split = np.tile([0, 0, 0, 1, 2, 0], len(labels) // 6).astype(np.int8)
     with h5py.File(path, "w") as h5:
         h5["images"], h5["labels"], h5["split"] = images, labels, split
+        h5["run"] = (np.arange(len(labels)) % n_per_class) // 6  # runs of 6 samples holding both classes
         h5.attrs["dimensions"] = 2
         h5.attrs["class_names"] = ["liquid", "glass"]
         h5.attrs["provenance"] = json.dumps({"config_hash": "test"})
@@ -127,3 +129,27 @@ def test_bad_train_config_is_rejected(tmp_path):
         train_classifier(data, tmp_path / "m.pt", tmp_path / "m.json", {"channels": [2, 2, 2, 2, 2, 2]}, TRAIN, seed=1,
                          device="cpu")
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_learning_curve_grows_with_the_number_of_training_runs(tmp_path):
+    """A faint planted cue (class-1 blob of height 0.6 under noise of amplitude 1; 16 runs × 4
+    training samples per class): one run's samples are not enough to learn it, all sixteen are.
+    Subsets are whole runs; validation and test stay fixed."""
+    data = tmp_path / "data.h5"
+    write_blob_dataset(data, n_per_class=96, signal=0.6, noise=1.0)
+    train = {**TRAIN, "epochs": 20, "patience": 6}
+    result = learning_curve(data, tmp_path / "curve.json", MODEL, train, {"fractions": [1 / 16, 1.0], "repeats": 3},
+                            seed=5, device="cpu")
+    assert json.loads((tmp_path / "curve.json").read_text())["summary"] == result["summary"]
+    assert result["train_runs_available"] == list(range(16)) and result["test_samples"] == 32
+    small, full = result["summary"]
+    assert (small["train_runs"], full["train_runs"]) == (1, 16)
+    for row in result["rows"]:
+        assert row["train_samples"] == 8 * len(row["train_runs"]) == 8 * len(set(row["train_runs"]))
+    assert len({tuple(r["train_runs"]) for r in result["rows"] if r["fraction"] < 1}) > 1  # repeats draw other runs
+    accuracy = {f: [r["test_accuracy"] for r in result["rows"] if r["fraction"] == f] for f in (1 / 16, 1.0)}
+    assert full["test_accuracy_mean"] >= 0.95
+    assert min(accuracy[1.0]) > max(accuracy[1 / 16])
+    with pytest.raises(ValueError, match="learning_curve.fractions"):
+        learning_curve(data, tmp_path / "x.json", MODEL, TRAIN, {"fractions": [0, 1]}, seed=5, device="cpu")
+    assert not (tmp_path / "x.json").exists()

@@ -6,6 +6,7 @@ single-figure target plans only what that figure needs; editing a plotting scrip
 figure alone; a bad config stops before any job with the offending key named.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -65,7 +66,7 @@ def tiny_runs(tmp_path_factory):
 def test_every_figure_and_report(tiny_runs):
     workdir = tiny_runs[0]
     figures = sorted((workdir / "results" / "figures").glob("*/*.png"))
-    assert len(figures) == 11 * len(SYSTEMS)
+    assert len(figures) == 12 * len(SYSTEMS)
     assert all(f.stat().st_size > 5000 for f in figures)
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
@@ -91,6 +92,9 @@ def test_rerun_from_scratch_is_identical(tiny_runs):
             with h5py.File(first / system / path) as a, h5py.File(second / system / path) as b:
                 for key in ("images", "labels", "split"):
                     np.testing.assert_array_equal(a[key][()], b[key][()])
+            curve = Path("model") / inputs / "learning_curve.json"
+            rows = [json.loads((run / system / curve).read_text())["rows"] for run in (first, second)]
+            assert rows[0] == rows[1]
         for name in ("gradcam/gradcam.gsd", "analysis/indicators.gsd", "analysis/mobility.gsd"):
             with gsd.hoomd.open(first / system / name) as a, gsd.hoomd.open(second / system / name) as b:
                 assert len(a) == len(b)

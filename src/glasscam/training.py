@@ -109,7 +109,7 @@ def load_dataset(dataset_h5) -> dict:
     except OSError as err:
         raise FileNotFoundError(f"{dataset_h5}: not a readable HDF5 dataset ({err})") from err
     with h5:
-        for key in ("images", "labels", "split"):
+        for key in ("images", "labels", "split", "run"):
             if key not in h5:
                 raise KeyError(f"{dataset_h5}: no '{key}' dataset")
         for key in ("dimensions", "class_names"):
@@ -119,10 +119,13 @@ def load_dataset(dataset_h5) -> dict:
             "images": torch.from_numpy(h5["images"][:].astype(np.float32)),
             "labels": torch.from_numpy(h5["labels"][:].astype(np.int64)),
             "split": h5["split"][:].astype(np.int64),
+            "run": h5["run"][:].astype(np.int64),
             "dimensions": int(h5.attrs["dimensions"]),
             "class_names": [str(c) for c in h5.attrs["class_names"]],
             "provenance": json.loads(h5.attrs.get("provenance", "{}")),
+            "path": str(dataset_h5),
         }
+    data["in_channels"] = int(data["images"].shape[1])
     for name, k in SPLITS.items():
         if not np.any(data["split"] == k):
             raise ValueError(f"{dataset_h5}: the {name} split is empty")
@@ -167,21 +170,29 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_
     return total / len(labels), float(np.mean(predicted == labels.numpy())), predicted
 
 
-def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
-                     device: str = "auto", threads: int = 1) -> dict:
-    """Train a :class:`~glasscam.model.GlassCNN` on the train split with early stopping on the
-    validation loss; write the best checkpoint to ``model_out`` and metrics JSON to
-    ``metrics_out``; return the metrics.
+def _check_learning_curve_cfg(cfg: dict) -> tuple[list[float], int]:
+    unknown = set(cfg) - {"fractions", "repeats"}
+    if unknown:
+        raise ValueError(f"learning_curve: unknown keys {sorted(unknown)}; expected fractions, repeats")
+    fractions = [float(f) for f in cfg.get("fractions", [0.25, 0.5, 1.0])]
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise ValueError(f"learning_curve.fractions = {cfg.get('fractions')!r}; expected values in (0, 1]")
+    repeats = int(cfg.get("repeats", 3))
+    if repeats < 1:
+        raise ValueError(f"learning_curve.repeats = {repeats}; must be ≥ 1")
+    return sorted(set(fractions)), repeats
 
-    ``train_cfg`` keys (defaults :data:`TRAIN_DEFAULTS`): epochs, batch_size, learning_rate,
-    weight_decay, patience, augment (bool or {translate, point_group}), balance_classes,
-    precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch).
-    """
+
+def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, device: torch.device,
+                   train_rows: np.ndarray | None = None, desc: str = "train") -> dict:
+    """Train a :class:`~glasscam.model.GlassCNN` on the train split of ``data`` (as
+    :func:`load_dataset` returns it; only the rows ``train_rows`` of it if given) with early
+    stopping on the validation loss, and evaluate the best epoch's weights on the test split.
+
+    Returns the model (best weights), loss function, curves, best epoch/loss, class counts per
+    split, the loss's class weights and the test loss, accuracy and predictions."""
     cfg = _check_train_cfg(train_cfg)
-    dev = resolve_device(device)
-    torch.set_num_threads(int(threads))
-    torch.use_deterministic_algorithms(True, warn_only=dev.type != "cpu")
-    data = load_dataset(dataset_h5)
+    torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     n_classes = len(data["class_names"])
     in_channels = data["images"].shape[1]
     torch.manual_seed(derive_seed(seed, "training", "init"))
@@ -189,21 +200,24 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     grid = tuple(data["images"].shape[2:])
     if any(n % model.total_stride for n in grid):
         raise ValueError(
-            f"{dataset_h5}: grid {grid} is not divisible by the model's pooling stride {model.total_stride}; "
+            f"{data['path']}: grid {grid} is not divisible by the model's pooling stride {model.total_stride}; "
             f"set voxel.grid_multiple to a multiple of {model.total_stride} or use fewer model.channels"
         )
-    model = model.to(dev)
+    model = model.to(device)
 
-    parts = {name: (data["images"][data["split"] == k], data["labels"][data["split"] == k]) for name, k in SPLITS.items()}
+    rows = {name: np.flatnonzero(data["split"] == k) for name, k in SPLITS.items()}
+    if train_rows is not None:
+        rows["train"] = np.asarray(train_rows)
+    parts = {name: (data["images"][r], data["labels"][r]) for name, r in rows.items()}
     counts = {name: np.bincount(labels.numpy(), minlength=n_classes).tolist() for name, (_, labels) in parts.items()}
     train_counts = np.array(counts["train"], dtype=np.float64)
     if cfg["balance_classes"]:
         if np.any(train_counts == 0):
-            raise ValueError(f"{dataset_h5}: the train split lacks a class (counts {counts['train']})")
+            raise ValueError(f"{data['path']}: the train split lacks a class (counts {counts['train']})")
         class_weights = train_counts.sum() / (n_classes * train_counts)
     else:
         class_weights = np.ones(n_classes)
-    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(class_weights, dtype=torch.float32, device=dev))
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(class_weights, dtype=torch.float32, device=device))
     optimizer = torch.optim.Adam(model.parameters(), lr=float(cfg["learning_rate"]),
                                  weight_decay=float(cfg["weight_decay"]))
     shuffle_gen = torch.Generator().manual_seed(derive_seed(seed, "training", "shuffle"))
@@ -213,24 +227,23 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     curves = {key: [] for key in ("epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy")}
     best_loss, best_epoch, best_state, waited = float("inf"), 0, None, 0
     x_train, y_train = parts["train"]
-    start = time.perf_counter()
-    progress = tqdm(range(1, int(cfg["epochs"]) + 1), desc="train", unit="epoch", file=sys.stderr)
+    progress = tqdm(range(1, int(cfg["epochs"]) + 1), desc=desc, unit="epoch", file=sys.stderr)
     for epoch in progress:
         model.train()
         total, correct = 0.0, 0
         for idx in _batches(len(y_train), batch_size, shuffle_gen):
             x = augment_batch(x_train[idx], augment_gen, cfg["augment"]["translate"], cfg["augment"]["point_group"])
-            y = y_train[idx].to(dev)
+            y = y_train[idx].to(device)
             optimizer.zero_grad()
-            logits = model(x.to(dev))
+            logits = model(x.to(device))
             loss = loss_fn(logits, y)
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
             correct += int((logits.argmax(dim=1) == y).sum())
         if cfg["precise_batchnorm"]:
-            recalibrate_batchnorm(model, x_train, batch_size, dev)
-        val_loss, val_acc, _ = evaluate(model, *parts["validation"], loss_fn, batch_size, dev)
+            recalibrate_batchnorm(model, x_train, batch_size, device)
+        val_loss, val_acc, _ = evaluate(model, *parts["validation"], loss_fn, batch_size, device)
         for key, value in zip(curves, (epoch, total / len(y_train), correct / len(y_train), val_loss, val_acc)):
             curves[key].append(value)
         progress.set_postfix(loss=f"{total / len(y_train):.3f}", val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}")
@@ -242,12 +255,36 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
             if waited >= int(cfg["patience"]):
                 break
     progress.close()
-    wall = time.perf_counter() - start
-
     model.load_state_dict(best_state)
-    test_loss, test_acc, predicted = evaluate(model, *parts["test"], loss_fn, batch_size, dev)
+    test_loss, test_acc, predicted = evaluate(model, *parts["test"], loss_fn, batch_size, device)
+    return {
+        "model": model, "config": cfg, "curves": curves, "best_epoch": best_epoch, "best_validation_loss": best_loss,
+        "counts": counts, "class_weights": class_weights, "test_loss": test_loss, "test_accuracy": test_acc,
+        "test_predicted": predicted, "test_labels": parts["test"][1].numpy(),
+    }
+
+
+def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
+                     device: str = "auto", threads: int = 1) -> dict:
+    """Train a :class:`~glasscam.model.GlassCNN` on the train split with early stopping on the
+    validation loss (:func:`fit_classifier`); write the best checkpoint to ``model_out`` and
+    metrics JSON to ``metrics_out``; return the metrics.
+
+    ``train_cfg`` keys (defaults :data:`TRAIN_DEFAULTS`): epochs, batch_size, learning_rate,
+    weight_decay, patience, augment (bool or {translate, point_group}), balance_classes,
+    precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch).
+    """
+    _check_train_cfg(train_cfg)
+    dev = resolve_device(device)
+    torch.set_num_threads(int(threads))
+    data = load_dataset(dataset_h5)
+    n_classes = len(data["class_names"])
+    start = time.perf_counter()
+    fit = fit_classifier(data, model_cfg, train_cfg, seed, dev)
+    wall = time.perf_counter() - start
+    model, curves = fit["model"], fit["curves"]
     confusion = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(confusion, (parts["test"][1].numpy(), predicted), 1)
+    np.add.at(confusion, (fit["test_labels"], fit["test_predicted"]), 1)
     record = make_provenance(
         {"model": model_cfg, "train": train_cfg},
         stage="train", seed=int(seed), device=str(dev), threads=int(threads), dataset=str(dataset_h5),
@@ -255,28 +292,90 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     )
     n_parameters = int(sum(p.numel() for p in model.parameters()))
     metrics = {
-        "test_accuracy": test_acc,
-        "test_loss": test_loss,
-        "best_epoch": best_epoch,
-        "best_validation_loss": best_loss,
-        "best_validation_accuracy": curves["validation_accuracy"][best_epoch - 1],
+        "test_accuracy": fit["test_accuracy"],
+        "test_loss": fit["test_loss"],
+        "best_epoch": fit["best_epoch"],
+        "best_validation_loss": fit["best_validation_loss"],
+        "best_validation_accuracy": curves["validation_accuracy"][fit["best_epoch"] - 1],
         "epochs_run": len(curves["epoch"]),
-        "stopped_early": len(curves["epoch"]) < int(cfg["epochs"]),
+        "stopped_early": len(curves["epoch"]) < int(fit["config"]["epochs"]),
         "curves": curves,
         "confusion_matrix": confusion.tolist(),
         "confusion_matrix_axes": "rows: true class, columns: predicted class",
         "class_names": data["class_names"],
-        "class_counts": {name: dict(zip(data["class_names"], c)) for name, c in counts.items()},
-        "loss_class_weights": class_weights.tolist(),
+        "class_counts": {name: dict(zip(data["class_names"], c)) for name, c in fit["counts"].items()},
+        "loss_class_weights": fit["class_weights"].tolist(),
         "device": str(dev),
         "threads": int(threads),
         "n_parameters": n_parameters,
         "seed": int(seed),
-        "train_config": cfg,
+        "train_config": fit["config"],
         "wall_time_s": wall,
         "provenance": record,
     }
-    save_checkpoint(model_out, model, model_cfg, in_channels, n_classes, data["class_names"], record)
+    save_checkpoint(model_out, model, model_cfg, data["in_channels"], n_classes, data["class_names"], record)
     with atomic_output(metrics_out) as tmp:
         tmp.write_text(json.dumps(metrics, indent=1, default=str))
     return metrics
+
+
+def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve_cfg: dict, seed: int,
+                   device: str = "auto", threads: int = 1) -> dict:
+    """Test accuracy against the amount of training data: for each fraction f of
+    ``curve_cfg['fractions']`` and each of ``curve_cfg['repeats']`` repeats, train on the samples
+    of k = max(1, round(f · R)) of the R training trajectories (runs, drawn without replacement;
+    whole runs, so the subsets stay independent of validation and test) and evaluate on the full,
+    fixed test split. Repeats differ in the runs drawn and in the training seed.
+
+    Writes ``out_json``: one row per (fraction, repeat) and per fraction the mean and standard
+    deviation of the test accuracy over repeats, with the binomial standard error
+    √(a(1 − a)/S_test) of one accuracy a on S_test test samples for scale."""
+    fractions, repeats = _check_learning_curve_cfg(curve_cfg)
+    _check_train_cfg(train_cfg)
+    dev = resolve_device(device)
+    torch.set_num_threads(int(threads))
+    data = load_dataset(dataset_h5)
+    train_rows = np.flatnonzero(data["split"] == SPLITS["train"])
+    runs = np.unique(data["run"][train_rows])
+    n_test = int(np.sum(data["split"] == SPLITS["test"]))
+    rows = []
+    for fraction in fractions:
+        k = max(1, int(round(fraction * len(runs))))
+        for repeat in range(repeats):
+            draw = np.random.default_rng(derive_seed(seed, "learning_curve", "runs", fraction, repeat))
+            chosen = np.sort(draw.choice(runs, size=k, replace=False))
+            subset = train_rows[np.isin(data["run"][train_rows], chosen)]
+            fit = fit_classifier(data, model_cfg, train_cfg, derive_seed(seed, "learning_curve", repeat), dev,
+                                 train_rows=subset, desc=f"f={fraction:g} #{repeat}")
+            rows.append({
+                "fraction": fraction, "repeat": repeat, "train_runs": chosen.tolist(), "train_samples": int(len(subset)),
+                "test_accuracy": fit["test_accuracy"], "test_loss": fit["test_loss"], "best_epoch": fit["best_epoch"],
+            })
+            print(f"fraction {fraction:g} repeat {repeat}: {len(subset)} training samples from runs {chosen.tolist()}"
+                  f" → test accuracy {fit['test_accuracy']:.3f}", flush=True)
+    summary = []
+    for fraction in fractions:
+        acc = np.array([r["test_accuracy"] for r in rows if r["fraction"] == fraction])
+        samples = np.array([r["train_samples"] for r in rows if r["fraction"] == fraction])
+        mean = float(acc.mean())
+        summary.append({
+            "fraction": fraction, "train_runs": max(1, int(round(fraction * len(runs)))),
+            "train_samples_mean": float(samples.mean()), "test_accuracy_mean": mean,
+            "test_accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else None,
+            "binomial_standard_error": float(np.sqrt(mean * (1 - mean) / n_test)), "repeats": len(acc),
+        })
+    result = {
+        "summary": summary,
+        "rows": rows,
+        "train_runs_available": runs.tolist(),
+        "test_samples": n_test,
+        "class_names": data["class_names"],
+        "provenance": make_provenance(
+            {"model": model_cfg, "train": train_cfg, "learning_curve": curve_cfg},
+            stage="learning_curve", seed=int(seed), device=str(dev), threads=int(threads), dataset=str(dataset_h5),
+            dataset_provenance=data["provenance"],
+        ),
+    }
+    with atomic_output(out_json) as tmp:
+        tmp.write_text(json.dumps(result, indent=1, default=str))
+    return result

@@ -15,6 +15,10 @@ FIGURE_INPUTS = {
         inputs: f"{RESULTS}/{{system}}/model/{inputs}/metrics.json"
         for inputs in config["dataset"]["inputs"]
     },
+    "learning_curve": {
+        inputs: f"{RESULTS}/{{system}}/model/{inputs}/learning_curve.json"
+        for inputs in config["dataset"]["inputs"]
+    },
     "gradcam_maps": {
         "maps": f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
         "glass_samples": f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",

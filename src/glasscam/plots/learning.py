@@ -144,3 +144,30 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
             ax.text(j, i, str(count), ha="center", va="center")
         ax.set_title(f"{name} inputs (test split)")
     _save(fig, out_png)
+
+
+def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
+    """Test accuracy (mean ± standard deviation over repeats; band: binomial standard error on the
+    test split) against the number of training samples, one line per input kind."""
+    fig, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
+    test_samples = set()
+    for k, (inputs, path) in enumerate(curves_by_inputs.items()):
+        with open(path) as f:
+            curve = json.load(f)
+        test_samples.add(curve["test_samples"])
+        rows = curve["summary"]
+        x = np.array([r["train_samples_mean"] for r in rows])
+        y = np.array([r["test_accuracy_mean"] for r in rows])
+        spread = np.array([r["test_accuracy_std"] or 0.0 for r in rows])
+        band = np.array([r["binomial_standard_error"] for r in rows])
+        ax.fill_between(x, y - band, y + band, color=f"C{k}", alpha=0.2, lw=0)
+        ax.errorbar(x, y, yerr=spread, color=f"C{k}", marker="o", ms=4, capsize=3,
+                    label=f"{inputs} ({rows[0]['repeats']} repeats)")
+    ax.axhline(0.5, color="0.5", ls=":", lw=1, label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("training samples")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0.3, 1.02)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples")
+    _save(fig, out_png)
