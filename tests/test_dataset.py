@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from glasscam.dataset import build_dataset, split_runs
-from glasscam.trajectory import State, TrajectoryError, open_trajectory, read_states, write_states
+from glasscam.trajectory import State, TrajectoryError, open_trajectory, read_logs, read_states, write_states
 from glasscam.voxelize import voxelize_gaussian
 
 L, D, N = 5.0, 2, 24
@@ -62,11 +62,14 @@ def test_dataset_contents_and_glass_trajectory(tmp_path):
         assert h5.attrs["dimensions"] == 2 and h5.attrs["box_length"] == L
         assert json.loads(h5.attrs["class_counts"]) == counts
         assert h5["temperature"][:].tolist() == [1.0] * 18 + [0.3] * 18
+        energy = h5["potential_energy"][:]
     # liquid frames evenly spaced; glass frames nearest to the requested t_w (0, 1, 25 → 0, 1, 30)
     assert frames[:3].tolist() == [0, 2, 3] and frames[18:21].tolist() == [0, 2, 5]
     assert times[18:21].tolist() == [0.0, 1.0, 30.0]
-    # images are the voxelized source frames
+    # images are the voxelized source frames; U/N is the mean of the frame's per-particle energies
     for k in (1, 20, 35):
+        per_particle = read_logs(sources[k])[frames[k]]["particles/glasscam/potential_energy"]
+        assert energy[k] == pytest.approx(np.mean(per_particle, dtype=np.float64), rel=1e-12)
         state = read_states(sources[k])[frames[k]]
         expected = voxelize_gaussian(state.positions, state.typeid, 2, L, D, 0.25, 0.3)
         np.testing.assert_array_equal(images[k], expected)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from glasscam.model import GlassCNN, build_model, load_checkpoint
-from glasscam.training import augment_batch, learning_curve, point_group, train_classifier
+from glasscam.training import augment_batch, energy_threshold_baseline, learning_curve, point_group, train_classifier
 
 
 @pytest.mark.parametrize("d, norm", [(2, "batch"), (3, "group")])
@@ -84,6 +84,9 @@ def write_blob_dataset(path, n_per_class=48, n=16, seed=0, signal=1.0, noise=0.1
     with h5py.File(path, "w") as h5:
         h5["images"], h5["labels"], h5["split"] = images, labels, split
         h5["run"] = (np.arange(len(labels)) % n_per_class) // 6  # runs of 6 samples holding both classes
+        h5["temperature"] = np.where(labels == 1, 0.3, 1.0)
+        h5["time"] = np.where(labels == 1, 10.0 * (np.arange(len(labels)) // 6 % 2), 0.0)  # glasses at t_w = 0, 10
+        h5["potential_energy"] = rng.normal(-5.0 - 0.1 * labels, 0.1)
         h5.attrs["dimensions"] = 2
         h5.attrs["class_names"] = ["liquid", "glass"]
         h5.attrs["provenance"] = json.dumps({"config_hash": "test"})
@@ -113,11 +116,32 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     assert np.sum(saved["confusion_matrix"]) == saved["class_counts"]["test"]["liquid"] + saved["class_counts"]["test"]["glass"]
     assert saved["n_parameters"] == sum(p.numel() for p in model_a.parameters())
     assert len(saved["curves"]["validation_loss"]) == saved["epochs_run"]
+    groups = saved["test_accuracy_by_group"]
+    assert [(g["class"], g["temperature"], g["aging_time"]) for g in groups] == [
+        ("liquid", 1.0, None), ("glass", 0.3, 0.0), ("glass", 0.3, 10.0)]
+    assert sum(g["samples"] for g in groups) == np.sum(saved["confusion_matrix"])
+    correct = sum(g["accuracy"] * g["samples"] for g in groups)
+    assert correct == pytest.approx(saved["test_accuracy"] * np.sum(saved["confusion_matrix"]))
+    assert 0.5 < saved["energy_baseline"]["test_accuracy"] <= 1 and saved["energy_baseline"]["glass_side"] == "below"
     assert record["provenance"]["dataset_provenance"] == {"config_hash": "test"}
     # another seed gives other weights
     train_classifier(data, tmp_path / "c.pt", tmp_path / "c.json", MODEL, {**TRAIN, "epochs": 1}, seed=4, device="cpu")
     model_c, _ = load_checkpoint(tmp_path / "c.pt")
     assert not torch.equal(model_c.blocks[0].conv.weight, model_a.blocks[0].conv.weight)
+
+
+@pytest.mark.parametrize("sign", [1, -1], ids=["glass lower", "glass higher"])
+def test_energy_threshold_baseline_finds_the_separating_energy(sign):
+    """Planted: training glasses at u ∈ {−1, 0, 0.5}, liquids at {1, 2, 3} (mirrored for glasses
+    above): the threshold falls midway between 0.5 and 1; test samples on the wrong side of it
+    count as errors."""
+    energy = sign * np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 0.7, 0.9, 2.5, -3.0])
+    labels = np.array([1, 1, 1, 0, 0, 0, 1, 1, 0, 1])  # the glass at 0.9 lies on the liquid side
+    result = energy_threshold_baseline(energy, labels, np.arange(6), np.arange(6, 10))
+    assert result["threshold_energy_per_particle"] == pytest.approx(sign * 0.75)
+    assert result["glass_side"] == ("below" if sign > 0 else "above")
+    assert result["train_accuracy"] == 1.0
+    assert result["test_accuracy"] == 0.75
 
 
 def test_bad_train_config_is_rejected(tmp_path):

@@ -6,7 +6,8 @@ HDF5 layout (S samples, C species, d grid axes of n cells):
 * ``images`` (S, C, n, …) float32, species density in σ_AA^{−d}; ``labels`` (S,) int8
   (0 liquid, 1 glass); ``split`` (S,) int8 (0 train, 1 validation, 2 test);
 * per sample: ``source`` (trajectory path), ``frame``, ``temperature`` (ε_AA/k_B), ``run``,
-  ``replica``, ``time`` (τ; aging time t_w for glasses), ``seed`` (the trajectory's seed);
+  ``replica``, ``time`` (τ; aging time t_w for glasses), ``seed`` (the trajectory's seed),
+  ``potential_energy`` U/N (ε_AA; of the inherent structure for inherent inputs);
 * attrs: ``provenance`` (JSON), ``system``, ``spacing`` h = L/n and ``width`` w (σ_AA),
   ``truncation``, ``box_length``, ``dimensions``, ``types``, ``class_names``, ``split_names``,
   ``class_counts`` (JSON {split: {class: count}}).
@@ -256,12 +257,11 @@ def build_dataset(
     splits = np.array([split_of_run[s.run] for s in samples], dtype=np.int8)
     labels = np.array([s.label for s in samples], dtype=np.int8)
 
-    glass_frames: dict[str, list[int]] = {}
+    sample_frames: dict[str, list[int]] = {}
     for s in samples:
-        if s.label == 1:
-            glass_frames.setdefault(s.source, []).append(s.frame)
+        sample_frames.setdefault(s.source, []).append(s.frame)
     energies = {path: dict(zip(frames, _read_potential_energies(path, frames)))
-                for path, frames in glass_frames.items()}
+                for path, frames in sample_frames.items()}
 
     box_length, dimensions = liquids[0].box_length, liquids[0].dimensions
     spacing, width = float(voxel_cfg["spacing"]), float(voxel_cfg["width"])
@@ -307,6 +307,8 @@ def build_dataset(
             h5.create_dataset("replica", data=np.array([s.replica for s in samples], dtype=np.int64))
             h5.create_dataset("time", data=np.array([s.time for s in samples], dtype=np.float64))
             h5.create_dataset("seed", data=np.array([s.seed for s in samples], dtype=np.int64))
+            h5.create_dataset("potential_energy", data=np.array(  # U/N, ε_AA per particle
+                [np.mean(energies[s.source][s.frame], dtype=np.float64) for s in samples]))
             h5.attrs["provenance"] = json.dumps(record, sort_keys=True, default=str)
             h5.attrs["system"] = str(liquids[0].provenance["system"])
             h5.attrs["spacing"] = box_length / n

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import logging
 import sys
 import time
 
@@ -43,6 +44,7 @@ TRAIN_DEFAULTS = {
     "precise_batchnorm": True,
 }
 SPLITS = {"train": 0, "validation": 1, "test": 2}
+log = logging.getLogger(__name__)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -109,7 +111,7 @@ def load_dataset(dataset_h5) -> dict:
     except OSError as err:
         raise FileNotFoundError(f"{dataset_h5}: not a readable HDF5 dataset ({err})") from err
     with h5:
-        for key in ("images", "labels", "split", "run"):
+        for key in ("images", "labels", "split", "run", "temperature", "time", "potential_energy"):
             if key not in h5:
                 raise KeyError(f"{dataset_h5}: no '{key}' dataset")
         for key in ("dimensions", "class_names"):
@@ -120,6 +122,9 @@ def load_dataset(dataset_h5) -> dict:
             "labels": torch.from_numpy(h5["labels"][:].astype(np.int64)),
             "split": h5["split"][:].astype(np.int64),
             "run": h5["run"][:].astype(np.int64),
+            "temperature": h5["temperature"][:].astype(np.float64),
+            "time": h5["time"][:].astype(np.float64),
+            "potential_energy": h5["potential_energy"][:].astype(np.float64),
             "dimensions": int(h5.attrs["dimensions"]),
             "class_names": [str(c) for c in h5.attrs["class_names"]],
             "provenance": json.loads(h5.attrs.get("provenance", "{}")),
@@ -170,6 +175,50 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_
     return total / len(labels), float(np.mean(predicted == labels.numpy())), predicted
 
 
+def energy_threshold_baseline(energy: np.ndarray, labels: np.ndarray, train_rows: np.ndarray,
+                              test_rows: np.ndarray) -> dict:
+    """One-number baseline: label a sample glass (1) when its potential energy per particle u = U/N
+    (ε_AA) lies on the glass side of a threshold u*; side and u* maximise the training accuracy
+    (sorted cumulative counts, O(S log S)); returns u*, the side and the train/test accuracy.
+    On inherent structures this is the classic structural order parameter of aging (the
+    inherent-structure energy), so a CNN below it is missing structure a single number holds."""
+    u, y = energy[train_rows], labels[train_rows]
+    order = np.argsort(u, kind="stable")
+    u, y = u[order], y[order]
+    n = len(y)
+    glass_below = np.concatenate([[0], np.cumsum(y)])  # glasses among the k lowest, k = 0 … n
+    liquid_below = np.arange(n + 1) - glass_below
+    # predict glass for the k lowest ("below") or for the n − k highest ("above")
+    correct_below = glass_below + (np.sum(1 - y) - liquid_below)
+    correct_above = liquid_below + (np.sum(y) - glass_below)
+    side = "below" if correct_below.max() >= correct_above.max() else "above"
+    correct = correct_below if side == "below" else correct_above
+    k = int(np.argmax(correct))
+    threshold = float(-np.inf if k == 0 else np.inf if k == n else 0.5 * (u[k - 1] + u[k]))
+    predicted_glass = energy[test_rows] < threshold if side == "below" else energy[test_rows] > threshold
+    return {
+        "threshold_energy_per_particle": threshold,
+        "glass_side": side,
+        "train_accuracy": float(correct[k] / n),
+        "test_accuracy": float(np.mean(predicted_glass == (labels[test_rows] == 1))),
+    }
+
+
+def accuracy_by_group(data: dict, rows: np.ndarray, predicted: np.ndarray) -> list[dict]:
+    """Accuracy of ``predicted`` on ``rows`` per liquid temperature and per glass aging time t_w,
+    so a ceiling set by one kind of sample (e.g. glasses at t_w = 0, still liquid structures
+    after an instantaneous quench) shows."""
+    labels = data["labels"].numpy()[rows]
+    keys = [(int(c), float(t), float(a) if c == 1 else None)
+            for c, t, a in zip(labels, data["temperature"][rows], data["time"][rows])]
+    out = []
+    for key in sorted(set(keys), key=lambda k: (k[0], k[1], k[2] or 0.0)):
+        mask = np.array([k == key for k in keys])
+        out.append({"class": data["class_names"][key[0]], "temperature": key[1], "aging_time": key[2],
+                    "samples": int(mask.sum()), "accuracy": float(np.mean(predicted[mask] == labels[mask]))})
+    return out
+
+
 def _check_learning_curve_cfg(cfg: dict) -> tuple[list[float], int]:
     unknown = set(cfg) - {"fractions", "repeats"}
     if unknown:
@@ -181,6 +230,12 @@ def _check_learning_curve_cfg(cfg: dict) -> tuple[list[float], int]:
     if repeats < 1:
         raise ValueError(f"learning_curve.repeats = {repeats}; must be ≥ 1")
     return sorted(set(fractions)), repeats
+
+
+def _energy_baseline(data: dict) -> dict:
+    return energy_threshold_baseline(data["potential_energy"], data["labels"].numpy(),
+                                     np.flatnonzero(data["split"] == SPLITS["train"]),
+                                     np.flatnonzero(data["split"] == SPLITS["test"]))
 
 
 def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, device: torch.device,
@@ -261,6 +316,7 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
         "model": model, "config": cfg, "curves": curves, "best_epoch": best_epoch, "best_validation_loss": best_loss,
         "counts": counts, "class_weights": class_weights, "test_loss": test_loss, "test_accuracy": test_acc,
         "test_predicted": predicted, "test_labels": parts["test"][1].numpy(),
+        "test_accuracy_by_group": accuracy_by_group(data, rows["test"], predicted),
     }
 
 
@@ -302,6 +358,8 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
         "curves": curves,
         "confusion_matrix": confusion.tolist(),
         "confusion_matrix_axes": "rows: true class, columns: predicted class",
+        "test_accuracy_by_group": fit["test_accuracy_by_group"],
+        "energy_baseline": _energy_baseline(data),
         "class_names": data["class_names"],
         "class_counts": {name: dict(zip(data["class_names"], c)) for name, c in fit["counts"].items()},
         "loss_class_weights": fit["class_weights"].tolist(),
@@ -350,9 +408,10 @@ def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve
             rows.append({
                 "fraction": fraction, "repeat": repeat, "train_runs": chosen.tolist(), "train_samples": int(len(subset)),
                 "test_accuracy": fit["test_accuracy"], "test_loss": fit["test_loss"], "best_epoch": fit["best_epoch"],
+                "test_accuracy_by_group": fit["test_accuracy_by_group"],
             })
-            print(f"fraction {fraction:g} repeat {repeat}: {len(subset)} training samples from runs {chosen.tolist()}"
-                  f" → test accuracy {fit['test_accuracy']:.3f}", flush=True)
+            log.info("fraction %g repeat %d: %d training samples from runs %s → test accuracy %.3f",
+                     fraction, repeat, len(subset), chosen.tolist(), fit["test_accuracy"])
     summary = []
     for fraction in fractions:
         acc = np.array([r["test_accuracy"] for r in rows if r["fraction"] == fraction])
@@ -370,6 +429,7 @@ def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve
         "train_runs_available": runs.tolist(),
         "test_samples": n_test,
         "class_names": data["class_names"],
+        "energy_baseline": _energy_baseline(data),
         "provenance": make_provenance(
             {"model": model_cfg, "train": train_cfg, "learning_curve": curve_cfg},
             stage="learning_curve", seed=int(seed), device=str(dev), threads=int(threads), dataset=str(dataset_h5),

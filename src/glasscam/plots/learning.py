@@ -148,7 +148,8 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
 
 def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
     """Test accuracy (mean ± standard deviation over repeats; band: binomial standard error on the
-    test split) against the number of training samples, one line per input kind."""
+    test split) against the number of training samples, one line per input kind; dashed: the
+    one-number baseline (threshold on the potential energy per particle) on the same split."""
     fig, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
     test_samples = set()
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
@@ -162,7 +163,9 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
         band = np.array([r["binomial_standard_error"] for r in rows])
         ax.fill_between(x, y - band, y + band, color=f"C{k}", alpha=0.2, lw=0)
         ax.errorbar(x, y, yerr=spread, color=f"C{k}", marker="o", ms=4, capsize=3,
-                    label=f"{inputs} ({rows[0]['repeats']} repeats)")
+                    label=f"{inputs} CNN ({rows[0]['repeats']} repeats)")
+        ax.axhline(curve["energy_baseline"]["test_accuracy"], color=f"C{k}", ls="--", lw=1,
+                   label=f"{inputs}: threshold on U/N")
     ax.axhline(0.5, color="0.5", ls=":", lw=1, label="chance")
     ax.set_xscale("log")
     ax.set_xlabel("training samples")
