@@ -150,14 +150,15 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
     """Test accuracy (mean ± standard deviation over repeats; band: binomial standard error on the
     test split) against the number of training samples, one line per input kind; dashed: the
     one-number baseline (threshold on the potential energy per particle) on the same split."""
-    fig, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
-    test_samples = set()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
+    test_samples, ticks = set(), set()
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
         with open(path) as f:
             curve = json.load(f)
         test_samples.add(curve["test_samples"])
         rows = curve["summary"]
         x = np.array([r["train_samples_mean"] for r in rows])
+        ticks.update(np.round(x).astype(int).tolist())
         y = np.array([r["test_accuracy_mean"] for r in rows])
         spread = np.array([r["test_accuracy_std"] or 0.0 for r in rows])
         band = np.array([r["binomial_standard_error"] for r in rows])
@@ -168,9 +169,11 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
                    label=f"{inputs}: threshold on U/N")
     ax.axhline(0.5, color="0.5", ls=":", lw=1, label="chance")
     ax.set_xscale("log")
+    ax.set_xticks(sorted(ticks), [str(t) for t in sorted(ticks)])
+    ax.minorticks_off()
     ax.set_xlabel("training samples")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0.3, 1.02)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples")
     _save(fig, out_png)
