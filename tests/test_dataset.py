@@ -153,3 +153,23 @@ def test_bad_input_is_rejected_before_writing(tmp_path, change, error, message):
         build(tmp_path, liquid, glass, dataset_cfg=change.get("dataset", DATASET), voxel_cfg=change.get("voxel", VOXEL))
     assert not (tmp_path / "out").exists()
 
+
+
+def test_young_glasses_stay_out_of_the_classifier_splits(tmp_path):
+    """classifier_min_age = 0.5 τ: the t_w = 0 glasses (still liquid structures after an
+    instantaneous quench) get split 3 — in the file and in the glass trajectory for Grad-CAM and
+    the analysis, in none of train/validation/test; every other sample keeps its run's split."""
+    liquid, glass = make_inputs(tmp_path)
+    h5_all, _, _ = build(tmp_path, liquid, glass, out="all")
+    h5_path, gsd_path, counts = build(tmp_path, liquid, glass, out="aged", dataset_cfg={**DATASET, "classifier_min_age": 0.5})
+    with h5py.File(h5_all) as a, h5py.File(h5_path) as b:
+        young = (b["labels"][:] == 1) & (b["time"][:] < 0.5)
+        assert young.sum() == 6  # one t_w = 0 frame per glass trajectory
+        assert np.all(b["split"][:][young] == 3)
+        np.testing.assert_array_equal(b["split"][:][~young], a["split"][:][~young])
+        assert list(b.attrs["split_names"]) == ["train", "validation", "test", "analysis_only"]
+    assert counts["analysis_only"] == {"liquid": 0, "glass": 6}
+    assert sum(c["glass"] for c in counts.values()) == 18
+    assert len(read_states(gsd_path)) == 18
+    with pytest.raises(ValueError, match="classifier_min_age"):
+        build(tmp_path, liquid, glass, out="none", dataset_cfg={**DATASET, "classifier_min_age": 100})

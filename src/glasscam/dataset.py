@@ -4,7 +4,9 @@
 HDF5 layout (S samples, C species, d grid axes of n cells):
 
 * ``images`` (S, C, n, …) float32, species density in σ_AA^{−d}; ``labels`` (S,) int8
-  (0 liquid, 1 glass); ``split`` (S,) int8 (0 train, 1 validation, 2 test);
+  (0 liquid, 1 glass); ``split`` (S,) int8 (0 train, 1 validation, 2 test, 3 analysis only:
+  glass samples younger than ``dataset.classifier_min_age``, kept for Grad-CAM and the analysis
+  but in no classifier split);
 * per sample: ``source`` (trajectory path), ``frame``, ``temperature`` (ε_AA/k_B), ``run``,
   ``replica``, ``time`` (τ; aging time t_w for glasses), ``seed`` (the trajectory's seed),
   ``potential_energy`` U/N (ε_AA; of the inherent structure for inherent inputs);
@@ -40,6 +42,7 @@ from .voxelize import DEFAULT_TRUNCATION, grid_points, voxelize_gaussian
 
 CLASS_NAMES = ("liquid", "glass")
 SPLIT_NAMES = ("train", "validation", "test")
+ANALYSIS_ONLY = 3  # split code of glass samples the classifier never sees (t_w < classifier_min_age)
 REQUIRED_PROVENANCE = ("system", "run", "replica", "temperature", "stage", "seed")
 POTENTIAL_ENERGY_KEY = per_particle_key("potential_energy")
 GLASS_AGE_TOLERANCE = 2.0  # the chosen frame's time must lie in [t_w/2, 2 t_w]
@@ -159,6 +162,10 @@ def _check_configs(voxel_cfg: dict, dataset_cfg: dict) -> None:
         raise ValueError("dataset.glass_ages must list at least one aging time (τ)")
     if any(float(t) < 0 for t in dataset_cfg["glass_ages"]):
         raise ValueError(f"dataset.glass_ages = {dataset_cfg['glass_ages']}; times must be ≥ 0")
+    min_age = float(dataset_cfg.get("classifier_min_age", 0.0))
+    if not any(float(t) >= min_age for t in dataset_cfg["glass_ages"]):
+        raise ValueError(f"dataset.classifier_min_age = {min_age:g} τ leaves no glass_ages {dataset_cfg['glass_ages']} "
+                         "for the classifier")
     split = dataset_cfg.get("split")
     if not isinstance(split, dict):
         raise ValueError("dataset.split must map train/validation/test to fractions")
@@ -236,7 +243,8 @@ def build_dataset(
     samples (with per-particle potential energy) to ``output_glass_gsd`` in HDF5 order.
 
     ``voxel_cfg``: spacing h, width w (σ_AA), optional truncation (in w, default 4) and
-    grid_multiple (default 1). ``dataset_cfg``: glass_ages (t_w in τ), split
+    grid_multiple (default 1). ``dataset_cfg``: glass_ages (t_w in τ), classifier_min_age (τ,
+    default 0: glass samples with t_w below it get split 3, analysis only), split
     {train, validation, test} fractions, optional liquid_samples_per_trajectory.
     Returns the class counts per split.
     """
@@ -256,6 +264,8 @@ def build_dataset(
     split_of_run = split_runs([s.run for s in samples], dataset_cfg["split"], seed)
     splits = np.array([split_of_run[s.run] for s in samples], dtype=np.int8)
     labels = np.array([s.label for s in samples], dtype=np.int8)
+    ages = np.array([s.time for s in samples])
+    splits[(labels == 1) & (ages < float(dataset_cfg.get("classifier_min_age", 0.0)))] = ANALYSIS_ONLY
 
     sample_frames: dict[str, list[int]] = {}
     for s in samples:
@@ -270,7 +280,7 @@ def build_dataset(
     n = grid_points(box_length, spacing, grid_multiple)
     n_types = len(system_types)
     counts = {name: {c: int(np.sum((splits == k) & (labels == i))) for i, c in enumerate(CLASS_NAMES)}
-              for k, name in enumerate(SPLIT_NAMES)}
+              for k, name in enumerate(SPLIT_NAMES + ("analysis_only",))}
     record = {**provenance, "stage": "dataset", "seed": int(seed), "voxel": dict(voxel_cfg),
               "dataset": dict(dataset_cfg)}
 
@@ -318,7 +328,7 @@ def build_dataset(
             h5.attrs["dimensions"] = dimensions
             h5.attrs["types"] = list(system_types)
             h5.attrs["class_names"] = list(CLASS_NAMES)
-            h5.attrs["split_names"] = list(SPLIT_NAMES)
+            h5.attrs["split_names"] = [*SPLIT_NAMES, "analysis_only"]
             h5.attrs["class_counts"] = json.dumps(counts, sort_keys=True)
     write_states(output_glass_gsd, [state for state, _ in glass_samples], record, [log for _, log in glass_samples])
     return counts
