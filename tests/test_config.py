@@ -41,6 +41,8 @@ def merge(base, override):
         (lambda c: c["systems"]["ka3d"]["potential"]["pairs"].__setitem__("AC", {"epsilon": 1, "sigma": 1}), "systems.ka3d.potential.pairs.AC"),
         (lambda c: c.__setitem__("run_systems", ["nope"]), "run_systems"),
         (lambda c: c["dataset"].__setitem__("glass_ages", [1e9]), "dataset.glass_ages"),
+        (lambda c: c["dataset"].__setitem__("classifier_min_age", 5000), "dataset.classifier_min_age"),
+        (lambda c: c["dataset"].__setitem__("classifier_min_age", -1), "dataset.classifier_min_age"),
         (lambda c: c["systems"]["ka3d"]["masses"].__setitem__("C", 1.0), "systems.ka3d.masses"),
     ],
 )

@@ -64,6 +64,10 @@ def protocol_for(config: dict, system_name: str) -> dict:
 def physics_errors(config: dict) -> list[str]:
     """Consistency checks the schema cannot express."""
     errors = []
+    dataset = config["dataset"]
+    if not any(t >= dataset.get("classifier_min_age", 0) for t in dataset["glass_ages"]):
+        errors.append(f"dataset.classifier_min_age = {dataset['classifier_min_age']} leaves no glass_ages "
+                      f"{dataset['glass_ages']} for the classifier")
     for name in config["run_systems"]:
         if name not in config["systems"]:
             errors.append(f"run_systems: {name!r} is not defined under systems ({sorted(config['systems'])})")
