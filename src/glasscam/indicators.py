@@ -153,7 +153,7 @@ def voronoi_index(state: State, voronoi: freud.locality.Voronoi, max_edges: int 
 def icosahedral_centres(state: State, voronoi: freud.locality.Voronoi) -> np.ndarray:
     """1.0 where the Voronoi cell is ⟨0,0,12,0⟩ with exactly 12 faces (an icosahedral centre), else 0.0."""
     index = voronoi_index(state, voronoi)
-    faces = np.bincount(np.asarray(voronoi.nlist.query_point_indices), minlength=len(state.positions))
+    faces = np.asarray(voronoi.nlist.neighbor_counts)
     return (np.all(index == ICOSAHEDRAL_INDEX, axis=1) & (faces == sum(ICOSAHEDRAL_INDEX))).astype(np.float64)
 
 

@@ -244,14 +244,14 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
     :func:`load_dataset` returns it; only the rows ``train_rows`` of it if given) with early
     stopping on the validation loss, and evaluate the best epoch's weights on the test split.
 
-    Returns the model (best weights), loss function, curves, best epoch/loss, class counts per
-    split, the loss's class weights and the test loss, accuracy and predictions."""
+    Returns the model (best weights), the resolved training config, curves, best epoch/loss,
+    class counts per split, the loss's class weights, and the test loss, accuracy, predictions,
+    labels and accuracy per group (:func:`accuracy_by_group`)."""
     cfg = _check_train_cfg(train_cfg)
     torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     n_classes = len(data["class_names"])
-    in_channels = data["images"].shape[1]
     torch.manual_seed(derive_seed(seed, "training", "init"))
-    model = build_model(model_cfg, data["dimensions"], in_channels, n_classes)
+    model = build_model(model_cfg, data["dimensions"], data["in_channels"], n_classes)
     grid = tuple(data["images"].shape[2:])
     if any(n % model.total_stride for n in grid):
         raise ValueError(
@@ -396,9 +396,9 @@ def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve
     train_rows = np.flatnonzero(data["split"] == SPLITS["train"])
     runs = np.unique(data["run"][train_rows])
     n_test = int(np.sum(data["split"] == SPLITS["test"]))
+    runs_drawn = {fraction: max(1, int(round(fraction * len(runs)))) for fraction in fractions}
     rows = []
-    for fraction in fractions:
-        k = max(1, int(round(fraction * len(runs))))
+    for fraction, k in runs_drawn.items():
         for repeat in range(repeats):
             draw = np.random.default_rng(derive_seed(seed, "learning_curve", "runs", fraction, repeat))
             chosen = np.sort(draw.choice(runs, size=k, replace=False))
@@ -418,7 +418,7 @@ def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve
         samples = np.array([r["train_samples"] for r in rows if r["fraction"] == fraction])
         mean = float(acc.mean())
         summary.append({
-            "fraction": fraction, "train_runs": max(1, int(round(fraction * len(runs)))),
+            "fraction": fraction, "train_runs": runs_drawn[fraction],
             "train_samples_mean": float(samples.mean()), "test_accuracy_mean": mean,
             "test_accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else None,
             "binomial_standard_error": float(np.sqrt(mean * (1 - mean) / n_test)), "repeats": len(acc),
