@@ -214,7 +214,7 @@ def run(paper: dict, quick: bool, repeats: int, log) -> dict:
     worst = min(ratios) if ratios else math.nan
     return {
         "description": "KA 3D (config systems.ka3d, composition scaled keeping 80:20), NVT at T = 0.8, "
-                       f"particle-steps/s of protocols.log_spaced_run (as simulate.age calls it) (aging frames log-spaced, config frames_per_decade) "
+                       "particle-steps/s of protocols.log_spaced_run (as simulate.age calls it) (aging frames log-spaced, config frames_per_decade) "
                        "vs a bare engine script from the same state",
         "rows": rows,
         "skipped": skipped,

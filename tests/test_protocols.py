@@ -84,7 +84,7 @@ def test_nvt_mean_kinetic_temperature(default_config, kind, engine_name):
 def test_nve_conserves_energy(default_config, engine_name):
     system = small_system(default_config, "ka3d", 500)
     with create_engine(engine_name, system) as engine:
-        state = protocols.melt(engine, np.random.default_rng(5), 0.8, 5.0, Thermostat("nose_hoover", 0.8, 0.5))
+        protocols.melt(engine, np.random.default_rng(5), 0.8, 5.0, Thermostat("nose_hoover", 0.8, 0.5))
         engine.set_thermostat(None)
         totals = []
         for _ in range(20):

@@ -19,7 +19,6 @@ checks after a job finished (the DAG is a chain of ~10 short stages).
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
