@@ -109,11 +109,9 @@ class LammpsEngine(Engine):
             neigh_modify every 1 delay 0 check yes
             timestep {s.dt!r}
             compute pe_atom all pe/atom pair
-            compute pe_sum all reduce sum c_pe_atom
             compute press_vir all pressure NULL virial
             compute temp_dof all temp
             compute_modify temp_dof extra/dof {s.dimensions}
-            thermo_style custom step temp c_pe_sum c_press_vir
             thermo_modify temp temp_dof norm no
             """
         )
@@ -275,9 +273,9 @@ class LammpsEngine(Engine):
 
     def evaluate(self) -> PairEvaluation:
         """Per-particle energies, forces and virial of the current configuration. Right after
-        :meth:`run` they are read as tallied on the run's last step (thermo, which LAMMPS always
-        writes on the last step, invokes ``pe_sum`` and ``press_vir`` there); otherwise a
-        ``run 0`` computes them (a full setup: neighbour lists and forces)."""
+        :meth:`run` they are read as tallied on the run's last step (LAMMPS writes thermo output
+        there and schedules the time-dependent computes ``pe_atom`` and ``press_vir`` for that
+        step); otherwise a ``run 0`` computes them (a full setup: neighbour lists and forces)."""
         s = self.system
         n = s.n_particles
         if self._needs_setup:
