@@ -38,7 +38,7 @@ def write_fields(path, states, fields: list[dict], samples):
         {"glasscam/sample": np.array([s]), **{per_particle_key(k): np.asarray(v, np.float32) for k, v in f.items()}}
         for s, f in zip(samples, fields, strict=True)
     ]
-    write_states(path, states, {}, logs)
+    write_states(path, states, {"class_names": ["liquid", "glass"]}, logs)
 
 
 @pytest.fixture()
@@ -102,7 +102,7 @@ def test_correlate_recovers_planted_relation(planted, tmp_path):
     assert len(rows) == 5 * 3 * 2  # planted, planted_cg2, unrelated, mobility×2 → 5 quantities × 3 species × (all, t_w = 0)
     pearson, spearman = 2 / np.sqrt(5), 6 / np.pi * np.arcsin(1 / np.sqrt(5))  # bivariate normal
     for key in (("planted", "0.0", "nan", "all"), ("planted", "2.0", "nan", "all"), ("planted", "0.0", "nan", "A")):
-        row = {k: float(v) if k not in ("quantity", "kind", "species", "t_w") else v for k, v in table[key].items()}
+        row = {k: float(v) if k not in ("field", "quantity", "kind", "species", "t_w") else v for k, v in table[key].items()}
         assert row["kind"] == "indicator"
         assert row["pearson"] == pytest.approx(pearson, abs=0.02)
         assert row["spearman"] == pytest.approx(spearman, abs=0.02)

@@ -37,11 +37,13 @@ def test_gradcam_maps_follow_periodic_rolls():
     torch.manual_seed(1)
     model = GlassCNN(2, 2, channels=[4, 8, 8]).eval()
     x = torch.rand(2, 2, 16, 16)
-    maps, probability = gradcam_maps(model, model.gradcam_layer("last"), x, 2, model.layer_stride("last"))
-    assert maps.shape == (2, 2, 16, 16) and torch.allclose(probability.sum(dim=1), torch.ones(2))
-    assert maps.min() >= 0 and maps.max() > 0
-    rolled, _ = gradcam_maps(model, model.gradcam_layer("last"), torch.roll(x, (4, -8), (2, 3)), 2, 4)
+    maps, signed, probability = gradcam_maps(model, model.gradcam_layer("last"), x, 2, model.layer_stride("last"))
+    assert maps.shape == signed.shape == (2, 2, 16, 16) and torch.allclose(probability.sum(dim=1), torch.ones(2))
+    assert maps.min() >= 0 and maps.max() > 0 and signed.min() < 0
+    assert torch.all(maps >= signed - 1e-6)
+    rolled, rolled_signed, _ = gradcam_maps(model, model.gradcam_layer("last"), torch.roll(x, (4, -8), (2, 3)), 2, 4)
     torch.testing.assert_close(rolled, torch.roll(maps, (4, -8), (2, 3)), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(rolled_signed, torch.roll(signed, (4, -8), (2, 3)), rtol=1e-4, atol=1e-6)
 
 
 def planted_configuration(rng, glass: bool, across_boundary: bool):
@@ -91,15 +93,18 @@ def test_gradcam_finds_a_planted_motif(tmp_path):
                                {"epochs": 8, "batch_size": 16, "learning_rate": 0.005, "patience": 4}, seed=2,
                                device="cpu", threads=1)
     assert metrics["test_accuracy"] >= 0.9
-    summary = explain(tmp_path / "data.h5", tmp_path / "model.pt", tmp_path / "glass.gsd", tmp_path / "cam.h5",
+    summary = explain(tmp_path / "model.pt", tmp_path / "glass.gsd", tmp_path / "cam.h5",
                       tmp_path / "cam.gsd", {"layer": "last"}, device="cpu")
-    assert summary["samples"] == 2 * 12 * frames and summary["glass_frames"] == 12 * frames
+    assert summary["samples"] == 12 * frames
 
     motif = np.zeros(N_A + N_B, dtype=bool)
     motif[-N_MOTIF:] = True
     auc, auc_boundary = [], []
     with open_trajectory(tmp_path / "cam.gsd") as traj, h5py.File(tmp_path / "cam.h5") as cam:
-        assert cam["maps"].shape == (2 * 12 * frames, 2, 32, 32)
+        assert cam["maps"].shape == cam["signed_maps"].shape == (12 * frames, 2, 32, 32)
+        # the ReLU map is the ReLU of the signed one before upsampling; where the signed map is
+        # non-negative everywhere around a cell they coincide, and ReLU maps are never negative
+        assert cam["maps"][:].min() >= 0
         for frame in traj:
             k = int(frame.log["glasscam/sample"][0])
             values = frame.log["particles/glasscam/gradcam_glass"]
@@ -108,6 +113,8 @@ def test_gradcam_finds_a_planted_motif(tmp_path):
             expected = read_at_particles(cam["maps"][row, 1], frame.particles.position, L, D)
             np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-7)
             assert "particles/glasscam/gradcam_liquid" in frame.log
+            signed = frame.log["particles/glasscam/gradcam_signed_glass"]
+            assert np.all(values >= signed - 1e-5)  # ReLU(x) ≥ x survives positive-weight interpolation
             assert "particles/glasscam/potential_energy" in frame.log
             score = roc_auc(values, motif)
             auc.append(score)

@@ -10,9 +10,11 @@ import copy
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import yaml
 
 from .systems import system_from_config
+from .tasks import frames_in_window, log_frame_times, tasks_of
 
 
 class ConfigError(ValueError):
@@ -61,6 +63,53 @@ def protocol_for(config: dict, system_name: str) -> dict:
     return merged
 
 
+def task_errors(config: dict, name: str, system) -> list[str]:
+    """Checks of the classification tasks, glass ages and propensity ages against one system's
+    aging schedule (frames that must exist) and its measured kinetic-temperature relaxation."""
+    errors = []
+    dataset = config["dataset"]
+    protocol = protocol_for(config, name)
+    aging = protocol["aging"]
+    times = log_frame_times(float(aging["duration"]), system.dt, int(aging["frames_per_decade"]))
+    where = f"systems.{name} aging (duration {aging['duration']:g} τ, frames_per_decade {aging['frames_per_decade']})"
+    for age in dataset["glass_ages"]:
+        nearest = float(times[np.argmin(np.abs(times - float(age)))])
+        if not (float(age) / 2 <= nearest <= 2 * float(age)):
+            errors.append(f"dataset.glass_ages: t_w = {age:g} τ has no frame within a factor 2 in {where} (nearest {nearest:g} τ)")
+    replicas = int(dataset.get("glass_replicas", 1))
+    if replicas > int(aging["replicas"]):
+        errors.append(f"dataset.glass_replicas = {replicas} exceeds the {aging['replicas']} aging replicas of systems.{name}")
+    propensity = protocol.get("propensity", {})
+    for age in propensity.get("ages", []):
+        if not any(abs(float(age) - float(t)) < 1e-9 for t in dataset["glass_ages"]):
+            errors.append(f"protocol.propensity.ages: t_w = {age:g} τ is not one of dataset.glass_ages {dataset['glass_ages']} "
+                          "(replicas start from the analysis samples)")
+    if propensity.get("ages") and not {"replicas", "duration", "frames_per_decade"} <= set(propensity):
+        errors.append("protocol.propensity: ages given, so replicas, duration and frames_per_decade are required")
+    try:
+        tasks = tasks_of(dataset)
+    except ValueError as err:
+        return errors + [str(err)]
+    relaxation = config["systems"][name]["state_points"].get("kinetic_relaxation_time")
+    for i, task in enumerate(tasks):
+        if task["kind"] != "age":
+            continue
+        key = f"dataset.tasks[{i}] ({task['name']})"
+        if relaxation is None:
+            errors.append(f"{key}: systems.{name}.state_points.kinetic_relaxation_time is required for an age task "
+                          "(measure it: glasscam.tasks.kinetic_relaxation_time on aging runs)")
+        elif float(task["young"][0]) < float(relaxation):
+            errors.append(f"{key}.young = {task['young']}: starts at {task['young'][0]:g} τ, before the kinetic temperature "
+                          f"of systems.{name} has relaxed after the quench (kinetic_relaxation_time = {relaxation:g} τ); "
+                          "young samples would be hot")
+        for part in ("young", "aged"):
+            if float(task[part][1]) > float(aging["duration"]) * (1 + 1e-9) and float(task[part][0]) > float(aging["duration"]):
+                errors.append(f"{key}.{part} = {task[part]} lies beyond the aging duration {aging['duration']:g} τ of systems.{name}")
+            elif len(frames_in_window(times, task[part])) == 0:
+                errors.append(f"{key}.{part} = {task[part]}: no frame of {where} lies in it")
+    return errors
+
+
 def physics_errors(config: dict) -> list[str]:
     """Consistency checks the schema cannot express."""
     errors = []
@@ -101,6 +150,8 @@ def physics_errors(config: dict) -> list[str]:
                     errors.append(
                         f"indicators: radius {radius} must be below half the box of systems.{name} (L/2 = {half_box:.3f})"
                     )
+        if name in config["run_systems"]:
+            errors += task_errors(config, name, system)
         if protocol["sample_interval"] < system.dt:
             errors.append(f"protocol.sample_interval = {protocol['sample_interval']} is shorter than systems.{name}.dt")
     return errors

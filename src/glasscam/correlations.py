@@ -49,6 +49,7 @@ from .seeds import rng
 from .trajectory import atomic_output, per_particle_key, read_logs, read_states
 
 CORRELATION_COLUMNS = [
+    "field",
     "quantity",
     "kind",
     "coarse_graining",
@@ -56,6 +57,7 @@ CORRELATION_COLUMNS = [
     "species",
     "t_w",
     "n_samples",
+    "n_zero_maps",
     "n_particles",
     "pearson",
     "pearson_lo",
@@ -190,60 +192,130 @@ def _per_frame(logs: list[dict], name: str, path) -> list[np.ndarray]:
     return values
 
 
-def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
-    """Within-frame correlations of per-particle Grad-CAM with every indicator (raw and
-    coarse-grained) and every mobility measure, per species (all and each type) and per aging
-    time → tidy CSV (:data:`CORRELATION_COLUMNS`).
+def gradcam_fields(cfg: dict, arrays: dict, class_names: list[str] | None) -> list[str]:
+    """The Grad-CAM fields to correlate: ``gradcam_key`` ``positive`` (default) means the map of
+    class 1 (glass, aged) — ReLU ``gradcam_<class>`` and signed ``gradcam_signed_<class>``; any
+    other value names one per-particle array (its signed twin is added where it exists)."""
+    key = cfg.get("gradcam_key", "positive")
+    if key == "positive":
+        if not class_names or len(class_names) < 2:
+            raise ValueError("correlations.gradcam_key = positive needs the model's class names in the Grad-CAM file")
+        key = f"gradcam_{class_names[1]}"
+    if key not in arrays:
+        raise ValueError(f"correlations.gradcam_key = {cfg.get('gradcam_key')!r}: no per-particle array {key!r}; "
+                         f"the Grad-CAM file has {sorted(k for k in arrays if k.startswith('gradcam'))}")
+    fields = [key]
+    signed = key.replace("gradcam_", "gradcam_signed_", 1)
+    if signed != key and signed in arrays:
+        fields.append(signed)
+    return fields
 
-    Column ``t_w``: ``all`` for the n-weighted mean over every frame, else the aging time
-    (``glasscam/time`` of the Grad-CAM frames, τ) whose frames were pooled; every coefficient is
-    a particle-level (within-frame) one, see the module docstring. Frames where fewer than 3
-    particles have finite values, or either field is constant, are left out (``n_samples``
-    counts the frames used).
 
-    ``correlation_cfg`` keys: ``gradcam_key`` (default ``gradcam_glass``), ``n_bootstrap``
-    (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
-    The three files must hold the same frames (equal ``glasscam/sample`` sequences).
-    """
-    gradcam_key = correlation_cfg.get("gradcam_key", "gradcam_glass")
+def _class_names(path) -> list[str] | None:
+    from .trajectory import read_provenance
+
+    return read_provenance(path).get("class_names")
+
+
+def _rows_for_field(field: str, xs_all: list[np.ndarray], targets: list[tuple], species_masks: dict, groups: list,
+                    n_null: int, n_bootstrap: int, seed: int, stream: tuple = ()) -> list[dict]:
+    """Correlation rows of one field with every target; ``stream`` labels the field's random
+    stream (empty for the primary Grad-CAM field, so its resampling is unchanged by others)."""
+    rows = []
+    zero = np.array([np.all(x == 0) for x in xs_all])
+    for kind, name, quantity, cg, window, values in targets:
+        for species, masks in species_masks.items():
+            xs, ys = [], []
+            for g, v, mask in zip(xs_all, values, masks, strict=True):
+                ok = mask & np.isfinite(g) & np.isfinite(v)
+                xs.append(g[ok])
+                ys.append(v[ok])
+            generator = rng(seed, "correlate", name, species, *stream)
+            frames = FrameCorrelations.compute(xs, ys, n_null, generator)
+            for t_w, members in groups:
+                row = {"field": field, "quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window,
+                       "species": species, "t_w": t_w, "n_zero_maps": int(zero[members].sum())}
+                row.update(frames.pooled(members, n_bootstrap, generator))
+                rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
+    return rows
+
+
+def _correlation_setup(paths: dict, correlation_cfg: dict):
     n_bootstrap = int(correlation_cfg.get("n_bootstrap", 200))
     n_null = int(correlation_cfg.get("n_null", 100))
     if n_bootstrap < 0 or n_null < 0:
         raise ValueError(f"correlation_cfg.n_bootstrap = {n_bootstrap}, n_null = {n_null}; expected ≥ 0")
-    paths = {"gradcam": gradcam_gsd, "indicator": indicators_gsd, "mobility": mobility_gsd}
     logs = {str(p): read_logs(p) for p in paths.values()}
     states = {str(p): read_states(p) for p in paths.values()}
     _check_aligned(logs, states)
-    gradcam = _per_frame(logs[str(gradcam_gsd)], gradcam_key, gradcam_gsd)
-    reference = states[str(gradcam_gsd)]
+    reference = states[str(next(iter(paths.values())))]
     ages = np.array([s.time for s in reference])
     groups = [(ALL_AGES, np.arange(len(reference)))] + [(float(t), np.flatnonzero(ages == t)) for t in np.unique(ages)]
     types = reference[0].types
     species_masks = {"all": [np.ones(len(s.typeid), bool) for s in reference]}
     species_masks.update({t: [s.typeid == i for s in reference] for i, t in enumerate(types)})
-    rows = []
-    for kind in ("indicator", "mobility"):
+    return logs, groups, species_masks, n_bootstrap, n_null
+
+
+def _targets(logs: dict, paths: dict, kinds: tuple[str, ...]) -> list[tuple]:
+    out = []
+    for kind in kinds:
         path = paths[kind]
         kind_logs = logs[str(path)]
         for name, quantity, cg, window in _quantities(kind_logs, kind, path):
-            values = _per_frame(kind_logs, name, path)
-            for species, masks in species_masks.items():
-                xs, ys = [], []
-                for g, v, mask in zip(gradcam, values, masks, strict=True):
-                    ok = mask & np.isfinite(g) & np.isfinite(v)
-                    xs.append(g[ok])
-                    ys.append(v[ok])
-                generator = rng(seed, "correlate", name, species)
-                frames = FrameCorrelations.compute(xs, ys, n_null, generator)
-                for t_w, members in groups:
-                    row = {"quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window, "species": species, "t_w": t_w}
-                    row.update(frames.pooled(members, n_bootstrap, generator))
-                    rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
+            out.append((kind, name, quantity, cg, window, _per_frame(kind_logs, name, path)))
+    return out
+
+
+def _write_rows(out_csv, rows: list[dict]) -> None:
     with atomic_output(out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=CORRELATION_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
+
+
+def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+    """Within-frame correlations of the per-particle Grad-CAM field(s) (:func:`gradcam_fields`:
+    ReLU and signed map of the positive class by default) with every indicator (raw and
+    coarse-grained) and every mobility measure, per species (all and each type) and per aging
+    time → tidy CSV (:data:`CORRELATION_COLUMNS`; ``field`` names the Grad-CAM array).
+
+    Column ``t_w``: ``all`` for the n-weighted mean over every frame, else the aging time
+    (``glasscam/time`` of the Grad-CAM frames, τ) whose frames were pooled; every coefficient is
+    a particle-level (within-frame) one, see the module docstring. Frames where fewer than 3
+    particles have finite values, or either field is constant — e.g. an identically zero ReLU
+    map — are left out: ``n_samples`` counts the frames used, ``n_zero_maps`` the frames of the
+    group whose field is identically zero.
+
+    ``correlation_cfg`` keys: ``gradcam_key`` (default ``positive``), ``n_bootstrap``
+    (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
+    The three files must hold the same frames (equal ``glasscam/sample`` sequences).
+    """
+    paths = {"gradcam": gradcam_gsd, "indicator": indicators_gsd, "mobility": mobility_gsd}
+    logs, groups, species_masks, n_bootstrap, n_null = _correlation_setup(paths, correlation_cfg)
+    gradcam_logs = logs[str(gradcam_gsd)]
+    fields = gradcam_fields(correlation_cfg, _particle_arrays(gradcam_logs[0]), _class_names(gradcam_gsd))
+    targets = _targets(logs, paths, ("indicator", "mobility"))
+    rows = []
+    for i, field in enumerate(fields):
+        rows += _rows_for_field(field, _per_frame(gradcam_logs, field, gradcam_gsd), targets, species_masks, groups,
+                                n_null, n_bootstrap, seed, stream=(field,) if i else ())
+    _write_rows(out_csv, rows)
+
+
+def correlate_descriptors(indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+    """The classical side of the comparison: within-frame correlations of every structural
+    indicator (raw and coarse-grained; ``field`` column) with every mobility measure
+    (mobility, cage-relative displacement, propensity per Δt), per species and t_w, with the
+    same bootstrap intervals and shuffled null as :func:`correlate`."""
+    paths = {"indicator": indicators_gsd, "mobility": mobility_gsd}
+    logs, groups, species_masks, n_bootstrap, n_null = _correlation_setup(paths, correlation_cfg)
+    targets = _targets(logs, paths, ("mobility",))
+    rows = []
+    for kind, name, _quantity, _cg, _window, values in _targets(logs, paths, ("indicator",)):
+        rows += _rows_for_field(name, values, targets, species_masks, groups, n_null, n_bootstrap, seed, stream=(name,))
+    _write_rows(out_csv, rows)
 
 
 def _exponential(r, amplitude, xi):
@@ -289,19 +361,16 @@ def _length_summary(r, sums, counts, weights_list, r_min, r_max) -> dict:
     }
 
 
-def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
+def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) -> dict:
     """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
     frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
 
-    ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``gradcam_glass``), ``r_max`` (default
+    ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max`` (default
     min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame O(N)),
     ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
     ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
     [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON).
     """
-    key = cfg.get("gradcam_key", "gradcam_glass")
-    states = read_states(gradcam_gsd)
-    logs = read_logs(gradcam_gsd)
     half_box = min(s.box_length for s in states) / 2
     r_max = float(cfg.get("r_max", min(0.98 * half_box, LENGTH_R_MAX)))
     if not 0 < r_max < half_box:
@@ -334,9 +403,10 @@ def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) 
         labels.append(tuple(float(np.ravel(log[g])[0]) if g in log else None for g in group_by))
         r = np.asarray(cf.bin_centers)
     if not sums:
-        raise ValueError(f"{gradcam_gsd}: every frame has a constant {key} field; no correlation to measure")
+        return {"field": key, "n_frames_skipped": skipped,
+                "note": f"every frame has a constant {key} field (e.g. an identically zero ReLU map); no C(r)"}
     sums, counts = np.array(sums), np.array(counts)
-    generator = rng(seed, "gradcam_correlation_length")
+    generator = rng(seed, "gradcam_correlation_length", key)
 
     def bootstrap_weights(n: int) -> list[np.ndarray]:
         return [np.bincount(generator.integers(0, n, n), minlength=n).astype(float) for _ in range(n_bootstrap)] if n > 1 else []
@@ -363,5 +433,26 @@ def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) 
         }
         for label, idx in sorted(groups.items(), key=lambda item: [(v is None, v or 0) for v in item[0]])
     ]
+    return record
+
+
+def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
+    """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
+    frames and per group of frames sharing the values of the ``cfg['group_by']`` logs — for the
+    ReLU map (top level of the JSON) and, where it exists, the signed map (``signed``).
+
+    ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max``
+    (default min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame
+    O(N)), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
+    ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
+    [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON); if
+    every frame is, the record says so instead of a C(r).
+    """
+    states = read_states(gradcam_gsd)
+    logs = read_logs(gradcam_gsd)
+    fields = gradcam_fields(cfg, _particle_arrays(logs[0]), _class_names(gradcam_gsd))
+    record = _length_record(gradcam_gsd, states, logs, fields[0], cfg, seed)
+    if len(fields) > 1:
+        record["signed"] = _length_record(gradcam_gsd, states, logs, fields[1], cfg, seed)
     with atomic_output(out_json) as tmp:
         tmp.write_text(json.dumps(record, indent=2))

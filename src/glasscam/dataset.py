@@ -4,15 +4,17 @@
 HDF5 layout (S samples, C species, d grid axes of n cells):
 
 * ``images`` (S, C, n, …) float32, species density in σ_AA^{−d}; ``labels`` (S,) int8
-  (0 liquid, 1 glass); ``split`` (S,) int8 (0 train, 1 validation, 2 test, 3 analysis only:
+  (class index into ``class_names``: liquid/glass or young/aged, :mod:`.tasks`); ``split`` (S,) int8 (0 train, 1 validation, 2 test, 3 analysis only:
   glass samples younger than ``dataset.classifier_min_age``, kept for Grad-CAM and the analysis
   but in no classifier split);
 * per sample: ``source`` (trajectory path), ``frame``, ``temperature`` (ε_AA/k_B), ``run``,
   ``replica``, ``time`` (τ; aging time t_w for glasses), ``seed`` (the trajectory's seed),
-  ``potential_energy`` U/N (ε_AA; of the inherent structure for inherent inputs);
+  ``potential_energy`` U/N (ε_AA; of the inherent structure for inherent inputs),
+  ``kinetic_temperature`` (ε_AA/k_B, of the thermal frame; NaN for inherent structures);
 * attrs: ``provenance`` (JSON), ``system``, ``spacing`` h = L/n and ``width`` w (σ_AA),
   ``truncation``, ``box_length``, ``dimensions``, ``types``, ``class_names``, ``split_names``,
-  ``class_counts`` (JSON {split: {class: count}}).
+  ``class_counts`` (JSON {split: {class: count}}), ``task`` (JSON of the task), and for the
+  ``age`` task ``kinetic_relaxation`` (JSON, :func:`glasscam.tasks.kinetic_relaxation_time`).
 
 All frames of one run index (its liquid samples and the glasses quenched from it) fall in the same
 split: a seeded shuffle of the run indices is cut into train/validation/test.
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 import h5py
 import numpy as np
+from tqdm import tqdm
 
 from .seeds import rng
 from .trajectory import (
@@ -38,14 +41,18 @@ from .trajectory import (
     read_states,
     write_states,
 )
+from .tasks import class_names as task_class_names
+from .tasks import frames_in_window, kinetic_relaxation_time
 from .voxelize import DEFAULT_TRUNCATION, grid_points, voxelize_gaussian
 
-CLASS_NAMES = ("liquid", "glass")
+CLASS_NAMES = ("liquid", "glass")  # the liquid_vs_glass task; see glasscam.tasks for the others
 SPLIT_NAMES = ("train", "validation", "test")
 ANALYSIS_ONLY = 3  # split code of glass samples the classifier never sees (t_w < classifier_min_age)
 REQUIRED_PROVENANCE = ("system", "run", "replica", "temperature", "stage", "seed")
 POTENTIAL_ENERGY_KEY = per_particle_key("potential_energy")
 GLASS_AGE_TOLERANCE = 2.0  # the chosen frame's time must lie in [t_w/2, 2 t_w]
+KINETIC_TEMPERATURE_KEY = "glasscam/kinetic_temperature"
+LIQUID_VS_GLASS = {"name": "liquid_vs_glass", "kind": "liquid_vs_glass"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Sample:
     temperature: float
     time: float
     seed: int
+    kinetic_temperature: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class _Trajectory:
     path: str
     provenance: dict
     times: np.ndarray
+    kinetic_temperatures: np.ndarray
     types: list[str]
     box_length: float
     dimensions: int
@@ -87,12 +96,18 @@ def _read_trajectory_header(path, stage: str) -> _Trajectory:
         if absent:
             raise TrajectoryError(f"{path}: frames {absent[:5]} lack {time_chunk}")
         times = np.array([traj.file.read_chunk(i, time_chunk)[0] for i in range(n_frames)], dtype=np.float64)
+        tk_chunk = f"log/{KINETIC_TEMPERATURE_KEY}"
+        kinetic = np.array([traj.file.read_chunk(i, tk_chunk)[0] if traj.file.chunk_exists(i, tk_chunk) else np.nan
+                            for i in range(n_frames)], dtype=np.float64)
+        if record.get("inherent_structure"):
+            kinetic[:] = np.nan  # minimized frames: no kinetic temperature
         first = traj[0]
         box = first.configuration.box
         return _Trajectory(
             path=str(path),
             provenance=record,
             times=times,
+            kinetic_temperatures=kinetic,
             types=list(first.particles.types),
             box_length=float(box[0]),
             dimensions=int(first.configuration.dimensions),
@@ -199,24 +214,61 @@ def _check_consistent(trajectories: list[_Trajectory], system_types: list[str]) 
             )
 
 
-def _plan_samples(liquids: list[_Trajectory], glasses: list[_Trajectory], dataset_cfg: dict) -> list[Sample]:
+def _plan_samples(liquids: list[_Trajectory], glasses: list[_Trajectory], dataset_cfg: dict,
+                  task: dict | None = None) -> list[Sample]:
+    """The samples of ``task`` (default liquid_vs_glass): liquid frames (label 0) and glass frames
+    at ``glass_ages`` (label 1); or, for the age task, aging frames in the ``young`` (0) and
+    ``aged`` (1) windows."""
+    task = task or LIQUID_VS_GLASS
     per = dataset_cfg.get("liquid_samples_per_trajectory")
     per = None if per is None else int(per)
     ages = [float(t) for t in dataset_cfg["glass_ages"]]
     samples = []
-    for label, group in ((0, liquids), (1, glasses)):
-        for traj in group:
-            if label == 0:
-                frames = select_liquid_frames(len(traj.times), per, traj.path)
-            else:
-                frames = select_glass_frames(traj.times, ages, traj.path)
-            p = traj.provenance
-            samples += [
-                Sample(traj.path, f, label, int(p["run"]), int(p["replica"]), float(p["temperature"]),
-                       float(traj.times[f]), int(p["seed"]))
-                for f in frames
-            ]
+
+    def add(traj: _Trajectory, frames, label: int) -> None:
+        p = traj.provenance
+        samples.extend(
+            Sample(traj.path, int(f), label, int(p["run"]), int(p["replica"]), float(p["temperature"]),
+                   float(traj.times[f]), int(p["seed"]), float(traj.kinetic_temperatures[f]))
+            for f in frames
+        )
+
+    if task["kind"] == "liquid_vs_glass":
+        for traj in liquids:
+            add(traj, select_liquid_frames(len(traj.times), per, traj.path), 0)
+        for traj in glasses:
+            add(traj, select_glass_frames(traj.times, ages, traj.path), 1)
+    elif task["kind"] == "age":
+        for traj in glasses:
+            for label, part in enumerate(("young", "aged")):
+                frames = frames_in_window(traj.times, task[part])
+                if len(frames) == 0:
+                    raise ValueError(f"dataset.tasks ({task['name']}).{part} = {task[part]}: no frame of {traj.path} "
+                                     f"lies in that window (frame times {np.round(traj.times, 3).tolist()})")
+                add(traj, frames, label)
+    else:
+        raise ValueError(f"dataset.tasks ({task.get('name')}).kind = {task['kind']!r} is not known")
     return samples
+
+
+def check_kinetic_relaxation(glasses: list[_Trajectory], task: dict, glass_temperature: float,
+                             n_particles: int, dimensions: int) -> dict:
+    """Measure t_K (:func:`glasscam.tasks.kinetic_relaxation_time`) over the given aging
+    trajectories and refuse an age task whose young window starts before it."""
+    reference = glasses[0].times
+    usable = [g for g in glasses if len(g.times) == len(reference) and np.allclose(g.times, reference)]
+    kinetic = np.array([g.kinetic_temperatures for g in usable])
+    if not usable or not np.isfinite(kinetic).all():
+        return {"time": None, "reason": "no kinetic temperatures (inherent structures)"}
+    measured = kinetic_relaxation_time(reference, kinetic, glass_temperature, n_particles, dimensions)
+    if float(task["young"][0]) < measured["time"]:
+        raise ValueError(
+            f"dataset.tasks ({task['name']}).young = {task['young']}: starts at t_w = {task['young'][0]:g} τ, before the "
+            f"kinetic temperature has come back to T_G = {glass_temperature:g} within its equilibrium fluctuation "
+            f"σ_T = {measured['sigma']:.4f} (measured over {len(usable)} aging trajectories: t_K = {measured['time']:g} τ); "
+            "young samples would be hotter than aged ones"
+        )
+    return measured
 
 
 def _read_potential_energies(path, frames: list[int]) -> list[np.ndarray]:
@@ -238,9 +290,19 @@ def build_dataset(
     dataset_cfg: dict,
     seed: int,
     provenance: dict,
+    task: dict | None = None,
+    glass_temperature: float | None = None,
 ) -> dict:
-    """Voxelize liquid samples and glass samples of one system into ``output_h5``; write the glass
-    samples (with per-particle potential energy) to ``output_glass_gsd`` in HDF5 order.
+    """Voxelize the samples of one classification ``task`` (:mod:`glasscam.tasks`; default the
+    seed paper's liquid_vs_glass) of one system into ``output_h5``; write the class-1 samples
+    (with per-particle potential energy) to ``output_glass_gsd`` in HDF5 order (or skip when
+    ``output_glass_gsd`` is None).
+
+    liquid_vs_glass: liquid samples from ``liquid_paths`` (label 0), glass samples at
+    ``dataset_cfg['glass_ages']`` from ``glass_paths`` (label 1). age: every frame of
+    ``glass_paths`` in the task's ``young`` (0) / ``aged`` (1) windows; with thermal inputs the
+    kinetic-temperature relaxation after the quench is measured over ``glass_paths``
+    (``glass_temperature`` is the bath) and a young window starting before it is refused.
 
     ``voxel_cfg``: spacing h, width w (σ_AA), optional truncation (in w, default 4) and
     grid_multiple (default 1). ``dataset_cfg``: glass_ages (t_w in τ), classifier_min_age (τ,
@@ -248,8 +310,10 @@ def build_dataset(
     {train, validation, test} fractions, optional liquid_samples_per_trajectory.
     Returns the class counts per split.
     """
+    task = dict(task or LIQUID_VS_GLASS)
+    class_names = task_class_names(task)
     _check_configs(voxel_cfg, dataset_cfg)
-    if not liquid_paths:
+    if task["kind"] == "liquid_vs_glass" and not liquid_paths:
         raise ValueError("build_dataset: no liquid trajectories given")
     if not glass_paths:
         raise ValueError("build_dataset: no glass (aging) trajectories given")
@@ -257,15 +321,23 @@ def build_dataset(
     duplicated = sorted({p for p in paths if paths.count(p) > 1})
     if duplicated:
         raise ValueError(f"build_dataset: trajectories given more than once: {duplicated}")
-    liquids = [_read_trajectory_header(p, "liquid") for p in liquid_paths]
+    liquids = [_read_trajectory_header(p, "liquid") for p in liquid_paths] if task["kind"] == "liquid_vs_glass" else []
     glasses = [_read_trajectory_header(p, "aging") for p in glass_paths]
     _check_consistent(liquids + glasses, system_types)
-    samples = _plan_samples(liquids, glasses, dataset_cfg)
+    samples = _plan_samples(liquids, glasses, dataset_cfg, task)
+    reference = (liquids + glasses)[0]
+    kinetic_relaxation = None
+    if task["kind"] == "age" and glass_temperature is not None:
+        with open_trajectory(reference.path) as traj:
+            n_particles = int(traj[0].particles.N)
+        kinetic_relaxation = check_kinetic_relaxation(glasses, task, float(glass_temperature), n_particles,
+                                                      reference.dimensions)
     split_of_run = split_runs([s.run for s in samples], dataset_cfg["split"], seed)
     splits = np.array([split_of_run[s.run] for s in samples], dtype=np.int8)
     labels = np.array([s.label for s in samples], dtype=np.int8)
     ages = np.array([s.time for s in samples])
-    splits[(labels == 1) & (ages < float(dataset_cfg.get("classifier_min_age", 0.0)))] = ANALYSIS_ONLY
+    if task["kind"] == "liquid_vs_glass":
+        splits[(labels == 1) & (ages < float(dataset_cfg.get("classifier_min_age", 0.0)))] = ANALYSIS_ONLY
 
     sample_frames: dict[str, list[int]] = {}
     for s in samples:
@@ -273,16 +345,16 @@ def build_dataset(
     energies = {path: dict(zip(frames, _read_potential_energies(path, frames)))
                 for path, frames in sample_frames.items()}
 
-    box_length, dimensions = liquids[0].box_length, liquids[0].dimensions
+    box_length, dimensions = reference.box_length, reference.dimensions
     spacing, width = float(voxel_cfg["spacing"]), float(voxel_cfg["width"])
     truncation = float(voxel_cfg.get("truncation", DEFAULT_TRUNCATION))
     grid_multiple = int(voxel_cfg.get("grid_multiple", 1))
     n = grid_points(box_length, spacing, grid_multiple)
     n_types = len(system_types)
-    counts = {name: {c: int(np.sum((splits == k) & (labels == i))) for i, c in enumerate(CLASS_NAMES)}
+    counts = {name: {c: int(np.sum((splits == k) & (labels == i))) for i, c in enumerate(class_names)}
               for k, name in enumerate(SPLIT_NAMES + ("analysis_only",))}
     record = {**provenance, "stage": "dataset", "seed": int(seed), "voxel": dict(voxel_cfg),
-              "dataset": dict(dataset_cfg)}
+              "dataset": dict(dataset_cfg), "task": task}
 
     glass_samples = []  # (state, log) of each glass sample, in HDF5 order
     with atomic_output(output_h5) as tmp:
@@ -291,7 +363,7 @@ def build_dataset(
                 "images", shape=(len(samples), n_types) + (n,) * dimensions, dtype=np.float32,
                 chunks=(1, n_types) + (n,) * dimensions, compression="gzip", compression_opts=4, shuffle=True,
             )
-            for path in [t.path for t in liquids + glasses]:
+            for path in tqdm([t.path for t in liquids + glasses], desc="voxelize", unit="trajectory"):
                 own = [(k, s) for k, s in enumerate(samples) if s.source == path]
                 states = read_states(path)
                 for k, s in own:
@@ -317,18 +389,63 @@ def build_dataset(
             h5.create_dataset("replica", data=np.array([s.replica for s in samples], dtype=np.int64))
             h5.create_dataset("time", data=np.array([s.time for s in samples], dtype=np.float64))
             h5.create_dataset("seed", data=np.array([s.seed for s in samples], dtype=np.int64))
+            h5.create_dataset("kinetic_temperature", data=np.array([s.kinetic_temperature for s in samples]))
             h5.create_dataset("potential_energy", data=np.array(  # U/N, ε_AA per particle
                 [np.mean(energies[s.source][s.frame], dtype=np.float64) for s in samples]))
             h5.attrs["provenance"] = json.dumps(record, sort_keys=True, default=str)
-            h5.attrs["system"] = str(liquids[0].provenance["system"])
+            h5.attrs["system"] = str(reference.provenance["system"])
             h5.attrs["spacing"] = box_length / n
             h5.attrs["width"] = width
             h5.attrs["truncation"] = truncation
             h5.attrs["box_length"] = box_length
             h5.attrs["dimensions"] = dimensions
             h5.attrs["types"] = list(system_types)
-            h5.attrs["class_names"] = list(CLASS_NAMES)
+            h5.attrs["class_names"] = list(class_names)
+            h5.attrs["task"] = json.dumps(task, sort_keys=True)
+            h5.attrs["grid_multiple"] = grid_multiple
+            if kinetic_relaxation is not None:
+                h5.attrs["kinetic_relaxation"] = json.dumps(kinetic_relaxation)
             h5.attrs["split_names"] = [*SPLIT_NAMES, "analysis_only"]
             h5.attrs["class_counts"] = json.dumps(counts, sort_keys=True)
-    write_states(output_glass_gsd, [state for state, _ in glass_samples], record, [log for _, log in glass_samples])
+    if output_glass_gsd is not None:
+        write_states(output_glass_gsd, [state for state, _ in glass_samples], record, [log for _, log in glass_samples])
     return counts
+
+
+def write_glass_samples(aging_paths: list, glass_ages: list[float], out_gsd, provenance: dict) -> list[dict]:
+    """The analysis samples: for every aging trajectory (replica 0 of each run, whose
+    iso-configurational replicas give the propensity) the frames nearest ``glass_ages`` (t_w, τ;
+    :func:`select_glass_frames`), as particles in ``out_gsd`` with per-frame logs
+    ``glasscam/sample`` (running index), ``glasscam/run``, ``glasscam/replica``,
+    ``glasscam/source_frame``, ``glasscam/requested_age`` (τ; the frame's own time is the t_w
+    actually used), ``glasscam/temperature`` and the per-particle potential energy.
+
+    Returns one row per sample {run, replica, frame, requested_age, time} so a snapped age shows."""
+    if not aging_paths:
+        raise ValueError("write_glass_samples: no aging trajectories given")
+    ages = [float(t) for t in glass_ages]
+    states_out, logs_out, rows = [], [], []
+    for path in aging_paths:
+        header = _read_trajectory_header(path, "aging")
+        frames = select_glass_frames(header.times, ages, path)
+        energies = _read_potential_energies(path, frames)
+        states = read_states(path)
+        p = header.provenance
+        for age, frame, energy in zip(ages, frames, energies, strict=True):
+            k = len(states_out)
+            states_out.append(states[frame])
+            logs_out.append({
+                "glasscam/sample": np.array([k], dtype=np.int64),
+                "glasscam/run": np.array([int(p["run"])], dtype=np.int64),
+                "glasscam/replica": np.array([int(p["replica"])], dtype=np.int64),
+                "glasscam/source_frame": np.array([frame], dtype=np.int64),
+                "glasscam/requested_age": np.array([age], dtype=np.float64),
+                "glasscam/temperature": np.array([float(p["temperature"])], dtype=np.float64),
+                KINETIC_TEMPERATURE_KEY: np.array([header.kinetic_temperatures[frame]], dtype=np.float64),
+                POTENTIAL_ENERGY_KEY: energy,
+            })
+            rows.append({"run": int(p["run"]), "replica": int(p["replica"]), "frame": int(frame),
+                         "requested_age": age, "time": float(header.times[frame])})
+    record = {**provenance, "stage": "glass_samples", "glass_ages": ages, "samples": rows}
+    write_states(out_gsd, states_out, record, logs_out)
+    return rows

@@ -750,15 +750,34 @@ def _min_image_distance(a: np.ndarray, b: np.ndarray, box_length: float, dimensi
     return float(np.abs(delta).max()) if len(delta) else 0.0
 
 
-def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict, provenance: dict) -> None:
+REARRANGEMENT_THRESHOLD = 0.5  # σ_AA: a particle "rearranged" in a window if |Δr| exceeds this
+
+
+def rearranged_fraction(displacement_norms: np.ndarray, mask: np.ndarray,
+                        threshold: float = REARRANGEMENT_THRESHOLD) -> float:
+    """Fraction of the particles in ``mask`` whose |Δr| (σ_AA) exceeds ``threshold``."""
+    values = np.asarray(displacement_norms)[np.asarray(mask, bool)]
+    return float(np.mean(values > threshold)) if len(values) else float("nan")
+
+
+def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict, provenance: dict,
+                     propensity_paths=()) -> None:
     """Per-particle mobility, cage-relative displacement and propensity of every glass sample.
 
     Each frame of ``glass_samples_gsd`` names its aging trajectory (``glasscam/run``,
     ``glasscam/replica``) and frame there (``glasscam/source_frame``, time t_w). For each
     Δt in ``dynamics_cfg['windows']`` the window ends at the later frame nearest t_w + Δt
     (NaN if t_w + Δt lies beyond the run; the realised Δt is logged as
-    ``glasscam/window_dt<Δt:g>``). Propensity is computed for t_w = 0 only (NaN otherwise) over
-    all replicas of the run found in ``aging_paths`` (``glasscam/n_iso_replicas``).
+    ``glasscam/window_dt<Δt:g>``).
+
+    Propensity ⟨|Δr_i|⟩ over iso-configurational replicas (Widmer-Cooper et al., PRL 93, 135701
+    (2004)): at t_w = 0 over all aging replicas of the run in ``aging_paths``; at t_w > 0 over
+    the replicas in ``propensity_paths`` launched from this sample's frame (provenance
+    ``stage: propensity``, ``run``, ``source_frame``; :func:`glasscam.simulate.propensity_replicas`);
+    NaN where no replicas exist (``glasscam/n_iso_replicas`` = 0). Also logged per window: the
+    fraction of A particles (first species) with |Δr| > 0.5 σ_AA in this trajectory
+    (``glasscam/rearranged_A_dt<Δt:g>``) and averaged over the replicas
+    (``glasscam/rearranged_A_replicas_dt<Δt:g>``).
     ``dynamics_cfg['cage_radius']``: σ_AA or ``auto`` (default; first minimum of g(r) of the
     glass samples).
     """
@@ -776,6 +795,13 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
         if key in trajectories:
             raise ValueError(f"{path} and {trajectories[key]} are both run {key[0]} replica {key[1]}")
         trajectories[key] = path
+    launched: dict[tuple[int, int], list[Path]] = {}  # (run, source frame) → replica trajectories
+    for path in map(Path, propensity_paths):
+        record = read_provenance(path)
+        missing = [k for k in ("run", "replica", "source_frame") if k not in record]
+        if missing or record.get("stage") != "propensity":
+            raise TrajectoryError(f"{path}: not a propensity replica (stage {record.get('stage')!r}, lacks {missing})")
+        launched.setdefault((int(record["run"]), int(record["source_frame"])), []).append(path)
     cache: dict[Path, list[State]] = {}
 
     def load(path: Path) -> list[State]:
@@ -783,25 +809,28 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
             cache[path] = read_states(path)
         return cache[path]
 
-    propensity_cache: dict[tuple[int, float], tuple[np.ndarray, int]] = {}
+    propensity_cache: dict[tuple, tuple[np.ndarray, int, float]] = {}
 
-    def run_propensity(run: int, dt: float) -> tuple[np.ndarray, int]:
-        if (run, dt) not in propensity_cache:
-            replicas = [trajectories[key] for key in sorted(trajectories) if key[0] == run]
-            first = load(replicas[0])[0]
+    def replica_propensity(key: tuple, replicas: list[Path], start: State, dt: float, a_mask: np.ndarray):
+        if key not in propensity_cache:
             disps = []
             for path in replicas:
                 traj = load(path)
-                if _min_image_distance(traj[0].positions, first.positions, first.box_length, first.dimensions) > POSITION_MATCH_TOLERANCE:
-                    raise ValueError(f"{path}: frame 0 differs from {replicas[0]}; replicas of run {run} must start from identical positions")
+                if _min_image_distance(traj[0].positions, start.positions, start.box_length, start.dimensions) > POSITION_MATCH_TOLERANCE:
+                    raise ValueError(f"{path}: frame 0 differs from the glass sample it should start from; "
+                                     "iso-configurational replicas must start from identical positions")
                 end = _end_frame(np.array([s.time for s in traj]), 0, dt)
                 if end is None:
                     disps = None
                     break
                 disps.append(window_displacement(traj[0], traj[end]))
-            n = len(first.positions)
-            propensity_cache[(run, dt)] = (propensity(disps) if disps else np.full(n, np.nan), len(replicas))
-        return propensity_cache[(run, dt)]
+            n = len(start.positions)
+            if disps:
+                fraction = float(np.mean([rearranged_fraction(np.linalg.norm(d, axis=1), a_mask) for d in disps]))
+                propensity_cache[key] = (propensity(disps), len(replicas), fraction)
+            else:
+                propensity_cache[key] = (np.full(n, np.nan), len(replicas), float("nan"))
+        return propensity_cache[key]
 
     out_logs = []
     for k, (state, log) in enumerate(zip(states, logs, strict=True)):
@@ -821,6 +850,13 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
             raise ValueError(f"{glass_samples_gsd}: frame {k} does not match frame {source} of {path}")
         times = np.array([s.time for s in traj])
         n = len(state.positions)
+        a_mask = state.typeid == 0
+        if times[source] == 0.0:
+            replicas = [trajectories[key] for key in sorted(trajectories) if key[0] == run]
+        elif replica == 0:
+            replicas = sorted(launched.get((run, source), []))
+        else:
+            replicas = []
         out_log = per_frame_scalars(log)
         for dt in windows:
             end = _end_frame(times, source, dt)
@@ -832,11 +868,13 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
                 mobility = np.linalg.norm(disp, axis=1)
                 cage = np.linalg.norm(cage_relative_displacement(disp, start, cage_radius), axis=1)
                 out_log[f"glasscam/window_dt{dt:g}"] = np.array([times[end] - times[source]])
-            if times[source] == 0.0:
-                prop, n_replicas = run_propensity(run, dt)
+            out_log[f"glasscam/rearranged_A_dt{dt:g}"] = np.array([rearranged_fraction(mobility, a_mask)])
+            if replicas:
+                prop, n_replicas, fraction = replica_propensity((run, source, dt), replicas, start, dt, a_mask)
             else:
-                prop, n_replicas = np.full(n, np.nan), 0
+                prop, n_replicas, fraction = np.full(n, np.nan), 0, float("nan")
             out_log["glasscam/n_iso_replicas"] = np.array([n_replicas], dtype=np.int32)
+            out_log[f"glasscam/rearranged_A_replicas_dt{dt:g}"] = np.array([fraction])
             out_log[per_particle_key(f"mobility_dt{dt:g}")] = mobility.astype(np.float32)
             out_log[per_particle_key(f"cage_relative_dt{dt:g}")] = cage.astype(np.float32)
             out_log[per_particle_key(f"propensity_dt{dt:g}")] = prop.astype(np.float32)
@@ -847,10 +885,11 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
             "names": mobility_names(dynamics_cfg),
             "windows": windows,
             "cage_radius": cage_radius,
+            "rearrangement_threshold": REARRANGEMENT_THRESHOLD,
             "config": dynamics_cfg,
             "input": str(glass_samples_gsd),
             "aging_trajectories": [str(trajectories[key]) for key in sorted(trajectories)],
+            "propensity_trajectories": [str(p) for key in sorted(launched) for p in sorted(launched[key])],
         },
     }
     write_states(out_gsd, states, record, out_logs)
-

@@ -22,12 +22,15 @@ import torch
 import torch.nn.functional as F
 from captum.attr import LayerGradCam
 
+from tqdm import tqdm
+
 from .model import load_checkpoint
 from .provenance import decode_json
 from .provenance import provenance as make_provenance
 from .trajectory import (
     PROVENANCE_KEY,
     TIME_KEY,
+    State,
     TrajectoryError,
     atomic_output,
     open_trajectory,
@@ -36,9 +39,9 @@ from .trajectory import (
     write_states,
 )
 from .training import resolve_device
-from .voxelize import read_at_particles
+from .voxelize import grid_points, read_at_particles, voxelize_gaussian
 
-GRADCAM_DEFAULTS = {"layer": "last", "batch_size": 16, "include_liquid": True}
+GRADCAM_DEFAULTS = {"layer": "last", "batch_size": 16}
 SAMPLE_KEY = "glasscam/sample"
 
 
@@ -59,15 +62,19 @@ def upsample_periodic(maps: torch.Tensor, factor: int) -> torch.Tensor:
 
 
 def gradcam_maps(model: torch.nn.Module, layer: torch.nn.Module, images: torch.Tensor, n_classes: int,
-                 stride: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Grad-CAM of every class, upsampled to the input grid: (B, n_classes, *grid), and class
+                 stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Grad-CAM of every class, upsampled to the input grid: the ReLU maps M_c (B, n_classes,
+    *grid), the signed maps Σ_k α_k A_k before the ReLU (same shape; an all-negative signed map
+    — a class the network does not see anywhere — still ranks particles), and the class
     probabilities (B, n_classes)."""
     cam = LayerGradCam(model, layer)
-    per_class = [cam.attribute(images, target=c, relu_attributions=True).detach() for c in range(n_classes)]
-    maps = upsample_periodic(torch.cat(per_class, dim=1), stride)
+    signed = torch.cat([cam.attribute(images, target=c, relu_attributions=False).detach() for c in range(n_classes)],
+                       dim=1)
+    relu_maps = upsample_periodic(torch.relu(signed), stride)
+    signed_maps = upsample_periodic(signed, stride)
     with torch.no_grad():
         probability = torch.softmax(model(images), dim=1)
-    return maps, probability
+    return relu_maps, signed_maps, probability
 
 
 def _check_cfg(gradcam_cfg: dict) -> dict:
@@ -80,95 +87,126 @@ def _check_cfg(gradcam_cfg: dict) -> dict:
     return cfg
 
 
-def _read_glass_frames(glass_gsd, labels: np.ndarray):
-    """States and per-frame logs of the glass trajectory, checked against the dataset labels."""
-    with open_trajectory(glass_gsd) as traj:
-        chunk = f"log/{SAMPLE_KEY}"
-        missing = [i for i in range(traj.file.nframes) if not traj.file.chunk_exists(i, chunk)]
-        if missing:
-            raise TrajectoryError(f"{glass_gsd}: frames {missing[:5]} lack {chunk}")
-        frames = list(traj)
-        upstream = decode_json(frames[0].log[PROVENANCE_KEY])
-    states, logs, samples = [], [], []
-    for i, frame in enumerate(frames):
-        k = int(frame.log[SAMPLE_KEY][0])
-        if not 0 <= k < len(labels) or labels[k] != 1:
-            raise TrajectoryError(f"{glass_gsd}: frame {i} names sample {k}, which is not a glass sample of the dataset")
-        states.append(state_from_frame(frame))
-        logs.append({key: np.asarray(v) for key, v in frame.log.items() if key not in (PROVENANCE_KEY, TIME_KEY)})
-        samples.append(k)
-    return states, logs, samples, upstream
+def model_grid(checkpoint: dict, path) -> dict:
+    """The voxelization a checkpoint was trained on (:func:`glasscam.model.save_checkpoint`)."""
+    grid = checkpoint.get("grid")
+    if not grid:
+        raise ValueError(f"{path}: the checkpoint records no voxel grid (trained before grids were saved); retrain it")
+    return grid
 
 
-def explain(dataset_h5, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
-    """Grad-CAM of every class for every glass sample (and liquid samples when
-    ``gradcam_cfg["include_liquid"]``): maps to ``out_h5``; the frames of ``glass_gsd`` with
-    per-particle ``gradcam_glass`` / ``gradcam_liquid`` log arrays to ``out_gsd``.
+def voxelize_for_model(state: State, grid: dict, n_types: int) -> np.ndarray:
+    """Image of ``state`` on the model's grid: the effective spacing h = L_train/n_train and the
+    width w of the training images; n = round(L/h) rounded to ``grid_multiple`` for this box, so
+    another box length keeps the physical resolution (the network is fully convolutional)."""
+    n = grid_points(state.box_length, float(grid["spacing"]), int(grid["grid_multiple"]))
+    return voxelize_gaussian(state.positions, state.typeid, n_types, state.box_length, state.dimensions,
+                             state.box_length / n, float(grid["width"]), float(grid["truncation"]), 1)
 
-    ``gradcam_cfg`` keys (defaults :data:`GRADCAM_DEFAULTS`): layer ("last" or a conv-block
-    index), batch_size, include_liquid. Returns a summary (samples, layer, stride, device).
-    """
-    cfg = _check_cfg(gradcam_cfg)
+
+def particle_gradcam(model_path, states: list[State], gradcam_cfg: dict | None = None, device: str = "auto",
+                     return_maps: bool = False):
+    """Per-particle Grad-CAM of configurations from anywhere.
+
+    Each state is voxelized on the checkpoint's own grid (:func:`voxelize_for_model`) and
+    explained for every class; the maps are read at the particles by periodic linear
+    interpolation. Returns (per state a dict {``gradcam_<class>``: (N,), ``gradcam_signed_<class>``:
+    (N,)} float64, probabilities (S, n_classes)); with ``return_maps`` also the list of
+    (relu (n_classes, *grid), signed (n_classes, *grid)) float32 maps."""
+    cfg = _check_cfg(gradcam_cfg or {})
     dev = resolve_device(device)
     model, checkpoint = load_checkpoint(model_path, dev)
+    grid = model_grid(checkpoint, model_path)
+    class_names = list(checkpoint["class_names"])
     layer = model.gradcam_layer(cfg["layer"])
     stride = model.layer_stride(cfg["layer"])
-    try:
-        dataset = h5py.File(dataset_h5, "r")
-    except OSError as err:
-        raise FileNotFoundError(f"{dataset_h5}: not a readable HDF5 dataset ({err})") from err
-    with dataset as h5:
-        labels, split = h5["labels"][:], h5["split"][:]
-        attrs = {key: h5.attrs[key] for key in ("box_length", "dimensions", "class_names", "spacing")}
-        class_names = [str(c) for c in attrs["class_names"]]
-        if class_names != checkpoint["class_names"]:
-            raise ValueError(f"{dataset_h5}: classes {class_names} differ from the model's {checkpoint['class_names']}")
-        states, logs, gsd_samples, upstream = _read_glass_frames(glass_gsd, labels)
-        selected = np.arange(len(labels)) if cfg["include_liquid"] else np.flatnonzero(labels == 1)
-        grid = h5["images"].shape[2:]
-        box_length, dimensions = float(attrs["box_length"]), int(attrs["dimensions"])
-        if states[0].dimensions != dimensions or not np.isclose(states[0].box_length, box_length, rtol=1e-6):
-            raise TrajectoryError(f"{glass_gsd}: box L = {states[0].box_length:g} (d = {states[0].dimensions}) differs "
-                                  f"from the dataset's L = {box_length:g} (d = {dimensions})")
-        frames_of_sample: dict[int, list[int]] = {}
-        for i, k in enumerate(gsd_samples):
-            frames_of_sample.setdefault(k, []).append(i)
-        record = make_provenance(
-            {"gradcam": cfg}, stage="gradcam", device=str(dev), dataset=str(dataset_h5), model=str(model_path),
-            glass_trajectory=str(glass_gsd), model_provenance=checkpoint["provenance"], glass_provenance=upstream,
-        )
-        n_classes = len(class_names)
-        per_particle = [None] * len(states)
-        with atomic_output(out_h5) as tmp, h5py.File(tmp, "w") as out:
-            maps_out = out.create_dataset(
-                "maps", shape=(len(selected), n_classes) + tuple(grid), dtype=np.float32,
-                chunks=(1, n_classes) + tuple(grid), compression="gzip", compression_opts=4, shuffle=True,
-            )
-            probability_out = out.create_dataset("probability", shape=(len(selected), n_classes), dtype=np.float32)
-            batch_size = int(cfg["batch_size"])
-            for start in range(0, len(selected), batch_size):
-                rows = selected[start : start + batch_size]
-                images = torch.from_numpy(h5["images"][rows].astype(np.float32)).to(dev)
-                maps, probability = gradcam_maps(model, layer, images, n_classes, stride)
-                maps, probability = maps.cpu().numpy(), probability.cpu().numpy()
-                maps_out[start : start + len(rows)] = maps
-                probability_out[start : start + len(rows)] = probability
-                for j, k in enumerate(rows):
-                    for i in frames_of_sample.get(int(k), []):
-                        per_particle[i] = read_at_particles(maps[j], states[i].positions, box_length, dimensions)
-            out.create_dataset("sample", data=selected.astype(np.int64))
-            out.create_dataset("labels", data=labels[selected])
-            out.create_dataset("split", data=split[selected])
-            out.attrs["class_names"] = class_names
-            out.attrs["layer"] = str(cfg["layer"])
-            out.attrs["layer_stride"] = stride
-            out.attrs["box_length"] = box_length
-            out.attrs["dimensions"] = dimensions
-            out.attrs["spacing"] = float(attrs["spacing"])
-            out.attrs["provenance"] = json.dumps(record, sort_keys=True, default=str)
-    for i, values in enumerate(per_particle):
+    n_types = int(checkpoint["in_channels"])
+    for k, state in enumerate(states):
+        if state.dimensions != checkpoint["dimensions"]:
+            raise ValueError(f"state {k}: d = {state.dimensions}, but {model_path} is a {checkpoint['dimensions']}D model")
+        if int(state.typeid.max()) >= n_types:
+            raise ValueError(f"state {k}: type id {int(state.typeid.max())} but {model_path} has {n_types} species channels")
+    per_particle, probabilities, maps = [], [], []
+    batch_size = int(cfg["batch_size"])
+    for start in tqdm(range(0, len(states), batch_size), desc="grad-cam", unit="batch"):
+        batch = states[start : start + batch_size]
+        # one box length per batch is the common case; voxelize per state and stack equal grids
+        images = [voxelize_for_model(s, grid, n_types) for s in batch]
+        shapes = {im.shape for im in images}
+        groups = [list(range(len(batch)))] if len(shapes) == 1 else [[j] for j in range(len(batch))]
+        for group in groups:
+            x = torch.from_numpy(np.stack([images[j] for j in group]).astype(np.float32)).to(dev)
+            relu_maps, signed_maps, probability = gradcam_maps(model, layer, x, len(class_names), stride)
+            relu_maps, signed_maps = relu_maps.cpu().numpy(), signed_maps.cpu().numpy()
+            for i, j in enumerate(group):
+                state = batch[j]
+                relu_values = read_at_particles(relu_maps[i], state.positions, state.box_length, state.dimensions)
+                signed_values = read_at_particles(signed_maps[i], state.positions, state.box_length, state.dimensions)
+                arrays = {}
+                for c, name in enumerate(class_names):
+                    arrays[f"gradcam_{name}"] = relu_values[c]
+                    arrays[f"gradcam_signed_{name}"] = signed_values[c]
+                per_particle.append(arrays)
+                probabilities.append(probability[i].cpu().numpy())
+                if return_maps:
+                    maps.append((relu_maps[i], signed_maps[i]))
+    probabilities = np.array(probabilities).reshape(len(states), len(class_names))
+    if return_maps:
+        return per_particle, probabilities, maps
+    return per_particle, probabilities
+
+
+def explain(model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
+    """Grad-CAM of every class for every frame of ``glass_gsd`` (the analysis glass samples):
+    maps to ``out_h5`` (``maps`` ReLU and ``signed_maps``, (S, n_classes, *grid), the
+    probabilities, and which maps are identically zero), and the same frames with per-particle
+    ``gradcam_<class>`` / ``gradcam_signed_<class>`` log arrays to ``out_gsd``.
+
+    The frames are voxelized on the model's own grid (:func:`voxelize_for_model`).
+    ``gradcam_cfg`` keys (defaults :data:`GRADCAM_DEFAULTS`): layer ("last" or a conv-block
+    index), batch_size. Returns a summary (samples, layer, stride, device, zero maps per class)."""
+    cfg = _check_cfg(gradcam_cfg)
+    dev = resolve_device(device)
+    _, checkpoint = load_checkpoint(model_path, "cpu")
+    class_names = list(checkpoint["class_names"])
+    with open_trajectory(glass_gsd) as traj:
+        frames = list(traj)
+    if not frames:
+        raise TrajectoryError(f"{glass_gsd}: no frames")
+    upstream = decode_json(frames[0].log[PROVENANCE_KEY]) if PROVENANCE_KEY in frames[0].log else {}
+    states = [state_from_frame(f) for f in frames]
+    logs = [{key: np.asarray(v) for key, v in f.log.items() if key not in (PROVENANCE_KEY, TIME_KEY)} for f in frames]
+    per_particle, probability, maps = particle_gradcam(model_path, states, cfg, str(dev), return_maps=True)
+    stride = load_checkpoint(model_path, "cpu")[0].layer_stride(cfg["layer"])
+    zero = np.array([[not np.any(relu[c] > 0) for c in range(len(class_names))] for relu, _ in maps])
+    record = make_provenance(
+        {"gradcam": cfg}, stage="gradcam", device=str(dev), model=str(model_path), glass_trajectory=str(glass_gsd),
+        model_provenance=checkpoint["provenance"], glass_provenance=upstream, grid=checkpoint.get("grid"),
+        class_names=class_names,
+        zero_maps={name: int(zero[:, c].sum()) for c, name in enumerate(class_names)},
+    )
+    with atomic_output(out_h5) as tmp, h5py.File(tmp, "w") as out:
+        grid_shape = maps[0][0].shape
+        for key, which in (("maps", 0), ("signed_maps", 1)):
+            out.create_dataset(key, data=np.stack([m[which] for m in maps]).astype(np.float32),
+                               chunks=(1,) + grid_shape, compression="gzip", compression_opts=4, shuffle=True)
+        out.create_dataset("probability", data=probability.astype(np.float32))
+        out.create_dataset("zero_map", data=zero)
+        out.create_dataset("sample", data=np.array([int(np.ravel(log.get(SAMPLE_KEY, [k]))[0])
+                                                    for k, log in enumerate(logs)], dtype=np.int64))
+        out.create_dataset("time", data=np.array([s.time for s in states]))
+        out.attrs["class_names"] = class_names
+        out.attrs["layer"] = str(cfg["layer"])
+        out.attrs["layer_stride"] = stride
+        out.attrs["box_length"] = states[0].box_length
+        out.attrs["dimensions"] = states[0].dimensions
+        out.attrs["spacing"] = states[0].box_length / grid_shape[-1]
+        out.attrs["provenance"] = json.dumps(record, sort_keys=True, default=str)
+    for k, arrays in enumerate(per_particle):
+        for name, values in arrays.items():
+            logs[k][per_particle_key(name)] = values.astype(np.float32)
         for c, name in enumerate(class_names):
-            logs[i][per_particle_key(f"gradcam_{name}")] = values[c].astype(np.float32)
+            logs[k][f"glasscam/p_{name}"] = np.array([probability[k, c]], dtype=np.float64)
     write_states(out_gsd, states, record, logs)
-    return {"samples": int(len(selected)), "glass_frames": len(states), "layer": str(cfg["layer"]),
-            "layer_stride": stride, "device": str(dev)}
+    return {"samples": len(states), "layer": str(cfg["layer"]), "layer_stride": stride, "device": str(dev),
+            "zero_maps": record["zero_maps"]}

@@ -130,8 +130,12 @@ def build_model(model_cfg: dict, dimensions: int, in_channels: int, n_classes: i
 
 
 def save_checkpoint(path, model: GlassCNN, model_cfg: dict, in_channels: int, n_classes: int,
-                    class_names: list[str], provenance: dict) -> None:
-    """Weights + everything needed to rebuild the model, written atomically (torch file)."""
+                    class_names: list[str], provenance: dict, grid: dict | None = None) -> None:
+    """Weights + everything needed to rebuild the model, written atomically (torch file).
+
+    ``grid``: the voxelization the model was trained on — ``spacing`` h = L/n actually used (not
+    the requested voxel.spacing), ``width`` w, ``truncation``, ``grid_multiple``, ``box_length``
+    and ``n`` of the training images — so new configurations are voxelized the same way."""
     record = {
         "state_dict": model.state_dict(),
         "model_cfg": dict(model_cfg),
@@ -140,6 +144,7 @@ def save_checkpoint(path, model: GlassCNN, model_cfg: dict, in_channels: int, n_
         "n_classes": n_classes,
         "class_names": list(class_names),
         "provenance": provenance,
+        "grid": dict(grid) if grid is not None else None,
     }
     with atomic_output(path) as tmp:
         torch.save(record, tmp)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from . import protocols
 from .dataset import select_glass_frames
+from .tasks import frames_in_window
 from .engines import create_engine
 from .engines.base import Thermostat
 from .provenance import config_hash, provenance
@@ -126,14 +127,17 @@ def quench(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: in
 
 def _log_spaced_trajectory(system: System, system_cfg: dict, protocol_cfg: dict, schedule: str, stage: str,
                            temperature: float, seed: int, root_seed: int, run: int, replica: int, velocities,
-                           engine_name: str, threads: int, initial: str, output: str) -> None:
-    """NVT at ``temperature`` from the last frame of ``initial`` with ``velocities`` (None: its
-    own), log-spaced frames per ``protocol_cfg[schedule]``, checkpointed, written with provenance."""
-    start = read_state(initial, -1)
+                           engine_name: str, threads: int, initial: str, output: str, start_frame: int = -1,
+                           **extra_record) -> None:
+    """NVT at ``temperature`` from frame ``start_frame`` (default the last) of ``initial`` with
+    ``velocities`` (None: its own), log-spaced frames per ``protocol_cfg[schedule]``,
+    checkpointed, written with provenance (plus ``extra_record``)."""
+    start = read_state(initial, start_frame)
     if velocities is not None:
         start.velocities = velocities(start)
     cfg = protocol_cfg[schedule]
-    checkpoint = _checkpoint(output, system, protocol_cfg, initial, engine=engine_name, seed=seed)
+    checkpoint = _checkpoint(output, system, protocol_cfg, initial, engine=engine_name, seed=seed,
+                             **({"start_frame": int(start_frame)} if start_frame != -1 else {}))
     with create_engine(engine_name, system, threads) as engine:
         states, logs = protocols.log_spaced_run(
             engine,
@@ -147,7 +151,7 @@ def _log_spaced_trajectory(system: System, system_cfg: dict, protocol_cfg: dict,
         record = _record(
             {"system": system_cfg, "protocol": protocol_cfg}, system, engine,
             stage=stage, run=run, replica=replica, temperature=temperature, seed=seed, root_seed=root_seed,
-            input=str(initial),
+            input=str(initial), **extra_record,
         )
     write_states(output, states, record, logs)
     checkpoint.discard()
@@ -168,17 +172,47 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
                            fresh_velocities, engine_name, threads, quenched, output)
 
 
+def propensity_replicas(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+                        age: float, engine_name: str, threads: int, aging: str, outputs: list[str]) -> None:
+    """Iso-configurational replicas launched at aging time t_w: from the frame of ``aging``
+    (replica 0 of the run, whose frames are the analysis glass samples) nearest ``age``
+    (:func:`glasscam.dataset.select_glass_frames`), each output replica r gets fresh
+    Maxwell–Boltzmann velocities at T_G and runs ``protocol.propensity.duration`` τ at T_G with
+    log-spaced frames (``frames_per_decade``). Their displacements give the propensity of the
+    dynamics that follow t_w (Widmer-Cooper, Harrowell, Fynewever, PRL 93, 135701 (2004))."""
+    system = system_from_config(system_name, system_cfg)
+    t_glass = float(system_cfg["state_points"]["glass_temperature"])
+    times = np.array([s.time for s in read_states(aging)])
+    frame = select_glass_frames(times, [float(age)], aging)[0]
+    for replica, output in enumerate(outputs):
+        seed = derive_seed(root_seed, system_name, "run", run, "propensity", f"{float(age):g}", "replica", replica)
+
+        def fresh_velocities(state, seed=seed):
+            return protocols.maxwell_boltzmann(state.masses, t_glass, system.dimensions, rng(seed))
+
+        log.info("run %d, t_w = %g τ (frame %d at t = %g τ): replica %d", run, age, frame, times[frame], replica)
+        _log_spaced_trajectory(system, system_cfg, protocol_cfg, "propensity", "propensity", t_glass, seed, root_seed,
+                               run, replica, fresh_velocities, engine_name, threads, aging, output, start_frame=frame,
+                               requested_age=float(age), start_time=float(times[frame]), source_frame=int(frame))
+
+
 def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, threads: int, trajectory: str,
-                        output: str, glass_ages: list[float] | None = None) -> None:
-    """The inherent structure of every frame of ``trajectory`` (of the frames nearest
-    ``glass_ages`` for aging runs), written with the source's provenance plus the minimizer's
-    engine: the dataset's input for the null check against thermal-vibration cues."""
+                        output: str, glass_ages: list[float] | None = None,
+                        windows: list | None = None) -> None:
+    """The inherent structure of every frame of ``trajectory`` (for aging runs: of the frames
+    nearest ``glass_ages`` and of every frame in the age-task ``windows`` [t_from, t_to] (τ)),
+    written with the source's provenance plus the minimizer's engine: the dataset's input for
+    the null check against thermal-vibration cues."""
     system = system_from_config(system_name, system_cfg)
     source = read_provenance(trajectory)
     states = read_states(trajectory)
     frames = range(len(states))
     if glass_ages is not None and source["stage"] == "aging":
-        frames = select_glass_frames(np.array([s.time for s in states]), glass_ages, trajectory)
+        times = np.array([s.time for s in states])
+        chosen = set(select_glass_frames(times, glass_ages, trajectory))
+        for window in windows or []:
+            chosen.update(int(f) for f in frames_in_window(times, window))
+        frames = sorted(chosen)
     minimized, logs = [], []
     with create_engine(engine_name, system, threads) as engine:
         for k in tqdm(frames, desc="inherent structures", unit="frame"):

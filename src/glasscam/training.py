@@ -125,7 +125,13 @@ def load_dataset(dataset_h5) -> dict:
             "temperature": h5["temperature"][:].astype(np.float64),
             "time": h5["time"][:].astype(np.float64),
             "potential_energy": h5["potential_energy"][:].astype(np.float64),
+            "kinetic_temperature": (h5["kinetic_temperature"][:].astype(np.float64) if "kinetic_temperature" in h5
+                                    else np.full(len(h5["labels"]), np.nan)),
             "dimensions": int(h5.attrs["dimensions"]),
+            "grid": ({"spacing": float(h5.attrs["spacing"]), "width": float(h5.attrs["width"]),
+                      "truncation": float(h5.attrs["truncation"]), "box_length": float(h5.attrs["box_length"]),
+                      "grid_multiple": int(h5.attrs.get("grid_multiple", 1)), "n": int(h5["images"].shape[-1])}
+                     if all(k in h5.attrs for k in ("spacing", "width", "truncation", "box_length")) else None),
             "class_names": [str(c) for c in h5.attrs["class_names"]],
             "provenance": json.loads(h5.attrs.get("provenance", "{}")),
             "path": str(dataset_h5),
@@ -201,6 +207,7 @@ def energy_threshold_baseline(energy: np.ndarray, labels: np.ndarray, train_rows
         "glass_side": side,
         "train_accuracy": float(correct[k] / n),
         "test_accuracy": float(np.mean(predicted_glass == (labels[test_rows] == 1))),
+        "test_predicted": predicted_glass.astype(int).tolist(),
     }
 
 
@@ -209,7 +216,7 @@ def accuracy_by_group(data: dict, rows: np.ndarray, predicted: np.ndarray) -> li
     so a ceiling set by one kind of sample (e.g. glasses at t_w = 0, still liquid structures
     after an instantaneous quench) shows."""
     labels = data["labels"].numpy()[rows]
-    keys = [(int(c), float(t), float(a) if c == 1 else None)
+    keys = [(int(c), float(t), float(a) if data["class_names"][c] != "liquid" else None)
             for c, t, a in zip(labels, data["temperature"][rows], data["time"][rows])]
     out = []
     for key in sorted(set(keys), key=lambda k: (k[0], k[1], k[2] or 0.0)):
@@ -315,7 +322,7 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
     return {
         "model": model, "config": cfg, "curves": curves, "best_epoch": best_epoch, "best_validation_loss": best_loss,
         "counts": counts, "class_weights": class_weights, "test_loss": test_loss, "test_accuracy": test_acc,
-        "test_predicted": predicted, "test_labels": parts["test"][1].numpy(),
+        "test_predicted": predicted, "test_labels": parts["test"][1].numpy(), "test_rows": rows["test"],
         "test_accuracy_by_group": accuracy_by_group(data, rows["test"], predicted),
     }
 
@@ -359,6 +366,8 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
         "confusion_matrix": confusion.tolist(),
         "confusion_matrix_axes": "rows: true class, columns: predicted class",
         "test_accuracy_by_group": fit["test_accuracy_by_group"],
+        "test_samples": {"rows": fit["test_rows"].tolist(), "labels": fit["test_labels"].tolist(),
+                         "predicted": np.asarray(fit["test_predicted"]).tolist()},
         "energy_baseline": _energy_baseline(data),
         "class_names": data["class_names"],
         "class_counts": {name: dict(zip(data["class_names"], c)) for name, c in fit["counts"].items()},
@@ -371,7 +380,8 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
         "wall_time_s": wall,
         "provenance": record,
     }
-    save_checkpoint(model_out, model, model_cfg, data["in_channels"], n_classes, data["class_names"], record)
+    save_checkpoint(model_out, model, model_cfg, data["in_channels"], n_classes, data["class_names"], record,
+                    grid=data["grid"])
     with atomic_output(metrics_out) as tmp:
         tmp.write_text(json.dumps(metrics, indent=1, default=str))
     return metrics

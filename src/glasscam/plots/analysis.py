@@ -19,12 +19,17 @@ MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 ALL_AGES = "all"  # t_w of the correlation rows pooled over every aging time
 
 
-def _read_csv(path) -> list[dict]:
-    """Rows of a tidy CSV with numeric fields converted to float."""
+def _read_csv(path, field: str | None = None) -> list[dict]:
+    """Rows of a tidy CSV with numeric fields converted to float. A correlation table with a
+    ``field`` column is restricted to ``field`` (default: its first field, the ReLU Grad-CAM
+    map of the positive class)."""
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     if not rows:
         raise ValueError(f"{path}: no rows")
+    if "field" in rows[0]:
+        field = field or rows[0]["field"]
+        rows = [r for r in rows if r["field"] == field]
     for row in rows:
         for key, value in row.items():
             try:
@@ -82,12 +87,13 @@ def plot_correlation_matrix(correlations_csv, out_png) -> None:
     _save(fig, out_png)
 
 
-def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str = "gradcam_glass") -> None:
+def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str | None = None) -> None:
     """Left: per-particle Grad-CAM against mobility |Δr_i| (all particles, pooled samples) at the
     window with the largest |ρ|; right: within-frame Spearman ρ vs Δt for mobility,
     cage-relative displacement and propensity pooled over every aging time (95 % bootstrap
     bars, grey band = shuffled null), and for mobility one thin line per aging time t_w."""
-    every_age = [r for r in _read_csv(correlations_csv) if r["kind"] == "mobility" and r["species"] == "all"]
+    every_age = [r for r in _read_csv(correlations_csv, gradcam_key) if r["kind"] == "mobility" and r["species"] == "all"]
+    gradcam_key = gradcam_key or every_age[0]["field"]
     rows = [r for r in every_age if r["t_w"] == ALL_AGES]
     fig, (scatter_ax, rho_ax) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     finite = [r for r in rows if r["quantity"] == "mobility" and np.isfinite(r["spearman"])]

@@ -177,3 +177,58 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples")
     _save(fig, out_png)
+
+
+def plot_baselines(baseline_jsons: dict, out_png) -> None:
+    """Left: test accuracy of the CNN and of the classical baselines (logistic regression on
+    descriptor statistics, threshold on U/N) per input kind, Wilson 95 % intervals, with the
+    majority-class rate of the test split as chance. Right: per-class kinetic temperature and
+    vibration amplitude (thermal inputs), median and 10–90 % range — the thermal cues a
+    classifier could use."""
+    records = {}
+    for inputs, path in baseline_jsons.items():
+        with open(path) as f:
+            records[inputs] = json.load(f)
+    fig, (ax, cue_ax) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    methods = [("cnn", "CNN"), ("descriptor_logistic", "logistic regression\non descriptor statistics"),
+               ("energy_threshold", "threshold on U/N")]
+    width = 0.8 / len(methods)
+    for i, (inputs, record) in enumerate(records.items()):
+        for j, (key, label) in enumerate(methods):
+            r = record["cnn"] if key == "cnn" else record["baselines"][key]
+            x = i + (j - (len(methods) - 1) / 2) * width
+            ax.bar(x, r["accuracy"], width, color=f"C{j}", label=label if i == 0 else None)
+            ax.errorbar(x, r["accuracy"], yerr=[[r["accuracy"] - r["lo"]], [r["hi"] - r["accuracy"]]], color="k",
+                        capsize=3, lw=1)
+        ax.hlines(record["chance_majority"], i - 0.45, i + 0.45, colors="0.3", linestyles=":",
+                  label="majority class of the test split" if i == 0 else None)
+        d = record["cnn_minus_best_baseline"]
+        ax.annotate(f"CNN − best: {d['difference']:+.2f}\n[{d['lo']:+.2f}, {d['hi']:+.2f}]", (i, 1.02),
+                    ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(records)), [f"{k} inputs (n = {r['cnn']['n']})" for k, r in records.items()])
+    ax.set_ylim(0, 1.18)
+    ax.set_ylabel("test accuracy (Wilson 95 % interval)")
+    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
+    first = next(iter(records.values()))
+    ax.set_title(f"task {first['task'].get('name', '?')}: {' vs '.join(first['class_names'])}")
+    cues = {k: v for k, v in records.get("thermal", first)["thermal_cues"].items()}
+    if cues:
+        for j, (name, cue) in enumerate(cues.items()):
+            for c, cls in enumerate(first["class_names"]):
+                dist = cue["distribution"][cls]
+                if not dist.get("n"):
+                    continue
+                y = j + (c - 0.5) * 0.3
+                cue_ax.errorbar([dist["q50"]], [y], xerr=[[dist["q50"] - dist["q10"]], [dist["q90"] - dist["q50"]]],
+                                fmt="o", color=f"C{c}", capsize=3, label=cls if j == 0 else None)
+            acc = cue["logistic"]
+            cue_ax.annotate(f"logistic on it alone: {acc['accuracy']:.2f} [{acc['lo']:.2f}, {acc['hi']:.2f}]",
+                            (0.02, (j + 0.35) / len(cues)), xycoords=("axes fraction", "axes fraction"), fontsize=7)
+        cue_ax.set_yticks(range(len(cues)), [n.replace("_", " ") for n in cues])
+        cue_ax.set_ylim(-0.6, len(cues) - 0.4)
+        cue_ax.set_xlabel("median and 10–90 % range per class (T in ε_AA/k_B; amplitude in σ_AA)")
+        cue_ax.legend(fontsize=7)
+        cue_ax.set_title("thermal cues (thermal inputs)")
+    else:
+        cue_ax.axis("off")
+    _save(fig, out_png)

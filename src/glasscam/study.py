@@ -1,0 +1,186 @@
+"""The study summary: what one system's run found, per classification task and input kind, as
+tables (JSON + CSV) and a Markdown table for the README.
+
+For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals) and the
+CNN minus the best baseline (paired Agresti–Min interval, :mod:`glasscam.baselines`); the
+within-frame Spearman and Pearson correlation of the Grad-CAM field (ReLU and signed map of the
+positive class) with propensity and mobility of the A particles per t_w and Δt, with bootstrap
+intervals and the shuffled null (:mod:`glasscam.correlations`); the same for the best single
+classical descriptor — chosen once, as the descriptor with the largest pooled |ρ| with the
+propensity over every t_w and Δt (a maximum over many descriptors: its null is the shuffled one
+of that descriptor, not a selection-corrected one); ξ of the Grad-CAM field per t_w. For the
+system: the fraction of A particles moving more than 0.5 σ_AA per t_w and Δt (in the sample's
+own trajectory and over the iso-configurational replicas) and the requested vs realised t_w of
+the analysis samples.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from .provenance import provenance as make_provenance
+from .trajectory import atomic_output, read_logs, read_provenance, read_states
+
+DYNAMICS = ("propensity", "mobility")
+
+
+def _read_csv(path) -> list[dict]:
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for key, value in row.items():
+            try:
+                row[key] = float(value)
+            except (TypeError, ValueError):
+                pass
+    return rows
+
+
+def _finite(x) -> bool:
+    return isinstance(x, float) and math.isfinite(x)
+
+
+def _correlation_entry(row: dict) -> dict:
+    keys = ("n_samples", "n_zero_maps", "n_particles", "pearson", "pearson_lo", "pearson_hi", "spearman", "spearman_lo",
+            "spearman_hi", "null_spearman_lo", "null_spearman_hi")
+    return {k: row.get(k) for k in keys if k in row}
+
+
+def dynamics_correlations(rows: list[dict], field: str, species: str) -> list[dict]:
+    """Rows of one field with propensity and mobility (raw, not coarse-grained) per t_w and Δt."""
+    out = []
+    for row in rows:
+        if row["field"] != field or row["species"] != species or row["kind"] != "mobility":
+            continue
+        if row["quantity"] not in DYNAMICS:
+            continue
+        out.append({"field": field, "dynamics": row["quantity"], "t_w": row["t_w"], "window": row["window"],
+                    **_correlation_entry(row)})
+    return out
+
+
+def best_descriptor(rows: list[dict], species: str) -> str | None:
+    """The descriptor with the largest pooled |Spearman ρ| with the propensity (t_w = all),
+    over every Δt."""
+    best, value = None, -1.0
+    for row in rows:
+        if (row["species"] == species and row["quantity"] == "propensity" and row["t_w"] == "all"
+                and _finite(row.get("spearman")) and abs(row["spearman"]) > value):
+            best, value = row["field"], abs(row["spearman"])
+    return best
+
+
+def rearrangement_table(mobility_gsd) -> list[dict]:
+    """Fraction of A particles with |Δr| > 0.5 σ_AA per realised t_w and Δt: in the sample's own
+    trajectory (mean over samples) and over its iso-configurational replicas."""
+    states, logs = read_states(mobility_gsd), read_logs(mobility_gsd)
+    windows = read_provenance(mobility_gsd)["mobility"]["windows"]
+    table = defaultdict(lambda: defaultdict(list))
+    for state, log in zip(states, logs, strict=True):
+        for dt in windows:
+            for key in ("rearranged_A", "rearranged_A_replicas"):
+                value = float(np.ravel(log.get(f"glasscam/{key}_dt{dt:g}", [np.nan]))[0])
+                if math.isfinite(value):
+                    table[(round(state.time, 9), float(dt))][key].append(value)
+    rows = []
+    for (t_w, dt), values in sorted(table.items()):
+        rows.append({"t_w": t_w, "window": dt,
+                     "fraction_A_moved_trajectory": float(np.mean(values["rearranged_A"])) if values["rearranged_A"] else None,
+                     "samples": len(values["rearranged_A"]),
+                     "fraction_A_moved_replicas": (float(np.mean(values["rearranged_A_replicas"]))
+                                                   if values["rearranged_A_replicas"] else None),
+                     "samples_with_replicas": len(values["rearranged_A_replicas"])})
+    return rows
+
+
+def realised_ages(glass_samples_gsd) -> list[dict]:
+    """Requested and realised t_w of the analysis samples (frames snap to the nearest time)."""
+    rows = read_provenance(glass_samples_gsd).get("samples", [])
+    out = {}
+    for row in rows:
+        out.setdefault(row["requested_age"], set()).add(round(row["time"], 6))
+    return [{"requested": k, "realised": sorted(v)} for k, v in sorted(out.items())]
+
+
+def summarize_study(system: str, baselines: dict, correlations: dict, lengths: dict, descriptor_csv,
+                    mobility_gsd, glass_samples_gsd, out_json, species: str = "A") -> dict:
+    """Collect one system's findings. ``baselines`` {task: {inputs: baselines.json}},
+    ``correlations`` {task: correlations.csv}, ``lengths`` {task: gradcam_correlation_length.json}.
+    Writes ``out_json`` and, beside it, ``classifiers.csv``, ``correlations.csv``,
+    ``rearrangements.csv``, ``correlation_lengths.csv``; returns the record."""
+    record = {"system": system, "species": species, "tasks": {}}
+    descriptor_rows = _read_csv(descriptor_csv)
+    best = best_descriptor(descriptor_rows, species)
+    record["best_descriptor"] = best
+    classifier_rows, correlation_rows, length_rows = [], [], []
+    for task, by_inputs in baselines.items():
+        entry = {"classifiers": {}, "correlations": [], "correlation_length": []}
+        for inputs, path in by_inputs.items():
+            with open(path) as fh:
+                b = json.load(fh)
+            entry["classifiers"][inputs] = {
+                "class_names": b["class_names"], "test_class_counts": b["class_balance"]["test"],
+                "majority_rate": b["chance_majority"], "cnn": b["cnn"],
+                "baselines": {k: {x: v[x] for x in ("accuracy", "lo", "hi", "n")} for k, v in b["baselines"].items()},
+                "best_baseline": b["best_baseline"], "cnn_minus_best_baseline": b["cnn_minus_best_baseline"],
+                "thermal_cues": {k: {"distribution": v["distribution"],
+                                     "accuracy_alone": {x: v["logistic"][x] for x in ("accuracy", "lo", "hi")}}
+                                 for k, v in b["thermal_cues"].items()},
+                "kinetic_relaxation_time": (b.get("kinetic_relaxation") or {}).get("time"),
+            }
+            c = entry["classifiers"][inputs]
+            classifier_rows.append({
+                "task": task, "inputs": inputs, "test_samples": b["cnn"]["n"], "majority_rate": c["majority_rate"],
+                **{f"cnn_{k}": b["cnn"][k] for k in ("accuracy", "lo", "hi")},
+                **{f"{name}_{k}": v[k] for name, v in c["baselines"].items() for k in ("accuracy", "lo", "hi")},
+                "best_baseline": c["best_baseline"],
+                **{f"cnn_minus_best_{k}": c["cnn_minus_best_baseline"][k] for k in ("difference", "lo", "hi")},
+            })
+        rows = _read_csv(correlations[task])
+        fields = list(dict.fromkeys(r["field"] for r in rows))
+        for field in fields:
+            entry["correlations"] += dynamics_correlations(rows, field, species)
+        if best:
+            entry["correlations"] += dynamics_correlations(descriptor_rows, best, species)
+        for row in entry["correlations"]:
+            correlation_rows.append({"task": task, "species": species, **row})
+        with open(lengths[task]) as fh:
+            length = json.load(fh)
+        for label, rec in (("relu", length), ("signed", length.get("signed"))):
+            if not rec:
+                continue
+            for group in rec.get("groups", []):
+                row = {"task": task, "map": label, "field": rec["field"], "t_w": group.get("glasscam/time"),
+                       **{k: group.get(k) for k in ("xi", "xi_lo", "xi_hi", "amplitude", "n_frames")}}
+                entry["correlation_length"].append(row)
+                length_rows.append(row)
+            if "note" in rec:
+                entry["correlation_length"].append({"map": label, "note": rec["note"]})
+        record["tasks"][task] = entry
+    record["rearrangements"] = rearrangement_table(mobility_gsd)
+    record["realised_ages"] = realised_ages(glass_samples_gsd)
+    record["provenance"] = make_provenance({"system": system}, stage="study_summary",
+                                           inputs={"baselines": baselines, "correlations": correlations,
+                                                   "lengths": lengths, "descriptors": str(descriptor_csv)})
+    from pathlib import Path
+
+    out_dir = Path(out_json).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("classifiers", classifier_rows), ("correlations", correlation_rows),
+                       ("rearrangements", record["rearrangements"]), ("correlation_lengths", length_rows)):
+        if not rows:
+            continue
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with atomic_output(out_dir / f"{name}.csv") as tmp:
+            with open(tmp, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+    with atomic_output(out_json) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, default=str))
+    return record

@@ -1,0 +1,170 @@
+"""Classification tasks: the age task's kinetic-temperature guard, lineage-safe splits, and a
+planted structural motif at equal temperature that only a network reading local structure finds."""
+
+import json
+import math
+
+import h5py
+import numpy as np
+import pytest
+from scipy.stats import rankdata
+
+from glasscam.baselines import classifier_baselines, paired_accuracy_difference, wilson_interval
+from glasscam.config import ConfigError, validate_config
+from glasscam.dataset import build_dataset
+from glasscam.gradcam import explain
+from glasscam.tasks import equilibrium_kinetic_temperature_sd, kinetic_relaxation_time
+from glasscam.trajectory import State, open_trajectory, write_states
+from glasscam.training import train_classifier
+
+from conftest import SCHEMA
+
+L, D, N, N_PATCH = 8.0, 2, 48, 8
+TYPES = ["A", "B"]
+T_G = 0.3
+TIMES = [0.0, 1.0, 2.0, 5.0, 6.0, 7.0, 8.0, 10.0, 50.0, 60.0, 70.0, 80.0, 100.0]
+AGE_TASK = {"name": "age", "kind": "age", "young": [5, 10], "aged": [50, 100]}
+SPLIT = {"train": 0.5, "validation": 0.25, "test": 0.25}
+
+
+def test_kinetic_relaxation_time_of_an_exponential_decay():
+    times = np.linspace(0, 50, 501)
+    amplitude, tau, n = 0.25, 2.0, 1000
+    sigma = equilibrium_kinetic_temperature_sd(T_G, n, 3)
+    assert sigma == pytest.approx(T_G * math.sqrt(2 / (3 * n - 3)))
+    measured = kinetic_relaxation_time(times, [T_G + amplitude * np.exp(-times / tau)], T_G, n, 3)
+    expected = tau * math.log(amplitude / sigma)  # excess = σ_T
+    assert expected <= measured["time"] <= expected + 0.1
+    # a bath the system never reaches
+    assert kinetic_relaxation_time(times, [np.full_like(times, 2 * T_G)], T_G, n, 3)["time"] == math.inf
+
+
+def configuration(rng, patch: bool, time: float) -> State:
+    """Uniform random positions; the B particles are either random or — the planted motif — the
+    N_PATCH particles nearest a random point (a compact B patch). Species-blind descriptors
+    (Voronoi area, local density, |ψ6|) have the same distribution in both."""
+    positions = np.zeros((N, 3))
+    positions[:, :D] = rng.uniform(-L / 2, L / 2, (N, D))
+    if patch:
+        centre = rng.uniform(-L / 2, L / 2, D)
+        delta = positions[:, :D] - centre
+        delta -= L * np.round(delta / L)
+        b = np.argsort(np.linalg.norm(delta, axis=1))[:N_PATCH]
+    else:
+        b = rng.choice(N, N_PATCH, replace=False)
+    typeid = np.zeros(N, dtype=int)
+    typeid[b] = 1
+    velocities = rng.normal(0, math.sqrt(T_G), (N, 3)) * [1, 1, 0]
+    return State(positions, np.zeros((N, 3), dtype=int), velocities, typeid, TYPES, np.ones(N), L, D,
+                 step=int(time * 200), time=time)
+
+
+def write_aging_run(path, run, replica, rng, kinetic=lambda t: T_G, patched=lambda t: t >= 50):
+    states = [configuration(rng, patched(t), t) for t in TIMES]
+    logs = [{"particles/glasscam/potential_energy": np.zeros(N, dtype=np.float32),
+             "glasscam/kinetic_temperature": np.array([kinetic(t) + rng.normal(0, 0.002)])} for t in TIMES]
+    write_states(path, states, {"system": "planted", "run": run, "replica": replica, "stage": "aging",
+                                "seed": 100 * run + replica, "temperature": T_G}, logs)
+    return str(path)
+
+
+def build_age(tmp_path, paths, task=AGE_TASK, name="age.h5"):
+    return build_dataset(tmp_path / name, None, [], paths, TYPES, {"spacing": 0.25, "width": 0.3, "grid_multiple": 4},
+                         {"glass_ages": [0], "split": SPLIT}, 3, {}, task=task, glass_temperature=T_G)
+
+
+def test_age_task_refuses_a_young_window_before_the_kinetic_temperature_relaxed(tmp_path):
+    rng = np.random.default_rng(0)
+    hot = lambda t: T_G + 0.5 * math.exp(-t / 5)  # noqa: E731  (excess > σ_T until t ≈ 12 τ)
+    paths = [write_aging_run(tmp_path / f"a{r}.gsd", r, 0, rng, kinetic=hot) for r in range(4)]
+    with pytest.raises(ValueError, match=r"young = \[5, 10\].*kinetic temperature.*t_K = 50"):
+        build_age(tmp_path, paths)
+    late = {**AGE_TASK, "young": [50, 60], "aged": [70, 100]}
+    build_age(tmp_path, paths, task=late)  # from t_K on it is accepted
+
+
+def test_config_check_refuses_an_early_young_window(default_config):
+    import copy
+
+    config = copy.deepcopy(default_config)
+    config["dataset"]["tasks"] = [{"name": "age", "kind": "age", "young": [1, 20], "aged": [1000, 10000]}]
+    with pytest.raises(ConfigError, match=r"dataset.tasks\[0\] \(age\).young = \[1, 20\].*kinetic_relaxation_time"):
+        validate_config(config, SCHEMA)
+    config["dataset"]["tasks"][0]["aged"] = [20000, 30000]
+    config["dataset"]["tasks"][0]["young"] = [10, 20]
+    with pytest.raises(ConfigError, match=r"aged = \[20000, 30000\] lies beyond the aging duration"):
+        validate_config(config, SCHEMA)
+
+
+def test_age_task_splits_keep_every_lineage_on_one_side(tmp_path):
+    rng = np.random.default_rng(1)
+    paths = [write_aging_run(tmp_path / f"a{r}_{p}.gsd", r, p, rng) for r in range(8) for p in range(3)]
+    counts = build_age(tmp_path, paths)
+    with h5py.File(tmp_path / "age.h5") as h5:
+        runs, split, labels, times = h5["run"][:], h5["split"][:], h5["labels"][:], h5["time"][:]
+        assert [str(c) for c in h5.attrs["class_names"]] == ["young", "aged"]
+        np.testing.assert_allclose(h5["kinetic_temperature"][:], T_G, atol=0.02)
+        assert json.loads(h5.attrs["task"])["kind"] == "age"
+    for run in range(8):
+        assert len(set(split[runs == run])) == 1, f"run {run} is split across {set(split[runs == run])}"
+    assert set(split) == {0, 1, 2}
+    assert np.all(times[labels == 0] <= 10) and np.all(times[labels == 1] >= 50)
+    assert labels.tolist().count(0) == 8 * 3 * 5 and labels.tolist().count(1) == 8 * 3 * 5
+    assert sum(c["young"] + c["aged"] for c in counts.values()) == len(labels)
+
+
+def test_wilson_and_paired_intervals():
+    lo, hi = wilson_interval(81, 100)  # Wilson (1927) example values via the closed form
+    assert lo == pytest.approx(0.7222, abs=1e-3) and hi == pytest.approx(0.8749, abs=1e-3)
+    assert wilson_interval(10, 10)[1] == pytest.approx(1.0) and wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+    a = np.array([True] * 30 + [False] * 10)
+    b = np.array([True] * 20 + [False] * 20)
+    d = paired_accuracy_difference(a, b)
+    assert d["difference"] == pytest.approx(0.25) and d["lo"] < 0.25 < d["hi"]
+    assert paired_accuracy_difference(a, a)["difference"] == 0.0
+
+
+def roc_auc(scores, positive):
+    ranks = rankdata(scores)
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    return (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def test_planted_motif_at_equal_temperature_cnn_beats_both_baselines(tmp_path):
+    """Young and aged samples share positions' statistics, kinetic temperature and energy; aged
+    ones hide a compact B patch. Per-sample descriptor statistics cannot see it; the CNN must,
+    and its Grad-CAM must point at the patch."""
+    rng = np.random.default_rng(7)
+    paths = [write_aging_run(tmp_path / f"a{r}.gsd", r, 0, rng) for r in range(16)]
+    build_age(tmp_path, paths)
+    metrics = train_classifier(tmp_path / "age.h5", tmp_path / "model.pt", tmp_path / "metrics.json",
+                               {"channels": [8, 16]},
+                               {"epochs": 12, "batch_size": 16, "learning_rate": 0.005, "patience": 5}, seed=2,
+                               device="cpu", threads=1)
+    record = classifier_baselines(tmp_path / "age.h5", tmp_path / "metrics.json", tmp_path / "baselines.json",
+                                  {"coarse_graining_radii": [1.0], "local_density_radius": 1.0}, seed=0)
+    cnn = record["cnn"]["accuracy"]
+    best = record["baselines"][record["best_baseline"]]["accuracy"]
+    print(f"CNN {cnn:.3f}, baselines {[(k, round(v['accuracy'], 3)) for k, v in record['baselines'].items()]}, "
+          f"difference {record['cnn_minus_best_baseline']}")
+    assert metrics["test_accuracy"] == cnn >= 0.9
+    assert best <= 0.75
+    assert record["cnn_minus_best_baseline"]["lo"] > 0
+    # thermal cue: identical kinetic temperatures, so T_kin alone is near chance
+    assert record["thermal_cues"]["kinetic_temperature"]["logistic"]["accuracy"] <= 0.75
+
+    # Grad-CAM of the aged class ranks the patch's B particles highest in aged samples
+    aged = [configuration(np.random.default_rng(100 + k), True, 60.0) for k in range(12)]
+    for k, state in enumerate(aged):
+        state.step = k
+    write_states(tmp_path / "aged.gsd", aged, {"stage": "test"},
+                 [{"glasscam/sample": np.array([k])} for k in range(len(aged))])
+    explain(tmp_path / "model.pt", tmp_path / "aged.gsd", tmp_path / "cam.h5", tmp_path / "cam.gsd", {}, device="cpu")
+    auc, auc_signed = [], []
+    with open_trajectory(tmp_path / "cam.gsd") as traj:
+        for frame in traj:
+            patch = frame.particles.typeid == 1
+            auc.append(roc_auc(np.asarray(frame.log["particles/glasscam/gradcam_aged"]), patch))
+            auc_signed.append(roc_auc(np.asarray(frame.log["particles/glasscam/gradcam_signed_aged"]), patch))
+    print(f"mean ROC-AUC of the patch: ReLU map {np.mean(auc):.3f}, signed map {np.mean(auc_signed):.3f}")
+    assert np.mean(auc) >= 0.8 and np.mean(auc_signed) >= 0.7
