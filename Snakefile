@@ -20,6 +20,8 @@ wildcard_constraints:
     temperature=r"[0-9.]+",
     stage="liquid|aging",
     inputs="thermal|inherent",
+    task="|".join(TASKS),
+    age=r"[0-9.]+",
 
 
 include: "workflow/rules/simulate.smk"
@@ -38,6 +40,5 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        expand(
-            f"{RESULTS}/figures/{{system}}/{{name}}.png", system=SYSTEMS, name=FIGURES
-        ),
+        [path for name in FIGURES for path in figure_files(name)],
+        expand(f"{RESULTS}/{{system}}/summary/study.json", system=SYSTEMS),

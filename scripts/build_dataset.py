@@ -8,7 +8,7 @@ from glasscam.dataset import build_dataset  # noqa: E402
 
 build_dataset(
     output_h5=snakemake.output.dataset,
-    output_glass_gsd=snakemake.output.glass_samples,
+    output_glass_gsd=None,
     liquid_paths=list(snakemake.input.liquid),
     glass_paths=list(snakemake.input.glass),
     system_types=list(snakemake.params.system["composition"]),
@@ -16,8 +16,11 @@ build_dataset(
     dataset_cfg=snakemake.params.dataset,
     seed=snakemake.params.seed,
     provenance=provenance(
-        {"voxel": snakemake.params.voxel, "dataset": snakemake.params.dataset, "system": snakemake.params.system},
+        {"voxel": snakemake.params.voxel, "dataset": snakemake.params.dataset, "system": snakemake.params.system,
+         "task": snakemake.params.task},
         system=snakemake.wildcards.system,
         seed=snakemake.params.seed,
     ),
+    task=snakemake.params.task,
+    glass_temperature=snakemake.params.glass_temperature,
 )

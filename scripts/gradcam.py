@@ -9,7 +9,6 @@ from glasscam.gradcam import explain  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 explain(
-    dataset_h5=snakemake.input.dataset,
     model_path=snakemake.input.model,
     glass_gsd=snakemake.input.glass_samples,
     out_h5=snakemake.output.maps,

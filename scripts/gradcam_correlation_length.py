@@ -7,6 +7,9 @@ redirect_to_log(snakemake.log[0])
 gradcam_correlation_length(
     gradcam_gsd=snakemake.input[0],
     out_json=snakemake.output[0],
-    cfg=snakemake.params.correlations.get("length", {}),
+    cfg={
+        **snakemake.params.correlations.get("length", {}),
+        "gradcam_key": snakemake.params.correlations.get("gradcam_key", "positive"),
+    },
     seed=snakemake.params.seed,
 )

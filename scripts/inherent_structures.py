@@ -12,4 +12,5 @@ simulate.inherent_structures(
     trajectory=snakemake.input[0],
     output=snakemake.output[0],
     glass_ages=snakemake.params.glass_ages,
+    windows=snakemake.params.windows,
 )

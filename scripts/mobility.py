@@ -8,6 +8,7 @@ redirect_to_log(snakemake.log[0])
 compute_mobility(
     glass_samples_gsd=snakemake.input.glass_samples,
     aging_paths=list(snakemake.input.aging),
+    propensity_paths=list(snakemake.input.propensity),
     out_gsd=snakemake.output[0],
     dynamics_cfg=snakemake.params.dynamics,
     provenance=provenance(snakemake.params.dynamics, system=snakemake.wildcards.system),

@@ -4,11 +4,14 @@ import shutil
 import subprocess
 
 from glasscam.config import protocol_for, validate_config
+from glasscam.tasks import tasks_of
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 RESULTS = config["results"]
 SYSTEMS = config["run_systems"]
+TASKS = {task["name"]: task for task in tasks_of(config["dataset"])}
+INPUTS = list(config["dataset"]["inputs"])
 
 
 def system_cfg(wildcards):
@@ -57,7 +60,18 @@ def _inputs_prefix(wildcards):
     return "inherent/" if wildcards.get("inputs") == "inherent" else ""
 
 
+def task_cfg(wildcards):
+    return TASKS[wildcards.task]
+
+
+def glass_temperature(wildcards):
+    return config["systems"][wildcards.system]["state_points"]["glass_temperature"]
+
+
 def liquid_trajectories(wildcards):
+    """Liquid trajectories of every run and liquid T (none for tasks without a liquid class)."""
+    if wildcards.get("task") and TASKS[wildcards.task]["kind"] != "liquid_vs_glass":
+        return []
     prefix = _inputs_prefix(wildcards)
     return [
         f"{RESULTS}/{wildcards.system}/{prefix}liquid/run{run}_T{t}.gsd"
@@ -72,6 +86,53 @@ def main_aging_trajectories(wildcards):
     return [
         f"{RESULTS}/{wildcards.system}/{prefix}aging/run{run}_rep0.gsd"
         for run in runs(wildcards.system)
+    ]
+
+
+def dataset_aging_trajectories(wildcards):
+    """The aging replicas whose frames become classifier samples: the first
+    ``dataset.glass_replicas`` of every run."""
+    prefix = _inputs_prefix(wildcards)
+    n = int(config["dataset"].get("glass_replicas", 1))
+    return [
+        f"{RESULTS}/{wildcards.system}/{prefix}aging/run{run}_rep{rep}.gsd"
+        for run in runs(wildcards.system)
+        for rep in range(n)
+    ]
+
+
+def propensity_ages(system):
+    return [
+        f"{float(t):g}"
+        for t in protocol_for(config, system).get("propensity", {}).get("ages", [])
+    ]
+
+
+def propensity_replica_paths(system, run, age):
+    # one job writes every replica: the count is global (protocol.propensity.replicas)
+    n = int(config["protocol"]["propensity"]["replicas"])
+    return [
+        f"{RESULTS}/{system}/propensity/run{run}_tw{age}_rep{rep}.gsd"
+        for rep in range(n)
+    ]
+
+
+def all_propensity_trajectories(wildcards):
+    return [
+        path
+        for run in runs(wildcards.system)
+        for age in propensity_ages(wildcards.system)
+        for path in propensity_replica_paths(wildcards.system, run, age)
+    ]
+
+
+def age_task_windows(wildcards=None):
+    """[t_from, t_to] windows of every age task: their frames get inherent structures too."""
+    return [
+        window
+        for task in TASKS.values()
+        if task["kind"] == "age"
+        for window in (task["young"], task["aged"])
     ]
 
 

@@ -3,15 +3,15 @@
 
 rule correlate:
     input:
-        gradcam=f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
+        gradcam=f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd",
         indicators=f"{RESULTS}/{{system}}/analysis/indicators.gsd",
         mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
     output:
-        f"{RESULTS}/{{system}}/analysis/correlations.csv",
+        f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv",
     log:
-        f"{RESULTS}/{{system}}/logs/correlate.log",
+        f"{RESULTS}/{{system}}/logs/correlate/{{task}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/correlate.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/correlate/{{task}}.tsv"
     conda:
         "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
@@ -26,13 +26,13 @@ rule correlate:
 
 rule gradcam_correlation_length:
     input:
-        f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
+        f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd",
     output:
-        f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
+        f"{RESULTS}/{{system}}/analysis/{{task}}/gradcam_correlation_length.json",
     log:
-        f"{RESULTS}/{{system}}/logs/gradcam_correlation_length.log",
+        f"{RESULTS}/{{system}}/logs/gradcam_correlation_length/{{task}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/gradcam_correlation_length.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/gradcam_correlation_length/{{task}}.tsv"
     conda:
         "../../envs/analyse.yaml"
     threads: THREADS["analyse"]
@@ -43,3 +43,61 @@ rule gradcam_correlation_length:
         seed=config["seed"],
     script:
         "../../scripts/gradcam_correlation_length.py"
+
+
+rule descriptor_dynamics:
+    input:
+        indicators=f"{RESULTS}/{{system}}/analysis/indicators.gsd",
+        mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+    output:
+        f"{RESULTS}/{{system}}/analysis/descriptor_dynamics.csv",
+    log:
+        f"{RESULTS}/{{system}}/logs/descriptor_dynamics.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/descriptor_dynamics.tsv"
+    conda:
+        "../../envs/analyse.yaml"
+    threads: THREADS["analyse"]
+    resources:
+        runtime=60,
+    params:
+        correlations=config["correlations"],
+        seed=config["seed"],
+    script:
+        "../../scripts/descriptor_dynamics.py"
+
+
+rule study_summary:
+    input:
+        **{
+            f"baselines_{task}_{inputs}": f"{RESULTS}/{{system}}/model/{task}/{inputs}/baselines.json"
+            for task in TASKS
+            for inputs in INPUTS
+        },
+        **{
+            f"correlations_{task}": f"{RESULTS}/{{system}}/analysis/{task}/correlations.csv"
+            for task in TASKS
+        },
+        **{
+            f"length_{task}": f"{RESULTS}/{{system}}/analysis/{task}/gradcam_correlation_length.json"
+            for task in TASKS
+        },
+        descriptors=f"{RESULTS}/{{system}}/analysis/descriptor_dynamics.csv",
+        mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+        glass_samples=f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
+    output:
+        f"{RESULTS}/{{system}}/summary/study.json",
+    log:
+        f"{RESULTS}/{{system}}/logs/study_summary.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/study_summary.tsv"
+    conda:
+        "../../envs/analyse.yaml"
+    threads: 1
+    resources:
+        runtime=10,
+    params:
+        tasks=list(TASKS),
+        inputs=INPUTS,
+    script:
+        "../../scripts/study_summary.py"

@@ -3,8 +3,9 @@
 
 rule mobility:
     input:
-        glass_samples=f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
+        glass_samples=f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
         aging=all_aging_trajectories,
+        propensity=all_propensity_trajectories,
     output:
         f"{RESULTS}/{{system}}/analysis/mobility.gsd",
     log:

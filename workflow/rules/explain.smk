@@ -1,18 +1,17 @@
-"""Grad-CAM maps of the trained classifier and their per-particle values."""
+"""Grad-CAM of each task's thermal-input classifier on the analysis glass samples, per particle."""
 
 
 rule gradcam:
     input:
-        dataset=f"{RESULTS}/{{system}}/dataset/thermal/dataset.h5",
-        model=f"{RESULTS}/{{system}}/model/thermal/model.pt",
-        glass_samples=f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
+        model=f"{RESULTS}/{{system}}/model/{{task}}/thermal/model.pt",
+        glass_samples=f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
     output:
-        maps=f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
-        particles=f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
+        maps=f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.h5",
+        particles=f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd",
     log:
-        f"{RESULTS}/{{system}}/logs/gradcam.log",
+        f"{RESULTS}/{{system}}/logs/gradcam/{{task}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/gradcam.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/gradcam/{{task}}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: THREADS["learn"]

@@ -5,44 +5,69 @@ Each figure has its own script in scripts/plot_<name>.py, so editing one plottin
 that figure only.
 """
 
-FIGURE_INPUTS = {
+SYSTEM_FIGURE_INPUTS = {
     "thermodynamics": {
         "liquid": liquid_trajectories,
         "aging": main_aging_trajectories,
-    },
-    "training_curves": {"metrics": f"{RESULTS}/{{system}}/model/thermal/metrics.json"},
-    "classifier_inputs": {
-        inputs: f"{RESULTS}/{{system}}/model/{inputs}/metrics.json"
-        for inputs in config["dataset"]["inputs"]
-    },
-    "learning_curve": {
-        inputs: f"{RESULTS}/{{system}}/model/{inputs}/learning_curve.json"
-        for inputs in config["dataset"]["inputs"]
-    },
-    "gradcam_maps": {
-        "maps": f"{RESULTS}/{{system}}/gradcam/gradcam.h5",
-        "glass_samples": f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
-    },
-    "gradcam_histogram": {"gradcam": f"{RESULTS}/{{system}}/gradcam/gradcam.gsd"},
-    "correlation_matrix": {
-        "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv"
-    },
-    "gradcam_vs_mobility": {
-        "gradcam": f"{RESULTS}/{{system}}/gradcam/gradcam.gsd",
-        "mobility": f"{RESULTS}/{{system}}/analysis/mobility.gsd",
-        "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv",
-    },
-    "correlation_vs_coarse_graining": {
-        "correlations": f"{RESULTS}/{{system}}/analysis/correlations.csv"
     },
     "liquid_relaxation": {
         "relaxation": f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json"
     },
     "aging_dynamics": {"table": f"{RESULTS}/{{system}}/analysis/aging_dynamics.csv"},
+}
+# one figure per system and classification task
+TASK_FIGURE_INPUTS = {
+    "training_curves": {
+        "metrics": f"{RESULTS}/{{system}}/model/{{task}}/thermal/metrics.json"
+    },
+    "classifier_inputs": {
+        inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/metrics.json"
+        for inputs in INPUTS
+    },
+    "baselines": {
+        inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/baselines.json"
+        for inputs in INPUTS
+    },
+    "learning_curve": {
+        inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/learning_curve.json"
+        for inputs in INPUTS
+    },
+    "gradcam_maps": {
+        "maps": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.h5",
+        "glass_samples": f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
+    },
+    "gradcam_histogram": {
+        "gradcam": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd"
+    },
+    "correlation_matrix": {
+        "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv"
+    },
+    "gradcam_vs_mobility": {
+        "gradcam": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd",
+        "mobility": f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+        "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv",
+    },
+    "correlation_vs_coarse_graining": {
+        "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv"
+    },
     "correlation_length": {
-        "length": f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json"
+        "length": f"{RESULTS}/{{system}}/analysis/{{task}}/gradcam_correlation_length.json"
     },
 }
+FIGURE_INPUTS = {**SYSTEM_FIGURE_INPUTS, **TASK_FIGURE_INPUTS}
+
+
+def figure_path(name):
+    """Output pattern of a figure: per system, or per system and task."""
+    if name in TASK_FIGURE_INPUTS:
+        return f"{RESULTS}/figures/{{system}}/{{task}}/{name}.png"
+    return f"{RESULTS}/figures/{{system}}/{name}.png"
+
+
+def figure_files(name):
+    return expand(figure_path(name), system=SYSTEMS, task=list(TASKS))
+
+
 FIGURES = list(FIGURE_INPUTS)
 
 
@@ -55,15 +80,27 @@ for _name, _inputs in FIGURE_INPUTS.items():
             **_inputs,
         output:
             report(
-                f"{RESULTS}/figures/{{system}}/{_name}.png",
+                figure_path(_name),
                 caption=f"../report/{_name}.rst",
                 category="{system}",
-                labels={"system": "{system}", "figure": _name},
+                labels=(
+                    {"system": "{system}", "task": "{task}", "figure": _name}
+                    if _name in TASK_FIGURE_INPUTS
+                    else {"system": "{system}", "figure": _name}
+                ),
             ),
         log:
-            f"{RESULTS}/{{system}}/logs/figures/{_name}.log",
+            (
+                f"{RESULTS}/{{system}}/logs/figures/{{task}}/{_name}.log"
+                if _name in TASK_FIGURE_INPUTS
+                else f"{RESULTS}/{{system}}/logs/figures/{_name}.log"
+            ),
         benchmark:
-            f"{RESULTS}/{{system}}/benchmarks/figures/{_name}.tsv"
+            (
+                f"{RESULTS}/{{system}}/benchmarks/figures/{{task}}/{_name}.tsv"
+                if _name in TASK_FIGURE_INPUTS
+                else f"{RESULTS}/{{system}}/benchmarks/figures/{_name}.tsv"
+            )
         conda:
             "../../envs/analyse.yaml"
         threads: 1
@@ -79,5 +116,5 @@ for _name, _inputs in FIGURE_INPUTS.items():
         name:
             f"fig_{_name}"
         input:
-            expand(f"{RESULTS}/figures/{{system}}/{_name}.png", system=SYSTEMS),
+            figure_files(_name),
         localrule: True

@@ -3,7 +3,7 @@
 
 rule structural_indicators:
     input:
-        f"{RESULTS}/{{system}}/dataset/thermal/glass_samples.gsd",
+        f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
     output:
         f"{RESULTS}/{{system}}/analysis/indicators.gsd",
     log:

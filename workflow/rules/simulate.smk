@@ -101,6 +101,35 @@ rule age:
         "../../scripts/age.py"
 
 
+rule propensity_replicas:
+    input:
+        f"{RESULTS}/{{system}}/aging/run{{run}}_rep0.gsd",
+    output:
+        [
+            f"{RESULTS}/{{system}}/propensity/run{{run}}_tw{{age}}_rep{rep}.gsd"
+            for rep in range(
+                int(config["protocol"].get("propensity", {}).get("replicas", 0))
+            )
+        ],
+    log:
+        f"{RESULTS}/{{system}}/logs/propensity_replicas/run{{run}}_tw{{age}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/propensity_replicas/run{{run}}_tw{{age}}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: THREADS["simulate"]
+    resources:
+        gpu=gpu_request,
+        runtime=240,
+    params:
+        system=system_cfg,
+        protocol=protocol_keys("thermostat", "propensity", "checkpoint"),
+        seed=config["seed"],
+        engine=config["engine"],
+    script:
+        "../../scripts/propensity_replicas.py"
+
+
 rule inherent_structures:
     input:
         f"{RESULTS}/{{system}}/{{stage}}/{{name}}.gsd",
@@ -120,6 +149,7 @@ rule inherent_structures:
         system=system_cfg,
         engine=config["engine"],
         glass_ages=config["dataset"]["glass_ages"],
+        windows=age_task_windows(),
     script:
         "../../scripts/inherent_structures.py"
 

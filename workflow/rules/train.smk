@@ -1,16 +1,17 @@
-"""CNN liquid/glass classifier (PyTorch): training with early stopping, test metrics."""
+"""CNN classifier per task and input kind (PyTorch): training with early stopping, test metrics,
+the classical baselines on the same split, and the learning curve."""
 
 
 rule train_classifier:
     input:
-        f"{RESULTS}/{{system}}/dataset/{{inputs}}/dataset.h5",
+        f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
     output:
-        model=f"{RESULTS}/{{system}}/model/{{inputs}}/model.pt",
-        metrics=f"{RESULTS}/{{system}}/model/{{inputs}}/metrics.json",
+        model=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/model.pt",
+        metrics=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/metrics.json",
     log:
-        f"{RESULTS}/{{system}}/logs/train_classifier/{{inputs}}.log",
+        f"{RESULTS}/{{system}}/logs/train_classifier/{{task}}/{{inputs}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/train_classifier/{{inputs}}.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/train_classifier/{{task}}/{{inputs}}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: THREADS["learn"]
@@ -27,13 +28,13 @@ rule train_classifier:
 
 rule learning_curve:
     input:
-        f"{RESULTS}/{{system}}/dataset/{{inputs}}/dataset.h5",
+        f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
     output:
-        f"{RESULTS}/{{system}}/model/{{inputs}}/learning_curve.json",
+        f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/learning_curve.json",
     log:
-        f"{RESULTS}/{{system}}/logs/learning_curve/{{inputs}}.log",
+        f"{RESULTS}/{{system}}/logs/learning_curve/{{task}}/{{inputs}}.log",
     benchmark:
-        f"{RESULTS}/{{system}}/benchmarks/learning_curve/{{inputs}}.tsv"
+        f"{RESULTS}/{{system}}/benchmarks/learning_curve/{{task}}/{{inputs}}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: THREADS["learn"]
@@ -47,3 +48,36 @@ rule learning_curve:
         seed=config["seed"],
     script:
         "../../scripts/learning_curve.py"
+
+
+def inherent_dataset_for_baselines(wildcards):
+    """Thermal inputs with inherent structures configured: the inherent dataset of the same
+    task gives each thermal sample its vibration amplitude."""
+    if wildcards.inputs == "thermal" and "inherent" in INPUTS:
+        return {
+            "inherent": f"{RESULTS}/{wildcards.system}/dataset/{wildcards.task}/inherent/dataset.h5"
+        }
+    return {}
+
+
+rule classifier_baselines:
+    input:
+        unpack(inherent_dataset_for_baselines),
+        dataset=f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
+        metrics=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/metrics.json",
+    output:
+        f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/baselines.json",
+    log:
+        f"{RESULTS}/{{system}}/logs/classifier_baselines/{{task}}/{{inputs}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/classifier_baselines/{{task}}/{{inputs}}.tsv"
+    conda:
+        "../../envs/analyse.yaml"
+    threads: 1
+    resources:
+        runtime=60,
+    params:
+        indicators=config["indicators"],
+        seed=config["seed"],
+    script:
+        "../../scripts/classifier_baselines.py"

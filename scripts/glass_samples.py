@@ -1,0 +1,13 @@
+"""Snakemake entry point: the analysis glass samples (replica 0 of every run at dataset.glass_ages)."""
+
+from glasscam.dataset import write_glass_samples
+from glasscam.provenance import provenance
+from glasscam.runlog import redirect_to_log
+
+redirect_to_log(snakemake.log[0])
+write_glass_samples(
+    aging_paths=list(snakemake.input),
+    glass_ages=snakemake.params.glass_ages,
+    out_gsd=snakemake.output[0],
+    provenance=provenance({"glass_ages": snakemake.params.glass_ages}, system=snakemake.wildcards.system),
+)
