@@ -182,14 +182,18 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
 def plot_baselines(baseline_jsons: dict, out_png) -> None:
     """Left: test accuracy of the CNN and of the classical baselines (logistic regression on
     descriptor statistics, threshold on U/N) per input kind, Wilson 95 % intervals, with the
-    majority-class rate of the test split as chance. Right: per-class kinetic temperature and
-    vibration amplitude (thermal inputs), median and 10–90 % range — the thermal cues a
-    classifier could use."""
+    majority-class rate of the test split as chance. Right, one panel per thermal cue of the
+    thermal inputs (kinetic temperature, vibration amplitude): per-class median and 10–90 %
+    range, and the test accuracy of a logistic regression on that cue alone."""
     records = {}
     for inputs, path in baseline_jsons.items():
         with open(path) as f:
             records[inputs] = json.load(f)
-    fig, (ax, cue_ax) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    first = next(iter(records.values()))
+    cues = records.get("thermal", first)["thermal_cues"]
+    fig, axes = plt.subplots(1, 1 + max(1, len(cues)), figsize=(5 + 3.2 * max(1, len(cues)), 4.2),
+                             constrained_layout=True, gridspec_kw={"width_ratios": [1.6] + [1] * max(1, len(cues))})
+    ax = axes[0]
     methods = [("cnn", "CNN"), ("descriptor_logistic", "logistic regression\non descriptor statistics"),
                ("energy_threshold", "threshold on U/N")]
     width = 0.8 / len(methods)
@@ -205,30 +209,27 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
         d = record["cnn_minus_best_baseline"]
         ax.annotate(f"CNN − best: {d['difference']:+.2f}\n[{d['lo']:+.2f}, {d['hi']:+.2f}]", (i, 1.02),
                     ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(range(len(records)), [f"{k} inputs (n = {r['cnn']['n']})" for k, r in records.items()])
-    ax.set_ylim(0, 1.18)
+    ax.set_xticks(range(len(records)), [f"{k} inputs\n(n = {r['cnn']['n']} test)" for k, r in records.items()])
+    ax.set_ylim(0, 1.45)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("test accuracy (Wilson 95 % interval)")
-    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
-    first = next(iter(records.values()))
+    ax.legend(fontsize=7, loc="upper right", ncol=2, framealpha=0.9)
     ax.set_title(f"task {first['task'].get('name', '?')}: {' vs '.join(first['class_names'])}")
-    cues = {k: v for k, v in records.get("thermal", first)["thermal_cues"].items()}
-    if cues:
-        for j, (name, cue) in enumerate(cues.items()):
-            for c, cls in enumerate(first["class_names"]):
-                dist = cue["distribution"][cls]
-                if not dist.get("n"):
-                    continue
-                y = j + (c - 0.5) * 0.3
-                cue_ax.errorbar([dist["q50"]], [y], xerr=[[dist["q50"] - dist["q10"]], [dist["q90"] - dist["q50"]]],
-                                fmt="o", color=f"C{c}", capsize=3, label=cls if j == 0 else None)
-            acc = cue["logistic"]
-            cue_ax.annotate(f"logistic on it alone: {acc['accuracy']:.2f} [{acc['lo']:.2f}, {acc['hi']:.2f}]",
-                            (0.02, (j + 0.35) / len(cues)), xycoords=("axes fraction", "axes fraction"), fontsize=7)
-        cue_ax.set_yticks(range(len(cues)), [n.replace("_", " ") for n in cues])
-        cue_ax.set_ylim(-0.6, len(cues) - 0.4)
-        cue_ax.set_xlabel("median and 10–90 % range per class (T in ε_AA/k_B; amplitude in σ_AA)")
-        cue_ax.legend(fontsize=7)
-        cue_ax.set_title("thermal cues (thermal inputs)")
-    else:
-        cue_ax.axis("off")
+    units = {"kinetic_temperature": "kinetic temperature (ε_AA/k_B)",
+             "vibration_amplitude": "vibration amplitude: RMS distance\nto the inherent structure (σ_AA)"}
+    if not cues:
+        axes[1].axis("off")
+    for cue_ax, (name, cue) in zip(axes[1:], cues.items()):
+        for c, cls in enumerate(first["class_names"]):
+            dist = cue["distribution"][cls]
+            if not dist.get("n"):
+                continue
+            cue_ax.errorbar([dist["q50"]], [c], xerr=[[dist["q50"] - dist["q10"]], [dist["q90"] - dist["q50"]]],
+                            fmt="o", color=f"C{c}", capsize=3)
+        acc = cue["logistic"]
+        cue_ax.set_yticks(range(len(first["class_names"])), first["class_names"])
+        cue_ax.set_ylim(-0.6, len(first["class_names"]) - 0.4)
+        cue_ax.set_xlabel(units.get(name, name))
+        cue_ax.set_title(f"accuracy on it alone {acc['accuracy']:.2f}\n[{acc['lo']:.2f}, {acc['hi']:.2f}]", fontsize=9)
+    fig.suptitle("median and 10–90 % range per class (thermal inputs)", x=0.99, ha="right", fontsize=8)
     _save(fig, out_png)
