@@ -77,7 +77,7 @@ def test_age_task_refuses_a_young_window_before_the_kinetic_temperature_relaxed(
     rng = np.random.default_rng(0)
     hot = lambda t: T_G + 0.5 * math.exp(-t / 5)  # noqa: E731  (excess > σ_T until t ≈ 12 τ)
     paths = [write_aging_run(tmp_path / f"a{r}.gsd", r, 0, rng, kinetic=hot) for r in range(4)]
-    with pytest.raises(ValueError, match=r"young = \[5, 10\].*kinetic temperature.*t_K = 50"):
+    with pytest.raises(ValueError, match=r"young = \[5, 10\]: its first frame at t_w = 5 τ.*kinetic temperature.*t_K = 50"):
         build_age(tmp_path, paths)
     late = {**AGE_TASK, "young": [50, 60], "aged": [70, 100]}
     build_age(tmp_path, paths, task=late)  # from t_K on it is accepted

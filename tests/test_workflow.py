@@ -21,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ["config/demo.yaml", "tests/data/tiny.yaml"]
 SYSTEMS = ["ka3d", "abm2d"]
+TASKS = ["liquid_vs_glass", "age"]
+SYSTEM_FIGURES, TASK_FIGURES = 3, 10
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +68,9 @@ def tiny_runs(tmp_path_factory):
 def test_every_figure_and_report(tiny_runs):
     workdir = tiny_runs[0]
     figures = sorted((workdir / "results" / "figures").glob("*/*.png"))
-    assert len(figures) == 12 * len(SYSTEMS)
+    assert len(figures) == SYSTEM_FIGURES * len(SYSTEMS)
+    figures += sorted((workdir / "results" / "figures").glob("*/*/*.png"))
+    assert len(figures) == (SYSTEM_FIGURES + TASK_FIGURES * len(TASKS)) * len(SYSTEMS)
     assert all(f.stat().st_size > 5000 for f in figures)
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
@@ -76,9 +80,13 @@ def test_every_figure_and_report(tiny_runs):
 def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):
     results = tiny_runs[0] / "results"
     for system in SYSTEMS:
-        with gsd.hoomd.open(results / system / "gradcam" / "gradcam.gsd") as traj:
-            frame = traj[0]
-            assert frame.log["particles/glasscam/gradcam_glass"].shape == (frame.particles.N,)
+        for task, positive in (("liquid_vs_glass", "glass"), ("age", "aged")):
+            with gsd.hoomd.open(results / system / "gradcam" / task / "gradcam.gsd") as traj:
+                frame = traj[0]
+                for key in (f"gradcam_{positive}", f"gradcam_signed_{positive}"):
+                    assert frame.log[f"particles/glasscam/{key}"].shape == (frame.particles.N,)
+        summary = json.loads((results / system / "summary" / "study.json").read_text())
+        assert set(summary["tasks"]) == set(TASKS) and summary["rearrangements"]
         with gsd.hoomd.open(results / system / "analysis" / "indicators.gsd") as traj:
             keys = [k for k in traj[0].log if k.startswith("particles/glasscam/")]
             assert len(keys) >= 3
@@ -87,15 +95,20 @@ def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):
 def test_rerun_from_scratch_is_identical(tiny_runs):
     first, second = (run / "results" for run in tiny_runs)
     for system in SYSTEMS:
-        for inputs in ("thermal", "inherent"):
-            path = Path("dataset") / inputs / "dataset.h5"
-            with h5py.File(first / system / path) as a, h5py.File(second / system / path) as b:
-                for key in ("images", "labels", "split"):
-                    np.testing.assert_array_equal(a[key][()], b[key][()])
-            curve = Path("model") / inputs / "learning_curve.json"
-            rows = [json.loads((run / system / curve).read_text())["rows"] for run in (first, second)]
-            assert rows[0] == rows[1]
-        for name in ("gradcam/gradcam.gsd", "analysis/indicators.gsd", "analysis/mobility.gsd"):
+        for task in TASKS:
+            for inputs in ("thermal", "inherent"):
+                path = Path("dataset") / task / inputs / "dataset.h5"
+                with h5py.File(first / system / path) as a, h5py.File(second / system / path) as b:
+                    for key in ("images", "labels", "split"):
+                        np.testing.assert_array_equal(a[key][()], b[key][()])
+                curve = Path("model") / task / inputs / "learning_curve.json"
+                rows = [json.loads((run / system / curve).read_text())["rows"] for run in (first, second)]
+                assert rows[0] == rows[1]
+                baselines = Path("model") / task / inputs / "baselines.json"
+                records = [json.loads((run / system / baselines).read_text()) for run in (first, second)]
+                assert records[0]["baselines"] == records[1]["baselines"]
+        for name in ("gradcam/liquid_vs_glass/gradcam.gsd", "gradcam/age/gradcam.gsd", "analysis/indicators.gsd",
+                     "analysis/mobility.gsd"):
             with gsd.hoomd.open(first / system / name) as a, gsd.hoomd.open(second / system / name) as b:
                 assert len(a) == len(b)
                 for fa, fb in zip(a, b):
@@ -109,12 +122,12 @@ def test_editing_a_plot_script_replans_that_figure_only(tiny_runs):
     assert planned_jobs(workdir) == {}
     script = workdir / "scripts" / "plot_training_curves.py"
     script.write_text(script.read_text() + "\n# edited\n")
-    assert planned_jobs(workdir) == {"figure_training_curves": len(SYSTEMS), "all": 1}
+    assert planned_jobs(workdir) == {"figure_training_curves": len(SYSTEMS) * len(TASKS), "all": 1}
 
 
 def test_one_figure_target_plans_only_its_dependencies(tmp_path):
     workdir = copy_workflow(tmp_path / "glasscam")
-    jobs = planned_jobs(workdir, "results/figures/ka3d/training_curves.png")  # thermal inputs
+    jobs = planned_jobs(workdir, "results/figures/ka3d/liquid_vs_glass/training_curves.png")  # thermal inputs
     runs = 3
     assert jobs == {
         "initialize": runs,
@@ -125,8 +138,12 @@ def test_one_figure_target_plans_only_its_dependencies(tmp_path):
         "train_classifier": 1,
         "figure_training_curves": 1,
     }
+    # the age task needs no liquid samples: only the liquid each quench starts from
+    jobs = planned_jobs(workdir, "results/figures/ka3d/age/training_curves.png")
+    assert jobs == {"initialize": runs, "equilibrate_liquid": runs, "quench": runs, "age": runs, "build_dataset": 1,
+                    "train_classifier": 1, "figure_training_curves": 1}
     named = planned_jobs(workdir, "fig_training_curves")
-    assert named["figure_training_curves"] == len(SYSTEMS) and "gradcam" not in named
+    assert named["figure_training_curves"] == len(SYSTEMS) * len(TASKS) and "gradcam" not in named
 
 
 def test_bad_config_stops_before_any_job(tmp_path):

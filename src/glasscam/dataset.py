@@ -254,16 +254,19 @@ def _plan_samples(liquids: list[_Trajectory], glasses: list[_Trajectory], datase
 def check_kinetic_relaxation(glasses: list[_Trajectory], task: dict, glass_temperature: float,
                              n_particles: int, dimensions: int) -> dict:
     """Measure t_K (:func:`glasscam.tasks.kinetic_relaxation_time`) over the given aging
-    trajectories and refuse an age task whose young window starts before it."""
+    trajectories and refuse an age task whose first young frame comes before it."""
     reference = glasses[0].times
     usable = [g for g in glasses if len(g.times) == len(reference) and np.allclose(g.times, reference)]
     kinetic = np.array([g.kinetic_temperatures for g in usable])
     if not usable or not np.isfinite(kinetic).all():
         return {"time": None, "reason": "no kinetic temperatures (inherent structures)"}
     measured = kinetic_relaxation_time(reference, kinetic, glass_temperature, n_particles, dimensions)
-    if float(task["young"][0]) < measured["time"]:
+    young = frames_in_window(reference, task["young"])
+    first_young = float(reference[young[0]]) if len(young) else float(task["young"][0])
+    measured["first_young_frame_time"] = first_young
+    if first_young < measured["time"] * (1 - 1e-9):
         raise ValueError(
-            f"dataset.tasks ({task['name']}).young = {task['young']}: starts at t_w = {task['young'][0]:g} τ, before the "
+            f"dataset.tasks ({task['name']}).young = {task['young']}: its first frame at t_w = {first_young:g} τ comes before the "
             f"kinetic temperature has come back to T_G = {glass_temperature:g} within its equilibrium fluctuation "
             f"σ_T = {measured['sigma']:.4f} (measured over {len(usable)} aging trajectories: t_K = {measured['time']:g} τ); "
             "young samples would be hotter than aged ones"
