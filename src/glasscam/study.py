@@ -184,3 +184,74 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
     with atomic_output(out_json) as tmp:
         tmp.write_text(json.dumps(record, indent=1, default=str))
     return record
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "–" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
+
+
+def markdown_tables(record: dict) -> str:
+    """The study's numbers as Markdown tables (classifiers; Grad-CAM and best descriptor vs
+    dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for the README."""
+    lines = [f"**{record['system']}** (correlations: {record['species']} particles, within-frame Spearman ρ and "
+             "Pearson r with 95 % bootstrap intervals over samples; null = 95 % range of the shuffled field)", ""]
+    lines += ["| task | inputs | test n | majority | CNN | logistic on descriptors | U/N threshold | CNN − best |",
+              "|---|---|---|---|---|---|---|---|"]
+    for task, entry in record["tasks"].items():
+        for inputs, c in entry["classifiers"].items():
+            b = c["baselines"]
+            d = c["cnn_minus_best_baseline"]
+            lines.append(
+                f"| {task} | {inputs} | {c['cnn']['n']} | {_fmt(c['majority_rate'])} | "
+                f"{_fmt(c['cnn']['accuracy'])} [{_fmt(c['cnn']['lo'])}, {_fmt(c['cnn']['hi'])}] | "
+                + " | ".join(f"{_fmt(b[k]['accuracy'])} [{_fmt(b[k]['lo'])}, {_fmt(b[k]['hi'])}]"
+                             for k in ("descriptor_logistic", "energy_threshold"))
+                + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] |")
+    windows = sorted({row["window"] for entry in record["tasks"].values() for row in entry["correlations"]})
+    lines += ["", "Cells: Spearman ρ [95 % bootstrap interval] / Pearson r; † = ρ's interval excludes the shuffled "
+              "null's 95 % range; samples counts frames used, (z) frames whose map is identically zero.", "",
+              "| task | field | dynamics | t_w (τ) | samples | " + " | ".join(f"Δt = {w:g} τ" for w in windows) + " |",
+              "|---|---|---|---|---|" + "---|" * len(windows)]
+    for task, entry in record["tasks"].items():
+        table: dict = {}
+        for row in entry["correlations"]:
+            if row["t_w"] == "all":
+                continue
+            table.setdefault((row["field"], row["dynamics"], row["t_w"]), {})[row["window"]] = row
+        for (field, dynamics, t_w), cells in table.items():
+            if not any(_finite(c.get("spearman")) or (c.get("n_zero_maps") or 0) > 0 for c in cells.values()):
+                continue
+            first = next(iter(cells.values()))
+            out = []
+            for w in windows:
+                c = cells.get(w)
+                if c is None or not _finite(c.get("spearman")):
+                    out.append("–")
+                    continue
+                significant = (_finite(c.get("null_spearman_lo")) and _finite(c.get("spearman_lo"))
+                               and (c["spearman_lo"] > c["null_spearman_hi"] or c["spearman_hi"] < c["null_spearman_lo"]))
+                out.append(f"{c['spearman']:+.2f} [{c['spearman_lo']:+.2f}, {c['spearman_hi']:+.2f}]"
+                           f"{'†' if significant else ''} / {c['pearson']:+.2f}")
+            lines.append(f"| {task} | {field} | {dynamics} | {t_w:g} | {int(first['n_samples'])} "
+                         f"({int(first.get('n_zero_maps') or 0)}) | " + " | ".join(out) + " |")
+    lines += ["", "| task | map | t_w (τ) | ξ (σ_AA) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
+    for task, entry in record["tasks"].items():
+        for row in entry["correlation_length"]:
+            if "note" in row:
+                lines.append(f"| {task} | {row['map']} | – | – | {row['note']} | – |")
+                continue
+            lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {_fmt(row['xi'])} | "
+                         f"[{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}] | {row.get('n_frames')} |")
+    lines += ["", "| t_w (τ) | Δt (τ) | A moved > 0.5 σ_AA (own trajectory) | (over replicas) | samples |",
+              "|---|---|---|---|---|"]
+    for row in record["rearrangements"]:
+        lines.append(f"| {row['t_w']:g} | {row['window']:g} | {_fmt(row['fraction_A_moved_trajectory'], 3)} | "
+                     f"{_fmt(row['fraction_A_moved_replicas'], 3)} | {row['samples']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m glasscam.study <summary/study.json>
+    import sys
+
+    with open(sys.argv[1]) as fh:
+        print(markdown_tables(json.load(fh)))
