@@ -136,6 +136,16 @@ def age_task_windows(wildcards=None):
     ]
 
 
+def inherent_dataset_for_baselines(wildcards):
+    """Thermal inputs with inherent structures configured: the inherent dataset of the same
+    task gives each thermal sample its vibration amplitude."""
+    if wildcards.inputs == "thermal" and "inherent" in INPUTS:
+        return {
+            "inherent": f"{RESULTS}/{wildcards.system}/dataset/{wildcards.task}/inherent/dataset.h5"
+        }
+    return {}
+
+
 def liquid_dynamics_trajectories(wildcards):
     """Log-spaced equilibrium runs at every liquid temperature, for the first
     ``protocol.liquid_dynamics.runs`` runs."""

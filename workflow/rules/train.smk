@@ -50,16 +50,6 @@ rule learning_curve:
         "../../scripts/learning_curve.py"
 
 
-def inherent_dataset_for_baselines(wildcards):
-    """Thermal inputs with inherent structures configured: the inherent dataset of the same
-    task gives each thermal sample its vibration amplitude."""
-    if wildcards.inputs == "thermal" and "inherent" in INPUTS:
-        return {
-            "inherent": f"{RESULTS}/{wildcards.system}/dataset/{wildcards.task}/inherent/dataset.h5"
-        }
-    return {}
-
-
 rule classifier_baselines:
     input:
         unpack(inherent_dataset_for_baselines),
