@@ -156,7 +156,9 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
                 continue
             for group in rec.get("groups", []):
                 row = {"task": task, "map": label, "field": rec["field"], "t_w": group.get("glasscam/time"),
-                       **{k: group.get(k) for k in ("xi", "xi_lo", "xi_hi", "amplitude", "n_frames")}}
+                       "xi": group.get("xi"), "xi_lo": group.get("xi_bootstrap_lo"),
+                       "xi_hi": group.get("xi_bootstrap_hi"), "amplitude": group.get("amplitude"),
+                       "n_frames": group.get("n_frames")}
                 entry["correlation_length"].append(row)
                 length_rows.append(row)
             if "note" in rec:
