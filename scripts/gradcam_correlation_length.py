@@ -7,9 +7,6 @@ redirect_to_log(snakemake.log[0])
 gradcam_correlation_length(
     gradcam_gsd=snakemake.input[0],
     out_json=snakemake.output[0],
-    cfg={
-        **snakemake.params.correlations.get("length", {}),
-        "gradcam_key": snakemake.params.correlations.get("gradcam_key", "positive"),
-    },
+    cfg={**snakemake.params.length, "gradcam_key": snakemake.params.gradcam_key},
     seed=snakemake.params.seed,
 )

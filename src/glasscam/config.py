@@ -1,20 +1,25 @@
 """Configuration: schema validation, physical consistency checks, per-system protocol merging.
 
 ``validate_config`` is called by the Snakefile before any job is scheduled; every error names
-the offending key as a dotted path (``systems.ka3d.composition``).
+the offending key as a dotted path (``systems.ka3d.composition``). Everything that can be known
+from the configuration is checked here, including quantities derived from two keys (aging frames
+for the glass ages, mobility windows inside the aging run, a voxel grid that resolves the
+Gaussian, a Grad-CAM layer the model has, a per-particle key the pipeline writes, a time step in
+the stable range of the pair potential).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import jsonschema
 import numpy as np
 import yaml
 
-from .systems import system_from_config
-from .tasks import frames_in_window, log_frame_times, tasks_of
+from .systems import System, system_from_config
+from .tasks import class_names, frames_in_window, log_frame_times, tasks_of
 
 
 class ConfigError(ValueError):
@@ -26,9 +31,15 @@ def _dotted(path) -> str:
 
 
 def load_yaml(path: str | Path) -> dict:
+    """The mapping in YAML file ``path``; a syntax error names the file, line and column."""
     try:
         with open(path) as fh:
             data = yaml.safe_load(fh)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        what = "; ".join(str(m) for m in (err.context, err.problem) if m)
+        raise ConfigError(f"{where}: YAML syntax error: {what}") from err
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"{path}: cannot read configuration ({err})") from err
     if not isinstance(data, dict):
@@ -110,13 +121,266 @@ def task_errors(config: dict, name: str, system) -> list[str]:
     return errors
 
 
+# --- free text ----------------------------------------------------------------------------------
+
+FREE_TEXT_KEYS = ("description", "source")
+
+
+def physics_keys(spec):
+    """``spec`` without free text (``description`` and every ``source``, at any depth): what a
+    job's params may depend on, so that editing a citation or a description reruns nothing."""
+    if isinstance(spec, dict):
+        return {k: physics_keys(v) for k, v in spec.items() if k not in FREE_TEXT_KEYS}
+    if isinstance(spec, list):
+        return [physics_keys(v) for v in spec]
+    return spec
+
+
+# --- mappings merged key by key over earlier config files --------------------------------------
+
+#: per-system mappings whose keys name species or pairs: a later config file that renames them
+#: leaves the earlier file's entries in place (Snakemake merges mappings key by key)
+SPECIES_MAPPINGS = (("composition",), ("masses",), ("potential", "pairs"))
+
+
+def _get(mapping, path):
+    for key in path:
+        if not isinstance(mapping, dict) or key not in mapping:
+            return None
+        mapping = mapping[key]
+    return mapping
+
+
+def drop_null_entries(config: dict) -> None:
+    """Remove entries set to ``null`` from the species mappings of every system, in place:
+    the documented way to drop an entry of an earlier config file (``A: null``)."""
+    for spec in (config.get("systems") or {}).values():
+        for path in SPECIES_MAPPINGS:
+            mapping = _get(spec, path)
+            if isinstance(mapping, dict):
+                for key in [k for k, v in mapping.items() if v is None]:
+                    del mapping[key]
+
+
+def merge_errors(files: list[tuple[str, dict]]) -> list[str]:
+    """Species mappings that a later config file renames while the earlier file's entries
+    survive the merge. ``files``: (name, content) in merge order (the workflow's config.yaml
+    first, then each ``--configfile``)."""
+    errors = []
+    names = sorted({name for _, content in files for name in (content.get("systems") or {})})
+    for system in names:
+        for path in SPECIES_MAPPINGS:
+            origin: dict[str, str] = {}  # entry → file it last came from
+            for filename, content in files:
+                mapping = _get(content, ("systems", system, *path))
+                if not isinstance(mapping, dict):
+                    continue
+                given = set(mapping)
+                new = [k for k in mapping if k not in origin and mapping[k] is not None]
+                surviving = [k for k in origin if k not in given]
+                if new and surviving:
+                    sources = sorted({origin[k] for k in surviving})
+                    key = _dotted(("systems", system, *path))
+                    errors.append(
+                        f"{key}: entries {surviving} come from {', '.join(sources)} and survive beside "
+                        f"{new} from {filename}, because Snakemake merges a --configfile into the earlier "
+                        f"files mapping by mapping. To replace the mapping, set the entries to drop to null in "
+                        f"{filename} ({', '.join(f'{k}: null' for k in surviving)}), or pass a complete "
+                        f"configuration with --replace-workflow-config"
+                    )
+                for k, v in mapping.items():
+                    if v is None:
+                        origin.pop(k, None)
+                    else:
+                        origin[k] = filename
+    return errors
+
+
+# --- checks of quantities derived from two or more keys ----------------------------------------
+
+#: time steps per period of the stiffest pair's harmonic oscillation below which dt is refused
+MIN_STEPS_PER_PERIOD = 30.0
+#: voxel spacing h at most this many Gaussian widths w (Fourier amplitude exp(−(πw/h)²/2) ≤ 0.11
+#: at the grid's Nyquist wave number π/h)
+MAX_SPACING_PER_WIDTH = 1.5
+#: cells per axis of the last conv block's feature map, at least
+MIN_FEATURE_CELLS = 2
+
+
+def stiffest_oscillation(system: System) -> tuple[str, float, float, float]:
+    """(pair, r0, curvature V''(r0) in ε_AA/σ_AA², angular frequency ω = √(V''/μ) in 1/τ) of the
+    pair with the highest ω, with μ = m_a m_b / (m_a + m_b) the reduced mass and r0 the minimum
+    σ (n/m)^{1/(n−m)} of the Mie potential (2^{1/6} σ for Lennard-Jones), or r0 = σ for an inverse
+    power (no minimum; V(σ) = ε above its asymptote). Harmonic estimate; velocity Verlet is
+    unstable for ω dt > 2 and inaccurate long before."""
+    best = None
+    for (a, b), p in system.pairs.items():
+        r0 = p.sigma * (p.n / p.m) ** (1.0 / (p.n - p.m)) if p.m > 0 else p.sigma
+        s = p.sigma / r0
+        curvature = p.prefactor * p.epsilon * (p.n * (p.n + 1) * s**p.n - p.m * (p.m + 1) * s**p.m) / r0**2
+        mu = system.masses[a] * system.masses[b] / (system.masses[a] + system.masses[b])
+        omega = math.sqrt(curvature / mu)
+        if best is None or omega > best[3]:
+            best = (a + b, r0, curvature, omega)
+    return best
+
+
+def time_step_errors(name: str, system: System) -> list[str]:
+    pair, r0, curvature, omega = stiffest_oscillation(system)
+    period = 2 * math.pi / omega
+    if period / system.dt < MIN_STEPS_PER_PERIOD:
+        return [
+            f"systems.{name}.dt = {system.dt:g} τ is far outside the stable range of this potential: pair {pair} "
+            f"has curvature V'' = {curvature:.4g} ε/σ² at r = {r0:.4g} σ, an oscillation period of {period:.4g} τ, "
+            f"i.e. {period / system.dt:.3g} steps per period (at least {MIN_STEPS_PER_PERIOD:g} needed; the melt "
+            f"and FIRE then lose particles); use dt ≤ {period / MIN_STEPS_PER_PERIOD:.3g} τ"
+        ]
+    return []
+
+
+def cutoff_errors(name: str, spec: dict) -> list[str]:
+    """A cutoff that cuts into the repulsive core: below the minimum 2^{1/6} σ of Lennard-Jones
+    (2^{1/6} is WCA), below σ for an inverse power (V(r_c) ≥ ε)."""
+    pot = spec["potential"]
+    minimum = 2.0 ** (1.0 / 6.0) if pot["form"] == "lennard_jones" else 1.0
+    where = "the Lennard-Jones minimum 2^(1/6) σ (WCA)" if pot["form"] == "lennard_jones" else "σ (inverse power)"
+    errors = []
+    entries = [(f"systems.{name}.potential.cutoff", pot["cutoff"])] + [
+        (f"systems.{name}.potential.pairs.{k}.cutoff", p["cutoff"]) for k, p in pot["pairs"].items() if "cutoff" in p
+    ]
+    for key, value in entries:
+        if float(value) < minimum - 1e-12:
+            errors.append(f"{key} = {value} σ_ab cuts into the repulsive core: it must be at least {where}")
+    return errors
+
+
+def aging_frame_errors(name: str, system: System, protocol: dict, glass_ages: list[float]) -> list[str]:
+    """Every ``dataset.glass_ages`` entry must select its own frame of the log-spaced aging run
+    (the rule of :func:`glasscam.dataset.select_glass_frames`): two ages picking the same frame
+    are reported here; an age with no frame at all by :func:`task_errors`."""
+    import numpy as np
+
+    from .dataset import select_glass_frames
+    from .protocols import log_spaced_steps
+
+    aging = protocol["aging"]
+    total = int(round(float(aging["duration"]) / system.dt))
+    if total < 1:
+        return [f"protocol.aging.duration = {aging['duration']} is shorter than systems.{name}.dt"]
+    times = log_spaced_steps(total, int(aging["frames_per_decade"])) * system.dt
+    try:
+        select_glass_frames(np.asarray(times), [float(t) for t in glass_ages], f"the aging runs of {name}")
+    except ValueError as err:
+        if "twice" not in str(err):
+            return []
+        return [
+            f"{err} — with protocol.aging.frames_per_decade = {aging['frames_per_decade']} and duration "
+            f"{aging['duration']} τ (systems.{name}) the frames lie at t = {[float(f'{t:.4g}') for t in times]} τ; "
+            f"raise protocol.aging.frames_per_decade or change dataset.glass_ages"
+        ]
+    return []
+
+
+def window_errors(name: str, protocol: dict, config: dict) -> list[str]:
+    """Every mobility window [t_w, t_w + Δt] must end inside the aging run (else NaN mobility)."""
+    duration = float(protocol["aging"]["duration"])
+    t_w = max(float(t) for t in config["dataset"]["glass_ages"])
+    too_long = [dt for dt in config["dynamics"]["windows"] if t_w + float(dt) > duration * (1 + 1e-9)]
+    if too_long:
+        return [
+            f"dynamics.windows {too_long}: t_w + Δt exceeds the aging duration {duration:g} τ of systems.{name} "
+            f"for dataset.glass_ages t_w = {t_w:g} τ (the mobility would be NaN); shorten the windows, "
+            f"lower the glass ages or lengthen protocol.aging.duration"
+        ]
+    return []
+
+
+def voxel_errors(name: str, system: System, config: dict) -> list[str]:
+    """The grid must resolve the Gaussian, fit the box and survive the network's pooling."""
+    from .voxelize import grid_points
+
+    voxel, channels = config["voxel"], config["model"].get("channels", [16, 32, 64])
+    h, w = float(voxel["spacing"]), float(voxel["width"])
+    multiple = int(voxel.get("grid_multiple", 1))
+    errors = []
+    if h > MAX_SPACING_PER_WIDTH * w:
+        errors.append(
+            f"voxel.spacing = {h:g} does not resolve the Gaussian of voxel.width = {w:g}: it must be at most "
+            f"{MAX_SPACING_PER_WIDTH:g} × width = {MAX_SPACING_PER_WIDTH * w:g} (at the grid's Nyquist wave number "
+            f"the Gaussian still has amplitude {math.exp(-((math.pi * w / h) ** 2) / 2):.2f})"
+        )
+    n = grid_points(system.box_length, h, multiple)
+    stride = 2 ** (len(channels) - 1)
+    if h >= system.box_length / 2:
+        errors.append(f"voxel.spacing = {h:g} is not below half the box of systems.{name} (L = {system.box_length:.3f})")
+    elif n % stride:
+        errors.append(
+            f"voxel.grid_multiple = {multiple}: the grid of systems.{name} has {n} cells per axis, not divisible by the "
+            f"total pooling stride {stride} of model.channels ({len(channels)} blocks); use a multiple of {stride}"
+        )
+    elif n // stride < MIN_FEATURE_CELLS:
+        errors.append(
+            f"voxel.spacing = {h:g}: the grid of systems.{name} has {n} cells per axis (L = {system.box_length:.3f}), "
+            f"{n // stride} after the {stride}-fold pooling of model.channels; at least {MIN_FEATURE_CELLS * stride} "
+            f"cells are needed"
+        )
+    return errors
+
+
+def _class_names(config: dict) -> set[str]:
+    """Class names the classifiers can have: those of every ``dataset.tasks`` entry
+    (:func:`glasscam.tasks.class_names`), and the default liquid/glass pair."""
+    names = {"liquid", "glass"}
+    try:
+        for task in tasks_of(config.get("dataset", {})):
+            names |= set(class_names(task))
+    except (ValueError, KeyError, TypeError):
+        pass  # task errors are reported by task_errors
+    return names
+
+
+def gradcam_key_errors(config: dict) -> list[str]:
+    """``correlations.gradcam_key`` must name per-particle Grad-CAM values the gradcam rule
+    writes: ``positive`` (the map of each task's class 1), or ``gradcam_<class>`` /
+    ``gradcam_signed_<class>`` for a class of a configured task (one function, so that the key's
+    semantics can change in one place)."""
+    key = config.get("correlations", {}).get("gradcam_key", "positive")
+    classes = sorted(_class_names(config))
+    accepted = ["positive"] + [f"gradcam_{c}" for c in classes] + [f"gradcam_signed_{c}" for c in classes]
+    if key not in accepted:
+        return [f"correlations.gradcam_key = {key!r} is not written by the gradcam rule; expected one of {accepted}"]
+    return []
+
+
+def learning_errors(config: dict) -> list[str]:
+    errors = []
+    split = config["dataset"]["split"]
+    total = sum(float(v) for v in split.values())
+    if abs(total - 1.0) > 1e-6:
+        errors.append(f"dataset.split fractions {dict(split)} sum to {total:g}; they must sum to 1")
+    layer = config.get("gradcam", {}).get("layer", "last")
+    blocks = len(config["model"].get("channels", [16, 32, 64]))
+    if layer != "last" and not -blocks <= int(layer) < blocks:
+        errors.append(
+            f"gradcam.layer = {layer}: model.channels defines {blocks} conv blocks (indices 0–{blocks - 1}, or 'last')"
+        )
+    return errors + gradcam_key_errors(config)
+
+
 def physics_errors(config: dict) -> list[str]:
     """Consistency checks the schema cannot express."""
     errors = []
+    results = str(config["results"]).strip()
+    if results in ("", "/", "."):
+        errors.append(
+            f"results = {config['results']!r}: outputs would be planned at "
+            f"{'the filesystem root' if results != '.' else 'the top of the working directory'}; name a directory"
+        )
     dataset = config["dataset"]
     if not any(t >= dataset.get("classifier_min_age", 0) for t in dataset["glass_ages"]):
         errors.append(f"dataset.classifier_min_age = {dataset['classifier_min_age']} leaves no glass_ages "
                       f"{dataset['glass_ages']} for the classifier")
+    errors += learning_errors(config)
     for name in config["run_systems"]:
         if name not in config["systems"]:
             errors.append(f"run_systems: {name!r} is not defined under systems ({sorted(config['systems'])})")
@@ -132,16 +396,24 @@ def physics_errors(config: dict) -> list[str]:
             errors.append(f"{key}.quench_from = {points['quench_from']} is not one of liquid_temperatures {points['liquid_temperatures']}")
         if points["glass_temperature"] >= min(points["liquid_temperatures"]):
             errors.append(f"{key}.glass_temperature = {points['glass_temperature']} must lie below every liquid temperature")
+        if points["melt_temperature"] < max(points["liquid_temperatures"]):
+            errors.append(f"{key}.melt_temperature = {points['melt_temperature']} must not lie below a liquid temperature "
+                          f"{points['liquid_temperatures']}")
         if len({f"{t:g}" for t in points["liquid_temperatures"]}) != len(points["liquid_temperatures"]):
             errors.append(f"{key}.liquid_temperatures has duplicates")
         if spec["potential"]["form"] == "lennard_jones" and "exponent" in spec["potential"]:
             errors.append(f"systems.{name}.potential.exponent applies to inverse_power only")
+        errors += cutoff_errors(name, spec)
+        errors += time_step_errors(name, system)
         protocol = protocol_for(config, name)
         if max(config["dataset"]["glass_ages"]) > protocol["aging"]["duration"]:
             errors.append(
                 f"dataset.glass_ages: {max(config['dataset']['glass_ages'])} exceeds "
                 f"systems.{name} aging duration {protocol['aging']['duration']}"
             )
+        elif name in config["run_systems"]:
+            errors += aging_frame_errors(name, system, protocol, config["dataset"]["glass_ages"])
+            errors += window_errors(name, protocol, config)
         if name in config["run_systems"]:
             half_box = system.box_length / 2
             indicators = config["indicators"]
@@ -150,20 +422,64 @@ def physics_errors(config: dict) -> list[str]:
                     errors.append(
                         f"indicators: radius {radius} must be below half the box of systems.{name} (L/2 = {half_box:.3f})"
                     )
-        if name in config["run_systems"]:
+            errors += voxel_errors(name, system, config)
             errors += task_errors(config, name, system)
         if protocol["sample_interval"] < system.dt:
             errors.append(f"protocol.sample_interval = {protocol['sample_interval']} is shorter than systems.{name}.dt")
     return errors
 
 
-def validate_config(config: dict, schema_path: str | Path) -> dict:
+def validate_config(config: dict, schema_path: str | Path, configfiles: list | None = None) -> dict:
     """Validate ``config`` against the JSON schema and the physics checks; raise
-    :class:`ConfigError` listing every offending key. Returns ``config`` unchanged."""
+    :class:`ConfigError` listing every offending key. Returns ``config``.
+
+    ``configfiles``: the files merged into ``config``, in merge order (the workflow's
+    config.yaml, then each ``--configfile``); with them, species mappings renamed by a later file
+    while the earlier entries survive the merge are reported with both file names. Species-mapping
+    entries set to ``null`` are removed from ``config`` in place (how a later file drops an
+    entry of an earlier one).
+    """
+    errors = []
+    if configfiles:
+        errors += merge_errors([(str(path), load_yaml(path)) for path in configfiles])
+    drop_null_entries(config)
     schema = load_yaml(schema_path)
-    errors = schema_errors(config, schema)
+    errors += schema_errors(config, schema)
     if not errors:
         errors = physics_errors(config)
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m glasscam.config [FILE …]``: merge FILEs over the workflow's config.yaml as
+    Snakemake does and validate, naming file and line of a YAML syntax error (Snakemake's own
+    message for one names neither)."""
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "config.yaml", *map(Path, (sys.argv[1:] if argv is None else argv))]
+    try:
+        config: dict = {}
+        for path in files:
+            _merge(config, load_yaml(path))
+        validate_config(config, root / "workflow" / "schemas" / "config.schema.yaml", files)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"configuration {' + '.join(map(str, files))} is valid")
+    return 0
+
+
+def _merge(base: dict, override: dict) -> None:
+    """Recursive update, as Snakemake merges configuration files."""
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,10 +3,24 @@
 import shutil
 import subprocess
 
-from glasscam.config import protocol_for, validate_config
+from glasscam.config import physics_keys, protocol_for, validate_config
 from glasscam.tasks import tasks_of
 
-validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+def _merged_configfiles():
+    """Config files in Snakemake's merge order: the workflow's config.yaml (unless
+    --replace-workflow-config), then each --configfile."""
+    given = [str(f) for f in workflow.overwrite_configfiles]
+    if getattr(workflow.config_settings, "replace_workflow_config", False):
+        return given
+    return [str(f) for f in workflow.configfiles if str(f) not in given] + given
+
+
+validate_config(
+    config,
+    workflow.source_path("../schemas/config.schema.yaml"),
+    configfiles=_merged_configfiles(),
+)
 
 RESULTS = config["results"]
 SYSTEMS = config["run_systems"]
@@ -15,7 +29,41 @@ INPUTS = list(config["dataset"]["inputs"])
 
 
 def system_cfg(wildcards):
-    return config["systems"][wildcards.system]
+    """Params function: the system's physics keys (free text, ``description`` and every
+    ``source``, left out so that editing it reruns nothing)."""
+    return physics_keys(config["systems"][wildcards.system])
+
+
+def system_keys(*state_points):
+    """Params function: the system's physics keys without its ``protocol`` overrides (rules take
+    those from :func:`protocol_keys`) and with only the ``state_points`` named here."""
+
+    def system_subset(wildcards):
+        spec = physics_keys(config["systems"][wildcards.system])
+        spec.pop("protocol", None)
+        points = spec.pop("state_points", {})
+        if state_points:
+            spec["state_points"] = {k: points[k] for k in state_points if k in points}
+        return spec
+
+    return system_subset
+
+
+def aging_glass_ages(wildcards):
+    """Params function: ``dataset.glass_ages`` for aging trajectories (the frames minimized),
+    None for liquid ones (every frame)."""
+    return config["dataset"]["glass_ages"] if wildcards.stage == "aging" else None
+
+
+def aging_task_windows(wildcards):
+    """Params function: the age tasks' windows for aging trajectories, None for liquid ones."""
+    return age_task_windows() if wildcards.stage == "aging" else None
+
+
+def config_keys(section, *keys):
+    """Params value: ``config[section]`` restricted to ``keys`` (those present), so that a rule
+    reruns only when a key it reads changes."""
+    return {key: config[section][key] for key in keys if key in config[section]}
 
 
 def protocol_keys(*keys):

@@ -18,7 +18,7 @@ rule correlate:
     resources:
         runtime=60,
     params:
-        correlations=config["correlations"],
+        correlations={k: v for k, v in config["correlations"].items() if k != "length"},
         seed=config["seed"],
     script:
         "../../scripts/correlate.py"
@@ -39,7 +39,8 @@ rule gradcam_correlation_length:
     resources:
         runtime=30,
     params:
-        correlations=config["correlations"],
+        length=config["correlations"].get("length", {}),
+        gradcam_key=config["correlations"].get("gradcam_key", "positive"),
         seed=config["seed"],
     script:
         "../../scripts/gradcam_correlation_length.py"
@@ -61,7 +62,7 @@ rule descriptor_dynamics:
     resources:
         runtime=60,
     params:
-        correlations=config["correlations"],
+        correlations=config_keys("correlations", "n_bootstrap", "n_null"),
         seed=config["seed"],
     script:
         "../../scripts/descriptor_dynamics.py"

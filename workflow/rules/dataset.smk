@@ -38,7 +38,7 @@ rule build_dataset:
     resources:
         runtime=60,
     params:
-        system=system_cfg,
+        system=system_keys(),
         voxel=config["voxel"],
         dataset={
             key: value for key, value in config["dataset"].items() if key != "tasks"

@@ -18,7 +18,7 @@ rule mobility:
     resources:
         runtime=60,
     params:
-        dynamics=config["dynamics"],
+        dynamics=config_keys("dynamics", "windows", "cage_radius"),
     script:
         "../../scripts/mobility.py"
 
@@ -39,7 +39,7 @@ rule aging_dynamics:
     resources:
         runtime=60,
     params:
-        dynamics=config["dynamics"],
+        dynamics=config_keys("dynamics", "overlap_a", "s4"),
     script:
         "../../scripts/aging_dynamics.py"
 
@@ -60,6 +60,6 @@ rule liquid_relaxation:
     resources:
         runtime=60,
     params:
-        dynamics=config["dynamics"],
+        dynamics=config_keys("dynamics", "overlap_a", "liquid"),
     script:
         "../../scripts/liquid_relaxation.py"

@@ -15,7 +15,7 @@ rule initialize:
         gpu=gpu_request,
         runtime=60,
     params:
-        system=system_cfg,
+        system=system_keys("melt_temperature"),
         protocol=protocol_keys("thermostat", "melt_time"),
         seed=config["seed"],
         engine=config["engine"],
@@ -39,7 +39,7 @@ rule equilibrate_liquid:
         gpu=gpu_request,
         runtime=240,
     params:
-        system=system_cfg,
+        system=system_keys(),
         protocol=protocol_keys(
             "thermostat",
             "equilibration_time",
@@ -69,7 +69,7 @@ rule quench:
         gpu=gpu_request,
         runtime=60,
     params:
-        system=system_cfg,
+        system=system_keys("glass_temperature"),
         protocol=protocol_keys("thermostat", "quench"),
         seed=config["seed"],
         engine=config["engine"],
@@ -93,7 +93,7 @@ rule age:
         gpu=gpu_request,
         runtime=240,
     params:
-        system=system_cfg,
+        system=system_keys("glass_temperature"),
         protocol=protocol_keys("thermostat", "aging", "checkpoint"),
         seed=config["seed"],
         engine=config["engine"],
@@ -146,10 +146,10 @@ rule inherent_structures:
         gpu=gpu_request,
         runtime=60,
     params:
-        system=system_cfg,
+        system=system_keys(),
         engine=config["engine"],
-        glass_ages=config["dataset"]["glass_ages"],
-        windows=age_task_windows(),
+        glass_ages=aging_glass_ages,
+        windows=aging_task_windows,
     script:
         "../../scripts/inherent_structures.py"
 
@@ -170,7 +170,7 @@ rule liquid_dynamics:
         gpu=gpu_request,
         runtime=240,
     params:
-        system=system_cfg,
+        system=system_keys(),
         protocol=protocol_keys("thermostat", "liquid_dynamics", "checkpoint"),
         seed=config["seed"],
         engine=config["engine"],
