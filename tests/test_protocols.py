@@ -5,7 +5,7 @@ import pytest
 
 from glasscam import protocols
 from glasscam.engines import create_engine
-from glasscam.engines.base import SimulationBlowUp, Thermostat
+from glasscam.engines.base import Engine, SimulationBlowUp, Thermostat
 from glasscam.trajectory import State
 
 from conftest import ENGINES, jittered_lattice, small_system
@@ -37,15 +37,19 @@ def test_check_state_detects_nan_and_lost_particles(default_config):
     state = jittered_lattice(system, np.random.default_rng(0))
 
     class Fake:
-        pass
+        blow_up = Engine.blow_up
+        current_step = Engine.current_step
+        stage, _step0, _time0 = "test stage", 0, 0.0
 
     engine = Fake()
     engine.system = system
     protocols.check_state(engine, state, "ok")
     bad = state.copy()
     bad.positions[3, 0] = np.nan
-    with pytest.raises(SimulationBlowUp, match="non-finite"):
+    bad.step = 40
+    with pytest.raises(SimulationBlowUp, match="non-finite") as err:
         protocols.check_state(engine, bad, "nan")
+    assert f"stage test stage, nan, detected at step 40, t = {40 * system.dt:g} τ, dt = {system.dt:g} τ" in str(err.value)
     lost = State(state.positions[:-1], state.images[:-1], state.velocities[:-1], state.typeid[:-1],
                  state.types, state.masses[:-1], state.box_length, state.dimensions)
     with pytest.raises(SimulationBlowUp, match="particles left"):
@@ -112,3 +116,23 @@ def test_finite_rate_quench_follows_the_ramp(default_config, engine_name):
     assert half["glasscam/kinetic_temperature"][0] == pytest.approx(0.3, abs=0.06)
     assert protocols.kinetic_temperature(instant.velocities, instant.masses, 3) == pytest.approx(0.3, rel=1e-6)
     assert glass.time == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_blow_up_of_a_real_run_is_the_pipelines_message(default_config, engine_name, tmp_path):
+    """Field case 08: KA 3D, N = 256, dt = 0.05 (ten times the usual): the melt loses particles.
+    The job fails with SimulationBlowUp naming stage, step, time, dt and a hint (the engine's own
+    text after it), and writes no output."""
+    from glasscam.simulate import initialize
+
+    spec = {**default_config["systems"]["ka3d"], "N": 256, "composition": {"A": 205, "B": 51}, "dt": 0.05}
+    protocol = {**default_config["protocol"], "melt_time": 5}
+    output = tmp_path / "init.gsd"
+    with pytest.raises(SimulationBlowUp) as err:
+        initialize("ka3d", spec, protocol, 1, 0, engine_name, 1, str(output))
+    message = str(err.value)
+    assert message.startswith("simulation blew up in system ka3d, stage initialize (run 0)")
+    for part in ("detected at step", "t = ", "dt = 0.05 τ", "Hint: ", "lower systems.ka3d.dt"):
+        assert part in message
+    assert err.value.step is not None and 0 < err.value.step <= 100
+    assert not output.exists() and list(tmp_path.iterdir()) == []

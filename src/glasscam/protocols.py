@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .engines.base import Engine, SimulationBlowUp, Thermostat
+from .engines.base import Engine, SimulationBlowUp, Thermostat  # noqa: F401 (re-exported)
 from .hamiltonian import pressure
 from .systems import System
 from .trajectory import State, atomic_output, per_particle_key, wrap
@@ -70,12 +70,13 @@ def log_spaced_steps(total_steps: int, frames_per_decade: int) -> np.ndarray:
 
 
 def check_state(engine: Engine, state: State, where: str) -> None:
-    """Raise :class:`SimulationBlowUp` on NaN/inf, exploded energy, or lost particles."""
+    """Raise :class:`SimulationBlowUp` (stage, ``where``, step, time, dt, hint) on NaN/inf or
+    lost particles."""
     n = engine.system.n_particles
     if len(state.positions) != n:
-        raise SimulationBlowUp(f"{where}: {len(state.positions)} of {n} particles left")
+        raise engine.blow_up(f"{len(state.positions)} of {n} particles left", where, step=state.step)
     if not (np.isfinite(state.positions).all() and np.isfinite(state.velocities).all()):
-        raise SimulationBlowUp(f"{where}: non-finite positions or velocities at step {state.step}")
+        raise engine.blow_up("non-finite positions or velocities", where, step=state.step)
 
 
 def thermo_log(engine: Engine, state: State, temperature_target: float) -> dict:
@@ -85,7 +86,8 @@ def thermo_log(engine: Engine, state: State, temperature_target: float) -> dict:
     t_kin = kinetic_temperature(state.velocities, state.masses, system.dimensions)
     pe_per_particle = evaluation.potential_energy / system.n_particles
     if not np.isfinite(pe_per_particle) or pe_per_particle > MAX_ENERGY_PER_PARTICLE:
-        raise SimulationBlowUp(f"potential energy per particle {pe_per_particle:.4g} at step {state.step}")
+        raise engine.blow_up(f"potential energy per particle {pe_per_particle:.4g} ε (limit {MAX_ENERGY_PER_PARTICLE:g})",
+                             step=state.step)
     return {
         "glasscam/temperature_target": np.array([temperature_target]),
         "glasscam/kinetic_temperature": np.array([t_kin]),
@@ -207,6 +209,7 @@ def melt(engine: Engine, rng: np.random.Generator, temperature: float, duration:
     system = engine.system
     remove_overlaps(engine, lattice_state(system, rng))
     engine.minimize(force_tolerance=1e-2, max_steps=5000)
+    check_state(engine, engine.state(), "melt: FIRE from the lattice")
     state = engine.state()
     state.velocities = maxwell_boltzmann(state.masses, temperature, system.dimensions, rng)
     state.step, state.time = 0, 0.0
@@ -214,7 +217,7 @@ def melt(engine: Engine, rng: np.random.Generator, temperature: float, duration:
     engine.set_thermostat(thermostat)
     engine.run(int(round(duration / system.dt)))
     state = engine.state()
-    check_state(engine, state, "melt")
+    check_state(engine, state, "melt: NVT")
     thermo_log(engine, state, temperature)
     return state
 
@@ -281,7 +284,8 @@ def inherent_structure(engine: Engine, state: State, force_tolerance: float = 1e
     engine.set_thermostat(None)
     engine.load(start)
     if not engine.minimize(force_tolerance=force_tolerance, max_steps=max_steps):
-        raise SimulationBlowUp(f"FIRE did not reach |F| ≤ {force_tolerance:g} in {max_steps} steps (step {state.step})")
+        raise engine.blow_up(f"FIRE did not reach |F| ≤ {force_tolerance:g} in {max_steps} steps", "inherent structure",
+                             step=state.step)
     minimized = engine.state()
     minimized.velocities = np.zeros_like(minimized.velocities)
     minimized.step, minimized.time = state.step, state.time

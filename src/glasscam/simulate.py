@@ -59,6 +59,7 @@ def initialize(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed
     t_melt = float(system_cfg["state_points"]["melt_temperature"])
     seed = derive_seed(root_seed, system_name, "run", run, "initialize")
     with create_engine(engine_name, system, threads) as engine:
+        engine.stage = f"initialize (run {run})"
         state = protocols.melt(
             engine,
             rng(seed),
@@ -83,6 +84,7 @@ def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, r
     state.velocities = protocols.maxwell_boltzmann(state.masses, temperature, system.dimensions, rng(seed))
     checkpoint = _checkpoint(output, system, protocol_cfg, initial, engine=engine_name, seed=seed)
     with create_engine(engine_name, system, threads) as engine:
+        engine.stage = f"equilibrate_liquid (run {run}, T = {temperature:g})"
         states, logs = protocols.equilibrate_and_sample(
             engine,
             state,
@@ -110,6 +112,7 @@ def quench(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: in
     seed = derive_seed(root_seed, system_name, "run", run, "quench")
     cfg = protocol_cfg["quench"]
     with create_engine(engine_name, system, threads) as engine:
+        engine.stage = f"quench (run {run})"
         state, thermo = protocols.quench(
             engine,
             read_state(liquid, -1),
@@ -139,6 +142,7 @@ def _log_spaced_trajectory(system: System, system_cfg: dict, protocol_cfg: dict,
     checkpoint = _checkpoint(output, system, protocol_cfg, initial, engine=engine_name, seed=seed,
                              **({"start_frame": int(start_frame)} if start_frame != -1 else {}))
     with create_engine(engine_name, system, threads) as engine:
+        engine.stage = f"{'age' if schedule == 'aging' else schedule} (run {run}, replica {replica}, T = {temperature:g})"
         states, logs = protocols.log_spaced_run(
             engine,
             start,
@@ -215,6 +219,7 @@ def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, th
         frames = sorted(chosen)
     minimized, logs = [], []
     with create_engine(engine_name, system, threads) as engine:
+        engine.stage = f"inherent_structures ({trajectory})"
         for k in tqdm(frames, desc="inherent structures", unit="frame"):
             state, thermo = protocols.inherent_structure(engine, states[k])
             minimized.append(state)

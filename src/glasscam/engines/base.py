@@ -44,7 +44,38 @@ class Thermostat:
 
 
 class SimulationBlowUp(RuntimeError):
-    """The integration produced NaN/inf, an energy explosion, or lost particles."""
+    """The integration produced NaN/inf, an energy explosion, or lost particles.
+
+    The message is the pipeline's own: system, stage (the rule), phase (melt, FIRE, a recorded
+    run), step, time, dt, what went wrong and a hint; the engine's own text, if any, follows.
+    Built by :meth:`Engine.blow_up`; ``SimulationBlowUp(reason)`` alone also works.
+    """
+
+    def __init__(self, reason: str, *, system: str | None = None, stage: str | None = None, phase: str | None = None,
+                 step: int | None = None, time: float | None = None, dt: float | None = None,
+                 hint: str | None = None, engine_text: str | None = None):
+        self.reason, self.system, self.stage, self.phase = reason, system, stage, phase
+        self.step, self.time, self.dt, self.hint, self.engine_text = step, time, dt, hint, engine_text
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if self.stage is None and self.step is None and self.dt is None:
+            return self.reason
+        where = f"stage {self.stage}" + (f", {self.phase}" if self.phase else "")
+        who = f"system {self.system}, " if self.system else ""
+        at = []
+        if self.step is not None:
+            at.append(f"detected at step {self.step}")
+        if self.time is not None:
+            at.append(f"t = {self.time:.6g} τ")
+        if self.dt is not None:
+            at.append(f"dt = {self.dt:g} τ")
+        text = f"simulation blew up in {who}{where}, {', '.join(at)}: {self.reason}"
+        if self.hint:
+            text += f". Hint: {self.hint}"
+        if self.engine_text:
+            text += f". Engine message: {' '.join(self.engine_text.split())}"
+        return text
 
 
 class Engine(ABC):
@@ -55,6 +86,7 @@ class Engine(ABC):
     def __init__(self, system: System, threads: int = 1):
         self.system = system
         self.threads = int(threads)
+        self.stage = "simulation"  # the pipeline stage (rule) driving this engine, for error messages
         self._step0 = 0  # step and time (τ) of the last loaded state: t = t0 + (step − step0) dt
         self._time0 = 0.0
 
@@ -75,6 +107,30 @@ class Engine(ABC):
             step=step,
             time=self._time0 + (step - self._step0) * s.dt,
         )
+
+    def current_step(self) -> int | None:
+        """The engine's step counter now (also right after a failed run), or None."""
+        return None
+
+    def blow_up(self, reason: str, phase: str | None = None, engine_error: BaseException | None = None,
+                step: int | None = None) -> SimulationBlowUp:
+        """A :class:`SimulationBlowUp` naming this engine's stage, ``phase``, step, time and dt,
+        with a hint; ``engine_error``'s text follows the pipeline's message."""
+        if step is None:
+            try:
+                step = self.current_step()
+            except Exception:  # the engine may be unusable after its own error
+                step = None
+        s = self.system
+        time = None if step is None else self._time0 + (step - self._step0) * s.dt
+        hint = (
+            f"the usual cause is a time step too large for the pair potential (FIRE steps up to 10 dt): "
+            f"lower systems.{s.name}.dt (the config check compares it with the stiffest pair's oscillation "
+            f"period); else check the pair parameters and the temperatures"
+        )
+        text = f"{type(engine_error).__name__}: {engine_error}" if engine_error is not None else None
+        return SimulationBlowUp(reason, system=s.name, stage=self.stage, phase=phase, step=step, time=time, dt=s.dt,
+                                hint=hint, engine_text=text)
 
     @property
     @abstractmethod

@@ -143,13 +143,19 @@ class HoomdEngine(Engine):
             self._sim.seed = thermostat.seed % 65536
         self._set_integrator(self._method(thermostat))
 
+    def current_step(self) -> int | None:
+        return int(self._sim.timestep) if self._sim is not None else None
+
     def run(self, steps: int) -> None:
         if steps <= 0:
             return
         t = self._thermostat
         if t is not None and t.ramp[0] != t.ramp[1]:
             self._set_integrator(self._method(t, ramp_steps=steps))  # the ramp spans this run
-        self._sim.run(int(steps))
+        try:
+            self._sim.run(int(steps))
+        except RuntimeError as err:  # e.g. "Particle … is no longer in the simulation box"
+            raise self.blow_up(f"HOOMD-blue stopped during a run of {int(steps)} steps", "MD run", err) from err
 
     def minimize(self, force_tolerance: float, max_steps: int) -> bool:
         fire = hoomd.md.minimize.FIRE(
@@ -163,7 +169,10 @@ class HoomdEngine(Engine):
         self._sim.operations.integrator = fire
         done = 0
         while not fire.converged and done < max_steps:
-            self._sim.run(100)
+            try:
+                self._sim.run(100)
+            except RuntimeError as err:
+                raise self.blow_up("HOOMD-blue stopped during FIRE minimization", "FIRE minimization", err) from err
             done += 100
         converged = bool(fire.converged)
         snap = self._sim.state.get_snapshot()

@@ -228,6 +228,9 @@ class LammpsEngine(Engine):
     def _current_step(self) -> int:
         return int(self._lmp.extract_global("ntimestep"))
 
+    def current_step(self) -> int | None:
+        return self._current_step() if self._lmp is not None else None
+
     def checkpoint(self) -> dict:
         """A LAMMPS binary restart (double-precision atoms, box, Nosé–Hoover state, the Bussi
         generator's state) as bytes."""
@@ -254,14 +257,22 @@ class LammpsEngine(Engine):
         """Advance; the setup phase (neighbour lists, forces) is skipped when nothing changed
         since the previous run, so chunked runs cost what one long run costs."""
         if steps > 0:
-            self._cmd(f"run {int(steps)} pre {'yes' if self._needs_setup else 'no'} post no")
+            try:
+                self._cmd(f"run {int(steps)} pre {'yes' if self._needs_setup else 'no'} post no")
+            except Exception as err:  # LAMMPS raises a bare Exception ("Lost atoms: …")
+                self._needs_setup = True
+                raise self.blow_up(f"LAMMPS stopped during a run of {int(steps)} steps", "MD run", err) from err
             self._needs_setup = False
 
     def minimize(self, force_tolerance: float, max_steps: int) -> bool:
         for fix in ("integrate", "csvr"):
             if self._lmp.has_id("fix", fix):
                 self._cmd(f"unfix {fix}")
-        self._cmd(f"min_style fire\nminimize 0.0 {force_tolerance!r} {int(max_steps)} {10 * int(max_steps)}")
+        try:
+            self._cmd(f"min_style fire\nminimize 0.0 {force_tolerance!r} {int(max_steps)} {10 * int(max_steps)}")
+        except Exception as err:
+            self._needs_setup = True
+            raise self.blow_up("LAMMPS stopped during FIRE minimization", "FIRE minimization", err) from err
         self.set_thermostat(self._thermostat)
         fmax = self._max_force()
         return bool(fmax <= force_tolerance * np.sqrt(self.system.n_particles) or fmax <= force_tolerance)
