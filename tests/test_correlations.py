@@ -245,3 +245,44 @@ def test_analysis_plots_write_png(planted, tmp_path):
     for name, plot in outputs.items():
         plot(tmp_path / name)
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_correlation_length_is_bit_identical_between_runs(planted, tmp_path):
+    """Two runs on the same input give the same bytes, whatever freud's thread count (its
+    parallel CorrelationFunction summed in a varying order: 1e-16 in C(r), 5e-9 in ξ)."""
+    import freud
+
+    paths = planted[0]
+    cfg = {"r_max": 2.5, "n_bootstrap": 20}
+    outputs = []
+    try:
+        for k, threads in enumerate([2, 1, 2]):
+            freud.parallel.set_num_threads(threads)
+            gradcam_correlation_length(paths["gradcam"], tmp_path / f"xi{k}.json", cfg, seed=3)
+            outputs.append((tmp_path / f"xi{k}.json").read_bytes())
+    finally:
+        freud.parallel.set_num_threads(0)
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_pair_correlation_sums_match_brute_force():
+    """Σ_{i≠j, r_ij in bin} v_i v_j and the counts against an O(N²) minimum-image loop."""
+    from glasscam.correlations import pair_correlation_sums
+
+    rng = np.random.default_rng(7)
+    for dimensions in (2, 3):
+        n, box_length, r_max, bins = 150, 6.0, 2.9, 7
+        points = np.zeros((n, 3))
+        points[:, :dimensions] = rng.uniform(-box_length / 2, box_length / 2, (n, dimensions))
+        values = rng.normal(size=n)
+        r, sums, counts = pair_correlation_sums(make_state(points, box_length, dimensions, np.zeros(n, int)), values, r_max, bins)
+        delta = points[:, None, :dimensions] - points[None, :, :dimensions]
+        delta -= box_length * np.round(delta / box_length)
+        dist = np.linalg.norm(delta, axis=-1)
+        pair = (dist < r_max) & ~np.eye(n, dtype=bool)
+        k = np.floor(dist / (r_max / bins)).astype(int)
+        product = values[:, None] * values[None, :]
+        expected = [product[pair & (k == b)].sum() for b in range(bins)]
+        np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(counts, [(pair & (k == b)).sum() for b in range(bins)])
+        np.testing.assert_allclose(r, (np.arange(bins) + 0.5) * r_max / bins)

@@ -361,6 +361,33 @@ def _length_summary(r, sums, counts, weights_list, r_min, r_max) -> dict:
     }
 
 
+def pair_correlation_sums(state, values: np.ndarray, r_max: float, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ v_i v_j and the pair count per distance bin over ordered pairs i ≠ j with r_ij < r_max
+    (minimum image), bins of width r_max/bins → (bin centres, sums, counts), each shape (bins,).
+
+    Bit-reproducible: freud only enumerates the pairs; they are sorted by (i, j), their
+    distances recomputed in float64 and summed with ``np.bincount`` in that fixed order (freud's
+    own CorrelationFunction sums in parallel, in an order that varies between runs)."""
+    box, points = freud_system(state)
+    query = freud.locality.AABBQuery(box, points).query(points, {"r_max": r_max, "exclude_ii": True})
+    nlist = query.toNeighborList()
+    i = np.asarray(nlist.query_point_indices, dtype=np.int64)
+    j = np.asarray(nlist.point_indices, dtype=np.int64)
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    L, d = float(state.box_length), int(state.dimensions)
+    delta = (np.asarray(state.positions, dtype=np.float64)[j] - np.asarray(state.positions, dtype=np.float64)[i])[:, :d]
+    delta -= L * np.round(delta / L)
+    r = np.sqrt(np.einsum("ij,ij->i", delta, delta))
+    width = r_max / bins
+    k = np.floor(r / width).astype(np.int64)
+    keep = (r < r_max) & (k < bins)
+    values = np.asarray(values, dtype=np.float64)
+    sums = np.bincount(k[keep], weights=values[i[keep]] * values[j[keep]], minlength=bins)
+    counts = np.bincount(k[keep], minlength=bins).astype(float)
+    return (np.arange(bins) + 0.5) * width, sums, counts
+
+
 def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) -> dict:
     """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
     frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
@@ -395,13 +422,10 @@ def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) ->
             skipped += 1
             continue
         standardised = (field - field.mean()) / field.std()
-        cf = freud.density.CorrelationFunction(bins=bins, r_max=r_max)
-        cf.compute(freud_system(state), standardised, neighbors={"r_max": r_max, "exclude_ii": True})
-        n_pairs = np.asarray(cf.bin_counts, dtype=float)
-        sums.append(np.real(np.asarray(cf.correlation)) * n_pairs)
+        r, pair_sums, n_pairs = pair_correlation_sums(state, standardised, r_max, bins)
+        sums.append(pair_sums)
         counts.append(n_pairs)
         labels.append(tuple(float(np.ravel(log[g])[0]) if g in log else None for g in group_by))
-        r = np.asarray(cf.bin_centers)
     if not sums:
         return {"field": key, "n_frames_skipped": skipped,
                 "note": f"every frame has a constant {key} field (e.g. an identically zero ReLU map); no C(r)"}
