@@ -37,6 +37,10 @@ include: "workflow/rules/figures.smk"
 report: "workflow/report/workflow.rst"
 
 
+onerror:
+    cancel_slurm_run(log)
+
+
 rule all:
     default_target: True
     input:

@@ -190,7 +190,10 @@ PartitionName={PARTITION} Nodes={self.node} Default=YES MaxTime=INFINITE State=U
         raise RuntimeError(f"node {self.node} not idle after {timeout} s (state {state!r}):\n{self.logs()}")
 
     def jobs(self, settle: float = 30) -> list[str]:
-        """Jobs still pending or running (after waiting up to `settle` s for them to leave)."""
+        """Jobs still pending, running or completing ("<id> <state> <name>"), after polling
+        squeue every second for up to `settle` s for them to leave (cancellation is
+        asynchronous: slurmd signals the job, waits for it to end, then runs the epilog; on a
+        loaded machine that takes tens of seconds)."""
         deadline = time.monotonic() + settle
         while True:
             out = _run(["squeue", "-h", "-o", "%i %T %j"], check=False).stdout.split("\n")

@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 
+from glasscam.cluster import cancel_slurm_run
 from glasscam.config import physics_keys, protocol_for, validate_config
 from glasscam.tasks import tasks_of
 
@@ -231,3 +232,4 @@ def gpu_request(wildcards):
 
 
 THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}
+
