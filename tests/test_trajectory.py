@@ -42,16 +42,18 @@ def test_truncated_file_is_named(tmp_path, states):
     write_states(path, states, {})
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(TrajectoryError, match=str(path)):
+    with pytest.raises(TrajectoryError, match=str(path)) as err:
         read_states(path)
+    assert f"delete it (rm '{path}') and run the same snakemake command again" in str(err.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a gsd file at all" * 10])
 def test_unreadable_file_is_named(tmp_path, content):
     path = tmp_path / "bad.gsd"
     path.write_bytes(content)
-    with pytest.raises(TrajectoryError, match="bad.gsd"):
+    with pytest.raises(TrajectoryError, match="bad.gsd") as err:
         read_state(path)
+    assert "delete it" in str(err.value)
 
 
 def test_missing_file_is_named(tmp_path):

@@ -128,6 +128,16 @@ def atomic_output(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
+def damaged(path, what: str, err: BaseException | None = None) -> "TrajectoryError":
+    """A :class:`TrajectoryError` for a damaged file that says what to do: delete it, and
+    Snakemake remakes it (with the jobs downstream of it) on the next run."""
+    detail = f" ({err})" if err is not None else ""
+    return TrajectoryError(
+        f"{path}: {what}{detail}. The file is damaged: delete it (rm '{path}') and run the same "
+        f"snakemake command again; Snakemake remakes it and everything that depends on it"
+    )
+
+
 @contextlib.contextmanager
 def open_trajectory(path: str | os.PathLike):
     """Open a GSD trajectory for reading; a missing, unreadable or truncated file raises
@@ -139,10 +149,10 @@ def open_trajectory(path: str | os.PathLike):
         traj = gsd.hoomd.open(str(path), mode="r")
         n = len(traj)
     except Exception as err:  # gsd raises RuntimeError/OSError subclasses for corrupt files
-        raise TrajectoryError(f"{path}: not a readable GSD file ({err})") from err
+        raise damaged(path, "not a readable GSD file", err) from err
     if n == 0:
         traj.close()
-        raise TrajectoryError(f"{path}: GSD file has no frames")
+        raise damaged(path, "GSD file has no frames")
     try:
         yield traj
     finally:
@@ -156,7 +166,7 @@ def read_state(path, frame: int = -1) -> State:
         except IndexError:
             raise TrajectoryError(f"{path}: frame {frame} out of range ({len(traj)} frames)") from None
         except Exception as err:
-            raise TrajectoryError(f"{path}: frame {frame} unreadable ({err})") from err
+            raise damaged(path, f"frame {frame} unreadable", err) from err
 
 
 def read_states(path) -> list[State]:
@@ -164,7 +174,7 @@ def read_states(path) -> list[State]:
         try:
             return [state_from_frame(f) for f in traj]
         except Exception as err:
-            raise TrajectoryError(f"{path}: truncated or corrupt frame ({err})") from err
+            raise damaged(path, "truncated or corrupt frame", err) from err
 
 
 def read_logs(path) -> list[dict]:
@@ -173,7 +183,7 @@ def read_logs(path) -> list[dict]:
         try:
             return [{key: np.asarray(value) for key, value in f.log.items()} for f in traj]
         except Exception as err:
-            raise TrajectoryError(f"{path}: truncated or corrupt frame ({err})") from err
+            raise damaged(path, "truncated or corrupt frame", err) from err
 
 
 def read_provenance(path) -> dict:
