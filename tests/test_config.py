@@ -147,10 +147,10 @@ def test_gradcam_key_accepts_task_classes(default_config):
     from glasscam.config import gradcam_key_errors
 
     config = copy.deepcopy(default_config)
-    config["dataset"]["tasks"] = {"age": {"classes": ["young", "old"]}}
-    for key in ("gradcam_glass", "gradcam_old", "gradcam_signed_young"):
+    config["dataset"]["tasks"] = [{"name": "age", "kind": "age", "young": [5, 20], "aged": [1000, 10000]}]
+    for key in ("positive", "gradcam_glass", "gradcam_aged", "gradcam_signed_young"):
         config["correlations"]["gradcam_key"] = key
-        assert gradcam_key_errors(config) == []
+        assert gradcam_key_errors(config) == [], key
     config["correlations"]["gradcam_key"] = "gradcam_ancient"
     assert "gradcam_ancient" in gradcam_key_errors(config)[0]
 
@@ -203,7 +203,7 @@ def test_field_case_16_sparse_aging_frames_rejected(default_config):
     config = copy.deepcopy(default_config)
     for path in files[1:]:
         config = merge(config, load_yaml(path))
-    with pytest.raises(ConfigError, match=r"dataset\.glass_ages: t_w = 3 τ has no frame .*frames_per_decade = 1"):
+    with pytest.raises(ConfigError, match=r"dataset\.glass_ages: t_w = 3 τ has no frame .*frames_per_decade 1"):
         validate_config(config, SCHEMA, configfiles=files)
 
 

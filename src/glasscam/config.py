@@ -334,7 +334,7 @@ def _class_names(config: dict) -> set[str]:
     try:
         for task in tasks_of(config.get("dataset", {})):
             names |= set(class_names(task))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass  # task errors are reported by task_errors
     return names
 
