@@ -75,24 +75,26 @@ def test_free_text_reruns_nothing(finished, tmp_path):
 
 def test_mobility_windows_rerun_mobility_only(finished, tmp_path):
     rules = dry_run(finished, tmp_path, "dynamics: {windows: [1, 10, 40]}\n")
-    assert rules.get("mobility") == 2 and rules.get("correlate") == 2
+    assert rules.get("mobility") == 2 and rules.get("correlate", 0) >= 2
     assert not {"aging_dynamics", "liquid_relaxation", "gradcam_correlation_length"} & set(rules)
     assert not MD_RULES & set(rules)
 
 
 def test_correlation_bootstrap_reruns_correlate_not_the_length(finished, tmp_path):
+    """(descriptor_dynamics reads n_bootstrap too, and reruns with it.)"""
     rules = dry_run(finished, tmp_path, "correlations: {n_bootstrap: 33}\n")
-    assert rules.get("correlate") == 2 and "gradcam_correlation_length" not in rules
+    assert rules.get("correlate", 0) >= 2 and "gradcam_correlation_length" not in rules
     rules = dry_run(finished, tmp_path, "correlations: {length: {n_bootstrap: 7}}\n")
-    assert rules.get("gradcam_correlation_length") == 2 and "correlate" not in rules
+    assert rules.get("gradcam_correlation_length", 0) >= 2 and "correlate" not in rules
 
 
 def test_gradcam_key_reruns_the_correlation_length_too(finished, tmp_path):
     rules = dry_run(finished, tmp_path, "correlations: {gradcam_key: gradcam_liquid}\n")
-    assert rules.get("gradcam_correlation_length") == 2 and rules.get("correlate") == 2
+    assert rules.get("gradcam_correlation_length", 0) >= 2 and rules.get("correlate", 0) >= 2
+    assert "descriptor_dynamics" not in rules
 
 
 def test_glass_temperature_reruns_quench_and_aging_not_the_liquids(finished, tmp_path):
     rules = dry_run(finished, tmp_path, "systems: {ka3d: {state_points: {glass_temperature: 0.35}}}\n")
-    assert rules.get("quench") == 4 and rules.get("age") == 8
+    assert rules.get("quench") == 4 and rules.get("age", 0) >= 8
     assert not {"initialize", "equilibrate_liquid", "liquid_dynamics", "liquid_relaxation"} & set(rules)

@@ -282,15 +282,17 @@ def aging_frame_errors(name: str, system: System, protocol: dict, glass_ages: li
 
 
 def window_errors(name: str, protocol: dict, config: dict) -> list[str]:
-    """Every mobility window [t_w, t_w + Δt] must end inside the aging run (else NaN mobility)."""
+    """Every mobility window must fit in the aging run after the earliest glass age (t_w,min +
+    Δt ≤ duration); windows that end beyond the run only for later ages give NaN there, which
+    the correlations skip by design."""
     duration = float(protocol["aging"]["duration"])
-    t_w = max(float(t) for t in config["dataset"]["glass_ages"])
+    t_w = min(float(t) for t in config["dataset"]["glass_ages"])
     too_long = [dt for dt in config["dynamics"]["windows"] if t_w + float(dt) > duration * (1 + 1e-9)]
     if too_long:
         return [
-            f"dynamics.windows {too_long}: t_w + Δt exceeds the aging duration {duration:g} τ of systems.{name} "
-            f"for dataset.glass_ages t_w = {t_w:g} τ (the mobility would be NaN); shorten the windows, "
-            f"lower the glass ages or lengthen protocol.aging.duration"
+            f"dynamics.windows {too_long}: longer than the aging run of systems.{name} (duration {duration:g} τ, "
+            f"earliest dataset.glass_ages t_w = {t_w:g} τ): the mobility would be NaN for every glass sample; "
+            f"shorten the windows or lengthen protocol.aging.duration"
         ]
     return []
 
