@@ -11,9 +11,17 @@ import re
 import pytest
 
 from glasscam.resources import MD_RULES, gpu_units, md_gres
-from test_workflow import copy_workflow, snakemake
+from test_workflow import ROOT, copy_workflow, snakemake
 
 LEARN_RULES = ("train_classifier", "learning_curve", "gradcam")
+
+
+def test_md_rules_are_the_simulate_rules():
+    text = (ROOT / "workflow" / "rules" / "simulate.smk").read_text()
+    assert set(re.findall(r"^rule (\w+):", text, re.M)) == set(MD_RULES)
+    profile = (ROOT / "profiles" / "slurm" / "config.yaml").read_text()
+    for rule in MD_RULES:  # every MD rule gets the shard gres on SLURM
+        assert re.search(rf"^  {rule}:\n(    .*\n)*?    gres: \"'\$GLASSCAM_MD_GRES'\"", profile, re.M), rule
 
 
 @pytest.mark.parametrize("k", [1, 2, 4])
@@ -61,7 +69,7 @@ def test_dry_run_local_requests(workdir, k):
     out = snakemake(workdir, "--dry-run", "--resources", f"gpu={2 * k}",
                     "--config", "gpu=True", f"gpu_jobs_per_device={k}")
     requests = _requests(out.stdout + out.stderr)
-    assert set(MD_RULES) - {"inherent_structures"} <= set(requests)  # tiny DAG: thermal only is fine
+    assert {"initialize", "equilibrate_liquid", "quench", "age", "train_classifier", "gradcam"} <= set(requests)
     for rule, values in requests.items():
         gpus = {g for g, _ in values}
         if rule in MD_RULES:

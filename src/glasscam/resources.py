@@ -12,7 +12,9 @@ The rules' ``gpu`` resource counts different things on the two kinds of executor
 
 from __future__ import annotations
 
-MD_RULES = ("initialize", "equilibrate_liquid", "quench", "age", "inherent_structures", "liquid_dynamics")
+# the rules of workflow/rules/simulate.smk (tests/test_gpu_resources.py checks the list)
+MD_RULES = ("initialize", "equilibrate_liquid", "quench", "age", "propensity_replicas", "inherent_structures",
+            "liquid_dynamics")
 MD_GRES_SHARED = "shard:1"
 
 
