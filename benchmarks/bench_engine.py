@@ -13,6 +13,7 @@ does not load and is timed by neither.
 
 from __future__ import annotations
 
+import statistics
 import time
 
 from bench_common import summary, system_spec
@@ -34,15 +35,20 @@ def _states(system, count: int):
     return out
 
 def load_evaluate(engine, states, same_step: bool) -> float:
-    """Seconds per load + evaluate over ``states`` (all at step 0, or at steps 0, 1000, 2000 …)."""
+    """Median seconds of one load + evaluate over ``states`` (all at step 0, or at steps 1000,
+    2000 …): each pair is timed alone, so a shared machine's occasional preemption does not
+    inflate the figure."""
     engine.load(states[0])
     engine.evaluate()  # warm-up: first attach, tables, neighbour list
-    t0 = time.perf_counter()
+    times = []
     for k, state in enumerate(states):
         state.step = 0 if same_step else 1000 * (k + 1)
+        t0 = time.perf_counter()
         engine.load(state)
         engine.evaluate()
-    return (time.perf_counter() - t0) / len(states)
+        times.append(time.perf_counter() - t0)
+    return float(statistics.median(times))
+
 
 def initialization(engine_name: str, system) -> dict:
     """Wall time of the overlap removal from a jittered lattice, and its number of loads."""

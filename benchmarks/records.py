@@ -141,7 +141,8 @@ def record_from_results(results: dict, note: str = "") -> dict:
         "record_version": 1,
         "date": started[:10],
         "host": machine.get("hostname", "unknown"),
-        "source": f"benchmarks/run.py ({results.get('mode', '?')}, figures: {', '.join(results.get('figures', {}))})",
+        "source": f"benchmarks/run.py ({results.get('mode', '?')}{'' if results.get('all_figures', True) else ', partial'}; "
+                  f"figures: {', '.join(results.get('figures', {}))})",
         "note": note,
         "command": results.get("command"),
         "machine": machine,

@@ -238,6 +238,7 @@ def main(argv=None) -> int:
         "versions": bench_common.versions(),
         "figures": {},
         "targets": {},
+        "all_figures": set(only) == set(FIGURES),
     }
     from glasscam.engines import hoomd_available
 
