@@ -166,9 +166,14 @@ def write_record(record: dict, directory: Path = RECORDS) -> Path:
 
 # --- reading ---------------------------------------------------------------------------
 def load_records(directory: Path = RECORDS) -> list[tuple[Path, dict]]:
-    """All records, oldest first (by date, then file name)."""
+    """All records, oldest first (by date, then the run's start time, then file name)."""
     out = [(p, json.loads(p.read_text())) for p in directory.glob("*.json")]
-    return sorted(out, key=lambda pr: (pr[1]["date"], pr[0].name))
+    return sorted(out, key=_order)
+
+
+def _order(pr) -> tuple:
+    path, rec = pr
+    return rec["date"], str(rec.get("results", {}).get("started", "")), path.name
 
 
 def compare(new: dict, old: dict) -> list[dict]:
@@ -247,7 +252,7 @@ def main(argv=None) -> int:
         old_path, old = args.old, json.loads(args.old.read_text())
     else:
         older = [pr for pr in records if pr[0].resolve() != Path(new_path).resolve()]
-        older = [pr for pr in older if (pr[1]["date"], pr[0].name) <= (new["date"], Path(new_path).name)] or older
+        older = [pr for pr in older if _order(pr) <= _order((Path(new_path), new))] or older
         if not older:
             raise SystemExit("no earlier record to compare with")
         old_path, old = older[-1]

@@ -13,12 +13,13 @@ Thermostats: Nosé–Hoover = ``ConstantVolume`` + ``thermostats.MTTK``, Bussi =
 ``ConstantVolume`` + ``thermostats.Bussi``; a temperature ramp is a ``hoomd.variant.Ramp``.
 
 The pair force (with its neighbour list and, for tables, the ``TABLE_POINTS`` samples) is built
-once per engine and moved between integrators and simulations. :meth:`load` of a state at the
-simulation's current step (e.g. every iteration of the overlap removal, or a run's start after
-the minimization) writes positions, images, velocities, types and masses into the existing
-simulation with ``State.set_snapshot``; a state at another step gets a new ``Simulation``
-(HOOMD fixes the step counter at state creation, and Bussi noise is a function of the step).
-Either way the integration method is rebuilt, so thermostat variables start from zero.
+once per engine and moved between integrators and simulations. :meth:`load` writes positions,
+images, velocities, types and masses into the existing simulation with ``State.set_snapshot``
+and rebuilds the integration method (thermostat variables start from zero). HOOMD fixes the
+step counter at state creation, so a state at another step is kept as an offset (the logical
+step = HOOMD's + offset): :meth:`evaluate`, :meth:`minimize` and :meth:`state` need nothing
+more, and the first :meth:`run` after such a load moves the state into a new ``Simulation`` at
+the logical step (Bussi noise and ramps are functions of HOOMD's step).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class HoomdEngine(Engine):
         self._sim: hoomd.Simulation | None = None
         self._thermostat: Thermostat | None = None
         self._force: hoomd.md.force.Force | None = None  # built once, see _pair_force
+        self._offset = 0  # logical step − HOOMD's timestep, after a load at another step
 
     @property
     def version(self) -> str:
@@ -124,7 +126,7 @@ class HoomdEngine(Engine):
         if len(state.positions) != s.n_particles:
             raise ValueError(f"state has {len(state.positions)} particles, system {s.name} has {s.n_particles}")
         seed = (self._thermostat.seed if self._thermostat is not None else 1) % 65536
-        in_place = self._sim is not None and int(self._sim.timestep) == int(state.step)
+        in_place = self._sim is not None
         snap = self._sim.state.get_snapshot() if in_place else hoomd.Snapshot(self._device.communicator)
         if snap.communicator.rank == 0:
             if not in_place:
@@ -145,13 +147,31 @@ class HoomdEngine(Engine):
         if in_place:
             self._sim.state.set_snapshot(snap)
             self._sim.seed = seed
+            self._offset = int(state.step) - int(self._sim.timestep)
         else:
             force = self._pair_force()  # detached from the old simulation's integrator
             self._sim = hoomd.Simulation(device=self._device, seed=seed)
             self._sim.timestep = int(state.step)
             self._sim.create_state_from_snapshot(snap)
             self._sim.operations.integrator = hoomd.md.Integrator(dt=s.dt, forces=[force])
+            self._offset = 0
         self._step0, self._time0 = int(state.step), float(state.time)
+        self._set_integrator(self._method(self._thermostat))
+
+    def _align_step(self) -> None:
+        """Before dynamics: a new Simulation at the logical step when HOOMD's differs (a load at
+        another step); the state, force and seed carry over, the method is rebuilt."""
+        if self._offset == 0:
+            return
+        step = int(self._sim.timestep) + self._offset
+        snap = self._sim.state.get_snapshot()
+        seed = int(self._sim.seed)
+        force = self._pair_force()
+        self._sim = hoomd.Simulation(device=self._device, seed=seed)
+        self._sim.timestep = step
+        self._sim.create_state_from_snapshot(snap)
+        self._sim.operations.integrator = hoomd.md.Integrator(dt=self.system.dt, forces=[force])
+        self._offset = 0
         self._set_integrator(self._method(self._thermostat))
 
     def state(self) -> State:
@@ -164,7 +184,7 @@ class HoomdEngine(Engine):
             np.asarray(snap.particles.velocity, dtype=np.float64).copy(),
             np.asarray(snap.particles.typeid, dtype=np.int64),
             np.asarray(snap.particles.mass, dtype=np.float64).copy(),
-            int(self._sim.timestep),
+            int(self._sim.timestep) + self._offset,
         )
 
     # --- dynamics ------------------------------------------------------------------------
@@ -182,6 +202,7 @@ class HoomdEngine(Engine):
     def run(self, steps: int) -> None:
         if steps <= 0:
             return
+        self._align_step()
         t = self._thermostat
         if t is not None and t.ramp[0] != t.ramp[1]:
             self._set_integrator(self._method(t, ramp_steps=steps))  # the ramp spans this run
@@ -234,6 +255,7 @@ class HoomdEngine(Engine):
     def restore(self, checkpoint: dict) -> None:
         self._thermostat = checkpoint["thermostat"]
         self.load(checkpoint["state"])
+        self._align_step()  # the thermostat variables below belong to the method run() will use
         self._step0, self._time0 = checkpoint["step0"], checkpoint["time0"]
         if checkpoint["thermostat_dof"] is not None:
             self._sim.operations.integrator.methods[0].thermostat.translational_dof = checkpoint["thermostat_dof"]
