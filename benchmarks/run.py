@@ -4,7 +4,10 @@
     python benchmarks/run.py --out benchmarks/out/results.json            # full set
     python benchmarks/run.py --quick --out benchmarks/out/quick.json      # reduced set (~5 min, 2 cores)
 
-Options: --repeats (default 3), --only md,voxelization,training,analysis,demo,
+A full run (every figure, not --quick) also writes a dated record, benchmarks/records/<date>-<host>.json
+(see records.py: compare with the previous record, regenerate the README's performance table).
+
+Options: --repeats (default 3), --only md,engine,voxelization,training,analysis,demo, --record,
 --demo-results DIR (default results_demo, if present), --run-demo (fresh demo DAG in a temporary
 copy), --cores (for the demo; default 2), --torch-threads (default 2).
 
@@ -30,10 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_common  # noqa: E402
 
-FIGURES = ("md", "voxelization", "training", "analysis", "demo")
+FIGURES = ("md", "engine", "voxelization", "training", "analysis", "demo")
 # Published HOOMD-blue GPU throughput (DESIGN.md §4): 64 000 LJ particles, A100
 HOOMD_A100_STEPS_PER_S = 4.4e3
 HOOMD_A100_N = 64000
+# ... and for a small system (hoomd-benchmarks docs, REFERENCES.md): 2048 WCA particles, one A100.
+# A small run is latency-bound, so an N = 4096 run is taken to reach at most this step rate.
+HOOMD_A100_SMALL_STEPS_PER_S = 1.6e4
+HOOMD_A100_SMALL_N = 2048
+GPU_JOBS_PER_DEVICE = (1, 2, 4, 5, 8)
 
 
 def log(msg: str) -> None:
@@ -84,6 +92,20 @@ def estimate(paper: dict, results: dict) -> dict:
                    "arithmetic": f"{total:.3g} particle-steps / {gpu_rate:.3g} particle-steps/s = {total / gpu_rate:.3g} s"
                                  f" = {total / gpu_rate / 3600:.3g} h (upper bound on speed: small runs fill the GPU only when"
                                  f" ≈{HOOMD_A100_N / 4096:.0f} run side by side)"}}
+    n_job = max(w["N"] for w in work.values())
+    single = HOOMD_A100_SMALL_STEPS_PER_S * n_job  # one job, at most the small system's step rate
+    shared = {}
+    for k in GPU_JOBS_PER_DEVICE:
+        rate = min(k * single, gpu_rate)
+        shared[k] = {"rate_particle_steps_per_s": rate, "hours": total / rate / 3600,
+                     "arithmetic": f"min({k} × {HOOMD_A100_SMALL_STEPS_PER_S:g} steps/s × {n_job}, {gpu_rate:.3g}) = {rate:.3g} "
+                                   f"particle-steps/s; {total:.3g} / {rate:.3g} = {total / rate:.3g} s = {total / rate / 3600:.3g} h"}
+    out["gpu"]["gpu_jobs_per_device"] = {
+        "assumption": f"one N = {n_job} job runs at most at the published {HOOMD_A100_SMALL_N}-particle rate "
+                      f"({HOOMD_A100_SMALL_STEPS_PER_S:g} steps/s, latency-bound); k jobs under CUDA MPS add up to at most "
+                      f"the large-system throughput {gpu_rate:.3g} particle-steps/s; hours are lower bounds",
+        "by_k": shared,
+    }
     md = results.get("figures", {}).get("md", {})
     rows = [r for r in md.get("rows", []) if r["engine"] == "lammps" and r["N"] == 4000]
     if rows:
@@ -149,6 +171,10 @@ def run_figure(name: str, args) -> int:
             import bench_md
 
             fig = bench_md.run(paper, args.quick, args.repeats, log)
+        elif name == "engine":
+            import bench_engine
+
+            fig = bench_engine.run(paper, args.quick, args.repeats, log)
         elif name == "voxelization":
             import bench_voxel
 
@@ -187,6 +213,8 @@ def main(argv=None) -> int:
     parser.add_argument("--run-demo", action="store_true", help="also time a fresh demo DAG in a temporary copy")
     parser.add_argument("--cores", type=int, default=2, help="cores of the demo run (and of its ideal wall time)")
     parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument("--record", action="store_true",
+                        help="also write a dated record to benchmarks/records/ (automatic after a full run)")
     parser.add_argument("--child", choices=FIGURES, help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -210,6 +238,7 @@ def main(argv=None) -> int:
         "versions": bench_common.versions(),
         "figures": {},
         "targets": {},
+        "all_figures": set(only) == set(FIGURES),
     }
     from glasscam.engines import hoomd_available
 
@@ -248,6 +277,12 @@ def main(argv=None) -> int:
     results["plot"] = make_plot(args.out, args.out.with_suffix(".png"))
     write(results, args.out)
     log(f"wrote {args.out} ({results['total_wall_s']:.0f} s); plot: {results['plot']}")
+    if args.record or (not args.quick and set(only) == set(FIGURES)):
+        import records
+
+        path = records.write_record(records.record_from_results(results))
+        log(f"record {path}: compare with `python benchmarks/records.py compare`, README table with "
+            f"`python benchmarks/records.py readme`")
     for name, t in results["targets"].items():
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
         log(f"  {name:13s} {verdict}  {t['target']}")

@@ -1,10 +1,12 @@
 """Helpers shared by all stages: config validation, paths, wildcard values, resources."""
 
+import os
 import shutil
 import subprocess
 
 from glasscam.cluster import cancel_slurm_run
 from glasscam.config import physics_keys, protocol_for, validate_config
+from glasscam.resources import gpu_units, md_gres
 from glasscam.tasks import tasks_of
 
 
@@ -224,11 +226,21 @@ def _gpu_visible():
 GPU_PER_JOB = int(
     {"auto": _gpu_visible(), True: True, False: False}[config.get("gpu", "auto")]
 )
+# MD jobs sharing one GPU (run CUDA MPS on the device so that their kernels overlap).
+GPU_JOBS_PER_DEVICE = int(config.get("gpu_jobs_per_device", 1))
+# On a cluster executor MD jobs sharing a device ask for a SLURM GPU shard: profiles/slurm sets
+# the MD rules' `gres` to this variable ('' = no --gres; the local executor ignores `gres`).
+# (Set here, not read: an update, so the linter's envvars check, meant for inputs, stays quiet.)
+os.environ.update(GLASSCAM_MD_GRES=md_gres(bool(GPU_PER_JOB), GPU_JOBS_PER_DEVICE))
 
 
-def gpu_request(wildcards):
-    """GPUs a GPU-capable job (MD, training, Grad-CAM) asks for: 1 where one is used, else 0."""
-    return GPU_PER_JOB
+def gpu_request(wildcards, rulename):
+    """`gpu` units of a GPU-capable job (MD, training, Grad-CAM); see glasscam.resources:
+    locally slots (an MD job 1, a learning job gpu_jobs_per_device), on a cluster whole
+    devices (--gpus; MD jobs 0 when they share a device through a shard)."""
+    return gpu_units(
+        rulename, bool(GPU_PER_JOB), GPU_JOBS_PER_DEVICE, local=workflow.local_exec
+    )
 
 
 THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}

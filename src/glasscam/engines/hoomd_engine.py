@@ -11,7 +11,15 @@ Hamiltonian mapping (see :mod:`glasscam.systems`):
 
 Thermostats: Nosé–Hoover = ``ConstantVolume`` + ``thermostats.MTTK``, Bussi =
 ``ConstantVolume`` + ``thermostats.Bussi``; a temperature ramp is a ``hoomd.variant.Ramp``.
-The Simulation is rebuilt on every :meth:`load` (HOOMD fixes the step counter at state creation).
+
+The pair force (with its neighbour list and, for tables, the ``TABLE_POINTS`` samples) is built
+once per engine and moved between integrators and simulations. :meth:`load` writes positions,
+images, velocities, types and masses into the existing simulation with ``State.set_snapshot``
+and rebuilds the integration method (thermostat variables start from zero). HOOMD fixes the
+step counter at state creation, so a state at another step is kept as an offset (the logical
+step = HOOMD's + offset): :meth:`evaluate`, :meth:`minimize` and :meth:`state` need nothing
+more, and the first :meth:`run` after such a load moves the state into a new ``Simulation`` at
+the logical step (Bussi noise and ramps are functions of HOOMD's step).
 """
 
 from __future__ import annotations
@@ -46,6 +54,8 @@ class HoomdEngine(Engine):
         self._device = _device()
         self._sim: hoomd.Simulation | None = None
         self._thermostat: Thermostat | None = None
+        self._force: hoomd.md.force.Force | None = None  # built once, see _pair_force
+        self._offset = 0  # logical step − HOOMD's timestep, after a load at another step
 
     @property
     def version(self) -> str:
@@ -59,6 +69,16 @@ class HoomdEngine(Engine):
 
     # --- forces ----------------------------------------------------------------------------
     def _pair_force(self) -> hoomd.md.force.Force:
+        """The engine's pair force, built on first use; detached from any integrator it was in."""
+        if self._force is None:
+            self._force = self._build_pair_force()
+        sim = self._sim
+        integrator = sim.operations.integrator if sim is not None else None
+        if integrator is not None and self._force in integrator.forces:
+            integrator.forces.remove(self._force)
+        return self._force
+
+    def _build_pair_force(self) -> hoomd.md.force.Force:
         s = self.system
         nlist = hoomd.md.nlist.Cell(buffer=NEIGHBOR_BUFFER)
         if s.form == "lennard_jones" and s.cutoff_mode == "shift":
@@ -89,21 +109,31 @@ class HoomdEngine(Engine):
         return hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All(), thermostat=cls(kT=kT, tau=thermostat.tau))
 
     def _set_integrator(self, method) -> None:
-        self._sim.operations.integrator = hoomd.md.Integrator(
-            dt=self.system.dt, methods=[method], forces=[self._pair_force()]
-        )
+        """``method`` in the simulation's MD integrator, which holds the engine's pair force (a
+        new integrator only when the last one was FIRE's: the force and its neighbour list stay
+        attached otherwise)."""
+        integrator = self._sim.operations.integrator
+        if type(integrator) is hoomd.md.Integrator and self._force is not None and self._force in integrator.forces:
+            integrator.methods.clear()
+            integrator.methods.append(method)
+            return
+        force = self._pair_force()
+        self._sim.operations.integrator = hoomd.md.Integrator(dt=self.system.dt, methods=[method], forces=[force])
 
     # --- state ---------------------------------------------------------------------------
     def load(self, state: State) -> None:
         s = self.system
         if len(state.positions) != s.n_particles:
             raise ValueError(f"state has {len(state.positions)} particles, system {s.name} has {s.n_particles}")
-        snap = hoomd.Snapshot(self._device.communicator)
+        seed = (self._thermostat.seed if self._thermostat is not None else 1) % 65536
+        in_place = self._sim is not None
+        snap = self._sim.state.get_snapshot() if in_place else hoomd.Snapshot(self._device.communicator)
         if snap.communicator.rank == 0:
-            L = s.box_length
-            snap.configuration.box = [L, L, L if s.dimensions == 3 else 0.0, 0, 0, 0]
-            snap.particles.N = s.n_particles
-            snap.particles.types = list(s.types)
+            if not in_place:
+                L = s.box_length
+                snap.configuration.box = [L, L, L if s.dimensions == 3 else 0.0, 0, 0, 0]
+                snap.particles.N = s.n_particles
+                snap.particles.types = list(s.types)
             snap.particles.typeid[:] = state.typeid
             snap.particles.mass[:] = state.masses
             positions = state.positions.copy()
@@ -114,11 +144,34 @@ class HoomdEngine(Engine):
             snap.particles.position[:] = positions
             snap.particles.image[:] = state.images
             snap.particles.velocity[:] = velocities
-        seed = self._thermostat.seed if self._thermostat is not None else 1
-        self._sim = hoomd.Simulation(device=self._device, seed=seed % 65536)
-        self._sim.timestep = int(state.step)
-        self._sim.create_state_from_snapshot(snap)
+        if in_place:
+            self._sim.state.set_snapshot(snap)
+            self._sim.seed = seed
+            self._offset = int(state.step) - int(self._sim.timestep)
+        else:
+            force = self._pair_force()  # detached from the old simulation's integrator
+            self._sim = hoomd.Simulation(device=self._device, seed=seed)
+            self._sim.timestep = int(state.step)
+            self._sim.create_state_from_snapshot(snap)
+            self._sim.operations.integrator = hoomd.md.Integrator(dt=s.dt, forces=[force])
+            self._offset = 0
         self._step0, self._time0 = int(state.step), float(state.time)
+        self._set_integrator(self._method(self._thermostat))
+
+    def _align_step(self) -> None:
+        """Before dynamics: a new Simulation at the logical step when HOOMD's differs (a load at
+        another step); the state, force and seed carry over, the method is rebuilt."""
+        if self._offset == 0:
+            return
+        step = int(self._sim.timestep) + self._offset
+        snap = self._sim.state.get_snapshot()
+        seed = int(self._sim.seed)
+        force = self._pair_force()
+        self._sim = hoomd.Simulation(device=self._device, seed=seed)
+        self._sim.timestep = step
+        self._sim.create_state_from_snapshot(snap)
+        self._sim.operations.integrator = hoomd.md.Integrator(dt=self.system.dt, forces=[force])
+        self._offset = 0
         self._set_integrator(self._method(self._thermostat))
 
     def state(self) -> State:
@@ -131,7 +184,7 @@ class HoomdEngine(Engine):
             np.asarray(snap.particles.velocity, dtype=np.float64).copy(),
             np.asarray(snap.particles.typeid, dtype=np.int64),
             np.asarray(snap.particles.mass, dtype=np.float64).copy(),
-            int(self._sim.timestep),
+            int(self._sim.timestep) + self._offset,
         )
 
     # --- dynamics ------------------------------------------------------------------------
@@ -149,6 +202,7 @@ class HoomdEngine(Engine):
     def run(self, steps: int) -> None:
         if steps <= 0:
             return
+        self._align_step()
         t = self._thermostat
         if t is not None and t.ramp[0] != t.ramp[1]:
             self._set_integrator(self._method(t, ramp_steps=steps))  # the ramp spans this run
@@ -163,9 +217,9 @@ class HoomdEngine(Engine):
             force_tol=force_tolerance,
             angmom_tol=1.0,
             energy_tol=1e-10,
-            forces=[self._pair_force()],
             methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())],
         )
+        fire.forces.append(self._pair_force())
         self._sim.operations.integrator = fire
         done = 0
         while not fire.converged and done < max_steps:
@@ -201,13 +255,14 @@ class HoomdEngine(Engine):
     def restore(self, checkpoint: dict) -> None:
         self._thermostat = checkpoint["thermostat"]
         self.load(checkpoint["state"])
+        self._align_step()  # the thermostat variables below belong to the method run() will use
         self._step0, self._time0 = checkpoint["step0"], checkpoint["time0"]
         if checkpoint["thermostat_dof"] is not None:
             self._sim.operations.integrator.methods[0].thermostat.translational_dof = checkpoint["thermostat_dof"]
 
     def evaluate(self) -> PairEvaluation:
         s = self.system
-        force = self._sim.operations.integrator.forces[0]
+        force = self._force
         self._sim.always_compute_pressure = True  # HOOMD computes virials only on request
         self._sim.run(0)
         energies = np.asarray(force.energies, dtype=np.float64).copy()
@@ -220,3 +275,4 @@ class HoomdEngine(Engine):
 
     def close(self) -> None:
         self._sim = None
+        self._force = None
