@@ -4,4 +4,5 @@ from glasscam.plots.analysis import plot_gradcam_vs_mobility
 from glasscam.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
-plot_gradcam_vs_mobility(snakemake.input.gradcam, snakemake.input.mobility, snakemake.input.correlations, snakemake.output[0])
+plot_gradcam_vs_mobility(snakemake.input.gradcam, snakemake.input.mobility, snakemake.input.correlations, snakemake.output[0],
+                         requested_ages=snakemake.params.glass_ages)

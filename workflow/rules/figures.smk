@@ -39,7 +39,18 @@ TASK_FIGURE_INPUTS = {
     "gradcam_histogram": {
         "gradcam": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd"
     },
+    "correlation_length": {
+        "length": f"{RESULTS}/{{system}}/analysis/{{task}}/gradcam_correlation_length.json"
+    },
+    "snapshots": {
+        "gradcam": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.gsd",
+        "indicators": f"{RESULTS}/{{system}}/analysis/indicators.gsd",
+        "mobility": f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+    },
     "correlation_matrix": {
+        "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv"
+    },
+    "correlation_vs_coarse_graining": {
         "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv"
     },
     "gradcam_vs_mobility": {
@@ -47,14 +58,32 @@ TASK_FIGURE_INPUTS = {
         "mobility": f"{RESULTS}/{{system}}/analysis/mobility.gsd",
         "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv",
     },
-    "correlation_vs_coarse_graining": {
-        "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv"
-    },
-    "correlation_length": {
-        "length": f"{RESULTS}/{{system}}/analysis/{{task}}/gradcam_correlation_length.json"
-    },
 }
 FIGURE_INPUTS = {**SYSTEM_FIGURE_INPUTS, **TASK_FIGURE_INPUTS}
+# Report grouping in pipeline order: the stage of each figure is its subcategory (with the task
+# for task figures); the "figure" label numbers the figures so that the landing page and the
+# result tables list them in this order.
+FIGURE_STAGES = {
+    "thermodynamics": "1 Simulation",
+    "liquid_relaxation": "1 Simulation",
+    "aging_dynamics": "1 Simulation",
+    "training_curves": "2 Classifier",
+    "classifier_inputs": "2 Classifier",
+    "baselines": "2 Classifier",
+    "learning_curve": "2 Classifier",
+    "gradcam_maps": "3 Grad-CAM",
+    "gradcam_histogram": "3 Grad-CAM",
+    "correlation_length": "3 Grad-CAM",
+    "snapshots": "3 Grad-CAM",
+    "correlation_matrix": "4 Correlations",
+    "correlation_vs_coarse_graining": "4 Correlations",
+    "gradcam_vs_mobility": "4 Correlations",
+}
+# Figures that print the requested aging times beside the realised ones (ages snap to frames).
+FIGURE_PARAMS = {
+    name: {"glass_ages": config["dataset"]["glass_ages"]}
+    for name in ("gradcam_vs_mobility", "correlation_length")
+}
 
 
 def figure_path(name):
@@ -71,7 +100,7 @@ def figure_files(name):
 FIGURES = list(FIGURE_INPUTS)
 
 
-for _name, _inputs in FIGURE_INPUTS.items():
+for _order, (_name, _inputs) in enumerate(FIGURE_INPUTS.items(), start=1):
 
     rule:
         name:
@@ -83,10 +112,18 @@ for _name, _inputs in FIGURE_INPUTS.items():
                 figure_path(_name),
                 caption=f"../report/{_name}.rst",
                 category="{system}",
-                labels=(
-                    {"system": "{system}", "task": "{task}", "figure": _name}
+                subcategory=(
+                    f"{FIGURE_STAGES[_name]} ({{task}})"
                     if _name in TASK_FIGURE_INPUTS
-                    else {"system": "{system}", "figure": _name}
+                    else FIGURE_STAGES[_name]
+                ),
+                labels=(
+                    {
+                        "task": "{task}",
+                        "figure": f"{_order:02d} {_name.replace('_', ' ')}",
+                    }
+                    if _name in TASK_FIGURE_INPUTS
+                    else {"figure": f"{_order:02d} {_name.replace('_', ' ')}"}
                 ),
             ),
         log:
@@ -108,6 +145,7 @@ for _name, _inputs in FIGURE_INPUTS.items():
             runtime=10,
         params:
             figure=_name,
+            **FIGURE_PARAMS.get(_name, {}),
         script:
             # Formatted per job: the loop variable is gone by the time the script runs.
             "../../scripts/plot_{params.figure}.py"

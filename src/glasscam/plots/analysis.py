@@ -52,7 +52,7 @@ def _pooled_rows(correlations_csv) -> list[dict]:
 
 def _label(row: dict) -> str:
     if row["kind"] == "mobility":
-        return f"{row['quantity']} Δt={row['window']:g}"
+        return f"{row['quantity']} Δt={row['window']:g} τ"
     return row["quantity"] if row["coarse_graining"] == 0 else f"{row['quantity']} L={row['coarse_graining']:g}"
 
 
@@ -61,11 +61,21 @@ def _yerr(rows: list[dict], key: str) -> np.ndarray:
     return np.abs(np.array([[r[f"{key}_lo"] for r in rows], [r[f"{key}_hi"] for r in rows]]) - centre)
 
 
+def _row_order(row: dict) -> tuple:
+    """Rows of the matrix: dynamics first (by measure, then window), then indicators (by name,
+    then coarse-graining radius numerically)."""
+    kind = 0 if row["kind"] == "mobility" else 1
+    second = row["window"] if kind == 0 else row["coarse_graining"]
+    return (kind, row["quantity"], second if isinstance(second, float) and np.isfinite(second) else -1.0)
+
+
 def plot_correlation_matrix(correlations_csv, out_png) -> None:
-    """Spearman ρ(Grad-CAM, quantity) for every quantity (rows) and species (columns);
-    cells whose 95 % bootstrap interval overlaps the shuffled-null range are marked; rows pooled
-    over every aging time."""
-    rows = _pooled_rows(correlations_csv)
+    """Spearman ρ(Grad-CAM, quantity) for every quantity (rows: dynamics by window, then
+    indicators by coarse-graining radius) and species (columns); cells whose 95 % bootstrap
+    interval overlaps the shuffled-null range are marked °, blank cells have no value (e.g.
+    propensity where no iso-configurational replicas exist for that species); rows pooled over
+    every aging time."""
+    rows = sorted(_pooled_rows(correlations_csv), key=_row_order)
     species = list(dict.fromkeys(r["species"] for r in rows))
     labels = list(dict.fromkeys(_label(r) for r in rows))
     rho = np.full((len(labels), len(species)), np.nan)
@@ -82,20 +92,34 @@ def plot_correlation_matrix(correlations_csv, out_png) -> None:
                 ax.text(j, i, f"{rho[i, j]:.2f}" + ("" if not insignificant[i, j] else "°"), ha="center", va="center", fontsize=7)
     ax.set_xticks(range(len(species)), species)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.set_title("Spearman ρ with Grad-CAM (° : within shuffled null)", fontsize=9)
+    ax.set_title("Spearman ρ with Grad-CAM, pooled over t_w\n° : 95 % interval overlaps the shuffled null; blank: no value", fontsize=8)
     fig.colorbar(image, ax=ax, label="ρ")
     _save(fig, out_png)
 
 
-def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str | None = None) -> None:
+def age_label(realised: float, requested: list[float] | None = None) -> str:
+    """'t_w = 3.25 τ (requested 3)': the realised aging time (the frame an age snaps to) and,
+    where it differs, the nearest requested one."""
+    text = f"t_w = {realised:.3g} τ"
+    if requested:
+        nearest = min(requested, key=lambda a: abs(a - realised))
+        if not np.isclose(nearest, realised, rtol=1e-3, atol=1e-9):
+            text += f" (requested {nearest:g})"
+    return text
+
+
+def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str | None = None,
+                             requested_ages: list[float] | None = None) -> None:
     """Left: per-particle Grad-CAM against mobility |Δr_i| (all particles, pooled samples) at the
     window with the largest |ρ|; right: within-frame Spearman ρ vs Δt for mobility,
     cage-relative displacement and propensity pooled over every aging time (95 % bootstrap
-    bars, grey band = shuffled null), and for mobility one thin line per aging time t_w."""
+    bars, grey band = shuffled null), and for mobility one thin line per aging time t_w
+    (realised t_w: ages snap to the nearest stored frame; the requested age is shown where it
+    differs, from ``requested_ages``)."""
     every_age = [r for r in _read_csv(correlations_csv, gradcam_key) if r["kind"] == "mobility" and r["species"] == "all"]
     gradcam_key = gradcam_key or every_age[0]["field"]
     rows = [r for r in every_age if r["t_w"] == ALL_AGES]
-    fig, (scatter_ax, rho_ax) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig, (scatter_ax, rho_ax) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True, width_ratios=[1, 1.3])
     finite = [r for r in rows if r["quantity"] == "mobility" and np.isfinite(r["spearman"])]
     if finite:
         best = max(finite, key=lambda r: abs(r["spearman"]))
@@ -104,27 +128,33 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
         x = np.concatenate([np.asarray(log[g_key], float) for log in read_logs(gradcam_gsd)])
         y = np.concatenate([np.asarray(log[key], float) for log in read_logs(mobility_gsd)])
         ok = np.isfinite(x) & np.isfinite(y)
-        scatter_ax.hexbin(x[ok], y[ok], gridsize=40, bins="log", cmap="viridis", mincnt=1)
-        scatter_ax.set_title(f"Δt = {best['window']:g} τ, ρ = {best['spearman']:.2f}", fontsize=9)
+        hb = scatter_ax.hexbin(x[ok], y[ok], gridsize=40, bins="log", cmap="viridis", mincnt=1)
+        fig.colorbar(hb, ax=scatter_ax, label="particles per cell")
+        scatter_ax.set_title(f"all samples pooled, Δt = {best['window']:g} τ (largest |ρ|): ρ = {best['spearman']:.2f}", fontsize=9)
     scatter_ax.set_xlabel(f"Grad-CAM ({gradcam_key})")
-    scatter_ax.set_ylabel("mobility |Δr_i| (σ_AA)")
+    scatter_ax.set_ylabel("mobility |Δr_i| over [t_w, t_w + Δt] (σ_AA)")
+    null_drawn = False
     for measure in MOBILITY_MEASURES:
         sel = sorted((r for r in rows if r["quantity"] == measure and np.isfinite(r["spearman"])), key=lambda r: r["window"])
         if not sel:
             continue
         windows = np.array([r["window"] for r in sel])
-        rho_ax.errorbar(windows, [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", capsize=3, label=measure)
-        rho_ax.fill_between(windows, [r["null_spearman_lo"] for r in sel], [r["null_spearman_hi"] for r in sel], color="0.8", alpha=0.5)
+        rho_ax.errorbar(windows, [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", capsize=3,
+                        label=f"{measure}, all t_w (95 % bootstrap)")
+        rho_ax.fill_between(windows, [r["null_spearman_lo"] for r in sel], [r["null_spearman_hi"] for r in sel], color="0.8",
+                            alpha=0.5, label=None if null_drawn else "shuffled-field null (95 %)")
+        null_drawn = True
     ages = sorted({r["t_w"] for r in every_age if r["t_w"] != ALL_AGES})
     for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.9, len(ages))), ages, strict=True):
         sel = sorted((r for r in every_age if r["t_w"] == t_w and r["quantity"] == "mobility" and np.isfinite(r["spearman"])), key=lambda r: r["window"])
         if len(ages) > 1 and sel:
-            rho_ax.plot([r["window"] for r in sel], [r["spearman"] for r in sel], lw=0.8, ls="--", color=colour, label=f"mobility, t_w = {t_w:g}")
+            rho_ax.plot([r["window"] for r in sel], [r["spearman"] for r in sel], lw=0.8, ls="--", color=colour,
+                        label=f"mobility, {age_label(t_w, requested_ages)}")
     rho_ax.axhline(0, color="k", lw=0.5)
     rho_ax.set_xscale("log")
     rho_ax.set_xlabel("window Δt (τ)")
     rho_ax.set_ylabel("Spearman ρ with Grad-CAM")
-    rho_ax.legend(fontsize=8)
+    rho_ax.legend(fontsize=7, loc="outside right center", title="t_w: realised (frames)", title_fontsize=7)
     _save(fig, out_png)
 
 
@@ -167,10 +197,11 @@ def plot_aging_dynamics(dynamics_csv, out_png) -> None:
     _save(fig, out_png)
 
 
-def plot_liquid_relaxation(json_path, out_png, species: str = "all") -> None:
-    """Equilibrium liquid dynamics of ``species`` at each temperature T: Fs(q*, t) (log t; dashed
-    line 1/e), MSD(t) (log–log; dashed 2dDt where D was measured), and τα (Fs = 1/e) with
-    1/(q*²D) against 1/T (log scale)."""
+def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
+    """Equilibrium liquid dynamics of ``species`` (default A: the Kob–Andersen convention) at
+    each temperature T: Fs(q*, t) (log t; dashed line 1/e), MSD(t) (log–log; dashed 2dDt where D
+    was measured), and τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
+    scale); the species is named in every panel."""
     with open(json_path) as fh:
         record = json.load(fh)
     entries = [(t["temperature"], t["q"], t["species"][species]) for t in record["temperatures"] if species in t["species"]]
@@ -186,48 +217,71 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "all") -> None:
             fit_t = t[t >= data["fit_t_min"]]
             msd_ax.plot(fit_t, 2 * dimensions * data["D"] * fit_t, "--", color=colour, lw=0.8)
     fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--")
-    fs_ax.set_ylabel("Fs(q*, t)")
+    fs_ax.set_ylabel(f"Fs(q*, t), {species} particles")
     msd_ax.set_yscale("log")
-    msd_ax.set_ylabel("MSD (σ_AA²)")
+    msd_ax.set_ylabel(f"MSD of {species} particles (σ_AA²)")
     for ax in (fs_ax, msd_ax):
         ax.set_xscale("log")
         ax.set_xlabel("t (τ)")
     fs_ax.legend(fontsize=8)
     inverse_t = np.array([1 / temperature for temperature, _, _ in entries])
-    tau_ax.plot(inverse_t, [data["tau_alpha"] for _, _, data in entries], "o-", label="τα: Fs(q*, τα) = 1/e")
-    tau_ax.plot(inverse_t, [data["tau_diffusive"] for _, _, data in entries], "s--", label="1/(q*² D)")
+    tau = np.array([data["tau_alpha"] for _, _, data in entries], float)
+    tau_ax.plot(inverse_t, tau, "o-", label=f"τα ({species}): Fs(q*, τα) = 1/e")
+    for x, value in zip(inverse_t, tau, strict=True):
+        if np.isfinite(value):
+            tau_ax.annotate(f"{value:.3g} τ", (x, value), textcoords="offset points", xytext=(5, -10), fontsize=7)
+    diffusive = np.array([data["tau_diffusive"] for _, _, data in entries], float)
+    if np.isfinite(diffusive).any():
+        tau_ax.plot(inverse_t, diffusive, "s--", label=f"1/(q*² D) ({species}, where D measured)")
     tau_ax.set_yscale("log")
-    tau_ax.set_xlabel("1/T")
+    tau_ax.set_xlabel("1/T (T in ε_AA/k_B)")
     tau_ax.set_ylabel("time (τ)")
+    fig.suptitle(f"equilibrium liquid, {species} particles", fontsize=9)
     tau_ax.legend(fontsize=8)
     _save(fig, out_png)
 
 
-def plot_correlation_length(length_json, out_png) -> None:
-    """Left: C(r) of the Grad-CAM field with the fit A exp(−r/ξ); right: ξ per group of frames
-    (e.g. aging time t_w) with 95 % bootstrap intervals."""
+def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None) -> None:
+    """Left: C(r) of the standardised Grad-CAM field (all glass samples) with the fit
+    A exp(−r/ξ) drawn only over the fitted range where C(r) has data, ξ and its bootstrap 95 %
+    interval in the legend; right: ξ per aging time t_w (realised frame times; requested ages
+    shown where they differ) with bootstrap 95 % intervals."""
     with open(length_json) as fh:
         record = json.load(fh)
     r = np.asarray(record["r"], float)
     c = np.array([np.nan if v is None else v for v in record["C"]], float)
-    fig, (c_ax, xi_ax) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    c_ax.plot(r, c, marker=".", lw=0.8, label="C(r)")
+    fig, (c_ax, xi_ax) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    c_ax.plot(r, c, marker=".", lw=0.8, label=f"C(r), {record['n_frames']} glass samples")
     if np.isfinite(record["xi"]):
-        fit_r = r[(r >= record["fit_r_min"]) & (r <= record["fit_r_max"])]
-        c_ax.plot(fit_r, record["amplitude"] * np.exp(-fit_r / record["xi"]), "k--", label=f"ξ = {record['xi']:.2f} σ_AA")
+        has_data = np.isfinite(c) & (np.asarray(record.get("pair_counts", np.ones_like(r)), float) > 0)
+        fit_r = r[(r >= record["fit_r_min"]) & (r <= record["fit_r_max"]) & has_data]
+        lo, hi = record.get("xi_bootstrap_lo", np.nan), record.get("xi_bootstrap_hi", np.nan)
+        interval = f" [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+        if len(fit_r):
+            fit_r = np.linspace(fit_r.min(), fit_r.max(), 100)
+            c_ax.plot(fit_r, record["amplitude"] * np.exp(-fit_r / record["xi"]), "k--",
+                      label=f"fit A exp(−r/ξ): ξ = {record['xi']:.2f}{interval} σ_AA (bootstrap 95 %)")
     c_ax.axhline(0, color="k", lw=0.5)
     c_ax.set_xlabel("r (σ_AA)")
-    c_ax.set_ylabel("C(r)")
-    c_ax.legend(fontsize=8)
+    c_ax.set_ylabel("C(r) of the Grad-CAM field")
+    c_ax.legend(fontsize=7)
     groups = [g for g in record.get("groups", []) if np.isfinite(g["xi"])]
     keys = [k for k in (groups[0] if groups else {}) if k.startswith("glasscam/")]
     if groups and keys:
-        x = [g[keys[0]] for g in groups]
+        x = np.array([g[keys[0]] for g in groups], float)
         xi = np.array([g["xi"] for g in groups])
         err = np.abs(np.array([[g["xi_bootstrap_lo"] for g in groups], [g["xi_bootstrap_hi"] for g in groups]]) - xi)
-        xi_ax.errorbar(x, xi, yerr=np.nan_to_num(err), marker="o", capsize=3)
-        xi_ax.set_xlabel(keys[0].removeprefix("glasscam/"))
-        if min(x) > 0:
-            xi_ax.set_xscale("log")
+        positions = np.arange(len(x))  # categorical axis: one slot per aging time, labels never overprint
+        xi_ax.errorbar(positions, xi, yerr=np.nan_to_num(err), marker="o", capsize=3, label="ξ per t_w (bootstrap 95 %)")
+        if keys[0] == "glasscam/time":
+            labels = [age_label(v, requested_ages).removeprefix("t_w = ").replace(" (requested ", "\n(req. ") for v in x]
+            xi_ax.set_xlabel("aging time t_w of the glass samples (τ; realised frame time)")
+        else:
+            labels = [f"{v:.3g}" for v in x]
+            xi_ax.set_xlabel(keys[0].removeprefix("glasscam/"))
+        xi_ax.set_xticks(positions, labels, fontsize=7)
+        xi_ax.legend(fontsize=7)
+    else:
+        xi_ax.text(0.5, 0.5, "no group with a finite ξ", transform=xi_ax.transAxes, ha="center")
     xi_ax.set_ylabel("ξ (σ_AA)")
     _save(fig, out_png)

@@ -46,19 +46,57 @@ def plot_training_curves(metrics_json, out_png) -> None:
     _save(fig, out_png)
 
 
-def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int = 0) -> None:
-    """Grad-CAM of the glass and liquid class for glass sample ``frame`` of ``glass_gsd``, with the
-    particles overlaid (2D), or in the mid-plane slice z ≈ 0 with the particles within half a
-    cell of it (3D)."""
+def showcase_sample(gradcam_h5, samples: list[int], class_name: str | None = None) -> tuple[int, float]:
+    """Of the dataset samples ``samples``, the one whose Grad-CAM map of ``class_name`` (default:
+    the positive class, class 1 — glass, aged) varies most over the grid (largest spatial
+    standard deviation) → (sample, that standard deviation). A map that is identically zero
+    (e.g. the glass map of a t_w = 0 sample, which the network does not call glass) shows
+    nothing; the map with the most contrast is the one worth looking at."""
+    with h5py.File(gradcam_h5, "r") as h5:
+        class_names = [str(c) for c in h5.attrs["class_names"]]
+        class_name = class_name or class_names[1]
+        if class_name not in class_names:
+            raise KeyError(f"{gradcam_h5}: no class {class_name!r} among {class_names}")
+        c = class_names.index(class_name)
+        rows = {int(s): k for k, s in enumerate(h5["sample"][:])}
+        best = (None, -1.0)
+        for sample in samples:
+            if sample in rows:
+                spread = float(np.std(h5["maps"][rows[sample], c]))
+                if spread > best[1]:
+                    best = (sample, spread)
+    if best[0] is None:
+        raise KeyError(f"{gradcam_h5}: none of the samples {samples[:5]}… has a Grad-CAM map")
+    return best
+
+
+def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, class_name: str | None = None) -> None:
+    """Grad-CAM of every class for one glass sample of ``glass_gsd``, with the particles overlaid
+    (2D), or in the mid-plane slice z ≈ 0 with the particles within half a cell of it (3D).
+
+    ``frame`` None (default): the glass sample whose ``class_name`` map has the largest spatial
+    standard deviation (:func:`showcase_sample`); the title says which sample and why."""
     with open_trajectory(glass_gsd) as traj:
+        samples = [int(f.log["glasscam/sample"][0]) for f in traj]
+        if frame is None:
+            if class_name is None:
+                with h5py.File(gradcam_h5, "r") as h5:
+                    class_name = str(h5.attrs["class_names"][1])
+            sample, spread = showcase_sample(gradcam_h5, samples, class_name)
+            frame = samples.index(sample)
+            why = f"chosen: largest spatial spread of its '{class_name}' map (sd {spread:.2g}) of {len(samples)} glass samples"
+        else:
+            why = f"frame {frame} of the glass samples"
         gsd_frame = traj[frame]
         state = state_from_frame(gsd_frame)
         sample = int(gsd_frame.log["glasscam/sample"][0])
+        run = int(gsd_frame.log["glasscam/run"][0]) if "glasscam/run" in gsd_frame.log else None
     with h5py.File(gradcam_h5, "r") as h5:
         rows = np.flatnonzero(h5["sample"][:] == sample)
         if len(rows) == 0:
             raise KeyError(f"{gradcam_h5}: no Grad-CAM map of sample {sample} ({glass_gsd} frame {frame})")
         maps = h5["maps"][int(rows[0])]
+        probability = h5["probability"][int(rows[0])] if "probability" in h5 else None
         class_names = [str(c) for c in h5.attrs["class_names"]]
         L, d = float(h5.attrs["box_length"]), int(h5.attrs["dimensions"])
     n = maps.shape[-1]
@@ -70,20 +108,23 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int = 0) -> None:
         positions, typeid = positions[keep], state.typeid[keep]
     else:
         typeid = state.typeid
-    fig, axes = plt.subplots(1, len(class_names), figsize=(4.6 * len(class_names), 4.2), constrained_layout=True)
+    fig, axes = plt.subplots(1, len(class_names), figsize=(4.6 * len(class_names), 4.5), constrained_layout=True)
     markers = ["o", "s", "^", "D"]
-    for ax, name, cam in zip(np.atleast_1d(axes), class_names, maps):
+    for c, (ax, name, cam) in enumerate(zip(np.atleast_1d(axes), class_names, maps)):
         image = ax.imshow(cam.T, origin="lower", extent=(-L / 2, L / 2, -L / 2, L / 2), cmap="magma")
         for t, species in enumerate(state.types):
             sel = typeid == t
             ax.scatter(positions[sel, 0], positions[sel, 1], s=6 if t == 0 else 10, marker=markers[t % 4],
-                       facecolors="none", edgecolors="cyan" if t == 0 else "lime", linewidths=0.5, label=species)
-        ax.set_title(f"Grad-CAM, class '{name}'" + (" (slice z = 0)" if d == 3 else ""))
+                       facecolors="none", edgecolors="cyan" if t == 0 else "lime", linewidths=0.5, label=f"{species} particles")
+        score = f", p({name}) = {probability[c]:.2f}" if probability is not None else ""
+        ax.set_title(f"Grad-CAM, class '{name}'{score}" + (" (slice z = 0)" if d == 3 else ""), fontsize=9)
         ax.set_xlabel("x (σ_AA)")
         ax.set_ylabel("y (σ_AA)")
-        fig.colorbar(image, ax=ax, shrink=0.8)
-    np.atleast_1d(axes)[0].legend(loc="upper right", fontsize=7)
-    fig.suptitle(f"glass sample {sample}: t_w = {state.time:g} τ")
+        fig.colorbar(image, ax=ax, shrink=0.8, label="Grad-CAM (a.u.)")
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
+    where = f"run {run}, " if run is not None else ""
+    fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ) — {why}", fontsize=9)
     _save(fig, out_png)
 
 
@@ -117,23 +158,40 @@ def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
     _save(fig, out_png)
 
 
+def _wilson(correct: float, total: int) -> tuple[float, float]:
+    from ..findings import wilson_interval
+
+    return wilson_interval(correct, total)
+
+
 def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
-    """Null check: test accuracy and test confusion matrix of the same classifier trained on
-    thermal configurations and on their inherent structures (FIRE minima, no vibrations)."""
+    """Null check: test accuracy (bars, Wilson 95 % intervals) and test confusion matrix of the
+    same classifier trained on thermal configurations and on their inherent structures (FIRE
+    minima, no vibrations); per bar the majority-class rate of its test split (the accuracy of
+    always answering the commoner class) as the chance level."""
     metrics = {}
     for inputs, path in metrics_by_inputs.items():
         with open(path) as f:
             metrics[inputs] = json.load(f)
-    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(3.6 * (1 + len(metrics)), 3.3), constrained_layout=True)
+    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(3.8 * (1 + len(metrics)), 3.6), constrained_layout=True)
     names = list(metrics)
-    accuracy = [metrics[n]["test_accuracy"] for n in names]
-    axes[0].bar(names, accuracy, color=["C0", "C1", "C2"][: len(names)])
-    for k, value in enumerate(accuracy):
-        axes[0].text(k, value + 0.01, f"{value:.3f}", ha="center", va="bottom")
-    axes[0].axhline(0.5, color="0.5", ls=":", lw=1, label="chance")
-    axes[0].set_ylim(0, 1.1)
+    for k, name in enumerate(names):
+        matrix = np.asarray(metrics[name]["confusion_matrix"])
+        n_test, correct = int(matrix.sum()), int(np.trace(matrix))
+        per_class = matrix.sum(axis=1)
+        majority = per_class.max() / n_test
+        accuracy = metrics[name]["test_accuracy"]
+        lo, hi = _wilson(correct, n_test)
+        axes[0].bar(k, accuracy, color=f"C{k}", width=0.6)
+        axes[0].errorbar(k, accuracy, yerr=[[accuracy - lo], [hi - accuracy]], color="k", capsize=4, lw=1,
+                         label="Wilson 95 % interval" if k == 0 else None)
+        axes[0].hlines(majority, k - 0.4, k + 0.4, color="k", ls=":", lw=1.5,
+                       label="chance: majority-class rate of the test split" if k == 0 else None)
+        axes[0].text(k, 0.04, f"{accuracy:.3f}\n{correct}/{n_test}", ha="center", va="bottom", fontsize=8, color="white")
+    axes[0].set_xticks(range(len(names)), names)
+    axes[0].set_ylim(0, 1)
     axes[0].set_ylabel("test accuracy")
-    axes[0].legend(loc="lower right")
+    axes[0].legend(loc="outside lower center", fontsize=7)
     for ax, name in zip(axes[1:], names):
         matrix = np.asarray(metrics[name]["confusion_matrix"])
         ax.imshow(matrix, cmap="Blues")
@@ -141,42 +199,69 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
         ax.set_xticks(range(len(classes)), [f"pred. {c}" for c in classes])
         ax.set_yticks(range(len(classes)), [f"true {c}" for c in classes])
         for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, str(count), ha="center", va="center")
-        ax.set_title(f"{name} inputs (test split)")
+            ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
+        ax.set_title(f"{name} inputs (test split)", fontsize=9)
     _save(fig, out_png)
 
 
 def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
-    """Test accuracy (mean ± standard deviation over repeats; band: binomial standard error on the
-    test split) against the number of training samples, one line per input kind; dashed: the
-    one-number baseline (threshold on the potential energy per particle) on the same split."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
-    test_samples, ticks = set(), set()
+    """Test accuracy against the number of training samples, one line per input kind: points the
+    mean over repeats, bars its Wilson 95 % interval on the test split (binomial: cannot leave
+    [0, 1]), small dots the single repeats; dashed: the one-number baseline (threshold on the
+    potential energy per particle) on the same split; dotted: the majority-class rate of the test
+    split (chance)."""
+    fig, ax = plt.subplots(figsize=(8, 3.8), constrained_layout=True)
+    test_samples, ticks, chance = set(), set(), set()
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
         with open(path) as f:
             curve = json.load(f)
-        test_samples.add(curve["test_samples"])
+        n_test = int(curve["test_samples"])
+        test_samples.add(n_test)
         rows = curve["summary"]
         x = np.array([r["train_samples_mean"] for r in rows])
         ticks.update(np.round(x).astype(int).tolist())
         y = np.array([r["test_accuracy_mean"] for r in rows])
-        spread = np.array([r["test_accuracy_std"] or 0.0 for r in rows])
-        band = np.array([r["binomial_standard_error"] for r in rows])
-        ax.fill_between(x, y - band, y + band, color=f"C{k}", alpha=0.2, lw=0)
-        ax.errorbar(x, y, yerr=spread, color=f"C{k}", marker="o", ms=4, capsize=3,
-                    label=f"{inputs} CNN ({rows[0]['repeats']} repeats)")
+        interval = np.array([_wilson(v * n_test, n_test) for v in y]).T
+        ax.errorbar(x, y, yerr=np.abs(interval - y), color=f"C{k}", marker="o", ms=5, capsize=3,
+                    label=f"{inputs} CNN: mean of {rows[0]['repeats']} repeat(s), Wilson 95 % bar")
+        single = curve.get("rows", [])
+        if single:
+            ax.plot([r["train_samples"] for r in single], [r["test_accuracy"] for r in single], ".", color=f"C{k}",
+                    ms=4, alpha=0.5, label=f"{inputs} CNN: single repeats")
         ax.axhline(curve["energy_baseline"]["test_accuracy"], color=f"C{k}", ls="--", lw=1,
-                   label=f"{inputs}: threshold on U/N")
-    ax.axhline(0.5, color="0.5", ls=":", lw=1, label="chance")
+                   label=f"{inputs}: threshold on U/N (baseline)")
+        by_class = curve["energy_baseline"].get("test_class_counts")
+        if by_class:
+            chance.add(max(by_class.values()) / sum(by_class.values()))
+    if not chance:
+        chance.add(_majority_rate_from_rows(curves_by_inputs))
+    for value in sorted(c for c in chance if np.isfinite(c)):
+        ax.axhline(value, color="0.4", ls=":", lw=1.2, label=f"chance: majority-class rate {value:.3f}")
     ax.set_xscale("log")
     ax.set_xticks(sorted(ticks), [str(t) for t in sorted(ticks)])
     ax.minorticks_off()
     ax.set_xlabel("training samples")
     ax.set_ylabel("test accuracy")
-    ax.set_ylim(0.3, 1.02)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
-    ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples")
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="outside right center", fontsize=7)
+    ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples", fontsize=9)
     _save(fig, out_png)
+
+
+def _majority_rate_from_rows(curves_by_inputs: dict[str, str]) -> float:
+    """Majority-class rate of the test split from the per-group test accuracies of a learning
+    curve (each group lists its class and sample count); NaN if absent."""
+    for path in curves_by_inputs.values():
+        with open(path) as f:
+            curve = json.load(f)
+        for row in curve.get("rows", []):
+            groups = row.get("test_accuracy_by_group") or []
+            counts: dict[str, int] = {}
+            for g in groups:
+                counts[g["class"]] = counts.get(g["class"], 0) + int(g["samples"])
+            if counts:
+                return max(counts.values()) / sum(counts.values())
+    return float("nan")
 
 
 def plot_baselines(baseline_jsons: dict, out_png) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gsd.hoomd
 import matplotlib
 
@@ -36,15 +38,19 @@ def plot_thermodynamics(liquid_paths: list[str], aging_paths: list[str], out_png
             axes[0, k].hist(values, bins=20, histtype="step", label=f"T = {temperature:g}")
     for path in aging_paths:
         thermo = _thermo(path)
+        record = read_provenance(path)
+        label = f"run {record['run']}" if "run" in record else Path(path).stem
         for k, quantity in enumerate(("temperature", "energy", "pressure")):
-            axes[1, k].plot(thermo["time"][1:], thermo[quantity][1:], lw=0.8, alpha=0.7)
+            axes[1, k].plot(thermo["time"][1:], thermo[quantity][1:], lw=0.8, alpha=0.7, label=label)
     labels = {"temperature": "kinetic T", "energy": "U/N", "pressure": "P"}
     for k, quantity in enumerate(("temperature", "energy", "pressure")):
         axes[0, k].set_xlabel(labels[quantity] + " (liquid samples)")
         axes[1, k].set_xlabel("aging time t (τ)")
         axes[1, k].set_ylabel(labels[quantity])
         axes[1, k].set_xscale("log")
-    axes[0, 0].legend(fontsize=8)
+    axes[0, 0].legend(fontsize=8, title="liquid samples", title_fontsize=8)
+    if aging_paths:
+        axes[1, 1].legend(fontsize=7, title="aging, replica 0", title_fontsize=7, ncol=2)
     axes[0, 0].set_ylabel("count")
     with atomic_output(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=120)

@@ -1,0 +1,199 @@
+"""Rendered snapshots of one glass sample: particles coloured by the Grad-CAM field, by the
+propensity (or mobility) and by the best classical structural descriptor, side by side.
+
+Rendering: OVITO's Python module (optional extra ``glasscam[render]``; Tachyon software
+renderer, headless) where it imports, else matplotlib (3D scatter with depth-sorted spheres, or
+2D discs). Colours are the within-sample percentile rank of each field (the quantity the
+Spearman correlations compare), so the three panels share one colour scale.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy.stats import rankdata, spearmanr  # noqa: E402
+
+from ..trajectory import atomic_output, per_particle_key, read_logs, read_states  # noqa: E402
+
+log = logging.getLogger(__name__)
+PREFIX = per_particle_key("")
+CMAP = "viridis"
+RADII = {"A": 0.5, "B": 0.44}  # σ_AA/2 and σ_BB/2 of the Kob–Andersen mixture (σ_BB = 0.88)
+
+
+def _fields(log_chunk: dict) -> dict[str, np.ndarray]:
+    return {k[len(PREFIX):]: np.asarray(v, float) for k, v in log_chunk.items() if k.startswith(PREFIX)}
+
+
+def _rho(x: np.ndarray, y: np.ndarray) -> float:
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(y[ok]) == 0:
+        return float("nan")
+    return float(spearmanr(x[ok], y[ok]).statistic)
+
+
+def choose_snapshot(gradcam: list[dict], indicators: list[dict], mobility: list[dict], gradcam_key: str = "gradcam_glass") -> dict:
+    """Pick what to show from per-frame per-particle fields (lists aligned by frame).
+
+    Dynamics: propensity (``propensity_dt<Δt>``) where any frame has it, else mobility; the Δt
+    whose field correlates most with Grad-CAM (|Spearman ρ|, averaged over the frames that have
+    it). Frame: among frames with that field finite, the one whose Grad-CAM field varies most
+    (largest standard deviation; a constant map shows nothing). Descriptor: the indicator with
+    the largest mean |ρ| with the dynamical field over those frames (the best classical
+    predictor of the dynamics). Returns a dict with keys frame, gradcam, dynamics, descriptor,
+    rho_gradcam, rho_descriptor, reason."""
+    dyn_names = sorted({k for m in mobility for k in _fields(m) if k.startswith("propensity_dt")})
+    kind = "propensity"
+    if not dyn_names or not any(np.isfinite(_fields(m).get(k, np.array([np.nan]))).any() for m in mobility for k in dyn_names):
+        dyn_names, kind = sorted({k for m in mobility for k in _fields(m) if k.startswith("mobility_dt")}), "mobility"
+    if not dyn_names:
+        raise KeyError("no propensity_dt* or mobility_dt* per-particle arrays in the mobility file")
+
+    def frames_with(name):
+        return [k for k, m in enumerate(mobility) if name in _fields(m) and np.isfinite(_fields(m)[name]).all()]
+
+    def mean_abs_rho(name, other_source, other_key):
+        values = [_rho(_fields(other_source[k])[other_key], _fields(mobility[k])[name]) for k in frames_with(name)]
+        values = [abs(v) for v in values if np.isfinite(v)]
+        return float(np.mean(values)) if values else -1.0
+
+    scored = [(mean_abs_rho(name, gradcam, gradcam_key), name) for name in dyn_names if frames_with(name)]
+    if not scored:
+        raise ValueError(f"no frame has a finite {kind} field")
+    _, dynamics = max(scored)
+    frames = frames_with(dynamics)
+    frame = max(frames, key=lambda k: float(np.std(_fields(gradcam[k])[gradcam_key])))
+    descriptors = sorted(_fields(indicators[frame]))
+    ranked = sorted(((mean_abs_rho(dynamics, indicators, d), d) for d in descriptors), reverse=True)
+    descriptor = ranked[0][1] if ranked else None
+    g, dyn = _fields(gradcam[frame])[gradcam_key], _fields(mobility[frame])[dynamics]
+    return {
+        "frame": frame,
+        "gradcam": gradcam_key,
+        "dynamics": dynamics,
+        "descriptor": descriptor,
+        "rho_gradcam": _rho(g, dyn),
+        "rho_descriptor": _rho(_fields(indicators[frame])[descriptor], dyn) if descriptor else float("nan"),
+        "reason": (f"{kind} window with the largest mean |ρ| with Grad-CAM; sample with the most varied Grad-CAM field "
+                   f"of the {len(frames)} that have it; descriptor with the largest mean |ρ| with the {kind}"),
+    }
+
+
+def percentile_colours(values: np.ndarray) -> np.ndarray:
+    """RGB (N, 3) of the within-sample percentile rank of ``values`` on :data:`CMAP`."""
+    ranks = (rankdata(values) - 0.5) / len(values)
+    return plt.get_cmap(CMAP)(ranks)[:, :3]
+
+
+def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520)) -> np.ndarray:
+    """RGB image of ``state`` with per-particle ``colours`` (OVITO, Tachyon renderer; raises
+    ImportError where OVITO is absent)."""
+    from ovito.data import DataCollection
+    from ovito.pipeline import Pipeline, StaticSource
+    from ovito.vis import TachyonRenderer, Viewport
+
+    L, d = state.box_length, state.dimensions
+    data = DataCollection()
+    matrix = np.diag([L, L, L if d == 3 else 0.0])
+    cell = np.hstack([matrix, np.full((3, 1), -L / 2)])
+    if d == 2:
+        cell[2, 3] = 0.0
+    data.create_cell(cell, pbc=(True, True, d == 3))
+    particles = data.create_particles(count=len(state.positions))
+    positions = np.array(state.positions, float)
+    if d == 2:
+        positions[:, 2] = 0.0
+    particles.create_property("Position", data=positions)
+    particles.create_property("Color", data=colours)
+    radii = np.array([RADII.get(state.types[t], 0.5) for t in state.typeid])
+    particles.create_property("Radius", data=radii)
+    pipeline = Pipeline(source=StaticSource(data=data))
+    pipeline.add_to_scene()
+    try:
+        viewport = (Viewport(type=Viewport.Type.Perspective, camera_dir=(-1.0, -0.7, -0.55)) if d == 3
+                    else Viewport(type=Viewport.Type.Top))
+        viewport.zoom_all(size=size)
+        image = viewport.render_image(size=size, background=(1.0, 1.0, 1.0), renderer=TachyonRenderer(ambient_occlusion=d == 3))
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+    finally:
+        pipeline.remove_from_scene()
+    buffer.seek(0)
+    return plt.imread(buffer, format="png")
+
+
+def render_matplotlib(ax, state, colours: np.ndarray) -> None:
+    """Fallback: discs (2D) or a depth-sorted 3D scatter of spheres, viewed like the OVITO one."""
+    radii = np.array([RADII.get(state.types[t], 0.5) for t in state.typeid])
+    if state.dimensions == 2:
+        from matplotlib.collections import EllipseCollection
+
+        ax.add_collection(EllipseCollection(2 * radii, 2 * radii, 0, units="xy", offsets=state.positions[:, :2],
+                                            offset_transform=ax.transData, facecolors=colours, edgecolors="0.3", linewidths=0.2))
+        half = state.box_length / 2
+        ax.set_xlim(-half, half)
+        ax.set_ylim(-half, half)
+        ax.set_aspect("equal")
+    else:
+        view = np.array([-1.0, -0.7, -0.55])
+        order = np.argsort(state.positions @ view)[::-1]  # far first
+        ax.scatter(*state.positions[order].T, c=colours[order], s=(radii[order] * 14) ** 2, depthshade=False, edgecolors="0.3", linewidths=0.2)
+        ax.view_init(elev=25, azim=215)
+        ax.set_box_aspect((1, 1, 1))
+    ax.set_axis_off()
+
+
+def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str = "gradcam_glass", renderer: str = "auto") -> str:
+    """Three renders of one glass sample coloured by Grad-CAM, by the dynamics (propensity, else
+    mobility) and by the best classical descriptor (:func:`choose_snapshot`); ``renderer``
+    'auto' (OVITO if importable, else matplotlib), 'ovito' or 'matplotlib'. Returns the renderer
+    used. The title names the sample, its t_w and why it was chosen."""
+    states = read_states(gradcam_gsd)
+    gradcam, indicators, mobility = read_logs(gradcam_gsd), read_logs(indicators_gsd), read_logs(mobility_gsd)
+    if not (len(gradcam) == len(indicators) == len(mobility)):
+        raise ValueError(f"frame counts differ: {gradcam_gsd} {len(gradcam)}, {indicators_gsd} {len(indicators)}, {mobility_gsd} {len(mobility)}")
+    choice = choose_snapshot(gradcam, indicators, mobility, gradcam_key)
+    k = choice["frame"]
+    state = states[k]
+    panels = [
+        (f"Grad-CAM ({gradcam_key})", _fields(gradcam[k])[gradcam_key], None),
+        (choice["dynamics"], _fields(mobility[k])[choice["dynamics"]], choice["rho_gradcam"]),
+        (choice["descriptor"], _fields(indicators[k])[choice["descriptor"]], choice["rho_descriptor"]),
+    ]
+    used = renderer
+    images = None
+    if renderer in ("auto", "ovito"):
+        try:
+            images = [render_ovito(state, percentile_colours(values)) for _, values, _ in panels]
+            used = "ovito"
+        except ImportError:
+            if renderer == "ovito":
+                raise
+            log.info("OVITO not importable: matplotlib fallback")
+    if images is None:
+        used = "matplotlib"
+    three_d = state.dimensions == 3 and images is None
+    fig = plt.figure(figsize=(13, 5.2), layout="constrained")
+    axes = [fig.add_subplot(1, 3, i + 1, projection="3d" if three_d else None) for i in range(3)]
+    for i, (ax, (name, values, rho)) in enumerate(zip(axes, panels, strict=True)):
+        if images is not None:
+            ax.imshow(images[i])
+            ax.set_axis_off()
+        else:
+            render_matplotlib(ax, state, percentile_colours(values))
+        note = "" if rho is None else f"\nSpearman ρ with {choice['dynamics'] if i == 2 else 'Grad-CAM'} = {rho:.2f}"
+        ax.set_title(f"{name}{note}", fontsize=9)
+    sample = int(np.ravel(gradcam[k].get("glasscam/sample", [k]))[0])
+    fig.colorbar(plt.cm.ScalarMappable(cmap=CMAP), ax=axes, shrink=0.7, label="percentile within the sample (0 = lowest)")
+    fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {len(state.positions)} particles ({used} render)\n"
+                 f"chosen: {choice['reason']}", fontsize=8)
+    with atomic_output(out_png) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return used

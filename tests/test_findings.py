@@ -1,0 +1,140 @@
+"""Findings: Wilson intervals against hand values, chance from the class balance, strongest
+correlations and their null verdict, data-driven labels, and a page that docutils renders
+without a system message and that states every number it was given."""
+
+import csv
+import json
+
+import pytest
+
+from glasscam.findings import (
+    classification_finding,
+    findings,
+    findings_rst,
+    fmt,
+    labels_of,
+    rst_to_html,
+    strongest_correlations,
+    wilson_interval,
+    write_findings,
+)
+
+
+def test_wilson_interval_hand_values_and_range():
+    # p = 0.8, n = 10, z = 1.96: centre (0.8 + 0.19208)/1.38415 = 0.71675, half 0.22657
+    lo, hi = wilson_interval(8, 10)
+    assert lo == pytest.approx(0.49016, abs=2e-4) and hi == pytest.approx(0.94335, abs=2e-4)
+    for k, n in ((0, 7), (7, 7), (1, 1)):
+        lo, hi = wilson_interval(k, n)
+        assert 0.0 <= lo < hi <= 1.0
+    assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
+
+
+def metrics(matrix, accuracy=None, baseline=0.5):
+    correct = sum(matrix[i][i] for i in range(len(matrix)))
+    total = sum(map(sum, matrix))
+    return {
+        "confusion_matrix": matrix,
+        "class_names": ["liquid", "glass"],
+        "test_accuracy": correct / total if accuracy is None else accuracy,
+        "energy_baseline": {"test_accuracy": baseline},
+        "baselines": {"logistic q6 stats": {"test_accuracy": 0.75, "wilson_lo": 0.6, "wilson_hi": 0.86}},
+    }
+
+
+def test_chance_is_the_majority_rate_of_the_test_split():
+    # 12 liquid, 10 glass in the test split; 21 correct
+    item = classification_finding("ka3d", "thermal", metrics([[12, 0], [1, 9]]))
+    assert item["n_test"] == 22 and item["n_correct"] == 21
+    assert item["majority_class"] == "liquid"
+    assert item["majority_rate"] == pytest.approx(12 / 22)
+    assert "0.545" in item["sentences"][0] and "21 of the 22" in item["sentences"][0]
+    assert "above that rate" in item["sentences"][0]
+    names = [b["name"] for b in item["baselines"]]
+    assert names == ["threshold on U/N", "logistic q6 stats"]
+    assert item["baselines"][1]["interval"] == [0.6, 0.86]  # given interval kept
+    # a classifier at the majority rate is not called better than chance
+    weak = classification_finding("abm2d", "inherent", metrics([[6, 0], [5, 0]]))
+    assert "not distinguishable" in weak["sentences"][0]
+
+
+def corr_row(quantity, kind, rho, lo, hi, null=(-0.02, 0.02), species="all", window="", cg=0.0, t_w="all"):
+    return {"quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window, "species": species, "t_w": t_w,
+            "n_samples": 12.0, "n_particles": 3000.0, "pearson": rho, "spearman": rho, "spearman_lo": lo, "spearman_hi": hi,
+            "null_spearman_mean": 0.0, "null_spearman_lo": null[0], "null_spearman_hi": null[1]}
+
+
+def test_strongest_correlation_per_quantity_and_null_verdict():
+    rows = [
+        corr_row("propensity", "mobility", 0.12, 0.05, 0.2, window=1.0),
+        corr_row("propensity", "mobility", -0.31, -0.4, -0.22, window=10.0),
+        corr_row("propensity", "mobility", 0.9, 0.8, 0.95, window=10.0, t_w=3.0),  # not pooled: ignored
+        corr_row("q6", "indicator", 0.01, -0.03, 0.05, species="A", cg=2.0),
+        corr_row("q6", "indicator", 0.05, -0.01, 0.1, species="B", cg=1.0),
+    ]
+    best = strongest_correlations(rows)
+    assert [(r["quantity"], r["spearman"]) for r in best] == [("propensity", -0.31), ("q6", 0.05)]
+    found = findings({"ka3d": {"correlations": {"": rows}}})["systems"]["ka3d"]
+    dyn, struct = found["correlation_dynamics"][0], found["correlation_structure"][0]
+    assert dyn["beyond_null"] and "moderate association beyond the null" in dyn["sentences"][0]
+    assert "lower propensity" in dyn["sentences"][0]
+    assert not struct["beyond_null"] and "no association can be claimed" in struct["sentences"][0]
+
+
+def test_labels_follow_the_path_not_a_fixed_layout(tmp_path):
+    assert labels_of(tmp_path / "ka3d/model/thermal/metrics.json", tmp_path) == ("ka3d", "thermal")
+    assert labels_of(tmp_path / "ka3d/model/age/inherent/metrics.json", tmp_path) == ("ka3d", "age/inherent")
+    assert labels_of(tmp_path / "abm2d/analysis/correlations.csv", tmp_path) == ("abm2d", "")
+
+
+def test_rst_to_html_refuses_system_messages():
+    with pytest.raises(Exception, match="ndefined substitution"):
+        rst_to_html("mobility |Δr| over the window\n")
+
+
+def test_written_page_states_every_number(tmp_path):
+    """Planted results → findings.json, and an HTML page that names every headline number."""
+    root = tmp_path / "results"
+    files = {"metrics": [], "correlations": [], "correlation_length": [], "liquid_relaxation": []}
+    for system, matrix in (("ka3d", [[12, 0], [1, 9]]), ("abm2d", [[6, 0], [3, 2]])):
+        for inputs in ("thermal", "inherent"):
+            path = root / system / "model" / inputs / "metrics.json"
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(metrics(matrix, baseline=0.6818)))
+            files["metrics"].append(path)
+        path = root / system / "analysis" / "correlations.csv"
+        path.parent.mkdir(parents=True)
+        with open(path, "w", newline="") as fh:
+            rows = [corr_row("propensity", "mobility", 0.4321, 0.3, 0.5, window=10.0), corr_row("q6_avg", "indicator", -0.2468, -0.3, -0.2, cg=1.0)]
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        files["correlations"].append(path)
+        path = root / system / "analysis" / "gradcam_correlation_length.json"
+        path.write_text(json.dumps({"field": "gradcam_glass", "xi": 1.234, "xi_bootstrap_lo": 0.9, "xi_bootstrap_hi": 1.5, "n_frames": 8,
+                                    "fit_r_min": 0.0, "fit_r_max": 3.0,
+                                    "groups": [{"glasscam/time": 0.0, "xi": 0.5678, "xi_bootstrap_lo": 0.4, "xi_bootstrap_hi": 0.7, "n_frames": 4},
+                                               {"glasscam/time": 3.245, "xi": 2.345, "xi_bootstrap_lo": 2.0, "xi_bootstrap_hi": 2.7, "n_frames": 4}]}))
+        files["correlation_length"].append(path)
+        path = root / system / "analysis" / "liquid_relaxation.json"
+        path.write_text(json.dumps({"temperatures": [
+            {"temperature": 1.0, "q": 7.2, "species": {"A": {"tau_alpha": 0.8771, "D": 0.04}, "all": {"tau_alpha": 0.7, "D": 0.05}}},
+            {"temperature": 0.8, "q": 7.2, "species": {"A": {"tau_alpha": 2.61, "D": float("nan")}, "all": {"tau_alpha": 2.13, "D": 0.01}}},
+        ]}))
+        files["liquid_relaxation"].append(path)
+    out = tmp_path / "findings"
+    found = write_findings(files, root, out / "f.json", out / "f.rst", out / "f.html")
+    html = (out / "f.html").read_text()
+    assert "System Message" not in html and 'class="system-message"' not in html
+    saved = json.loads((out / "f.json").read_text())
+    assert set(saved["systems"]) == {"ka3d", "abm2d"}
+    for system, sections in found["systems"].items():
+        for item in sections["classification"]:
+            assert fmt(item["test_accuracy"]) in html and fmt(item["majority_rate"]) in html
+            for b in item["baselines"]:
+                assert fmt(b["test_accuracy"]) in html
+        for number in ("0.432", "-0.247", "1.23", "0.568", "2.35", "0.877", "2.61"):
+            assert number in html, number
+        assert "A particles" in html
+    assert "2.13" not in html  # τα of all particles is not the KA convention's number
+    assert "liquid_vs_glass" not in findings_rst(found)

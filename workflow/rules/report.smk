@@ -1,0 +1,67 @@
+"""Findings: the numbers the pipeline found, with intervals and one sentence each, gathered from
+every system's result files into one machine-readable summary (findings.json) and the report's
+first page (findings.rst, included by workflow/report/workflow.rst; findings.html, the first
+report item)."""
+
+from glasscam.findings import register_report_directives
+
+# The landing page (workflow/report/workflow.rst) embeds every figure with its caption.
+register_report_directives()
+
+
+def findings_inputs(wildcards):
+    """Result files by kind (glasscam.findings.READERS); the findings read labels (system,
+    variant) from each path, so new path levels need no change here."""
+    inputs = config["dataset"]["inputs"]
+    return {
+        "metrics": expand(
+            f"{RESULTS}/{{system}}/model/{{inputs}}/metrics.json",
+            system=SYSTEMS,
+            inputs=inputs,
+        ),
+        "learning_curve": expand(
+            f"{RESULTS}/{{system}}/model/{{inputs}}/learning_curve.json",
+            system=SYSTEMS,
+            inputs=inputs,
+        ),
+        "correlations": expand(
+            f"{RESULTS}/{{system}}/analysis/correlations.csv", system=SYSTEMS
+        ),
+        "correlation_length": expand(
+            f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
+            system=SYSTEMS,
+        ),
+        "liquid_relaxation": expand(
+            f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json", system=SYSTEMS
+        ),
+        "aging_dynamics": expand(
+            f"{RESULTS}/{{system}}/analysis/aging_dynamics.json", system=SYSTEMS
+        ),
+    }
+
+
+rule findings:
+    input:
+        unpack(findings_inputs),
+    output:
+        json=f"{RESULTS}/findings/findings.json",
+        rst=f"{RESULTS}/findings/findings.rst",
+        html=report(
+            f"{RESULTS}/findings/findings.html",
+            caption="../report/findings.rst",
+            category="0 Findings",
+            labels={"page": "findings"},
+        ),
+    log:
+        f"{RESULTS}/logs/findings.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/findings.tsv"
+    conda:
+        "../../envs/analyse.yaml"
+    threads: 1
+    resources:
+        runtime=10,
+    params:
+        root=RESULTS,
+    script:
+        "../../scripts/findings.py"
