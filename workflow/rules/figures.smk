@@ -144,8 +144,8 @@ for _order, (_name, _inputs) in enumerate(FIGURE_INPUTS.items(), start=1):
         resources:
             runtime=10,
         params:
-            figure=_name,
             **FIGURE_PARAMS.get(_name, {}),
+            figure=_name,
         script:
             # Formatted per job: the loop variable is gone by the time the script runs.
             "../../scripts/plot_{params.figure}.py"

@@ -9,40 +9,38 @@ from glasscam.findings import register_report_directives
 register_report_directives()
 
 
-def findings_inputs(wildcards):
-    """Result files by kind (glasscam.findings.READERS); the findings read labels (system,
-    variant) from each path, so new path levels need no change here."""
-    inputs = config["dataset"]["inputs"]
-    return {
-        "metrics": expand(
-            f"{RESULTS}/{{system}}/model/{{inputs}}/metrics.json",
-            system=SYSTEMS,
-            inputs=inputs,
-        ),
-        "learning_curve": expand(
-            f"{RESULTS}/{{system}}/model/{{inputs}}/learning_curve.json",
-            system=SYSTEMS,
-            inputs=inputs,
-        ),
-        "correlations": expand(
-            f"{RESULTS}/{{system}}/analysis/correlations.csv", system=SYSTEMS
-        ),
-        "correlation_length": expand(
-            f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
-            system=SYSTEMS,
-        ),
-        "liquid_relaxation": expand(
-            f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json", system=SYSTEMS
-        ),
-        "aging_dynamics": expand(
-            f"{RESULTS}/{{system}}/analysis/aging_dynamics.json", system=SYSTEMS
-        ),
-    }
+# Result files by kind (glasscam.findings.READERS); the findings read labels (system, variant)
+# from each path, so new path levels need no change in the findings code.
+FINDINGS_INPUTS = {
+    "metrics": expand(
+        f"{RESULTS}/{{system}}/model/{{inputs}}/metrics.json",
+        system=SYSTEMS,
+        inputs=config["dataset"]["inputs"],
+    ),
+    "learning_curve": expand(
+        f"{RESULTS}/{{system}}/model/{{inputs}}/learning_curve.json",
+        system=SYSTEMS,
+        inputs=config["dataset"]["inputs"],
+    ),
+    "correlations": expand(
+        f"{RESULTS}/{{system}}/analysis/correlations.csv", system=SYSTEMS
+    ),
+    "correlation_length": expand(
+        f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
+        system=SYSTEMS,
+    ),
+    "liquid_relaxation": expand(
+        f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json", system=SYSTEMS
+    ),
+    "aging_dynamics": expand(
+        f"{RESULTS}/{{system}}/analysis/aging_dynamics.json", system=SYSTEMS
+    ),
+}
 
 
 rule findings:
     input:
-        unpack(findings_inputs),
+        **FINDINGS_INPUTS,
     output:
         json=f"{RESULTS}/findings/findings.json",
         rst=f"{RESULTS}/findings/findings.rst",
@@ -62,6 +60,7 @@ rule findings:
     resources:
         runtime=10,
     params:
-        root=RESULTS,
+        # the results root: labels (system, variant) are read relative to it
+        root=lambda wildcards, output: os.path.dirname(os.path.dirname(output.json)),
     script:
         "../../scripts/findings.py"
