@@ -133,6 +133,10 @@ def test_written_page_states_every_number(tmp_path):
             assert fmt(item["test_accuracy"]) in html and fmt(item["majority_rate"]) in html
             for b in item["baselines"]:
                 assert fmt(b["test_accuracy"]) in html
+            lo, hi = item["interval"]
+            assert f"[{fmt(lo)}, {fmt(hi)}]" in html  # Wilson interval of the CNN
+        for interval in ("[0.3, 0.5]", "[-0.02, 0.02]", "[0.9, 1.5]", "[0.4, 0.7]"):  # ρ, null, ξ, ξ(t_w = 0)
+            assert interval in html, interval
         for number in ("0.432", "-0.247", "1.23", "0.568", "2.35", "0.877", "2.61"):
             assert number in html, number
         assert "A particles" in html

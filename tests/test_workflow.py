@@ -1,11 +1,13 @@
 """The real Snakemake DAG, end to end at tiny size, run in a copy of the workflow.
 
-Checks: every figure and per-particle output exists; the report renders the figures with their
-captions; a second run from scratch gives identical datasets and per-particle results; a
+Checks: every figure and per-particle output exists; the report renders every figure with its
+caption on the landing page, without a docutils system message, after findings that state the
+numbers of the result files; a second run from scratch gives identical datasets and per-particle results; a
 single-figure target plans only what that figure needs; editing a plotting script replans that
 figure alone; a bad config stops before any job with the offending key named.
 """
 
+import csv
 import json
 import re
 import shutil
@@ -22,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ["config/demo.yaml", "tests/data/tiny.yaml"]
 SYSTEMS = ["ka3d", "abm2d"]
 TASKS = ["liquid_vs_glass", "age"]
-SYSTEM_FIGURES, TASK_FIGURES = 3, 10
+SYSTEM_FIGURES, TASK_FIGURES = 3, 11
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +67,18 @@ def tiny_runs(tmp_path_factory):
     return runs
 
 
+def report_parts(html: str) -> tuple[str, dict]:
+    """(landing-page HTML, results table) of a Snakemake HTML report."""
+    desc = json.loads(re.search(r"var workflow_desc = (.*?);\s*$", html, re.M).group(1))
+    results = json.loads(re.search(r"var results = (.*?);\s*$", html, re.M).group(1))
+    return desc, results
+
+
 def test_every_figure_and_report(tiny_runs):
+    """The report renders without any docutils system message; every figure has a caption and is
+    on the landing page in pipeline order; the findings there state the numbers the results hold."""
+    from glasscam.findings import fmt
+
     workdir = tiny_runs[0]
     figures = sorted((workdir / "results" / "figures").glob("*/*.png"))
     assert len(figures) == SYSTEM_FIGURES * len(SYSTEMS)
@@ -74,7 +87,37 @@ def test_every_figure_and_report(tiny_runs):
     assert all(f.stat().st_size > 5000 for f in figures)
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
-    assert "training_curves.png" in html and "Spatial autocorrelation C(r)" in html
+    desc, results = report_parts(html)
+    for text in [desc, *(r["caption"] for r in results.values())]:
+        assert "System Message" not in text and 'class="system-message"' not in text, text[:2000]
+    pngs = {path: r for path, r in results.items() if r["mime_type"] == "image/png"}
+    assert len(pngs) == len(figures)
+    for path, r in pngs.items():
+        assert len(r["caption"]) > 100, f"{path}: no caption"
+        assert r["caption"].split("<p>")[1][:60] in desc, f"{path}: caption not on the landing page"
+    assert desc.index("thermodynamics") < desc.index("training curves") < desc.index("gradcam vs mobility")
+    found = json.loads((workdir / "results" / "findings" / "findings.json").read_text())
+    assert set(found["systems"]) == set(SYSTEMS)
+    results_dir = workdir / "results"
+    for system in SYSTEMS:
+        relaxation = json.loads((results_dir / system / "analysis" / "liquid_relaxation.json").read_text())
+        for entry in relaxation["temperatures"]:
+            assert f"τα = {fmt(entry['species']['A']['tau_alpha'])} τ" in desc
+        for task in TASKS:
+            for inputs in ("thermal", "inherent"):
+                metrics = json.loads((results_dir / system / "model" / task / inputs / "metrics.json").read_text())
+                assert fmt(metrics["test_accuracy"]) in desc and fmt(metrics["energy_baseline"]["test_accuracy"]) in desc
+                baselines = json.loads((results_dir / system / "model" / task / inputs / "baselines.json").read_text())
+                for entry in baselines["baselines"].values():
+                    assert fmt(entry["accuracy"]) in desc
+            length = json.loads((results_dir / system / "analysis" / task / "gradcam_correlation_length.json").read_text())
+            for group in length["groups"]:
+                assert f"ξ = {fmt(group['xi'])} σ_AA" in desc
+            with open(results_dir / system / "analysis" / task / "correlations.csv", newline="") as fh:
+                pooled = [r for r in csv.DictReader(fh) if r["t_w"] == "all" and r["spearman"] not in ("", "nan")]
+            for key in {(r.get("field"), r["quantity"]) for r in pooled}:
+                best = max((r for r in pooled if (r.get("field"), r["quantity"]) == key), key=lambda r: abs(float(r["spearman"])))
+                assert f"ρ = {fmt(float(best['spearman']))}" in desc, key
 
 
 def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):

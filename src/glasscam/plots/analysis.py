@@ -8,6 +8,7 @@ import json
 import math
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -234,6 +235,10 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     if np.isfinite(diffusive).any():
         tau_ax.plot(inverse_t, diffusive, "s--", label=f"1/(q*² D) ({species}, where D measured)")
     tau_ax.set_yscale("log")
+    tau_ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+    tau_ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+    tau_ax.tick_params(axis="y", which="minor", labelsize=7)
+    tau_ax.margins(x=0.2, y=0.15)
     tau_ax.set_xlabel("1/T (T in ε_AA/k_B)")
     tau_ax.set_ylabel("time (τ)")
     fig.suptitle(f"equilibrium liquid, {species} particles", fontsize=9)

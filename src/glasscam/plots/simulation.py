@@ -42,7 +42,7 @@ def plot_thermodynamics(liquid_paths: list[str], aging_paths: list[str], out_png
         label = f"run {record['run']}" if "run" in record else Path(path).stem
         for k, quantity in enumerate(("temperature", "energy", "pressure")):
             axes[1, k].plot(thermo["time"][1:], thermo[quantity][1:], lw=0.8, alpha=0.7, label=label)
-    labels = {"temperature": "kinetic T", "energy": "U/N", "pressure": "P"}
+    labels = {"temperature": "kinetic T (ε_AA/k_B)", "energy": "U/N (ε_AA)", "pressure": "P (ε_AA/σ_AA^d)"}
     for k, quantity in enumerate(("temperature", "energy", "pressure")):
         axes[0, k].set_xlabel(labels[quantity] + " (liquid samples)")
         axes[1, k].set_xlabel("aging time t (τ)")
