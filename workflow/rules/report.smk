@@ -13,21 +13,32 @@ register_report_directives()
 # from each path, so new path levels need no change in the findings code.
 FINDINGS_INPUTS = {
     "metrics": expand(
-        f"{RESULTS}/{{system}}/model/{{inputs}}/metrics.json",
+        f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/metrics.json",
         system=SYSTEMS,
-        inputs=config["dataset"]["inputs"],
+        task=list(TASKS),
+        inputs=INPUTS,
+    ),
+    "baselines": expand(
+        f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/baselines.json",
+        system=SYSTEMS,
+        task=list(TASKS),
+        inputs=INPUTS,
     ),
     "learning_curve": expand(
-        f"{RESULTS}/{{system}}/model/{{inputs}}/learning_curve.json",
+        f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/learning_curve.json",
         system=SYSTEMS,
-        inputs=config["dataset"]["inputs"],
+        task=list(TASKS),
+        inputs=INPUTS,
     ),
     "correlations": expand(
-        f"{RESULTS}/{{system}}/analysis/correlations.csv", system=SYSTEMS
+        f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv",
+        system=SYSTEMS,
+        task=list(TASKS),
     ),
     "correlation_length": expand(
-        f"{RESULTS}/{{system}}/analysis/gradcam_correlation_length.json",
+        f"{RESULTS}/{{system}}/analysis/{{task}}/gradcam_correlation_length.json",
         system=SYSTEMS,
+        task=list(TASKS),
     ),
     "liquid_relaxation": expand(
         f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json", system=SYSTEMS

@@ -155,7 +155,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     rho_ax.set_xscale("log")
     rho_ax.set_xlabel("window Δt (τ)")
     rho_ax.set_ylabel("Spearman ρ with Grad-CAM")
-    rho_ax.legend(fontsize=7, loc="outside right center", title="t_w: realised (frames)", title_fontsize=7)
+    rho_ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="t_w: realised (frames)", title_fontsize=7)
     _save(fig, out_png)
 
 

@@ -191,7 +191,7 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
     axes[0].set_xticks(range(len(names)), names)
     axes[0].set_ylim(0, 1)
     axes[0].set_ylabel("test accuracy")
-    axes[0].legend(loc="outside lower center", fontsize=7)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=7)
     for ax, name in zip(axes[1:], names):
         matrix = np.asarray(metrics[name]["confusion_matrix"])
         ax.imshow(matrix, cmap="Blues")
@@ -243,7 +243,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
     ax.set_xlabel("training samples")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)
-    ax.legend(loc="outside right center", fontsize=7)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples", fontsize=9)
     _save(fig, out_png)
 

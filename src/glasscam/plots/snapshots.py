@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import rankdata, spearmanr  # noqa: E402
 
-from ..trajectory import atomic_output, per_particle_key, read_logs, read_states  # noqa: E402
+from ..trajectory import atomic_output, per_particle_key, read_logs, read_provenance, read_states  # noqa: E402
 
 log = logging.getLogger(__name__)
 PREFIX = per_particle_key("")
@@ -149,11 +149,25 @@ def render_matplotlib(ax, state, colours: np.ndarray) -> None:
     ax.set_axis_off()
 
 
-def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str = "gradcam_glass", renderer: str = "auto") -> str:
-    """Three renders of one glass sample coloured by Grad-CAM, by the dynamics (propensity, else
-    mobility) and by the best classical descriptor (:func:`choose_snapshot`); ``renderer``
-    'auto' (OVITO if importable, else matplotlib), 'ovito' or 'matplotlib'. Returns the renderer
-    used. The title names the sample, its t_w and why it was chosen."""
+def positive_class_key(gradcam_gsd) -> str:
+    """``gradcam_<class 1>`` (glass, aged) from the class names in the file's provenance, else the
+    first unsigned ``gradcam_*`` array."""
+    names = read_provenance(gradcam_gsd).get("class_names")
+    if names and len(names) > 1:
+        return f"gradcam_{names[1]}"
+    keys = [k for k in _fields(read_logs(gradcam_gsd)[0]) if k.startswith("gradcam_") and not k.startswith("gradcam_signed_")]
+    if not keys:
+        raise KeyError(f"{gradcam_gsd}: no per-particle gradcam_* array")
+    return keys[0]
+
+
+def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str | None = None, renderer: str = "auto") -> str:
+    """Three renders of one glass sample coloured by Grad-CAM (``gradcam_key``, default the map of
+    the positive class), by the dynamics (propensity, else mobility) and by the best classical
+    descriptor (:func:`choose_snapshot`); ``renderer`` 'auto' (OVITO if importable, else
+    matplotlib), 'ovito' or 'matplotlib'. Returns the renderer used. The title names the sample,
+    its t_w and why it was chosen."""
+    gradcam_key = gradcam_key or positive_class_key(gradcam_gsd)
     states = read_states(gradcam_gsd)
     gradcam, indicators, mobility = read_logs(gradcam_gsd), read_logs(indicators_gsd), read_logs(mobility_gsd)
     if not (len(gradcam) == len(indicators) == len(mobility)):
@@ -168,6 +182,8 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
     ]
     used = renderer
     images = None
+    if renderer not in ("auto", "ovito", "matplotlib"):
+        raise ValueError(f"renderer = {renderer!r}; expected auto, ovito or matplotlib")
     if renderer in ("auto", "ovito"):
         try:
             images = [render_ovito(state, percentile_colours(values)) for _, values, _ in panels]
