@@ -142,3 +142,25 @@ def test_written_page_states_every_number(tmp_path):
         assert "A particles" in html
     assert "2.13" not in html  # τα of all particles is not the KA convention's number
     assert "liquid_vs_glass" not in findings_rst(found)
+
+
+def test_baselines_paired_verdicts_and_thermal_cues():
+    record = {
+        "chance_majority": 0.55,
+        "cnn": {"accuracy": 0.91, "lo": 0.72, "hi": 0.97, "n": 22, "correct": 20},
+        "baselines": {
+            "descriptor_logistic": {"accuracy": 0.59, "lo": 0.39, "hi": 0.77, "n": 22, "correct": 13},
+            "energy_threshold": {"accuracy": 0.86, "lo": 0.67, "hi": 0.95, "n": 22, "correct": 19},
+        },
+        "cnn_minus_baseline": {
+            "descriptor_logistic": {"difference": 0.32, "lo": 0.1, "hi": 0.54},
+            "energy_threshold": {"difference": 0.05, "lo": -0.1, "hi": 0.19},
+        },
+        "thermal_cues": {"kinetic_temperature": {"logistic": {"accuracy": 1.0, "lo": 0.85, "hi": 1.0}}},
+    }
+    found = findings({"ka3d": {"baselines": {"age/thermal": record}}})["systems"]["ka3d"]["baselines"][0]
+    logistic, energy, cue = found["sentences"]
+    assert "descriptor logistic" in logistic and "0.32 [0.1, 0.54]" in logistic and "the CNN is better" in logistic
+    assert "cannot tell them apart" in energy
+    assert "kinetic temperature alone" in cue and "classes differ in this thermal cue" in cue
+    rst_to_html(findings_rst({"systems": {"ka3d": {"baselines": [found]}}}))  # renders cleanly

@@ -13,6 +13,8 @@ Result kinds (the key of the ``files`` mapping of :func:`write_findings`) and wh
   interval, the majority-class rate of the test split (the accuracy of always answering the
   commoner class — the honest chance level), the U/N threshold baseline and every entry of a
   ``baselines`` section, each with an interval;
+* ``baselines`` (``baselines.json``): each classical baseline's accuracy (Wilson interval) and
+  the paired difference CNN − baseline with its interval; the thermal cues alone;
 * ``learning_curve`` (``learning_curve.json``): mean test accuracy at the smallest and largest
   training set;
 * ``correlations`` (``correlations.csv``, rows pooled over every aging time, ``t_w = all``): per
@@ -167,6 +169,50 @@ def classification_finding(system: str, variant: str, metrics: dict) -> dict:
     }
 
 
+def baselines_findings(system: str, variant: str, record: dict) -> dict:
+    """The classical baselines of ``baselines.json`` (glasscam.baselines): each baseline's test
+    accuracy with its Wilson interval and the paired difference CNN − baseline with its interval;
+    the thermal cues (a logistic regression on one thermal quantity alone)."""
+    where = f"{system}" + (f", {variant}" if variant else "")
+    cnn = record.get("cnn", {})
+    chance = record.get("chance_majority")
+    sentences = []
+    items = []
+    for name, entry in (record.get("baselines") or {}).items():
+        if not isinstance(entry, dict) or not _finite(entry.get("accuracy")):
+            continue
+        diff = (record.get("cnn_minus_baseline") or {}).get(name) or {}
+        order = 0
+        if _finite(diff.get("lo")) and _finite(diff.get("hi")):
+            order = 1 if diff["lo"] > 0 else -1 if diff["hi"] < 0 else 0
+        verdict = ("the CNN is better (paired interval above 0)" if order > 0
+                   else "the baseline is better (paired interval below 0): the CNN misses what it holds" if order < 0
+                   else "the paired interval contains 0: this test split cannot tell them apart")
+        name_text = name.replace("_", " ")
+        sentence = (
+            f"{where}: baseline '{name_text}' scores {fmt(entry['accuracy'])} {_interval(entry.get('lo'), entry.get('hi'))} "
+            f"({entry.get('correct', '?')}/{entry.get('n', '?')} test samples; CNN {fmt(cnn.get('accuracy'))} "
+            f"{_interval(cnn.get('lo'), cnn.get('hi'))}, majority class {fmt(chance)}); CNN − baseline = "
+            f"{fmt(diff.get('difference'))} {_interval(diff.get('lo'), diff.get('hi'))} (paired): {verdict}."
+        )
+        items.append({"name": name, "accuracy": entry["accuracy"], "interval": [entry.get("lo"), entry.get("hi")],
+                      "cnn_minus_baseline": diff, "sentence": sentence})
+        sentences.append(sentence)
+    for cue_name, cue in (record.get("thermal_cues") or {}).items():
+        fit = cue.get("logistic") if isinstance(cue, dict) else None
+        if not fit or not _finite(fit.get("accuracy")):
+            continue
+        separable = _finite(fit.get("lo")) and _finite(chance) and fit["lo"] > chance
+        sentences.append(
+            f"{where}: the {cue_name.replace('_', ' ')} alone (logistic regression) scores {fmt(fit['accuracy'])} "
+            f"{_interval(fit.get('lo'), fit.get('hi'))} — "
+            + ("above the majority rate: the classes differ in this thermal cue, which a classifier could read."
+               if separable else "not above the majority rate: this thermal cue does not separate the classes.")
+        )
+        items.append({"name": f"thermal cue: {cue_name}", "accuracy": fit["accuracy"], "interval": [fit.get("lo"), fit.get("hi")]})
+    return {"system": system, "variant": variant, "items": items, "chance": chance, "sentences": sentences}
+
+
 def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | None:
     """Mean test accuracy at the smallest and the largest training set of a learning curve."""
     rows = sorted(curve.get("summary", []), key=lambda r: r["train_samples_mean"])
@@ -197,18 +243,20 @@ def _describe_row(row: dict) -> str:
 
 
 def strongest_correlations(rows: list[dict]) -> list[dict]:
-    """Per (kind, quantity): the pooled (t_w = all) row with the largest |Spearman ρ| over windows,
-    coarse-graining radii and species. Rows: dicts with the columns of
+    """Per (Grad-CAM field, kind, quantity): the pooled (t_w = all) row with the largest |Spearman
+    ρ| over windows, coarse-graining radii and species; fields in the order of the table (the
+    primary field — the ReLU map of the positive class — first). Rows: dicts with the columns of
     :data:`glasscam.correlations.CORRELATION_COLUMNS`, numbers as floats."""
-    best: dict[tuple[str, str], dict] = {}
+    best: dict[tuple[str, str, str], dict] = {}
+    fields = list(dict.fromkeys(str(row.get("field", "")) for row in rows))
     for row in rows:
         if str(row.get("t_w")) != ALL_AGES or not _finite(row.get("spearman")):
             continue
-        key = (row["kind"], row["quantity"])
+        key = (str(row.get("field", "")), row["kind"], row["quantity"])
         if key not in best or abs(row["spearman"]) > abs(best[key]["spearman"]):
             best[key] = row
     order = {"mobility": 0, "indicator": 1}
-    return [best[k] for k in sorted(best, key=lambda k: (order.get(k[0], 2), -abs(best[k]["spearman"])))]
+    return [best[k] for k in sorted(best, key=lambda k: (fields.index(k[0]), order.get(k[1], 2), -abs(best[k]["spearman"])))]
 
 
 def correlation_finding(system: str, variant: str, row: dict) -> dict:
@@ -219,8 +267,9 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
     species = "all particles" if row["species"] == "all" else f"{row['species']} particles"
     where = f"{system}" + (f", {variant}" if variant else "")
     direction = "higher" if rho > 0 else "lower"
+    field = f" ({row['field']})" if row.get("field") else ""
     sentence = (
-        f"{where}: Grad-CAM vs {_describe_row(row)} ({species}, {int(row['n_samples'])} glass samples): Spearman ρ = {fmt(rho)}, "
+        f"{where}: Grad-CAM{field} vs {_describe_row(row)} ({species}, {int(row['n_samples'])} glass samples): Spearman ρ = {fmt(rho)}, "
         f"bootstrap 95 % interval {_interval(lo, hi)}; the shuffled-field null spans {_interval(null_lo, null_hi)}. "
         + (f"A {_strength(rho)} association beyond the null: particles with larger Grad-CAM have {direction} {row['quantity']}."
            if beyond_null else "The interval reaches into the null range: no association can be claimed.")
@@ -228,6 +277,7 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
     return {
         "system": system,
         "variant": variant,
+        "field": row.get("field"),
         "kind": row["kind"],
         "quantity": row["quantity"],
         "species": row["species"],
@@ -319,6 +369,8 @@ def findings(results: dict) -> dict:
         sections: dict[str, list] = {}
         for variant, metrics in sorted(kinds.get("metrics", {}).items()):
             sections.setdefault("classification", []).append(classification_finding(system, variant, metrics))
+        for variant, record in sorted(kinds.get("baselines", {}).items()):
+            sections.setdefault("baselines", []).append(baselines_findings(system, variant, record))
         for variant, curve in sorted(kinds.get("learning_curve", {}).items()):
             item = learning_curve_finding(system, variant, curve)
             if item:
@@ -343,6 +395,7 @@ def findings(results: dict) -> dict:
 
 SECTION_TITLES = {
     "classification": "Classification: CNN against chance and baselines",
+    "baselines": "Classical baselines and thermal cues (paired comparison with the CNN)",
     "learning_curve": "Learning curve",
     "correlation_dynamics": "Grad-CAM and dynamics (strongest correlation per measure)",
     "correlation_structure": "Grad-CAM and structure (strongest correlation per indicator)",
@@ -392,6 +445,7 @@ def _read_correlations(path) -> list[dict]:
 
 READERS = {
     "metrics": lambda p: json.loads(Path(p).read_text()),
+    "baselines": lambda p: json.loads(Path(p).read_text()),
     "learning_curve": lambda p: json.loads(Path(p).read_text()),
     "correlations": _read_correlations,
     "correlation_length": lambda p: json.loads(Path(p).read_text()),
