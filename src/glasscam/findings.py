@@ -207,7 +207,7 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
             f"{where}: the {cue_name.replace('_', ' ')} alone (logistic regression) scores {fmt(fit['accuracy'])} "
             f"{_interval(fit.get('lo'), fit.get('hi'))} — "
             + ("above the majority rate: the classes differ in this thermal cue, which a classifier could read."
-               if separable else "not above the majority rate: this thermal cue does not separate the classes.")
+               if separable else "not resolved above the majority rate on this test split.")
         )
         items.append({"name": f"thermal cue: {cue_name}", "accuracy": fit["accuracy"], "interval": [fit.get("lo"), fit.get("hi")]})
     return {"system": system, "variant": variant, "items": items, "chance": chance, "sentences": sentences}
@@ -271,7 +271,9 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
     sentence = (
         f"{where}: Grad-CAM{field} vs {_describe_row(row)} ({species}, {int(row['n_samples'])} glass samples): Spearman ρ = {fmt(rho)}, "
         f"bootstrap 95 % interval {_interval(lo, hi)}; the shuffled-field null spans {_interval(null_lo, null_hi)}. "
-        + (f"A {_strength(rho)} association beyond the null: particles with larger Grad-CAM have {direction} {row['quantity']}."
+        + ((f"A {_strength(rho)} association beyond the null: particles with larger Grad-CAM have {direction} {row['quantity']}."
+            if _strength(rho) != "negligible" else
+            f"Resolved beyond the null but negligible in size (|ρ| < 0.1): particles with larger Grad-CAM have marginally {direction} {row['quantity']}.")
            if beyond_null else "The interval reaches into the null range: no association can be claimed.")
     )
     return {
@@ -302,8 +304,14 @@ def length_findings(system: str, variant: str, record: dict) -> dict:
     sentences = [
         f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ_AA "
         f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
-        f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ_AA, {record['n_frames']} glass samples)."
+        f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ_AA, {record['n_frames']} glass samples); "
+        "per aging time below, t_w is the realised time of the stored frame."
     ]
+    if _finite(record["xi"]) and _finite(record.get("fit_r_max")) and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0)):
+        sentences.append(
+            f"{where}: ξ is more than half the fitted range (r ≤ {fmt(record['fit_r_max'])} σ_AA): the decay is barely "
+            "sampled and ξ is poorly constrained (fit a longer range to pin it down)."
+        )
     for g in groups:
         sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ_AA {_interval(*g['interval'])}.")
     finite = [g for g in groups if _finite(g["xi"]) and g["t_w"] is not None]
@@ -412,14 +420,44 @@ def _rst_escape(text: str) -> str:
     return text.replace("_ ", "\\_ ")
 
 
+def accuracy_table(system: str, sections: dict) -> list[str]:
+    """RST list-table of a system's test accuracies: one row per variant (task / inputs), the CNN,
+    the majority-class rate and every baseline, each with its 95 % interval. Baselines of
+    ``baselines.json`` replace the metrics file's U/N threshold where both exist."""
+    rows: dict[str, dict] = {}
+    for item in sections.get("classification", []):
+        row = rows.setdefault(item["variant"] or "—", {})
+        row["n"] = str(item["n_test"])
+        row["CNN"] = f"{fmt(item['test_accuracy'])} {_interval(*item['interval'])}"
+        row["majority rate"] = fmt(item["majority_rate"])
+        row["_metrics"] = {b["name"]: f"{fmt(b['test_accuracy'])} {_interval(*b['interval'])}" for b in item["baselines"]}
+    for item in sections.get("baselines", []):
+        row = rows.setdefault(item["variant"] or "—", {})
+        row["_baselines"] = {b["name"].replace("_", " "): f"{fmt(b['accuracy'])} {_interval(*b['interval'])}"
+                             for b in item["items"] if not b["name"].startswith("thermal cue")}
+    if not rows:
+        return []
+    for row in rows.values():
+        row.update(row.pop("_baselines", None) or row.get("_metrics", {}))
+        row.pop("_metrics", None)
+    columns = ["n", "CNN", "majority rate"]
+    columns += [c for c in dict.fromkeys(k for row in rows.values() for k in row) if c not in columns]
+    lines = [f".. list-table:: {system}: test accuracy (95 % intervals; n test samples)", "   :header-rows: 1", ""]
+    lines += ["   * - task / inputs"] + [f"     - {_rst_escape(c)}" for c in columns]
+    for variant, row in rows.items():
+        lines += [f"   * - {_rst_escape(variant)}"] + [f"     - {_rst_escape(row.get(c, '—'))}" for c in columns]
+    return lines + [""]
+
+
 def findings_rst(found: dict, title: str = "Findings") -> str:
-    """The findings as a reStructuredText page: one section per system, one subsection per kind
-    of finding, one bullet per sentence."""
+    """The findings as a reStructuredText page: one section per system (opening with its table of
+    test accuracies), one subsection per kind of finding, one bullet per sentence."""
     lines = [title, "=" * len(title), ""]
     if not found["systems"]:
         lines += ["No results were given.", ""]
     for system, sections in found["systems"].items():
         lines += [system, "-" * len(system), ""]
+        lines += accuracy_table(system, sections)
         for key, items in sections.items():
             heading = SECTION_TITLES.get(key, key)
             lines += [heading, "~" * len(heading), ""]
