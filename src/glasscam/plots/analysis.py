@@ -93,7 +93,9 @@ def plot_correlation_matrix(correlations_csv, out_png) -> None:
                 ax.text(j, i, f"{rho[i, j]:.2f}" + ("" if not insignificant[i, j] else "°"), ha="center", va="center", fontsize=7)
     ax.set_xticks(range(len(species)), species)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.set_title("Spearman ρ with Grad-CAM, pooled over t_w\n° : 95 % interval overlaps the shuffled null; blank: no value", fontsize=8)
+    field = f" ({rows[0]['field']})" if rows and rows[0].get("field") else ""
+    ax.set_title(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n° : 95 % interval overlaps the shuffled null; blank: no value", fontsize=8)
+    ax.set_xlabel("species")
     fig.colorbar(image, ax=ax, label="ρ")
     _save(fig, out_png)
 

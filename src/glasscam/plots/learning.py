@@ -129,31 +129,42 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
 
 
 def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
-    """Distribution of per-particle Grad-CAM by species and class over all glass samples; each
-    frame's values are divided by that frame's maximum over particles and classes."""
+    """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples:
+    the ReLU map of each class (values ≥ 0; each frame divided by its maximum over the ReLU maps
+    of all classes, range [0, 1]) and, where present, the signed map before the ReLU (each frame
+    divided by its maximum |value| over the signed maps, range [−1, 1]). Every value is inside
+    its panel's range, so no part of a distribution is cut off."""
     values: dict[str, dict[str, list[np.ndarray]]] = {}
     with open_trajectory(gradcam_gsd) as traj:
         types = list(traj[0].particles.types)
-        classes = [key.rsplit("gradcam_", 1)[1] for key in traj[0].log if key.startswith(per_particle_key("gradcam_"))]
-        if not classes:
+        maps = [key.rsplit("glasscam/", 1)[1] for key in traj[0].log if key.startswith(per_particle_key("gradcam_"))]
+        if not maps:
             raise KeyError(f"{gradcam_gsd}: no {per_particle_key('gradcam_')}* arrays")
         n_frames = len(traj)
         for frame in traj:
-            per_class = {c: np.asarray(frame.log[per_particle_key(f"gradcam_{c}")], dtype=np.float64) for c in classes}
-            scale = max(v.max() for v in per_class.values()) or 1.0
-            typeid = np.asarray(frame.particles.typeid)
-            for c, v in per_class.items():
-                for t, species in enumerate(types):
-                    values.setdefault(c, {}).setdefault(species, []).append(v[typeid == t] / scale)
-    fig, axes = plt.subplots(1, len(classes), figsize=(4.6 * len(classes), 3.6), constrained_layout=True)
-    bins = np.linspace(0, 1, 41)
-    for ax, c in zip(np.atleast_1d(axes), classes):
-        for species, chunks in values[c].items():
+            arrays = {m: np.asarray(frame.log[per_particle_key(m)], dtype=np.float64) for m in maps}
+            for signed in (False, True):
+                group = {m: v for m, v in arrays.items() if m.startswith("gradcam_signed_") == signed}
+                if not group:
+                    continue
+                scale = max(np.abs(v).max() for v in group.values()) or 1.0
+                typeid = np.asarray(frame.particles.typeid)
+                for m, v in group.items():
+                    for t, species in enumerate(types):
+                        values.setdefault(m, {}).setdefault(species, []).append(v[typeid == t] / scale)
+    fig, axes = plt.subplots(1, len(maps), figsize=(4.2 * len(maps), 3.6), constrained_layout=True)
+    for ax, m in zip(np.atleast_1d(axes), maps):
+        signed = m.startswith("gradcam_signed_")
+        bins = np.linspace(-1 if signed else 0, 1, 41)
+        for species, chunks in values[m].items():
             v = np.concatenate(chunks)
             ax.hist(v, bins=bins, density=True, histtype="step", lw=1.5, label=f"{species} (mean {v.mean():.2f})")
-        ax.set_xlabel(f"Grad-CAM '{c}' / frame maximum")
+        name = m.removeprefix("gradcam_signed_") if signed else m.removeprefix("gradcam_")
+        ax.set_xlabel(f"{'signed' if signed else 'ReLU'} Grad-CAM '{name}' / frame max |value|", fontsize=8)
         ax.set_ylabel("probability density")
-        ax.legend()
+        if signed:
+            ax.axvline(0, color="k", lw=0.5)
+        ax.legend(fontsize=8, title="species", title_fontsize=8)
     fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
     _save(fig, out_png)
 
