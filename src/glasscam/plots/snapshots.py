@@ -9,8 +9,8 @@ Spearman correlations compare), so the three panels share one colour scale.
 
 from __future__ import annotations
 
-import io
 import logging
+import tempfile
 
 import matplotlib
 
@@ -119,13 +119,13 @@ def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520))
         viewport = (Viewport(type=Viewport.Type.Perspective, camera_dir=(-1.0, -0.7, -0.55)) if d == 3
                     else Viewport(type=Viewport.Type.Top))
         viewport.zoom_all(size=size)
-        image = viewport.render_image(size=size, background=(1.0, 1.0, 1.0), renderer=TachyonRenderer(ambient_occlusion=d == 3))
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG")
+        with tempfile.TemporaryDirectory() as tmp:
+            png = f"{tmp}/render.png"
+            viewport.render_image(size=size, filename=png, background=(1.0, 1.0, 1.0),
+                                  renderer=TachyonRenderer(ambient_occlusion=d == 3))
+            return plt.imread(png, format="png")
     finally:
         pipeline.remove_from_scene()
-    buffer.seek(0)
-    return plt.imread(buffer, format="png")
 
 
 def render_matplotlib(ax, state, colours: np.ndarray) -> None:
@@ -143,9 +143,12 @@ def render_matplotlib(ax, state, colours: np.ndarray) -> None:
     else:
         view = np.array([-1.0, -0.7, -0.55])
         order = np.argsort(state.positions @ view)[::-1]  # far first
-        ax.scatter(*state.positions[order].T, c=colours[order], s=(radii[order] * 14) ** 2, depthshade=False, edgecolors="0.3", linewidths=0.2)
+        ax.scatter(*state.positions[order].T, c=colours[order], s=(radii[order] * 26) ** 2, depthshade=False, edgecolors="0.3", linewidths=0.2, alpha=1)
+        half = state.box_length / 2
+        for setter in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
+            setter(-half, half)
         ax.view_init(elev=25, azim=215)
-        ax.set_box_aspect((1, 1, 1))
+        ax.set_box_aspect((1, 1, 1), zoom=1.05)
     ax.set_axis_off()
 
 

@@ -1,0 +1,52 @@
+"""Snapshots figure: what it chooses to show (planted truth) and that both renderers draw it."""
+
+import numpy as np
+import pytest
+
+from glasscam.plots.snapshots import choose_snapshot, plot_snapshots
+from glasscam.trajectory import State, per_particle_key, write_states
+
+
+def arrays(**fields):
+    return {per_particle_key(k): np.asarray(v, float) for k, v in fields.items()}
+
+
+def test_choice_follows_the_planted_fields():
+    rng = np.random.default_rng(0)
+    n = 200
+    gradcam, indicators, mobility = [], [], []
+    for frame in range(3):
+        g = rng.normal(size=n) if frame else np.zeros(n)  # frame 0: constant map, shows nothing
+        planted = rng.normal(size=n)
+        gradcam.append(arrays(gradcam_glass=g * (1 + frame)))  # frame 2 varies most
+        indicators.append(arrays(q6=planted + 0.1 * rng.normal(size=n), density=rng.normal(size=n)))
+        mobility.append(arrays(propensity_dt1=planted + 0.5 * g, propensity_dt10=rng.normal(size=n), mobility_dt1=rng.normal(size=n)))
+    choice = choose_snapshot(gradcam, indicators, mobility)
+    assert choice["dynamics"] == "propensity_dt1"  # the window that follows Grad-CAM
+    assert choice["frame"] == 2
+    assert choice["descriptor"] == "q6"  # the indicator that predicts the propensity
+    assert choice["rho_descriptor"] > 0.8
+
+
+@pytest.mark.parametrize("dimensions", [2, 3])
+def test_matplotlib_render_writes_a_figure(tmp_path, dimensions):
+    rng = np.random.default_rng(1)
+    n, L = 60, 5.0
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-L / 2, L / 2, (n, 3))
+        if dimensions == 2:
+            positions[:, 2] = 0
+        states.append(State(positions=positions, images=np.zeros((n, 3), int), velocities=np.zeros((n, 3)),
+                            typeid=(np.arange(n) % 2).astype(int), types=["A", "B"], masses=np.ones(n), box_length=L, dimensions=dimensions,
+                            time=float(frame)))
+        g_logs.append({**arrays(gradcam_glass=rng.normal(size=n)), "glasscam/sample": np.array([frame])})
+        i_logs.append(arrays(q6=rng.normal(size=n)))
+        m_logs.append(arrays(mobility_dt1=rng.normal(size=n)))
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    out = tmp_path / "snap.png"
+    assert plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], out, renderer="matplotlib") == "matplotlib"
+    assert out.stat().st_size > 20000
