@@ -233,11 +233,12 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
         ticks.update(np.round(x).astype(int).tolist())
         y = np.array([r["test_accuracy_mean"] for r in rows])
         interval = np.array([_wilson(v * n_test, n_test) for v in y]).T
-        ax.errorbar(x, y, yerr=np.abs(interval - y), color=f"C{k}", marker="o", ms=5, capsize=3,
+        dodge = 1 + 0.04 * (k - (len(curves_by_inputs) - 1) / 2)  # side by side on the log axis
+        ax.errorbar(x * dodge, y, yerr=np.abs(interval - y), color=f"C{k}", marker="o", ms=5, capsize=3,
                     label=f"{inputs} CNN: mean of {rows[0]['repeats']} repeat(s), Wilson 95 % bar")
         single = curve.get("rows", [])
         if single:
-            ax.plot([r["train_samples"] for r in single], [r["test_accuracy"] for r in single], ".", color=f"C{k}",
+            ax.plot(np.array([r["train_samples"] for r in single]) * dodge, [r["test_accuracy"] for r in single], ".", color=f"C{k}",
                     ms=4, alpha=0.5, label=f"{inputs} CNN: single repeats")
         ax.axhline(curve["energy_baseline"]["test_accuracy"], color=f"C{k}", ls="--", lw=1,
                    label=f"{inputs}: threshold on U/N (baseline)")
