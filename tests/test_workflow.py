@@ -69,8 +69,8 @@ def tiny_runs(tmp_path_factory):
 
 def report_parts(html: str) -> tuple[str, dict]:
     """(landing-page HTML, results table) of a Snakemake HTML report."""
-    desc = json.loads(re.search(r"var workflow_desc = (.*?);\s*$", html, re.M).group(1))
-    results = json.loads(re.search(r"var results = (.*?);\s*$", html, re.M).group(1))
+    desc = json.loads(re.search(r'var workflow_desc = (".*?");\s*$', html, re.M).group(1))
+    results = json.loads(re.search(r"var results = (\{.*?\});\s*$", html, re.M).group(1))
     return desc, results
 
 
