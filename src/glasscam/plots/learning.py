@@ -116,15 +116,19 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
             sel = typeid == t
             ax.scatter(positions[sel, 0], positions[sel, 1], s=6 if t == 0 else 10, marker=markers[t % 4],
                        facecolors="none", edgecolors="cyan" if t == 0 else "lime", linewidths=0.5, label=f"{species} particles")
+        if np.ptp(cam) == 0:
+            ax.text(0, 0, f"map identically {float(cam.flat[0]):g}:\nno region raises the '{name}' score", ha="center",
+                    va="center", fontsize=9, color="white", bbox={"facecolor": "black", "alpha": 0.6})
         score = f", p({name}) = {probability[c]:.2f}" if probability is not None else ""
-        ax.set_title(f"Grad-CAM, class '{name}'{score}" + (" (slice z = 0)" if d == 3 else ""), fontsize=9)
+        ax.set_title(f"Grad-CAM, class '{name}'{score}", fontsize=9)
         ax.set_xlabel("x (σ_AA)")
         ax.set_ylabel("y (σ_AA)")
         fig.colorbar(image, ax=ax, shrink=0.8, label="Grad-CAM (a.u.)")
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     where = f"run {run}, " if run is not None else ""
-    fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ) — {why}", fontsize=9)
+    plane = ", mid-plane slice z = 0" if d == 3 else ""
+    fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ{plane}) — {why}", fontsize=9)
     _save(fig, out_png)
 
 
