@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .trajectory import TIME_KEY, State, TrajectoryError, damaged
+from .trajectory import PROVENANCE_KEY, TIME_KEY, State, TrajectoryError
 
 FORMATS = ("gsd", "lammps-dump", "extxyz", "npz")
 SUFFIXES = {".gsd": "gsd", ".dump": "lammps-dump", ".lammpstrj": "lammps-dump", ".xyz": "extxyz", ".extxyz": "extxyz", ".npz": "npz"}
@@ -236,7 +236,8 @@ def unwrap_by_minimum_image(path, states: list[State], own_images: list[bool], m
                 f"image) since frame {k - 1} (t = {prev.time:g} → {cur.time:g}), more than {max_fraction:g} L = "
                 f"{max_fraction * L:.3g}: periodic crossings cannot be told apart, so unwrapped displacements would be "
                 "wrong. Store particles/image in every frame (HOOMD: write.GSD(dynamic=['property', 'momentum'])) or "
-                "unwrapped coordinates, or write frames closer in time"
+                "unwrapped coordinates, or write frames closer in time (if the frames are unrelated configurations, read "
+                "them with unwrap='independent')"
             )
         unwrapped = prev.unwrapped[:, :d] + step
         images = np.zeros_like(cur.images)
@@ -302,19 +303,27 @@ def read_gsd(
     states, logs, own_images, explicit, steps = [], [], [], [], []
     with open_trajectory(path) as traj:
         fl = traj.file
+        own_writer = bool(fl.chunk_exists(frame=0, name="log/" + PROVENANCE_KEY))
         for k in range(len(traj)):
-            if not fl.chunk_exists(frame=k, name="particles/position"):
-                raise ReaderError(f"{path}: frame {k}: missing chunk particles/position (gsd would serve frame 0's positions)")
+            if k == 0 and not fl.chunk_exists(frame=0, name="particles/position"):
+                raise ReaderError(f"{path}: frame 0: missing chunk particles/position")
             try:
                 frame: gsd.hoomd.Frame = traj[k]
             except Exception as err:
-                raise damaged(path, f"frame {k}: truncated or corrupt", err) from err
-            own_images.append(bool(fl.chunk_exists(frame=k, name="particles/image")))
+                raise ReaderError(f"{path}: frame {k}: truncated or corrupt ({err})") from err
+            # glasscam writes images in every frame and gsd leaves out chunks equal to frame 0's, so
+            # in its own files (provenance record in frame 0) a missing chunk means "as frame 0"
+            own_images.append(own_writer or bool(fl.chunk_exists(frame=k, name="particles/image")))
             dims = int(frame.configuration.dimensions)
             if dims not in (2, 3):
                 raise ReaderError(f"{path}: frame {k}: dimensions = {dims}; expected 2 or 3")
             L = box_length_of(path, k, frame.configuration.box, dims)
             n = int(frame.particles.N)
+            if states and n != len(states[0].positions):
+                raise ReaderError(
+                    f"{path}: frame {k}: particle number changes from {len(states[0].positions)} (frame 0) to {n}; glasscam "
+                    "follows a fixed set of particles (lost or inserted particles are not supported)"
+                )
             pos = np.asarray(frame.particles.position, dtype=np.float64).reshape(-1, 3)
             if len(pos) != n:
                 raise ReaderError(f"{path}: frame {k}: {len(pos)} positions for particles/N = {n}")
@@ -355,7 +364,7 @@ def read_gsd(
     return Trajectory(path, "gsd", states, logs)
 
 
-def read_gsd_frame(path, frame: int = -1) -> State:
+def read_gsd_frame(path, frame: int = -1, require_time: bool = True) -> State:
     """One frame of a GSD file, checked; frames without their own images are unwrapped from the
     frames before them (so the whole file is read then)."""
     from .trajectory import open_trajectory
@@ -366,9 +375,10 @@ def read_gsd_frame(path, frame: int = -1) -> State:
         index = frame + n_frames if frame < 0 else frame
         if not 0 <= index < n_frames:
             raise ReaderError(f"{path}: frame {frame} out of range ({n_frames} frames)")
-        fast = index == 0 or traj.file.chunk_exists(frame=index, name="particles/image")
+        own_writer = traj.file.chunk_exists(frame=0, name="log/" + PROVENANCE_KEY)
+        fast = index == 0 or own_writer or traj.file.chunk_exists(frame=index, name="particles/image")
     if not fast:
-        return read_gsd(path).states[index]
+        return read_gsd(path, require_time=require_time).states[index]
     with open_trajectory(path) as traj:
         from .trajectory import state_from_frame
 
@@ -378,8 +388,8 @@ def read_gsd_frame(path, frame: int = -1) -> State:
         except TrajectoryError:
             raise
         except Exception as err:
-            raise damaged(path, f"frame {index}: truncated or corrupt", err) from err
-        if not traj.file.chunk_exists(frame=index, name="particles/image"):
+            raise ReaderError(f"{path}: frame {index}: truncated or corrupt ({err})") from err
+        if not own_writer and not traj.file.chunk_exists(frame=index, name="particles/image"):
             state.images = np.zeros_like(state.images)
         n0 = int(traj[0].particles.N)
         time_present = traj.file.chunk_exists(frame=index, name=f"log/{TIME_KEY}")
@@ -388,7 +398,7 @@ def read_gsd_frame(path, frame: int = -1) -> State:
             f"{path}: frame {index}: particle number changes from {n0} (frame 0) to {len(state.positions)}; glasscam "
             "follows a fixed set of particles"
         )
-    if not time_present and n_frames > 1:
+    if require_time and not time_present and n_frames > 1:
         raise ReaderError(f"{path}: frame {index}: no time log ({TIME_KEY}); read the file with readers.read_gsd(dt=...)")
     state.positions, state.images = wrap_into_box(state.positions, state.images, state.box_length, state.dimensions)
     check_state(path, index, state)
