@@ -32,6 +32,7 @@ include: "workflow/rules/indicators.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/correlate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/external.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -46,3 +47,4 @@ rule all:
     input:
         [path for name in FIGURES for path in figure_files(name)],
         expand(f"{RESULTS}/{{system}}/summary/study.json", system=SYSTEMS),
+        expand(f"{RESULTS}/external/{{external}}/summary.png", external=EXTERNAL),

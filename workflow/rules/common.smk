@@ -245,3 +245,27 @@ def gpu_request(wildcards, rulename):
 
 THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}
 
+
+# External datasets (config `external.<name>`; rules in external.smk)
+from glasscam.external import check_entry, resolve_paths
+
+EXTERNAL = {
+    name: check_entry(name, entry, config["systems"])
+    for name, entry in config.get("external", {}).items()
+}
+
+
+def external_files(wildcards):
+    return [str(p) for p in resolve_paths(EXTERNAL[wildcards.external]["paths"])]
+
+
+def external_model(wildcards):
+    """The entry's checkpoint, else the classifier of its system trained on `model_inputs`."""
+    entry = EXTERNAL[wildcards.external]
+    if entry["model"]:
+        return entry["model"]
+    return f"{RESULTS}/{entry['system']}/model/{entry['model_inputs']}/model.pt"
+
+
+def external_system(wildcards):
+    return config["systems"][EXTERNAL[wildcards.external]["system"]]
