@@ -48,6 +48,7 @@ def _planted(system, seed, replicas=4):
     0.2 + 0.05 (U_i − min U): a monotonic function of the energy, exactly."""
     rng = np.random.default_rng(seed)
     state = jittered_lattice(system, rng, jitter=0.1)
+    state.positions = state.positions.astype(np.float32).astype(np.float64)  # as a GSD file stores them
     energy = evaluate_pairs(system, state.positions, state.typeid).energies
     target = 0.2 + 0.05 * (energy - energy.min())
     directions = rng.normal(size=(replicas, len(energy), 3))

@@ -131,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--config", default="config.yaml", help="config with the `systems` (and analysis) sections")
         p.add_argument("--type-map", help="file type label → species, e.g. 1=A,2=B")
         p.add_argument("--dt", type=float, help="time step (τ): time = step × dt where the file has no time log")
-        p.add_argument("--box-length", type=float, help="box length (σ) for the npz layout (default: the system's)")
+        p.add_argument("--box-length", type=float, help="box length (σ) for the npz layout (default: (N/ρ)^(1/d) with the system's density)")
         p.add_argument("--unwrap", choices=["auto", "independent"], help="auto = a trajectory; independent = unrelated configurations")
 
     check = sub.add_parser("check", help="read files as the pipeline would; print what they hold or why they are refused")

@@ -48,9 +48,10 @@ EXTERNAL_KEYS = {
     "type_map": "file type label → species of the system, e.g. {'1': A, '2': B}",
     "dt": "time step (τ) to turn step numbers into times (GSD without time log, LAMMPS dumps)",
     "unwrap": f"{UNWRAP_MODES}: independent (default) = the frames are unrelated configurations",
-    "box_length": "σ; the npz layout stores no box (default: the system's box length)",
+    "box_length": "σ; the npz layout stores no box (default: (N/ρ)^(1/d) with the system's density ρ)",
     "model": "checkpoint path (default: the system's classifier trained on `model_inputs`)",
     "model_inputs": "thermal (default) or inherent: which of the system's classifiers",
+    "task": "classification task of the default classifier (default: the first of dataset.tasks)",
     "energy": "numpy | auto | lammps | hoomd: how U_i is evaluated (default auto)",
     "propensity_drift_removed": "subtract each replica's centre-of-mass displacement (default true)",
 }
@@ -81,6 +82,7 @@ def check_entry(name: str, entry: dict, systems: dict) -> dict:
         "box_length": None,
         "model": None,
         "model_inputs": "thermal",
+        "task": None,
         "energy": "auto",
         "propensity_drift_removed": True,
         **entry,
@@ -117,7 +119,13 @@ def load_configurations(paths, entry: dict, system: System) -> tuple[list[State]
         fmt = detect_format(path, entry.get("format", "auto"))
         if fmt == "npz":
             replicas = read_npz(
-                path, float(entry.get("box_length") or system.box_length), system.dimensions, entry.get("type_map"), system.types, system.masses
+                path,
+                entry.get("box_length"),
+                system.dimensions,
+                entry.get("type_map"),
+                system.types,
+                system.masses,
+                density=system.density,
             )
             for k, state in enumerate(replicas.states):
                 states.append(state)

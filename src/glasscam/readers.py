@@ -505,19 +505,21 @@ NPZ_KEYS = ("types", "initial_positions")
 
 def read_npz(
     path,
-    box_length: float,
+    box_length: float | None,
     dimensions: int = 3,
     type_map: dict | None = None,
     species: list[str] | None = None,
     masses: dict | None = None,
     min_separation: float = MIN_SEPARATION,
+    density: float | None = None,
 ) -> ReplicaSet:
     """The GlassBench/BOTAN npz layout → initial states (``time`` 0) and replica end points.
 
     ``types`` (N,) or (S, N): integer or string labels, mapped by ``type_map`` (keys as strings,
     e.g. ``{"0": A, "1": B}``); ``initial_positions`` (N, d) or (S, N, d), σ; ``positions``
     (R, N, d) or (S, R, N, d), the unwrapped end points of the iso-configurational runs in the
-    same frame of reference (optional). ``box_length`` L (σ) is not in the file and must be given."""
+    same frame of reference (optional). The box is not in the file: ``box_length`` L (σ), else
+    L = (N/``density``)^{1/d} from the number density of the system the data belong to."""
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -547,8 +549,10 @@ def read_npz(
     if ends is not None and not np.all(np.isfinite(ends)):
         s, r = np.argwhere(~np.isfinite(ends))[0][:2]
         raise ReaderError(f"{path}: frame {s}: replica {r} has non-finite end positions")
+    if not box_length and density:
+        box_length = (n / float(density)) ** (1.0 / dimensions)
     if not box_length or box_length <= 0:
-        raise ReaderError(f"{path}: the npz layout stores no box: give box_length (σ) or a system")
+        raise ReaderError(f"{path}: the npz layout stores no box: give box_length (σ) or the system's density")
     states = []
     for s in range(n_samples):
         labels = [str(t) for t in types[s]]
@@ -603,6 +607,6 @@ def read_trajectory(
     if fmt == "gsd":
         return read_gsd(path, type_map, species, dt, unwrap, max_unwrap_fraction, min_separation, require_time, masses)
     if fmt == "npz":
-        replicas = read_npz(path, box_length or 0.0, dimensions or 3, type_map, species, masses, min_separation)
+        replicas = read_npz(path, box_length, dimensions or 3, type_map, species, masses, min_separation)
         return Trajectory(Path(path), "npz", replicas.states, [{} for _ in replicas.states])
     return read_ase(path, fmt, type_map, species, dt, dimensions or 3, unwrap, max_unwrap_fraction, min_separation, require_time, masses)

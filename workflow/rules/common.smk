@@ -260,11 +260,17 @@ def external_files(wildcards):
 
 
 def external_model(wildcards):
-    """The entry's checkpoint, else the classifier of its system trained on `model_inputs`."""
+    """The entry's checkpoint, else its system's classifier of `task` (default: the first
+    task) trained on `model_inputs`."""
     entry = EXTERNAL[wildcards.external]
     if entry["model"]:
         return entry["model"]
-    return f"{RESULTS}/{entry['system']}/model/{entry['model_inputs']}/model.pt"
+    task = entry["task"] or next(iter(TASKS))
+    if task not in TASKS:
+        raise ValueError(
+            f"external.{wildcards.external}.task = {task!r}; not among dataset.tasks {list(TASKS)}"
+        )
+    return f"{RESULTS}/{entry['system']}/model/{task}/{entry['model_inputs']}/model.pt"
 
 
 def external_system(wildcards):
