@@ -150,7 +150,9 @@ def test_every_format_gives_the_internal_per_particle_results(simulated):
         rows, _ = aging_dynamics([states], q=7.0)
         for a, b in zip(rows, reference_rows, strict=True):
             for key in ("msd", "fs", "overlap"):
-                assert b[key] == pytest.approx(a[key], rel=1e-6, abs=1e-12), (label, key)
+                # Fs at large t is a mean near 0 (cancellation): absolute 1e-7 there; extended
+                # XYZ as ASE writes it keeps 8 decimals of each coordinate
+                assert b[key] == pytest.approx(a[key], rel=1e-6, abs=1e-7), (label, key)
 
 
 @needs_lammps
