@@ -361,6 +361,7 @@ def test_npz_round_trip_reproduces_propensity(simulated, tmp_path):
         replica = start.copy()
         replica.velocities[:, :3] = np.random.default_rng(100 + r).normal(scale=np.sqrt(2.0), size=replica.velocities[:, :3].shape)
         ends.append(_simulate(system, replica, 100, 2, seed=200 + r)[-1])
+    ends[1].images += np.array([1, 0, -1])  # a whole-box drift of one replica: removed with the COM
     path = tmp_path / "config.npz"
     np.savez(path, types=start.typeid.astype(np.int64), initial_positions=start.unwrapped, positions=np.stack([e.unwrapped for e in ends]))
     data = read_npz(path, start.box_length, 3, type_map={"0": "A", "1": "B"}, species=system.types)
@@ -373,6 +374,7 @@ def test_npz_round_trip_reproduces_propensity(simulated, tmp_path):
         by_hand += np.sqrt((delta**2).sum(axis=1)) / len(ends)
     np.testing.assert_allclose(got, by_hand, rtol=1e-9)
     np.testing.assert_allclose(got, propensity([window_displacement(start, e) for e in ends]), rtol=1e-9)
+    assert np.abs(replica_propensity(data.states[0], data.replica_ends[0], drift_removed=False) - got).min() > 0.1
     np.testing.assert_array_equal(data.states[0].typeid, start.typeid)
     with pytest.raises(ReaderError, match=r"config.npz: frame 0: unknown type '1'"):
         read_npz(path, start.box_length, 3, type_map={"0": "A"}, species=system.types)
