@@ -192,7 +192,9 @@ def correlate_with_propensity(
     """Within-frame Pearson and Spearman coefficients of every per-particle field with the
     propensity, pooled over the frames that have a propensity (n-weighted; bootstrap over frames;
     null: field ranks shuffled within frames), per species (all and each type). Rows with the
-    columns :data:`glasscam.correlations.CORRELATION_COLUMNS`."""
+    columns :data:`glasscam.correlations.CORRELATION_COLUMNS`: ``field`` the per-particle array
+    correlated with the propensity, ``quantity``/``coarse_graining`` its base name and radius,
+    ``kind`` gradcam / indicator / energy, ``n_zero_maps`` the frames where it is identically 0."""
     have = [k for k, p in enumerate(propensity) if p is not None and np.isfinite(p).any()]
     if not have:
         return []
@@ -213,7 +215,9 @@ def correlate_with_propensity(
                 ys.append(y[ok])
             generator = rng(seed, "external", name, species)
             frames = FrameCorrelations.compute(xs, ys, n_null, generator)
-            row = {"quantity": base, "kind": kind, "coarse_graining": cg, "window": float("nan"), "species": species, "t_w": "all"}
+            zero = sum(bool(np.all(np.asarray(fields[k][name]) == 0)) for k in have)
+            row = {"field": name, "quantity": base, "kind": kind, "coarse_graining": cg, "window": float("nan"), "species": species, "t_w": "all",
+                   "n_zero_maps": zero}
             row.update(frames.pooled(np.arange(len(have)), n_bootstrap, generator))
             rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
     return rows
@@ -259,6 +263,14 @@ def analyse_external(
     system = system_from_config(system_name, system_spec)
     files = resolve_paths(entry["paths"]) if paths is None else [Path(p) for p in paths]
     states, sources, ends = load_configurations(files, entry, system)
+    for radius in indicator_cfg.get("coarse_graining_radii", []):
+        small = min(range(len(states)), key=lambda k: states[k].box_length)
+        if not 0 < float(radius) < states[small].box_length / 2:
+            path, frame = sources[small]
+            raise ValueError(
+                f"indicators.coarse_graining_radii: {radius} must lie in (0, L/2); {path}: frame {frame} has "
+                f"L/2 = {states[small].box_length / 2:.3f}"
+            )
     checkpoint = _check_model(model_path, system)
     class_names = list(checkpoint["class_names"])
     from . import gradcam
