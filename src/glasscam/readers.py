@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .trajectory import PROVENANCE_KEY, TIME_KEY, State, TrajectoryError
+from .trajectory import PROVENANCE_KEY, TIME_KEY, State, TrajectoryError, damaged
 
 FORMATS = ("gsd", "lammps-dump", "extxyz", "npz")
 SUFFIXES = {".gsd": "gsd", ".dump": "lammps-dump", ".lammpstrj": "lammps-dump", ".xyz": "extxyz", ".extxyz": "extxyz", ".npz": "npz"}
@@ -310,7 +310,7 @@ def read_gsd(
             try:
                 frame: gsd.hoomd.Frame = traj[k]
             except Exception as err:
-                raise ReaderError(f"{path}: frame {k}: truncated or corrupt ({err})") from err
+                raise damaged(path, f"frame {k}: truncated or corrupt", err) from err
             # glasscam writes images in every frame and gsd leaves out chunks equal to frame 0's, so
             # in its own files (provenance record in frame 0) a missing chunk means "as frame 0"
             own_images.append(own_writer or bool(fl.chunk_exists(frame=k, name="particles/image")))
@@ -388,7 +388,7 @@ def read_gsd_frame(path, frame: int = -1, require_time: bool = True) -> State:
         except TrajectoryError:
             raise
         except Exception as err:
-            raise ReaderError(f"{path}: frame {index}: truncated or corrupt ({err})") from err
+            raise damaged(path, f"frame {index}: truncated or corrupt", err) from err
         if not own_writer and not traj.file.chunk_exists(frame=index, name="particles/image"):
             state.images = np.zeros_like(state.images)
         n0 = int(traj[0].particles.N)
