@@ -33,6 +33,7 @@ include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/correlate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/external.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -48,3 +49,4 @@ rule all:
         [path for name in FIGURES for path in figure_files(name)],
         expand(f"{RESULTS}/{{system}}/summary/study.json", system=SYSTEMS),
         f"{RESULTS}/findings/findings.json",
+        expand(f"{RESULTS}/external/{{external}}/summary.png", external=EXTERNAL),

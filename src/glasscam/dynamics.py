@@ -43,6 +43,8 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import freud
@@ -59,7 +61,6 @@ from .trajectory import (
     per_particle_key,
     read_logs,
     read_provenance,
-    read_state,
     read_states,
     write_states,
 )
@@ -428,19 +429,33 @@ def _distinct_states(states: list[State]) -> list[State]:
     return out
 
 
-def _frame_at(times: list[float], t: float) -> int | None:
-    matches = [i for i, ti in enumerate(times) if round(ti, 9) == t]
+def _frame_at(times, t: float) -> int | None:
+    matches = [i for i, ti in enumerate(times) if round(float(ti), 9) == t]
     return matches[0] if matches else None
 
 
-def _four_point(paths, frame_times: dict, species_masks: dict, chi4_rows: dict, a: float, s4_cfg: dict) -> dict:
-    """S4(q, t*) and its Ornstein–Zernike fit per species at the time t* of the χ4 peak."""
-    cfg = {**S4_DEFAULTS, **s4_cfg}
+def _check_s4_cfg(s4_cfg: dict | None) -> dict:
+    cfg = {**S4_DEFAULTS, **(s4_cfg or {})}
     unknown = set(cfg) - set(S4_DEFAULTS)
     if unknown:
         raise ValueError(f"dynamics.s4: unknown keys {sorted(unknown)}; expected {sorted(S4_DEFAULTS)}")
-    first = read_state(paths[0], 0)
-    vectors, shell, q_shell = s4_wavevectors(first.box_length, first.dimensions, float(cfg["q_max"]), int(cfg["max_shells"]), int(cfg["max_vectors_per_shell"]))
+    return cfg
+
+
+@dataclass
+class _OverlapRecord:
+    """What S4 needs of one trajectory: frame times (T,), frame-0 positions (N, d) and the
+    overlap weights Θ(a − |Δr_i(t_k)|) of every frame (T, N)."""
+
+    label: str
+    times: np.ndarray
+    start: np.ndarray
+    weights: np.ndarray
+
+
+def _four_point(records: list[_OverlapRecord], box_length: float, dimensions: int, species_masks: dict, chi4_rows: dict, cfg: dict) -> dict:
+    """S4(q, t*) and its Ornstein–Zernike fit per species at the time t* of the χ4 peak."""
+    vectors, shell, q_shell = s4_wavevectors(box_length, dimensions, float(cfg["q_max"]), int(cfg["max_shells"]), int(cfg["max_vectors_per_shell"]))
     out = {}
     for species, mask in species_masks.items():
         times = np.array([t for t, _ in chi4_rows[species]])
@@ -453,15 +468,12 @@ def _four_point(paths, frame_times: dict, species_masks: dict, chi4_rows: dict, 
             continue
         t_star = float(times[ok][np.argmax(chi[ok])])
         w_amplitudes, rho_amplitudes, overlaps = [], [], []
-        for path in paths:
-            index = _frame_at(frame_times[path], t_star)
+        for rec in records:
+            index = _frame_at(rec.times, t_star)
             if index is None:
                 continue
-            start, end = read_state(path, 0), read_state(path, index)
-            if start.box_length != first.box_length:
-                raise ValueError(f"{path}: box length {start.box_length} differs from {first.box_length} of {paths[0]}")
-            weights = (np.linalg.norm(window_displacement(start, end), axis=1) < a)[mask]
-            w_q, rho_q = overlap_fourier_amplitudes(start.positions[mask, : start.dimensions], weights, vectors, start.box_length)
+            weights = rec.weights[index][mask]
+            w_q, rho_q = overlap_fourier_amplitudes(rec.start[mask], weights, vectors, box_length)
             w_amplitudes.append(w_q)
             rho_amplitudes.append(rho_q)
             overlaps.append(weights.mean())
@@ -480,52 +492,54 @@ def _four_point(paths, frame_times: dict, species_masks: dict, chi4_rows: dict, 
     return {"config": cfg, "model": "S4(q) = chi4_inf / (1 + (q xi4)^2)", "species": out}
 
 
-def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None) -> None:
-    """MSD, Fs(q, t), Q(t; a) and χ4(t) from the t = 0 frame of every aging trajectory, averaged
-    over all runs and replicas at equal times, per species (all / A / B); S4(q, t*) and the
-    dynamic length ξ4 at the time t* of the χ4 peak.
+def first_peak_q(first_frames: list[State]) -> tuple[float, np.ndarray, np.ndarray]:
+    """q* = the first peak of S(k) of the distinct configurations ``first_frames`` (σ_AA⁻¹), with
+    (k, S(k)) (:func:`structure_factor`, :func:`first_peak`)."""
+    k, s = structure_factor(_distinct_states(first_frames))
+    return first_peak(k, s), k, s
 
-    Writes a tidy CSV (columns :data:`DYNAMICS_COLUMNS`) and a JSON (``out_json``, default the
-    CSV path with suffix ``.json``) holding q (σ_AA⁻¹; the first peak of S(k) from the distinct
-    t = 0 frames when ``q`` is None), a, S(k), τα per species and ``s4``: per species t*, χ4(t*),
-    S4 and its standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors
-    per shell and the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
-    ``s4`` options (:data:`S4_DEFAULTS`): ``q_max`` (σ_AA⁻¹), ``max_shells``,
-    ``max_vectors_per_shell`` (see :func:`s4_wavevectors`), ``fit_qxi_max``, ``min_shells``.
-    Cost per frame O(N), with O(N · K) for the K ≤ max_shells · max_vectors_per_shell S4 vectors.
-    """
-    paths = [Path(p) for p in aging_paths]
-    if not paths:
-        raise ValueError("compute_aging_dynamics: no aging trajectories given")
-    q_source = "config"
-    k = s = None
-    if q is None:
-        k, s = structure_factor(_distinct_states([read_state(p, 0) for p in paths]))
-        q, q_source = first_peak(k, s), "first peak of S(k) at t = 0"
-    # (species, time) -> per-trajectory values
+
+def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3, s4: dict | None = None) -> tuple[list[dict], dict]:
+    """MSD, Fs(q, t), Q(t; a) and χ4(t) from the first frame of every trajectory (a list of
+    states with ``time`` set, τ), averaged over trajectories at equal times, per species
+    (all / each type); S4(q, t*) and ξ4 at the time t* of the χ4 peak (:func:`_four_point`).
+
+    Pure: states in, numbers out. ``trajectories`` is consumed once (a generator reading one
+    file at a time keeps memory at one trajectory plus (frames × N) overlap flags each).
+    Returns (rows with keys :data:`DYNAMICS_COLUMNS`, summary {q, a, tau_alpha, n_trajectories,
+    s4}). Errors: no trajectories; trajectories with different boxes or particle numbers."""
+    cfg = _check_s4_cfg(s4)
     samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, int] = {}
     species_masks: dict[str, np.ndarray] = {}
-    frame_times: dict[Path, list[float]] = {}
-    for path in paths:
-        states = read_states(path)
-        frame_times[path] = [st.time for st in states]
+    records: list[_OverlapRecord] = []
+    box = None
+    for index, states in enumerate(trajectories):
+        if not states:
+            raise ValueError(f"aging_dynamics: trajectory {index} has no frames")
+        first = states[0]
+        if box is None:
+            box = (first.box_length, first.dimensions, len(first.positions))
+        elif (first.box_length, first.dimensions, len(first.positions)) != box:
+            raise ValueError(
+                f"aging_dynamics: trajectory {index} has box L = {first.box_length:g}, d = {first.dimensions}, "
+                f"N = {len(first.positions)}; trajectory 0 has L = {box[0]:g}, d = {box[1]}, N = {box[2]}"
+            )
+        times = np.array([st.time for st in states])
         disp = displacements(states)
-        for species, mask in _species_masks(states[0]).items():
+        weights = np.linalg.norm(disp, axis=-1) < a
+        records.append(_OverlapRecord(str(index), times, first.positions[:, : first.dimensions].copy(), weights))
+        for species, mask in _species_masks(first).items():
             counts[species] = int(mask.sum())
             species_masks[species] = mask
             d = disp[:, mask]
-            for t, m, f, o in zip(
-                frame_times[path],
-                mean_squared_displacement(d),
-                self_intermediate_scattering(d, q),
-                overlap(d, a),
-                strict=True,
-            ):
-                entry = samples[(species, round(t, 9))]
+            for t, m, f, o in zip(times, mean_squared_displacement(d), self_intermediate_scattering(d, q), weights[:, mask].mean(axis=-1), strict=True):
+                entry = samples[(species, round(float(t), 9))]
                 entry["msd"].append(m)
                 entry["fs"].append(f)
                 entry["overlap"].append(o)
+    if box is None:
+        raise ValueError("aging_dynamics: no trajectories given")
     rows = []
     for (species, t), entry in sorted(samples.items()):
         n_traj = len(entry["overlap"])
@@ -540,32 +554,73 @@ def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: floa
                 "n_trajectories": n_traj,
             }
         )
+    tau = {}
+    for species in counts:
+        sel = [r for r in rows if r["species"] == species]
+        tau[species] = relaxation_time([r["time"] for r in sel], [r["fs"] for r in sel])
+    summary = {
+        "q": float(q),
+        "a": float(a),
+        "tau_alpha": tau,
+        "n_trajectories": len(records),
+        "s4": _four_point(
+            records, box[0], box[1], species_masks, {sp: [(r["time"], r["chi4"]) for r in rows if r["species"] == sp] for sp in counts}, cfg
+        ),
+    }
+    return rows, summary
+
+
+def _read(path, reader: dict | None):
+    from .readers import read_trajectory
+
+    return read_trajectory(path, **(reader or {})).states
+
+
+def _first_frame(path, reader: dict | None) -> State:
+    from .readers import detect_format, read_gsd_frame
+
+    reader = reader or {}
+    if detect_format(path, reader.get("fmt", "auto")) == "gsd" and not reader.get("type_map") and not reader.get("species"):
+        return read_gsd_frame(path, 0, require_time=False)
+    return _read(path, {**reader, "require_time": False})[0]
+
+
+def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None) -> None:
+    """Stage: :func:`aging_dynamics` of the trajectory files ``aging_paths`` → tidy CSV (columns
+    :data:`DYNAMICS_COLUMNS`) and a JSON (``out_json``, default the CSV path with suffix
+    ``.json``) holding q (σ_AA⁻¹; the first peak of S(k) of the distinct first frames when
+    ``q`` is None), a, S(k), τα per species and ``s4``: per species t*, χ4(t*), S4 and its
+    standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors per shell and
+    the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
+    ``s4`` options (:data:`S4_DEFAULTS`): ``q_max`` (σ_AA⁻¹), ``max_shells``,
+    ``max_vectors_per_shell`` (see :func:`s4_wavevectors`), ``fit_qxi_max``, ``min_shells``.
+    Files are read by :func:`glasscam.readers.read_trajectory` with keyword arguments ``reader``
+    (format, type_map, dt, …), so a file that cannot be analysed correctly is refused by name.
+    Cost per frame O(N), with O(N · K) for the K ≤ max_shells · max_vectors_per_shell S4 vectors.
+    """
+    paths = [Path(p) for p in aging_paths]
+    if not paths:
+        raise ValueError("compute_aging_dynamics: no aging trajectories given")
+    q_source, k, s = "config", None, None
+    if q is None:
+        q, k, s = first_peak_q([_first_frame(p, reader) for p in paths])
+        q_source = "first peak of S(k) at t = 0"
+    rows, summary = aging_dynamics((_read(p, reader) for p in paths), q, a, s4)
     with atomic_output(out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=DYNAMICS_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
-    tau = {}
-    for species in counts:
-        sel = [r for r in rows if r["species"] == species]
-        tau[species] = relaxation_time([r["time"] for r in sel], [r["fs"] for r in sel])
     record = {
-        "q": float(q),
+        "q": summary["q"],
         "q_source": q_source,
-        "a": float(a),
-        "tau_alpha": tau,
-        "n_trajectories": len(paths),
+        "a": summary["a"],
+        "tau_alpha": summary["tau_alpha"],
+        "n_trajectories": summary["n_trajectories"],
         "trajectories": [str(p) for p in paths],
         "k": None if k is None else k.tolist(),
         "S_k": None if s is None else s.tolist(),
-        "s4": _four_point(
-            paths,
-            frame_times,
-            species_masks,
-            {sp: [(r["time"], r["chi4"]) for r in rows if r["species"] == sp] for sp in counts},
-            a,
-            s4 or {},
-        ),
+        "s4": summary["s4"],
     }
     json_path = Path(out_json) if out_json is not None else Path(out_csv).with_suffix(".json")
     with atomic_output(json_path) as tmp:
@@ -626,15 +681,70 @@ def diffusion_coefficient(times, msd, dimensions: int, msd_min: float = 1.0) -> 
     return out
 
 
-def compute_liquid_relaxation(trajectory_paths, out_json, q: float | None = None, a: float = 0.3, out_csv=None, msd_min: float = 1.0, max_origins: int = 64) -> None:
-    """Equilibrium relaxation of the liquid at each temperature: Fs(q*, t), MSD(t), Q(t; a), χ4(t),
-    τα (Fs = 1/e, :func:`relaxation_time`) and D (:func:`diffusion_coefficient`), per species.
+def liquid_relaxation(trajectories: list[list[State]], q: float | None = None, a: float = 0.3, msd_min: float = 1.0, max_origins: int = 64) -> dict:
+    """Equilibrium relaxation of trajectories of one state point (pure: states in, numbers out):
+    every lag t averaged over time origins (:func:`time_origin_pairs`) and trajectories,
+    displacements with the centre-of-mass drift removed; Fs(q*, t), MSD, Q(t; a), χ4 = N[⟨Q²⟩ −
+    ⟨Q⟩²] over the (trajectory, origin) samples (NaN with one), τα (:func:`relaxation_time`), D
+    (:func:`diffusion_coefficient`) and 1/(q²D), per species. q (σ_AA⁻¹) is the first peak of
+    S(k) of the first and last frames unless given.
 
-    Trajectories are grouped by ``read_provenance(path)["temperature"]``; within each, every lag
-    t is averaged over time origins (:func:`time_origin_pairs`) and trajectories, displacements
-    with the centre-of-mass drift removed. q (σ_AA⁻¹) is the first peak of S(k) of that
-    temperature's first and last frames unless given. χ4 = N[⟨Q²⟩ − ⟨Q⟩²] over the (trajectory,
-    origin) samples (NaN with one). Also reported: 1/(q²D), τα of free diffusion with the same D.
+    Returns {q, q_source, k, S_k, dimensions, species: {name: {time, msd, fs, overlap, chi4,
+    n_samples, tau_alpha, tau_diffusive, D, D_err, msd_exponent, fit_t_min, msd_min, reason}}}.
+    Errors: no trajectory, a trajectory with fewer than 2 frames (named by index)."""
+    if not trajectories:
+        raise ValueError("liquid_relaxation: no trajectories given")
+    for index, states in enumerate(trajectories):
+        if len(states) < 2:
+            raise ValueError(f"liquid_relaxation: trajectory {index} has {len(states)} frame; relaxation needs at least 2")
+    q_t, q_source, k, s = q, "config", None, None
+    if q is None:
+        k, s = structure_factor([st[i] for st in trajectories for i in (0, -1)])
+        q_t, q_source = first_peak(k, s), "first peak of S(k)"
+    samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    masks = _species_masks(trajectories[0][0])
+    dimensions = trajectories[0][0].dimensions
+    for states in trajectories:
+        for lag, pairs in time_origin_pairs([st.time for st in states], max_origins).items():
+            for i, j in pairs:
+                disp = window_displacement(states[i], states[j])
+                for species, mask in masks.items():
+                    entry = samples[(species, lag)]
+                    entry["msd"].append(mean_squared_displacement(disp[mask]))
+                    entry["fs"].append(self_intermediate_scattering(disp[mask], q_t))
+                    entry["overlap"].append(overlap(disp[mask], a))
+    per_species = {}
+    for species, mask in masks.items():
+        lags = sorted(t for sp, t in samples if sp == species)
+        series = {"time": lags, "msd": [], "fs": [], "overlap": [], "chi4": [], "n_samples": []}
+        for lag in lags:
+            entry = samples[(species, lag)]
+            n = len(entry["overlap"])
+            for key in ("msd", "fs", "overlap"):
+                series[key].append(float(np.mean(entry[key])))
+            series["chi4"].append(float(chi4(entry["overlap"], int(mask.sum()))) if n > 1 else float("nan"))
+            series["n_samples"].append(n)
+        diffusion = diffusion_coefficient(lags, series["msd"], dimensions, msd_min)
+        per_species[species] = {
+            **series,
+            "tau_alpha": relaxation_time(lags, series["fs"]),
+            "tau_diffusive": float(1 / (q_t**2 * diffusion["D"])) if diffusion["D"] > 0 else float("nan"),
+            **diffusion,
+        }
+    return {
+        "q": float(q_t),
+        "q_source": q_source,
+        "k": None if k is None else k.tolist(),
+        "S_k": None if s is None else s.tolist(),
+        "dimensions": dimensions,
+        "species": per_species,
+    }
+
+
+def compute_liquid_relaxation(trajectory_paths, out_json, q: float | None = None, a: float = 0.3, out_csv=None, msd_min: float = 1.0, max_origins: int = 64, reader: dict | None = None) -> None:
+    """Stage: :func:`liquid_relaxation` at each temperature. Trajectories are grouped by
+    ``read_provenance(path)["temperature"]`` and read through
+    :func:`glasscam.readers.read_trajectory` (keyword arguments ``reader``).
 
     Writes ``out_json`` ({a, msd_min, dimensions, temperatures: [{temperature, q, q_source, k, S_k,
     n_trajectories, trajectories, species: {name: {time, msd, fs, overlap, chi4, n_samples,
@@ -651,58 +761,29 @@ def compute_liquid_relaxation(trajectory_paths, out_json, q: float | None = None
             raise TrajectoryError(f"{path}: provenance lacks 'temperature'")
         by_temperature[float(record["temperature"])].append(path)
     temperatures, rows = [], []
+    dimensions = None
     for temperature, group in sorted(by_temperature.items()):
-        trajectories = [read_states(p) for p in group]
+        trajectories = [_read(p, reader) for p in group]
         for path, states in zip(group, trajectories, strict=True):
             if len(states) < 2:
                 raise TrajectoryError(f"{path}: {len(states)} frame; relaxation needs at least 2")
-        q_t, q_source, k, s = q, "config", None, None
-        if q is None:
-            k, s = structure_factor([st[i] for st in trajectories for i in (0, -1)])
-            q_t, q_source = first_peak(k, s), "first peak of S(k)"
-        samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        masks = _species_masks(trajectories[0][0])
-        dimensions = trajectories[0][0].dimensions
-        for states in trajectories:
-            for lag, pairs in time_origin_pairs([st.time for st in states], max_origins).items():
-                for i, j in pairs:
-                    disp = window_displacement(states[i], states[j])
-                    for species, mask in masks.items():
-                        entry = samples[(species, lag)]
-                        entry["msd"].append(mean_squared_displacement(disp[mask]))
-                        entry["fs"].append(self_intermediate_scattering(disp[mask], q_t))
-                        entry["overlap"].append(overlap(disp[mask], a))
-        per_species = {}
-        for species, mask in masks.items():
-            lags = sorted(t for sp, t in samples if sp == species)
-            series = {"time": lags, "msd": [], "fs": [], "overlap": [], "chi4": [], "n_samples": []}
-            for lag in lags:
-                entry = samples[(species, lag)]
-                n = len(entry["overlap"])
-                for key in ("msd", "fs", "overlap"):
-                    series[key].append(float(np.mean(entry[key])))
-                series["chi4"].append(float(chi4(entry["overlap"], int(mask.sum()))) if n > 1 else float("nan"))
-                series["n_samples"].append(n)
+        result = liquid_relaxation(trajectories, q, a, msd_min, max_origins)
+        dimensions = result.pop("dimensions")
+        for species, series in result["species"].items():
+            for i, lag in enumerate(series["time"]):
                 rows.append(
-                    {"temperature": temperature, "species": species, "time": lag, **{c: series[c][-1] for c in ("msd", "fs", "overlap", "chi4", "n_samples")}}
+                    {"temperature": temperature, "species": species, "time": lag, **{c: series[c][i] for c in ("msd", "fs", "overlap", "chi4", "n_samples")}}
                 )
-            diffusion = diffusion_coefficient(lags, series["msd"], dimensions, msd_min)
-            per_species[species] = {
-                **series,
-                "tau_alpha": relaxation_time(lags, series["fs"]),
-                "tau_diffusive": float(1 / (q_t**2 * diffusion["D"])) if diffusion["D"] > 0 else float("nan"),
-                **diffusion,
-            }
         temperatures.append(
             {
                 "temperature": temperature,
-                "q": float(q_t),
-                "q_source": q_source,
-                "k": None if k is None else k.tolist(),
-                "S_k": None if s is None else s.tolist(),
+                "q": result["q"],
+                "q_source": result["q_source"],
+                "k": result["k"],
+                "S_k": result["S_k"],
                 "n_trajectories": len(group),
                 "trajectories": [str(p) for p in group],
-                "species": per_species,
+                "species": result["species"],
             }
         )
     with atomic_output(out_json) as tmp:

@@ -180,14 +180,14 @@ def indicator_names(dimensions: int, cfg: dict) -> list[str]:
 
 def raw_indicators(
     state: State,
-    potential_energy: np.ndarray,
+    potential_energy: np.ndarray | None,
     neighbors: str = "voronoi",
     neighbor_cutoff: float | None = None,
     local_density_radius: float = 1.5,
     local_density_diameter: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Uncoarse-grained indicators of one configuration, keyed by the names of
-    :data:`INDICATORS_2D` / :data:`INDICATORS_3D`."""
+    :data:`INDICATORS_2D` / :data:`INDICATORS_3D` (``potential_energy`` left out when None)."""
     if neighbors not in NEIGHBOR_MODES:
         raise ValueError(f"neighbors = {neighbors!r}; expected one of {NEIGHBOR_MODES}")
     if neighbors == "cutoff" and not (neighbor_cutoff and neighbor_cutoff > 0):
@@ -212,37 +212,44 @@ def raw_indicators(
         out["icosahedral"] = icosahedral_centres(state, voronoi)
     density = freud.density.LocalDensity(float(local_density_radius), float(local_density_diameter)).compute(system)
     out["local_density"] = np.asarray(density.density)
-    out["potential_energy"] = np.asarray(potential_energy, dtype=np.float64)
+    if potential_energy is not None:
+        if len(potential_energy) != len(state.positions):
+            raise ValueError(f"potential_energy has {len(potential_energy)} values for {len(state.positions)} particles")
+        out["potential_energy"] = np.asarray(potential_energy, dtype=np.float64)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
-def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenance: dict) -> None:
-    """Indicators of every frame of ``glass_samples_gsd`` → ``out_gsd`` (same frames and per-frame
-    logs, per-particle arrays ``particles/glasscam/<name>`` as listed by :func:`indicator_names`).
-
-    ``indicator_cfg`` keys: ``neighbors`` (voronoi | cutoff, default voronoi),
-    ``neighbor_cutoff`` (σ_AA or ``auto``; needed for cutoff), ``local_density_radius`` (σ_AA,
-    default 1.5), ``local_density_diameter`` (σ_AA, default 0 = sharp count),
-    ``coarse_graining_radii`` (list of σ_AA, default []).
-    """
+def _neighbor_settings(states: list[State], indicator_cfg: dict) -> tuple[str, float | None]:
     neighbors = indicator_cfg.get("neighbors", "voronoi")
     if neighbors not in NEIGHBOR_MODES:
         raise ValueError(f"indicator_cfg.neighbors = {neighbors!r}; expected one of {NEIGHBOR_MODES}")
-    states = read_states(glass_samples_gsd)
-    logs = read_logs(glass_samples_gsd)
     cutoff = indicator_cfg.get("neighbor_cutoff")
     if neighbors == "cutoff":
         if cutoff is None:
             raise ValueError("indicator_cfg.neighbor_cutoff is required when neighbors = 'cutoff' (σ_AA or 'auto')")
         cutoff = rdf_first_minimum(states) if cutoff == "auto" else float(cutoff)
+    return neighbors, cutoff if neighbors == "cutoff" else None
+
+
+def indicators_for_states(states: list[State], energies: list[np.ndarray] | None, indicator_cfg: dict) -> list[dict[str, np.ndarray]]:
+    """Every indicator of every state (pure: states in, arrays out): per state
+    {name: (N,) float64} with the names of :func:`indicator_names` — raw indicators, then
+    ``<name>_cg<L:g>`` for each coarse-graining radius. ``energies[k]`` (N,) is state k's
+    per-particle potential energy (ε_AA); with ``energies`` None, ``potential_energy`` is left out.
+
+    ``indicator_cfg`` keys: ``neighbors`` (voronoi | cutoff, default voronoi),
+    ``neighbor_cutoff`` (σ_AA or ``auto`` = first minimum of g(r) over ``states``; needed for
+    cutoff), ``local_density_radius`` (σ_AA, default 1.5), ``local_density_diameter`` (σ_AA,
+    default 0 = sharp count), ``coarse_graining_radii`` (list of σ_AA, default [])."""
+    if energies is not None and len(energies) != len(states):
+        raise ValueError(f"{len(energies)} energy arrays for {len(states)} states")
+    neighbors, cutoff = _neighbor_settings(states, indicator_cfg)
     radii = [float(L) for L in indicator_cfg.get("coarse_graining_radii", [])]
-    out_logs = []
-    for k, (state, log) in enumerate(zip(states, logs, strict=True)):
-        if POTENTIAL_ENERGY_KEY not in log:
-            raise ValueError(f"{glass_samples_gsd}: frame {k} lacks per-particle log {POTENTIAL_ENERGY_KEY}")
+    out = []
+    for k, state in enumerate(states):
         raw = raw_indicators(
             state,
-            log[POTENTIAL_ENERGY_KEY],
+            None if energies is None else energies[k],
             neighbors=neighbors,
             neighbor_cutoff=cutoff,
             local_density_radius=float(indicator_cfg.get("local_density_radius", 1.5)),
@@ -254,6 +261,28 @@ def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenan
                 arrays.update({f"{name}_cg{L:g}": value for name, value in coarse_grain(state, raw, L).items()})
             except ValueError as err:
                 raise ValueError(f"indicator_cfg.coarse_graining_radii: {err}") from None
+        out.append(arrays)
+    return out
+
+
+def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenance: dict) -> None:
+    """Stage: :func:`indicators_for_states` of every frame of ``glass_samples_gsd`` (read through
+    :func:`glasscam.trajectory.read_states`, so unsupported files are refused by name) → ``out_gsd``
+    (same frames, boxes and per-frame logs, per-particle arrays ``particles/glasscam/<name>`` as
+    listed by :func:`indicator_names`). Every frame must carry the per-particle log
+    ``particles/glasscam/potential_energy``; ``indicator_cfg`` as for :func:`indicators_for_states`.
+    """
+    states = read_states(glass_samples_gsd)
+    logs = read_logs(glass_samples_gsd)
+    neighbors, cutoff = _neighbor_settings(states, indicator_cfg)
+    energies = []
+    for k, log in enumerate(logs):
+        if POTENTIAL_ENERGY_KEY not in log:
+            raise ValueError(f"{glass_samples_gsd}: frame {k} lacks per-particle log {POTENTIAL_ENERGY_KEY}")
+        energies.append(log[POTENTIAL_ENERGY_KEY])
+    cfg = {**indicator_cfg, "neighbor_cutoff": cutoff} if neighbors == "cutoff" else indicator_cfg
+    out_logs = []
+    for log, arrays in zip(logs, indicators_for_states(states, energies, cfg), strict=True):
         out_log = per_frame_scalars(log)
         out_log.update({per_particle_key(name): values.astype(np.float32) for name, values in arrays.items()})
         out_logs.append(out_log)
@@ -262,7 +291,7 @@ def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenan
         "indicators": {
             "names": indicator_names(states[0].dimensions, indicator_cfg),
             "neighbors": neighbors,
-            "neighbor_cutoff": cutoff if neighbors == "cutoff" else None,
+            "neighbor_cutoff": cutoff,
             "config": indicator_cfg,
             "input": str(glass_samples_gsd),
         },

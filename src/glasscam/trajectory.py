@@ -95,9 +95,18 @@ def frame_from_state(state: State, log: dict | None = None) -> gsd.hoomd.Frame:
     return frame
 
 
-def state_from_frame(frame: gsd.hoomd.Frame) -> State:
-    box = frame.configuration.box
+def state_from_frame(frame: gsd.hoomd.Frame, source: str = "GSD frame") -> State:
+    """The frame as a :class:`State`; a box that is not cubic (square in 2D) or is tilted raises
+    :class:`TrajectoryError` (``source`` names file and frame in the message): a State has one
+    box length, so such a box is refused rather than read as L × L."""
+    box = [float(b) for b in frame.configuration.box]
     dims = int(frame.configuration.dimensions)
+    if any(t != 0.0 for t in box[3:]) or not np.allclose(box[:dims], box[0], rtol=1e-6, atol=0):
+        shape = " × ".join(f"{x:g}" for x in box[:dims])
+        raise TrajectoryError(
+            f"{source}: box {shape} (tilts {box[3:]}) is not {'square' if dims == 2 else 'cubic'}; glasscam supports "
+            "one box length L only"
+        )
     n = frame.particles.N
     time = frame.log.get(TIME_KEY)
     return State(
@@ -160,21 +169,22 @@ def open_trajectory(path: str | os.PathLike):
 
 
 def read_state(path, frame: int = -1) -> State:
-    with open_trajectory(path) as traj:
-        try:
-            return state_from_frame(traj[frame])
-        except IndexError:
-            raise TrajectoryError(f"{path}: frame {frame} out of range ({len(traj)} frames)") from None
-        except Exception as err:
-            raise damaged(path, f"frame {frame} unreadable", err) from err
+    """One frame, through the checks of :func:`glasscam.readers.read_gsd_frame` (cubic box, fixed
+    particle number, known types, no coincident particles; images unwrapped where a frame lacks
+    them)."""
+    from .readers import read_gsd_frame
+
+    return read_gsd_frame(path, frame)
 
 
 def read_states(path) -> list[State]:
-    with open_trajectory(path) as traj:
-        try:
-            return [state_from_frame(f) for f in traj]
-        except Exception as err:
-            raise damaged(path, "truncated or corrupt frame", err) from err
+    """Every frame, through :func:`glasscam.readers.read_gsd`: the checks every file passes
+    (cubic box, fixed particle number, known types, no coincident particles, frame times from
+    ``log/glasscam/time``), images unwrapped by the minimum image where frames lack them, or
+    :class:`TrajectoryError` naming the file and frame."""
+    from .readers import read_gsd
+
+    return read_gsd(path).states
 
 
 def read_logs(path) -> list[dict]:

@@ -245,3 +245,33 @@ def gpu_request(wildcards, rulename):
 
 THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}
 
+
+# External datasets (config `external.<name>`; rules in external.smk)
+from glasscam.external import check_entry, resolve_paths
+
+EXTERNAL = {
+    name: check_entry(name, entry, config["systems"])
+    for name, entry in config.get("external", {}).items()
+}
+
+
+def external_files(wildcards):
+    return [str(p) for p in resolve_paths(EXTERNAL[wildcards.external]["paths"])]
+
+
+def external_model(wildcards):
+    """The entry's checkpoint, else its system's classifier of `task` (default: the first
+    task) trained on `model_inputs`."""
+    entry = EXTERNAL[wildcards.external]
+    if entry["model"]:
+        return entry["model"]
+    task = entry["task"] or next(iter(TASKS))
+    if task not in TASKS:
+        raise ValueError(
+            f"external.{wildcards.external}.task = {task!r}; not among dataset.tasks {list(TASKS)}"
+        )
+    return f"{RESULTS}/{entry['system']}/model/{task}/{entry['model_inputs']}/model.pt"
+
+
+def external_system(wildcards):
+    return config["systems"][EXTERNAL[wildcards.external]["system"]]
