@@ -53,6 +53,8 @@ SLURM_ARGS = [
 ]
 TIMEOUT = 900  # seconds per Snakemake run
 CANCEL_TIMEOUT = 180  # seconds for SLURM to let every job go after Ctrl-C (slurmd KillWait is 30 s)
+SIGINT_TIMEOUT = 360  # seconds for Snakemake to exit after Ctrl-C: it cancels its jobs, drains its submission
+# threads and runs the onerror hook (scancel by run name); on a loaded 2-core machine that took > 120 s
 
 SUBMITTED = re.compile(r"^Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.$", re.M)
 STARTED = re.compile(r"^(local)?rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)$", re.M)
@@ -161,10 +163,10 @@ def runs(cluster, tmp_path_factory):
         assert reached, f"the first SLURM run ended before building the dataset:\n{_tail(log1)}\n{cluster.logs()}"
         first.send_signal(signal.SIGINT)
         try:
-            first.wait(timeout=120)
+            first.wait(timeout=SIGINT_TIMEOUT)
         except subprocess.TimeoutExpired:
             first.kill()
-            raise AssertionError(f"Snakemake did not stop on SIGINT:\n{_tail(log1)}")
+            raise AssertionError(f"Snakemake did not stop within {SIGINT_TIMEOUT} s of SIGINT:\n{_tail(log1)}")
         timings["first (stopped)"] = time.monotonic() - start
         log1_text = log1.read_text(errors="replace")
         # Cancellation is asynchronous: poll (bounded) until SLURM has let every job go. Jobs whose
@@ -205,17 +207,21 @@ def runs(cluster, tmp_path_factory):
 def test_every_remote_job_goes_through_sbatch(runs):
     assert sum(runs["planned"].values()) > 20
     slurm_ids = []
+    remote_jobs = 0
     for log in runs["logs"]:
         started, submitted = started_jobs(log), submissions(log)
         remote = {job for job, (_, is_local) in started.items() if not is_local}
         local = {rule for rule, is_local in started.values() if is_local}
         assert local <= {"all"} | {r for r in runs["planned"] if r.startswith(("fig_", "figure_"))}, local
-        assert remote and remote == set(submitted), "non-local jobs without an sbatch submission"
+        # a run resumed after Ctrl-C may have only local figure jobs left on a slow machine
+        assert remote == set(submitted), "non-local jobs without an sbatch submission"
+        remote_jobs += len(remote)
         finished = {int(job) for job, _ in FINISHED.findall(log)}
         for job, (slurm_id, slurm_log) in submitted.items():
             slurm_ids.append(slurm_id)
             # (a job cancelled by the stop before SLURM started it has no log)
             assert job not in finished or slurm_log.exists(), f"SLURM log {slurm_log} not kept"
+    assert remote_jobs > 20
     assert len(slurm_ids) == len(set(slurm_ids))
     # the second run starts exactly the jobs its dry run planned, and leaves nothing to do
     started = started_jobs(runs["logs"][1])
