@@ -4,7 +4,7 @@ Needs root: it installs slurm-wlm and munge with apt-get when missing, writes
 /etc/slurm/slurm.conf and starts munged, slurmctld and slurmd (tests/slurm_cluster.py), and
 stops them at the end. Elsewhere it skips.
 
-One run of the tiny DAG (one system, thermal inputs only, to keep the time down: every rule
+One run of the tiny DAG (one system, one task, thermal inputs only, to keep the time down: every rule
 but `inherent_structures` still runs) goes through sbatch with the profile, stopped with
 Ctrl-C (SIGINT) after the dataset is built and started again. Checks:
   * every non-local job was submitted to SLURM (one SLURM job id and one kept SLURM log each);
@@ -44,7 +44,8 @@ pytestmark = [
 ]
 
 SYSTEM = "abm2d"
-TEST_CONFIG = f"run_systems: [{SYSTEM}]\ndataset: {{inputs: [thermal]}}\n"
+TEST_CONFIG = (f"run_systems: [{SYSTEM}]\n"
+               "dataset: {inputs: [thermal], tasks: [{name: liquid_vs_glass, kind: liquid_vs_glass}]}\n")
 CONFIGFILES = [*CONFIGS, "slurm_test.yaml"]
 SLURM_ARGS = [
     "--workflow-profile", str(ROOT / "profiles" / "slurm"),
@@ -233,7 +234,7 @@ def test_restart_skips_finished_jobs(runs):
     first = runs["logs"][0]
     finished = Counter(rule for _, rule in FINISHED.findall(first))
     started = Counter(rule for rule, _ in started_jobs(first).values())
-    assert finished["build_dataset"] == 1 and finished["initialize"] == 3
+    assert finished["build_dataset"] >= 1 and finished["initialize"] == 3
     # jobs finished before the stop are not planned again; jobs never started still are (jobs
     # cancelled by the stop are rerun, unless SLURM finished them while Snakemake was stopping)
     replanned, planned = runs["replanned"], runs["planned"]
@@ -246,11 +247,11 @@ def test_restart_skips_finished_jobs(runs):
 
 def test_results_equal_local_run(runs):
     slurm, local = (runs[k] / "results" / SYSTEM for k in ("slurm_dir", "local_dir"))
-    path = Path("dataset") / "thermal" / "dataset.h5"
+    path = Path("dataset") / "liquid_vs_glass" / "thermal" / "dataset.h5"
     with h5py.File(slurm / path) as a, h5py.File(local / path) as b:
         for key in ("images", "labels", "split"):
             np.testing.assert_array_equal(a[key][()], b[key][()], err_msg=key)
-    for name in ("gradcam/gradcam.gsd", "analysis/indicators.gsd", "analysis/mobility.gsd"):
+    for name in ("gradcam/liquid_vs_glass/gradcam.gsd", "analysis/indicators.gsd", "analysis/mobility.gsd"):
         with gsd.hoomd.open(slurm / name) as a, gsd.hoomd.open(local / name) as b:
             assert len(a) == len(b) > 0
             for fa, fb in zip(a, b):
