@@ -125,6 +125,13 @@ def cluster(tmp_path_factory):
     slurm.stop()
 
 
+def _default_sigint() -> None:
+    """In the child: SIGINT back to its default. A test run started in the background of a
+    non-interactive shell inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler, so Snakemake would never see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _runs_until(proc: subprocess.Popen, log: Path, pattern: re.Pattern, timeout: float) -> bool:
     """Wait until the log matches (True) or the process ends (False)."""
     deadline = time.monotonic() + timeout
@@ -151,7 +158,7 @@ def runs(cluster, tmp_path_factory):
     # The reference run shares the 2 cores with the SLURM jobs; it fills the gaps of the chain.
     local_log = local_dir / "snakemake.log"
     with open(local_log, "w") as out:
-        local = subprocess.Popen(_command(slurm=False), cwd=local_dir, stdout=out, stderr=subprocess.STDOUT, env=_env())
+        local = subprocess.Popen(_command(slurm=False), cwd=local_dir, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_default_sigint, env=_env())
     try:
         planned = plan(slurm_dir)
 
@@ -159,7 +166,7 @@ def runs(cluster, tmp_path_factory):
         log1 = slurm_dir / "snakemake_1.log"
         env = _env(SBATCH_PARTITION=cluster.partition)  # the profile's partition variable, set
         with open(log1, "w") as out:
-            first = subprocess.Popen(_command(), cwd=slurm_dir, stdout=out, stderr=subprocess.STDOUT, env=env)
+            first = subprocess.Popen(_command(), cwd=slurm_dir, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_default_sigint, env=env)
         reached = _runs_until(first, log1, re.compile(r"^Finished jobid: \d+ \(Rule: build_dataset\)$", re.M), TIMEOUT)
         assert reached, f"the first SLURM run ended before building the dataset:\n{_tail(log1)}\n{cluster.logs()}"
         first.send_signal(signal.SIGINT)
@@ -183,7 +190,7 @@ def runs(cluster, tmp_path_factory):
         # Second SLURM run, to the end (partition variable unset: the plugin's default partition).
         log2 = slurm_dir / "snakemake_2.log"
         with open(log2, "w") as out:
-            second = subprocess.run(_command(), cwd=slurm_dir, stdout=out, stderr=subprocess.STDOUT, env=_env(), timeout=TIMEOUT)
+            second = subprocess.run(_command(), cwd=slurm_dir, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_default_sigint, env=_env(), timeout=TIMEOUT)
         assert second.returncode == 0, f"second SLURM run failed:\n{_tail(log2)}\n{cluster.logs()}"
         timings["second"] = time.monotonic() - start
         final_plan = plan(slurm_dir)
