@@ -78,6 +78,19 @@ _CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
 _DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
 
 
+def read_table(path) -> list[dict]:
+    """Rows of a tidy CSV (as :func:`correlate` writes it), numeric cells converted to float."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for key, value in row.items():
+            try:
+                row[key] = float(value)
+            except (TypeError, ValueError):
+                pass
+    return rows
+
+
 def _standardised(values: np.ndarray) -> np.ndarray | None:
     """(v − mean)/population std; None for a constant array."""
     spread = values.std()

@@ -34,11 +34,11 @@ the variant (e.g. ``thermal``, ``liquid_vs_glass/inherent``), so a new path leve
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
 
+from .correlations import read_table
 from .trajectory import atomic_output
 
 STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures"}
@@ -470,15 +470,7 @@ def findings_rst(found: dict, title: str = "Findings") -> str:
 
 # ------------------------------------------------------------------------------------- file I/O
 def _read_correlations(path) -> list[dict]:
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        for key, value in row.items():
-            try:
-                row[key] = float(value)
-            except (TypeError, ValueError):
-                pass
-    return rows
+    return read_table(path)
 
 
 READERS = {

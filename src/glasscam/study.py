@@ -23,6 +23,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .correlations import read_table
 from .provenance import provenance as make_provenance
 from .trajectory import atomic_output, read_logs, read_provenance, read_states
 
@@ -30,15 +31,7 @@ DYNAMICS = ("propensity", "mobility")
 
 
 def _read_csv(path) -> list[dict]:
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        for key, value in row.items():
-            try:
-                row[key] = float(value)
-            except (TypeError, ValueError):
-                pass
-    return rows
+    return read_table(path)
 
 
 def _finite(x) -> bool:

@@ -3,7 +3,6 @@ correlation length."""
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 
@@ -14,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..correlations import read_table  # noqa: E402
 from ..trajectory import atomic_output, per_particle_key, read_logs  # noqa: E402
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
@@ -24,19 +24,12 @@ def _read_csv(path, field: str | None = None) -> list[dict]:
     """Rows of a tidy CSV with numeric fields converted to float. A correlation table with a
     ``field`` column is restricted to ``field`` (default: its first field, the ReLU Grad-CAM
     map of the positive class)."""
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_table(path)
     if not rows:
         raise ValueError(f"{path}: no rows")
     if "field" in rows[0]:
         field = field or rows[0]["field"]
         rows = [r for r in rows if r["field"] == field]
-    for row in rows:
-        for key, value in row.items():
-            try:
-                row[key] = float(value)
-            except (TypeError, ValueError):
-                pass
     return rows
 
 
