@@ -2,7 +2,7 @@
 
 Checks: every figure and per-particle output exists; the report renders every figure with its
 caption on the landing page, without a docutils system message, after findings that state the
-numbers of the result files; a second run from scratch gives identical datasets and per-particle results; a
+numbers of the result files; a second run from scratch gives every output file byte for byte; a
 single-figure target plans only what that figure needs; editing a plotting script replans that
 figure alone; a bad config stops before any job with the offending key named.
 """
@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 
 import gsd.hoomd
-import h5py
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,28 +134,24 @@ def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):
 
 
 def test_rerun_from_scratch_is_identical(tiny_runs):
+    """Every output file — datasets, checkpoints, per-particle GSD, tables, figures, findings — has the
+    same bytes in two runs from scratch; only the rules' logs and benchmark timings may differ."""
     first, second = (run / "results" for run in tiny_runs)
+
+    def outputs(results: Path) -> set[Path]:
+        return {p.relative_to(results) for p in results.rglob("*")
+                if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(results).parts)}
+
+    files = outputs(first)
+    assert files == outputs(second)
+    suffixes = {p.suffix for p in files}
+    assert {".gsd", ".h5", ".pt", ".json", ".csv", ".png"} <= suffixes, suffixes
+    differ = sorted(str(p) for p in files if (first / p).read_bytes() != (second / p).read_bytes())
+    assert not differ, f"{len(differ)} of {len(files)} outputs differ between two runs from scratch: {differ[:20]}"
+    # and the per-particle results are there to compare (not two empty runs)
     for system in SYSTEMS:
-        for task in TASKS:
-            for inputs in ("thermal", "inherent"):
-                path = Path("dataset") / task / inputs / "dataset.h5"
-                with h5py.File(first / system / path) as a, h5py.File(second / system / path) as b:
-                    for key in ("images", "labels", "split"):
-                        np.testing.assert_array_equal(a[key][()], b[key][()])
-                curve = Path("model") / task / inputs / "learning_curve.json"
-                rows = [json.loads((run / system / curve).read_text())["rows"] for run in (first, second)]
-                assert rows[0] == rows[1]
-                baselines = Path("model") / task / inputs / "baselines.json"
-                records = [json.loads((run / system / baselines).read_text()) for run in (first, second)]
-                assert records[0]["baselines"] == records[1]["baselines"]
-        for name in ("gradcam/liquid_vs_glass/gradcam.gsd", "gradcam/age/gradcam.gsd", "analysis/indicators.gsd",
-                     "analysis/mobility.gsd"):
-            with gsd.hoomd.open(first / system / name) as a, gsd.hoomd.open(second / system / name) as b:
-                assert len(a) == len(b)
-                for fa, fb in zip(a, b):
-                    for key, value in fa.log.items():
-                        if key.startswith("particles/"):
-                            np.testing.assert_array_equal(value, fb.log[key], err_msg=f"{system}/{name} {key}")
+        with gsd.hoomd.open(first / system / "analysis" / "indicators.gsd") as traj:
+            assert any(k.startswith("particles/glasscam/") for k in traj[0].log)
 
 
 def test_editing_a_plot_script_replans_that_figure_only(tiny_runs):
