@@ -2,9 +2,15 @@
 # structural indicators, aging dynamics and particle-level correlations → figures + report.
 import os
 
+from glasscam.config import load_yaml
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# Snakemake's own parse error names neither file nor line: check the workflow's config.yaml
+# first (a --configfile is parsed by Snakemake before this file runs; `python -m glasscam.config
+# FILE` names the line of a syntax error there)
+load_yaml(os.path.join(workflow.basedir, "config.yaml"))
 
 
 configfile: os.path.join(workflow.basedir, "config.yaml")

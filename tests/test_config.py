@@ -163,6 +163,26 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
         load_yaml(path)
 
 
+def test_yaml_syntax_error_in_the_workflow_config_is_named_by_the_dag(tmp_path):
+    """An edit that breaks the workflow's own config.yaml: Snakemake alone says only 'Config file
+    is not valid JSON or YAML'; the Snakefile checks it first and names file, line and column."""
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "workflow", tmp_path / "workflow")
+    lines = (tmp_path / "config.yaml").read_text().splitlines()
+    line = next(k for k, text in enumerate(lines) if text.startswith("  runs:"))
+    lines.insert(line + 1, "   oops: 1")  # one space too many
+    (tmp_path / "config.yaml").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"config.yaml:{line + 2}:4: YAML syntax error" in result.stdout + result.stderr
+
+
 def test_renamed_species_name_the_file_they_came_from(default_config, tmp_path):
     """Field case 09: the user's composition/masses/pairs merged over config.yaml's."""
     user = tmp_path / "renamed.yaml"

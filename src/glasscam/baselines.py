@@ -26,11 +26,11 @@ from __future__ import annotations
 import json
 import math
 
-import h5py
 import numpy as np
 from tqdm import tqdm
 
 from .indicators import POTENTIAL_ENERGY_KEY, coarse_grain, raw_indicators
+from .outputs import open_h5, read_json
 from .provenance import provenance as make_provenance
 from .training import SPLITS, energy_threshold_baseline
 from .trajectory import atomic_output, open_trajectory, state_from_frame
@@ -150,7 +150,7 @@ def _class_distribution(values: np.ndarray, labels: np.ndarray, class_names: lis
 
 
 def _read_dataset_index(dataset_h5) -> dict:
-    with h5py.File(dataset_h5, "r") as h5:
+    with open_h5(dataset_h5) as h5:
         out = {key: h5[key][:] for key in ("labels", "split", "frame", "run", "replica", "time", "potential_energy")}
         out["source"] = [s.decode() if isinstance(s, bytes) else str(s) for s in h5["source"][:]]
         out["kinetic_temperature"] = (h5["kinetic_temperature"][:] if "kinetic_temperature" in h5
@@ -201,7 +201,7 @@ def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict
     same task; samples are matched by (run, replica, time) to give each thermal sample its
     vibration amplitude. Writes ``out_json``; returns the record."""
     index = _read_dataset_index(dataset_h5)
-    metrics = json.loads(open(metrics_json).read())
+    metrics = read_json(metrics_json)
     labels, split = index["labels"].astype(int), index["split"].astype(int)
     test = np.flatnonzero(split == SPLITS["test"])
     if metrics["test_samples"]["rows"] != test.tolist():

@@ -46,7 +46,7 @@ from scipy.stats import rankdata
 
 from .indicators import freud_system
 from .seeds import rng
-from .trajectory import atomic_output, per_particle_key, read_logs, read_states
+from .trajectory import atomic_output, damaged, per_particle_key, read_logs, read_states
 
 CORRELATION_COLUMNS = [
     "field",
@@ -79,10 +79,26 @@ _DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
 
 
 def read_table(path) -> list[dict]:
-    """Rows of a tidy CSV (as :func:`correlate` writes it), numeric cells converted to float."""
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
+    """Rows of a tidy CSV (as :func:`correlate` writes it), numeric cells converted to float.
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`~glasscam.trajectory.DamagedFile`
+    (naming the file and the row) for a row with more or fewer cells than the header — a file cut
+    short or overwritten."""
+    try:
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except (csv.Error, UnicodeDecodeError) as err:
+        raise damaged(path, "not a readable CSV table", err) from err
+    if not reader.fieldnames:
+        raise damaged(path, "empty CSV table (no header)")
+    for k, row in enumerate(rows):
+        extra, missing = row.pop(None, []), sum(v is None for v in row.values())
+        if extra or missing:
+            cells = len(reader.fieldnames) + len(extra) - missing
+            raise damaged(path, f"line {k + 2} has {cells} cells, the header {len(reader.fieldnames)}")
         for key, value in row.items():
             try:
                 row[key] = float(value)

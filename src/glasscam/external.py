@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .correlations import CORRELATION_COLUMNS, FrameCorrelations
+from .outputs import read_json
 from .readers import FORMATS, UNWRAP_MODES, ReaderError, detect_format, read_npz, read_trajectory, replica_propensity
 from .seeds import rng
 from .systems import System, system_from_config
@@ -361,7 +362,7 @@ def plot_external(correlations_csv, summary_json, out_png, species: str = "all")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    summary = json.loads(Path(summary_json).read_text())
+    summary = read_json(summary_json)
     with open(correlations_csv) as fh:
         rows = [r for r in csv.DictReader(fh) if r["species"] == species and float(r["coarse_graining"]) == 0.0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 2]})

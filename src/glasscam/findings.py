@@ -39,6 +39,7 @@ import math
 from pathlib import Path
 
 from .correlations import read_table
+from .outputs import read_json
 from .trajectory import atomic_output
 
 STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures"}
@@ -474,13 +475,13 @@ def _read_correlations(path) -> list[dict]:
 
 
 READERS = {
-    "metrics": lambda p: json.loads(Path(p).read_text()),
-    "baselines": lambda p: json.loads(Path(p).read_text()),
-    "learning_curve": lambda p: json.loads(Path(p).read_text()),
+    "metrics": read_json,
+    "baselines": read_json,
+    "learning_curve": read_json,
     "correlations": _read_correlations,
-    "correlation_length": lambda p: json.loads(Path(p).read_text()),
-    "liquid_relaxation": lambda p: json.loads(Path(p).read_text()),
-    "aging_dynamics": lambda p: json.loads(Path(p).read_text()),
+    "correlation_length": read_json,
+    "liquid_relaxation": read_json,
+    "aging_dynamics": read_json,
 }
 
 

@@ -167,8 +167,9 @@ def explain(model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: s
     index), batch_size. Returns a summary (samples, layer, stride, device, zero maps per class)."""
     cfg = _check_cfg(gradcam_cfg)
     dev = resolve_device(device)
-    _, checkpoint = load_checkpoint(model_path, "cpu")
+    model, checkpoint = load_checkpoint(model_path, "cpu")  # class names, grid, stride; particle_gradcam loads it on dev
     class_names = list(checkpoint["class_names"])
+    stride = model.layer_stride(cfg["layer"])
     with open_trajectory(glass_gsd) as traj:
         frames = list(traj)
     if not frames:
@@ -177,7 +178,6 @@ def explain(model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: s
     states = [state_from_frame(f) for f in frames]
     logs = [{key: np.asarray(v) for key, v in f.log.items() if key not in (PROVENANCE_KEY, TIME_KEY)} for f in frames]
     per_particle, probability, maps = particle_gradcam(model_path, states, cfg, str(dev), return_maps=True)
-    stride = load_checkpoint(model_path, "cpu")[0].layer_stride(cfg["layer"])
     zero = np.array([[not np.any(relu[c] > 0) for c in range(len(class_names))] for relu, _ in maps])
     record = make_provenance(
         {"gradcam": cfg}, stage="gradcam", device=str(dev), model=str(model_path), glass_trajectory=str(glass_gsd),

@@ -22,7 +22,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .trajectory import atomic_output
+from .trajectory import atomic_output, damaged
 
 NORMS = ("batch", "group")
 POOLS = ("max", "avg")
@@ -156,8 +156,8 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[GlassCNN,
         record = torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such model checkpoint") from None
-    except Exception as err:
-        raise ValueError(f"{path}: not a glasscam model checkpoint ({err})") from err
+    except Exception as err:  # a truncated or foreign file: torch raises RuntimeError/pickle errors
+        raise damaged(path, "not a readable glasscam model checkpoint", err) from err
     model = build_model(record["model_cfg"], record["dimensions"], record["in_channels"], record["n_classes"])
     model.load_state_dict(record["state_dict"])
     return model.to(device).eval(), record

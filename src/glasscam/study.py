@@ -24,6 +24,7 @@ from collections import defaultdict
 import numpy as np
 
 from .correlations import read_table
+from .outputs import read_json
 from .provenance import provenance as make_provenance
 from .trajectory import atomic_output, read_logs, read_provenance, read_states
 
@@ -114,8 +115,7 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
     for task, by_inputs in baselines.items():
         entry = {"classifiers": {}, "correlations": [], "correlation_length": []}
         for inputs, path in by_inputs.items():
-            with open(path) as fh:
-                b = json.load(fh)
+            b = read_json(path)
             entry["classifiers"][inputs] = {
                 "class_names": b["class_names"], "test_class_counts": b["class_balance"]["test"],
                 "majority_rate": b["chance_majority"], "cnn": b["cnn"],
@@ -142,8 +142,7 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
             entry["correlations"] += dynamics_correlations(descriptor_rows, best, species)
         for row in entry["correlations"]:
             correlation_rows.append({"task": task, "species": species, **row})
-        with open(lengths[task]) as fh:
-            length = json.load(fh)
+        length = read_json(lengths[task])
         for label, rec in (("relu", length), ("signed", length.get("signed"))):
             if not rec:
                 continue

@@ -22,13 +22,13 @@ import logging
 import sys
 import time
 
-import h5py
 import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from .model import build_model, save_checkpoint
+from .outputs import open_h5
 from .provenance import provenance as make_provenance
 from .seeds import derive_seed
 from .trajectory import atomic_output
@@ -106,11 +106,7 @@ def _check_train_cfg(train_cfg: dict) -> dict:
 
 def load_dataset(dataset_h5) -> dict:
     """Images, labels and split of a dataset file as tensors, plus its attributes."""
-    try:
-        h5 = h5py.File(dataset_h5, "r")
-    except OSError as err:
-        raise FileNotFoundError(f"{dataset_h5}: not a readable HDF5 dataset ({err})") from err
-    with h5:
+    with open_h5(dataset_h5) as h5:
         for key in ("images", "labels", "split", "run", "temperature", "time", "potential_energy"):
             if key not in h5:
                 raise KeyError(f"{dataset_h5}: no '{key}' dataset")

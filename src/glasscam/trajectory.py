@@ -34,6 +34,11 @@ class TrajectoryError(RuntimeError):
     """A GSD file that cannot be used, with the file named in the message."""
 
 
+class DamagedFile(TrajectoryError):
+    """An output file that exists but cannot be read (truncated, corrupt); the message names it and
+    says to delete it so that Snakemake remakes it."""
+
+
 @dataclass
 class State:
     """An instantaneous configuration in engine-independent form (float64)."""
@@ -137,11 +142,11 @@ def atomic_output(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
-def damaged(path, what: str, err: BaseException | None = None) -> "TrajectoryError":
-    """A :class:`TrajectoryError` for a damaged file that says what to do: delete it, and
+def damaged(path, what: str, err: BaseException | None = None) -> DamagedFile:
+    """A :class:`DamagedFile` error for a damaged file that says what to do: delete it, and
     Snakemake remakes it (with the jobs downstream of it) on the next run."""
     detail = f" ({err})" if err is not None else ""
-    return TrajectoryError(
+    return DamagedFile(
         f"{path}: {what}{detail}. The file is damaged: delete it (rm '{path}') and run the same "
         f"snakemake command again; Snakemake remakes it and everything that depends on it"
     )

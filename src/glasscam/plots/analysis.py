@@ -3,7 +3,6 @@ correlation length."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import matplotlib
@@ -14,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..correlations import read_table  # noqa: E402
+from ..outputs import read_json  # noqa: E402
 from ..trajectory import atomic_output, per_particle_key, read_logs  # noqa: E402
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
@@ -198,8 +198,7 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     each temperature T: Fs(q*, t) (log t; dashed line 1/e), MSD(t) (log–log; dashed 2dDt where D
     was measured), and τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
     scale); the species is named in every panel."""
-    with open(json_path) as fh:
-        record = json.load(fh)
+    record = read_json(json_path)
     entries = [(t["temperature"], t["q"], t["species"][species]) for t in record["temperatures"] if species in t["species"]]
     if not entries:
         raise ValueError(f"{json_path}: no temperature has species {species!r}")
@@ -246,8 +245,7 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     A exp(−r/ξ) drawn only over the fitted range where C(r) has data, ξ and its bootstrap 95 %
     interval in the legend; right: ξ per aging time t_w (realised frame times; requested ages
     shown where they differ) with bootstrap 95 % intervals."""
-    with open(length_json) as fh:
-        record = json.load(fh)
+    record = read_json(length_json)
     r = np.asarray(record["r"], float)
     c = np.array([np.nan if v is None else v for v in record["C"]], float)
     fig, (c_ax, xi_ax) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)

@@ -3,15 +3,13 @@ Grad-CAM distributions."""
 
 from __future__ import annotations
 
-import json
-
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..outputs import open_h5, read_json  # noqa: E402
 from ..trajectory import atomic_output, open_trajectory, per_particle_key, state_from_frame  # noqa: E402
 
 
@@ -23,8 +21,7 @@ def _save(fig, out_png) -> None:
 
 def plot_training_curves(metrics_json, out_png) -> None:
     """Cross-entropy loss and accuracy per epoch (train, validation); the kept (best) epoch marked."""
-    with open(metrics_json) as f:
-        metrics = json.load(f)
+    metrics = read_json(metrics_json)
     curves = metrics["curves"]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
     for split in ("train", "validation"):
@@ -52,7 +49,7 @@ def showcase_sample(gradcam_h5, samples: list[int], class_name: str | None = Non
     standard deviation) → (sample, that standard deviation). A map that is identically zero
     (e.g. the glass map of a t_w = 0 sample, which the network does not call glass) shows
     nothing; the map with the most contrast is the one worth looking at."""
-    with h5py.File(gradcam_h5, "r") as h5:
+    with open_h5(gradcam_h5) as h5:
         class_names = [str(c) for c in h5.attrs["class_names"]]
         class_name = class_name or class_names[1]
         if class_name not in class_names:
@@ -80,7 +77,7 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
         samples = [int(f.log["glasscam/sample"][0]) for f in traj]
         if frame is None:
             if class_name is None:
-                with h5py.File(gradcam_h5, "r") as h5:
+                with open_h5(gradcam_h5) as h5:
                     class_name = str(h5.attrs["class_names"][1])
             sample, spread = showcase_sample(gradcam_h5, samples, class_name)
             frame = samples.index(sample)
@@ -91,7 +88,7 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
         state = state_from_frame(gsd_frame)
         sample = int(gsd_frame.log["glasscam/sample"][0])
         run = int(gsd_frame.log["glasscam/run"][0]) if "glasscam/run" in gsd_frame.log else None
-    with h5py.File(gradcam_h5, "r") as h5:
+    with open_h5(gradcam_h5) as h5:
         rows = np.flatnonzero(h5["sample"][:] == sample)
         if len(rows) == 0:
             raise KeyError(f"{gradcam_h5}: no Grad-CAM map of sample {sample} ({glass_gsd} frame {frame})")
@@ -186,8 +183,7 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
     always answering the commoner class) as the chance level."""
     metrics = {}
     for inputs, path in metrics_by_inputs.items():
-        with open(path) as f:
-            metrics[inputs] = json.load(f)
+        metrics[inputs] = read_json(path)
     fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(3.8 * (1 + len(metrics)), 3.6), constrained_layout=True)
     names = list(metrics)
     for k, name in enumerate(names):
@@ -228,8 +224,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
     fig, ax = plt.subplots(figsize=(8, 3.8), constrained_layout=True)
     test_samples, ticks, chance = set(), set(), set()
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
-        with open(path) as f:
-            curve = json.load(f)
+        curve = read_json(path)
         n_test = int(curve["test_samples"])
         test_samples.add(n_test)
         rows = curve["summary"]
@@ -268,8 +263,7 @@ def _majority_rate_from_rows(curves_by_inputs: dict[str, str]) -> float:
     """Majority-class rate of the test split from the per-group test accuracies of a learning
     curve (each group lists its class and sample count); NaN if absent."""
     for path in curves_by_inputs.values():
-        with open(path) as f:
-            curve = json.load(f)
+        curve = read_json(path)
         for row in curve.get("rows", []):
             groups = row.get("test_accuracy_by_group") or []
             counts: dict[str, int] = {}
@@ -288,8 +282,7 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
     range, and the test accuracy of a logistic regression on that cue alone."""
     records = {}
     for inputs, path in baseline_jsons.items():
-        with open(path) as f:
-            records[inputs] = json.load(f)
+        records[inputs] = read_json(path)
     first = next(iter(records.values()))
     cues = records.get("thermal", first)["thermal_cues"]
     fig, axes = plt.subplots(1, 1 + max(1, len(cues)), figsize=(5 + 3.2 * max(1, len(cues)), 4.2),
