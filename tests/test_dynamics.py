@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from glasscam.dynamics import (
+    _end_frame,
+    unresolved_windows,
     cage_relative_displacement,
     chi4,
     compute_aging_dynamics,
@@ -23,7 +25,7 @@ from glasscam.dynamics import (
     self_intermediate_scattering,
     structure_factor,
 )
-from glasscam.trajectory import State, per_particle_key, read_logs, read_states, wrap, write_states
+from glasscam.trajectory import State, per_particle_key, read_logs, read_provenance, read_states, wrap, write_states
 
 
 def make_state(unwrapped, box_length, dimensions, time=0.0, typeid=None) -> State:
@@ -199,12 +201,18 @@ def test_compute_mobility_windows_propensity_and_cage(tmp_path):
     compute_mobility(tmp_path / "glass.gsd", paths, tmp_path / "mob.gsd", cfg, {"stage": "mobility"})
     out = read_logs(tmp_path / "mob.gsd")
     assert set(mobility_names(cfg)) <= {k.removeprefix("particles/glasscam/") for k in out[0]}
-    ends = {0: {1: 1, 2: 2}, 2: {1: 3, 2: 3}}  # source frame → window → end frame (times 0,1,2,4,8,16)
+    # source frame → window → end frame (times 0,1,2,4,8,16); from t = 2 no frame realises Δt = 1
+    # (the next is 2 τ later): NaN, not a 2 τ displacement labelled 1 τ
+    ends = {0: {1: 1, 2: 2}, 2: {1: None, 2: 3}}
     for k, (_, replica, frame) in enumerate(samples):
         log = out[k]
         assert int(log["glasscam/sample"][0]) == k
         for dt in (1, 2):
             end = ends[frame][dt]
+            if end is None:
+                assert np.all(np.isnan(log[per_particle_key(f"mobility_dt{dt}")]))
+                assert np.isnan(float(log[f"glasscam/window_dt{dt}"][0]))
+                continue
             expected = motions[replica][end] - motions[replica][frame]
             np.testing.assert_allclose(log[per_particle_key(f"mobility_dt{dt}")], np.linalg.norm(expected, axis=1), atol=2e-5)
             cage = cage_relative_displacement(expected, states[k], 1.5)
@@ -219,6 +227,22 @@ def test_compute_mobility_windows_propensity_and_cage(tmp_path):
         assert np.all(np.isnan(log[per_particle_key("mobility_dt100")]))
         assert np.all(np.isnan(log[per_particle_key("propensity_dt100")]))
     assert int(out[0]["glasscam/n_iso_replicas"][0]) == 3
+    record = read_provenance(tmp_path / "mob.gsd")["mobility"]
+    assert {"t_w": 2.0, "dt": 1.0} in record["unresolved_windows"] and record["window_tolerance"] == 0.25
+
+
+def test_windows_are_realised_within_tolerance_on_log_spaced_frames():
+    """10 frames per decade (the study's aging runs): at t_w = 63.8 τ the next frame is 15.6 τ
+    later, so Δt = 1, 3 and 10 τ do not exist there; Δt = 30 τ is realised by 36.2 τ (+21 %)."""
+    times = np.array([0.0, *np.round(10 ** (np.arange(0, 21) / 10), 3)])  # 0, 1 … 100 τ, 10 per decade
+    t_w = int(np.argmin(np.abs(times - 63.8)))
+    assert _end_frame(times, t_w, 30.0) == len(times) - 1
+    for dt in (1.0, 3.0, 10.0):
+        assert _end_frame(times, t_w, dt) is None
+    assert _end_frame(times, 0, 1.0) == 1 and _end_frame(times, 0, 3.0) == 6  # 3.162 τ: +5 %
+    assert _end_frame(times, t_w, 30.0, tolerance=0.1) is None
+    pairs = unresolved_windows(times, [0, t_w], [1, 3, 10, 30])
+    assert pairs == [(times[t_w], 1.0), (times[t_w], 3.0), (times[t_w], 10.0)]
 
 
 def test_compute_mobility_errors(tmp_path):

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ from .trajectory import (
     read_states,
     write_states,
 )
+
+logger = logging.getLogger(__name__)
 
 DYNAMICS_COLUMNS = ["species", "time", "msd", "fs", "overlap", "chi4", "n_trajectories"]
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
@@ -810,13 +813,31 @@ def _windows(dynamics_cfg: dict) -> list[float]:
     return windows
 
 
-def _end_frame(times: np.ndarray, start: int, dt: float) -> int | None:
-    """Index of the frame after ``start`` nearest t_start + Δt; None if t_start + Δt lies beyond the run."""
+WINDOW_TOLERANCE = 0.25  # a window [t_w, t_w + Δt] counts as Δt only if its frame lies within ±25 % of Δt
+
+
+def _end_frame(times: np.ndarray, start: int, dt: float, tolerance: float = WINDOW_TOLERANCE) -> int | None:
+    """Index of the frame after ``start`` nearest t_start + Δt, if the realised window
+    t_end − t_start is within ``tolerance`` · Δt of Δt; None if t_start + Δt lies beyond the run or
+    no frame is that close. Log-spaced frames thin out at late times: with 10 frames per decade
+    the frame after t_w = 63.8 τ is at 79.4 τ, so a 1 τ window does not exist there, and taking the
+    nearest frame would report a 16 τ displacement as Δt = 1 τ."""
     target = times[start] + dt
     if target > times[-1] * (1 + 1e-9) + 1e-9 or start == len(times) - 1:
         return None
     later = np.arange(start + 1, len(times))
-    return int(later[np.argmin(np.abs(times[later] - target))])
+    end = int(later[np.argmin(np.abs(times[later] - target))])
+    if abs((times[end] - times[start]) - dt) > tolerance * dt * (1 + 1e-9):
+        return None
+    return end
+
+
+def unresolved_windows(times, starts, windows, tolerance: float = WINDOW_TOLERANCE) -> list[tuple[float, float]]:
+    """(t_w, Δt) pairs of frame indices ``starts`` of a trajectory with frame times ``times`` (τ)
+    and ``windows`` (τ) for which no frame realises Δt within ``tolerance`` (see
+    :func:`_end_frame`); the mobility of these windows is NaN."""
+    times = np.asarray(times, dtype=np.float64)
+    return [(float(times[s]), float(dt)) for s in starts for dt in windows if _end_frame(times, s, float(dt), tolerance) is None]
 
 
 def _int_log(log: dict, key: str, path, frame: int) -> int:
@@ -847,9 +868,11 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
 
     Each frame of ``glass_samples_gsd`` names its aging trajectory (``glasscam/run``,
     ``glasscam/replica``) and frame there (``glasscam/source_frame``, time t_w). For each
-    Δt in ``dynamics_cfg['windows']`` the window ends at the later frame nearest t_w + Δt
-    (NaN if t_w + Δt lies beyond the run; the realised Δt is logged as
-    ``glasscam/window_dt<Δt:g>``).
+    Δt in ``dynamics_cfg['windows']`` the window ends at the later frame nearest t_w + Δt, if
+    that frame realises Δt within ``dynamics_cfg['window_tolerance']`` · Δt (default
+    :data:`WINDOW_TOLERANCE`); NaN if t_w + Δt lies beyond the run or no frame is that close (the
+    realised Δt, or NaN, is logged as ``glasscam/window_dt<Δt:g>``; the log lists every
+    unresolved (t_w, Δt)).
 
     Propensity ⟨|Δr_i|⟩ over iso-configurational replicas (Widmer-Cooper et al., PRL 93, 135701
     (2004)): at t_w = 0 over all aging replicas of the run in ``aging_paths``; at t_w > 0 over
@@ -863,6 +886,9 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
     glass samples).
     """
     windows = _windows(dynamics_cfg)
+    tolerance = float(dynamics_cfg.get("window_tolerance", WINDOW_TOLERANCE))
+    if not 0 < tolerance < 1:
+        raise ValueError(f"dynamics.window_tolerance = {tolerance}; expected 0 < tolerance < 1 (relative to Δt)")
     states = read_states(glass_samples_gsd)
     logs = read_logs(glass_samples_gsd)
     cage_radius = dynamics_cfg.get("cage_radius", "auto")
@@ -900,7 +926,7 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
                 if _min_image_distance(traj[0].positions, start.positions, start.box_length, start.dimensions) > POSITION_MATCH_TOLERANCE:
                     raise ValueError(f"{path}: frame 0 differs from the glass sample it should start from; "
                                      "iso-configurational replicas must start from identical positions")
-                end = _end_frame(np.array([s.time for s in traj]), 0, dt)
+                end = _end_frame(np.array([s.time for s in traj]), 0, dt, tolerance)
                 if end is None:
                     disps = None
                     break
@@ -913,7 +939,7 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
                 propensity_cache[key] = (np.full(n, np.nan), len(replicas), float("nan"))
         return propensity_cache[key]
 
-    out_logs = []
+    out_logs, unresolved = [], set()
     for k, (state, log) in enumerate(zip(states, logs, strict=True)):
         run = _int_log(log, "glasscam/run", glass_samples_gsd, k)
         replica = _int_log(log, "glasscam/replica", glass_samples_gsd, k)
@@ -940,8 +966,9 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
             replicas = []
         out_log = per_frame_scalars(log)
         for dt in windows:
-            end = _end_frame(times, source, dt)
+            end = _end_frame(times, source, dt, tolerance)
             if end is None:
+                unresolved.add((float(times[source]), dt))
                 mobility = cage = np.full(n, np.nan)
                 out_log[f"glasscam/window_dt{dt:g}"] = np.array([np.nan])
             else:
@@ -960,11 +987,16 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
             out_log[per_particle_key(f"cage_relative_dt{dt:g}")] = cage.astype(np.float32)
             out_log[per_particle_key(f"propensity_dt{dt:g}")] = prop.astype(np.float32)
         out_logs.append(out_log)
+    if unresolved:
+        logger.warning("mobility: no frame realises these windows within ±%g %% of Δt; their mobility is NaN: %s",
+                    100 * tolerance, ", ".join(f"t_w = {t:.4g} τ, Δt = {dt:g} τ" for t, dt in sorted(unresolved)))
     record = {
         **provenance,
         "mobility": {
             "names": mobility_names(dynamics_cfg),
             "windows": windows,
+            "window_tolerance": tolerance,
+            "unresolved_windows": [{"t_w": t, "dt": dt} for t, dt in sorted(unresolved)],
             "cage_radius": cage_radius,
             "rearrangement_threshold": REARRANGEMENT_THRESHOLD,
             "config": dynamics_cfg,

@@ -18,7 +18,7 @@ rule mobility:
     resources:
         runtime=60,
     params:
-        dynamics=config_keys("dynamics", "windows", "cage_radius"),
+        dynamics=config_keys("dynamics", "windows", "window_tolerance", "cage_radius"),
     script:
         "../../scripts/mobility.py"
 
