@@ -1,0 +1,23 @@
+"""τα of the abm2d liquids at N=1000: liquid_dynamics (30 τ, log frames) from the pilot's equilibrated liquids."""
+import copy, json, os, sys, yaml
+from glasscam import simulate
+from glasscam.dynamics import compute_liquid_relaxation
+out = "/work/pilot_abm2d/out100"
+cfg = yaml.safe_load(open("/work/study2/config.yaml"))
+sysc = copy.deepcopy(cfg["systems"]["abm2d"]); sysc["N"] = 1000; sysc["composition"] = {"A": 500, "B": 500}
+prot = copy.deepcopy(cfg["protocol"]); prot.update(melt_time=10, equilibration_time=150.0, liquid_samples=1, sample_interval=1.0)
+prot["liquid_dynamics"] = {"runs": 1, "duration": float(sys.argv[2]), "frames_per_decade": 10}
+paths = []
+run = int(sys.argv[1])
+for T in [float(x) for x in sys.argv[3].split(",")]:
+    liq = f"{out}/liquid_{run}_T{T:g}.gsd"
+    if not os.path.exists(liq):
+        simulate.equilibrate_liquid("abm2d", sysc, prot, cfg["seed"], run, T, "lammps", 1, f"{out}/init_{run}.gsd", liq)
+    ld = f"{out}/liqdyn_{run}_T{T:g}.gsd"
+    if not os.path.exists(ld):
+        simulate.liquid_dynamics("abm2d", sysc, prot, cfg["seed"], run, T, "lammps", 1, liq, ld)
+    paths.append(ld)
+compute_liquid_relaxation(paths, f"{out}/liquid_relaxation_{run}.json")
+r = json.load(open(f"{out}/liquid_relaxation_{run}.json"))
+for t in r["temperatures"]:
+    print(t["temperature"], "q", round(t["q"], 2), {s: (v["tau_alpha"], v.get("D")) for s, v in t["species"].items()})
