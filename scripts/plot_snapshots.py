@@ -4,4 +4,5 @@ from glasscam.plots.snapshots import plot_snapshots
 from glasscam.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
-plot_snapshots(snakemake.input.gradcam, snakemake.input.indicators, snakemake.input.mobility, snakemake.output[0])
+plot_snapshots(snakemake.input.gradcam, snakemake.input.indicators, snakemake.input.mobility, snakemake.output[0],
+               radii=snakemake.params.radii)

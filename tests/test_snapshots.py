@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from glasscam.plots.snapshots import choose_snapshot, plot_snapshots
+from glasscam.config import physics_keys
+from glasscam.plots.snapshots import _radii, choose_snapshot, particle_radii, plot_snapshots
 from glasscam.trajectory import State, per_particle_key, write_states
 
 
@@ -50,3 +51,15 @@ def test_matplotlib_render_writes_a_figure(tmp_path, dimensions):
     out = tmp_path / "snap.png"
     assert plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], out, renderer="matplotlib") == "matplotlib"
     assert out.stat().st_size > 20000
+
+
+def test_particles_are_drawn_with_half_their_own_pair_sigma(default_config):
+    """Radii from each system's potential table, not one mixture's: Kob–Andersen B is the smaller
+    species (σ_BB = 0.88), abm2d's B the larger (σ_B/σ_A = 1.4)."""
+    ka = particle_radii(physics_keys(default_config["systems"]["ka3d"]))
+    abm = particle_radii(physics_keys(default_config["systems"]["abm2d"]))
+    assert ka == pytest.approx({"A": 0.5, "B": 0.44})
+    assert abm == pytest.approx({"A": 5 / 12, "B": 7 / 12})
+    state = State(np.zeros((3, 3)), np.zeros((3, 3), int), np.zeros((3, 3)), np.array([0, 1, 1]), ["A", "B"],
+                  np.ones(3), 5.0, 2)
+    np.testing.assert_allclose(_radii(state, abm), [5 / 12, 7 / 12, 7 / 12])

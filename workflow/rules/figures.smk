@@ -5,6 +5,8 @@ Each figure has its own script in scripts/plot_<name>.py, so editing one plottin
 that figure only.
 """
 
+from glasscam.plots.snapshots import particle_radii
+
 SYSTEM_FIGURE_INPUTS = {
     "thermodynamics": {
         "liquid": liquid_trajectories,
@@ -83,6 +85,10 @@ FIGURE_STAGES = {
 FIGURE_PARAMS = {
     name: {"glass_ages": config["dataset"]["glass_ages"]}
     for name in ("gradcam_vs_mobility", "correlation_length")
+}
+# particles drawn with half their own pair's σ (the system's potential table)
+FIGURE_PARAMS["snapshots"] = {
+    "radii": lambda wildcards: particle_radii(system_cfg(wildcards))
 }
 
 

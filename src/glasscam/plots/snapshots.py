@@ -24,7 +24,21 @@ from ..trajectory import atomic_output, per_particle_key, read_logs, read_proven
 log = logging.getLogger(__name__)
 PREFIX = per_particle_key("")
 CMAP = "viridis"
-RADII = {"A": 0.5, "B": 0.44}  # σ_AA/2 and σ_BB/2 of the Kob–Andersen mixture (σ_BB = 0.88)
+DEFAULT_RADIUS = 0.5  # σ/2 for a species whose own pair is not given
+
+
+def particle_radii(system_spec: dict) -> dict[str, float]:
+    """Drawing radius of each species: half its own pair's σ_tt from the system's potential table
+    (Kob–Andersen: A 0.5, B 0.44; abm2d: A 5/12, B 7/12), in the system's length unit."""
+    from ..systems import system_from_config
+
+    system = system_from_config("snapshot", system_spec)
+    return {t: system.pair(t, t).sigma / 2 for t in system.types}
+
+
+def _radii(state, radii: dict | None) -> np.ndarray:
+    radii = radii or {}
+    return np.array([float(radii.get(state.types[t], DEFAULT_RADIUS)) for t in state.typeid])
 
 
 def _fields(log_chunk: dict) -> dict[str, np.ndarray]:
@@ -91,7 +105,7 @@ def percentile_colours(values: np.ndarray) -> np.ndarray:
     return plt.get_cmap(CMAP)(ranks)[:, :3]
 
 
-def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520)) -> np.ndarray:
+def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520), radii: dict | None = None) -> np.ndarray:
     """RGB image of ``state`` with per-particle ``colours`` (OVITO, Tachyon renderer; raises
     ImportError where OVITO is absent)."""
     from ovito.data import DataCollection
@@ -111,8 +125,7 @@ def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520))
         positions[:, 2] = 0.0
     particles.create_property("Position", data=positions)
     particles.create_property("Color", data=colours)
-    radii = np.array([RADII.get(state.types[t], 0.5) for t in state.typeid])
-    particles.create_property("Radius", data=radii)
+    particles.create_property("Radius", data=_radii(state, radii))
     pipeline = Pipeline(source=StaticSource(data=data))
     pipeline.add_to_scene()
     try:
@@ -128,9 +141,9 @@ def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520))
         pipeline.remove_from_scene()
 
 
-def render_matplotlib(ax, state, colours: np.ndarray) -> None:
+def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None) -> None:
     """Fallback: discs (2D) or a depth-sorted 3D scatter of spheres, viewed like the OVITO one."""
-    radii = np.array([RADII.get(state.types[t], 0.5) for t in state.typeid])
+    radii = _radii(state, radii)
     if state.dimensions == 2:
         from matplotlib.collections import EllipseCollection
 
@@ -164,12 +177,14 @@ def positive_class_key(gradcam_gsd) -> str:
     return keys[0]
 
 
-def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str | None = None, renderer: str = "auto") -> str:
+def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str | None = None, renderer: str = "auto",
+                   radii: dict | None = None) -> str:
     """Three renders of one glass sample coloured by Grad-CAM (``gradcam_key``, default the map of
     the positive class), by the dynamics (propensity, else mobility) and by the best classical
     descriptor (:func:`choose_snapshot`); ``renderer`` 'auto' (OVITO if importable, else
-    matplotlib), 'ovito' or 'matplotlib'. Returns the renderer used. The title names the sample,
-    its t_w and why it was chosen."""
+    matplotlib), 'ovito' or 'matplotlib'; ``radii`` species → drawing radius
+    (:func:`particle_radii`; default σ/2 = 0.5 for all). Returns the renderer used. The title
+    names the sample, its t_w and why it was chosen."""
     gradcam_key = gradcam_key or positive_class_key(gradcam_gsd)
     states = read_states(gradcam_gsd)
     gradcam, indicators, mobility = read_logs(gradcam_gsd), read_logs(indicators_gsd), read_logs(mobility_gsd)
@@ -189,7 +204,7 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
         raise ValueError(f"renderer = {renderer!r}; expected auto, ovito or matplotlib")
     if renderer in ("auto", "ovito"):
         try:
-            images = [render_ovito(state, percentile_colours(values)) for _, values, _ in panels]
+            images = [render_ovito(state, percentile_colours(values), radii=radii) for _, values, _ in panels]
             used = "ovito"
         except ImportError:
             if renderer == "ovito":
@@ -205,7 +220,7 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
             ax.imshow(images[i])
             ax.set_axis_off()
         else:
-            render_matplotlib(ax, state, percentile_colours(values))
+            render_matplotlib(ax, state, percentile_colours(values), radii=radii)
         note = "" if rho is None else f"\nSpearman ρ with {choice['dynamics'] if i == 2 else 'Grad-CAM'} = {rho:.2f}"
         ax.set_title(f"{name}{note}", fontsize=9)
     sample = int(np.ravel(gradcam[k].get("glasscam/sample", [k]))[0])
