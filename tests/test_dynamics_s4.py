@@ -74,7 +74,7 @@ def test_s4_of_independent_particles_is_flat_chi4():
     fit = fit_ornstein_zernike(q, s4, err)
     assert fit["reason"] is None and fit["n_fit_shells"] == len(q) - 1
     assert fit["chi4_inf"] == pytest.approx(expected, rel=0.05)
-    assert fit["xi4"] < 0.15  # σ_AA; no length (grid spacing 2π/L = 0.79)
+    assert fit["xi4"] < 0.15  # σ; no length (grid spacing 2π/L = 0.79)
 
 
 def planted_field(n_grid, spacing, xi, rng):

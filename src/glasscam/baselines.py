@@ -12,7 +12,7 @@ convention): mean, standard deviation and the 10/50/90 % quantiles. On those fea
 * ``energy_threshold``: one threshold on U/N (:func:`glasscam.training.energy_threshold_baseline`);
 * thermal cues: logistic regression on the kinetic temperature alone, and on the vibration
   amplitude alone (root-mean-square distance between each thermal configuration and its
-  inherent structure, σ_AA), with their per-class distributions, so a reader sees whether the
+  inherent structure, σ), with their per-class distributions, so a reader sees whether the
   classes still differ thermally.
 
 Accuracies carry Wilson 95 % intervals (Wilson, JASA 22, 209 (1927)); the CNN minus a baseline
@@ -181,7 +181,7 @@ def _read_sample_states(index: dict) -> tuple[list, list[np.ndarray]]:
 
 def vibration_amplitudes(thermal_states: list, inherent_states: list) -> np.ndarray:
     """Per-sample root-mean-square displacement between a thermal configuration and its inherent
-    structure, √(⟨|r_i − r_i^IS|²⟩_i) with minimum-image differences (σ_AA)."""
+    structure, √(⟨|r_i − r_i^IS|²⟩_i) with minimum-image differences (σ)."""
     out = np.empty(len(thermal_states))
     for k, (a, b) in enumerate(zip(thermal_states, inherent_states, strict=True)):
         d = (a.positions - b.positions)[:, : a.dimensions]
@@ -246,7 +246,7 @@ def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict
         thermal["vibration_amplitude"] = {"distribution": _class_distribution(amplitude, labels, index["class_names"]),
                                           "logistic": {**accuracy_record(np.asarray(fit["test_predicted"]), test_labels),
                                                        "C": fit["C"]},
-                                          "units": "σ_AA (RMS distance thermal → inherent structure)"}
+                                          "units": "σ (RMS distance thermal → inherent structure)"}
     cnn = accuracy_record(cnn_predicted, test_labels)
     comparison = {}
     for name, baseline in baselines.items():

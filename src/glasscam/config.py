@@ -216,7 +216,7 @@ MIN_FEATURE_CELLS = 2
 
 
 def stiffest_oscillation(system: System) -> tuple[str, float, float, float]:
-    """(pair, r0, curvature V''(r0) in ε_AA/σ_AA², angular frequency ω = √(V''/μ) in 1/τ) of the
+    """(pair, r0, curvature V''(r0) in ε/σ², angular frequency ω = √(V''/μ) in 1/τ) of the
     pair with the highest ω, with μ = m_a m_b / (m_a + m_b) the reduced mass and r0 the minimum
     σ (n/m)^{1/(n−m)} of the Mie potential (2^{1/6} σ for Lennard-Jones), or r0 = σ for an inverse
     power (no minimum; V(σ) = ε above its asymptote). Harmonic estimate; velocity Verlet is

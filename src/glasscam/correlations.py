@@ -27,7 +27,7 @@ Spatial autocorrelation of the per-frame standardised field δx_i = (x_i − x̄
 
     C(r) = Σ_{i≠j: |r_ij| ∈ bin(r)} δx_i δx_j / #pairs    (periodic minimum-image distances)
 
-fitted with C(r) = A exp(−r/ξ) (ξ in σ_AA; A < 1 absorbs uncorrelated particle-level noise).
+fitted with C(r) = A exp(−r/ξ) (ξ in σ; A < 1 absorbs uncorrelated particle-level noise).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ ALL_AGES = "all"
 PARTICLE_PREFIX = per_particle_key("")
 SAMPLE_KEY = "glasscam/sample"
 MIN_PARTICLES_PER_FRAME = 3
-LENGTH_R_MAX = 6.0  # σ_AA: default C(r) range (config key r_max overrides); a fixed range keeps the pair count O(N) per frame
+LENGTH_R_MAX = 6.0  # σ: default C(r) range (config key r_max overrides); a fixed range keeps the pair count O(N) per frame
 _CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
 _DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
 
@@ -421,7 +421,7 @@ def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) ->
     """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
     frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
 
-    ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max`` (default
+    ``cfg`` keys (σ): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max`` (default
     min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame O(N)),
     ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
     ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
@@ -494,7 +494,7 @@ def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) 
     frames and per group of frames sharing the values of the ``cfg['group_by']`` logs — for the
     ReLU map (top level of the JSON) and, where it exists, the signed map (``signed``).
 
-    ``cfg`` keys (σ_AA): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max``
+    ``cfg`` keys (σ): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max``
     (default min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame
     O(N)), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
     ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default

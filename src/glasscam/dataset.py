@@ -3,15 +3,15 @@
 
 HDF5 layout (S samples, C species, d grid axes of n cells):
 
-* ``images`` (S, C, n, …) float32, species density in σ_AA^{−d}; ``labels`` (S,) int8
+* ``images`` (S, C, n, …) float32, species density in σ^{−d}; ``labels`` (S,) int8
   (class index into ``class_names``: liquid/glass or young/aged, :mod:`.tasks`); ``split`` (S,) int8 (0 train, 1 validation, 2 test, 3 analysis only:
   glass samples younger than ``dataset.classifier_min_age``, kept for Grad-CAM and the analysis
   but in no classifier split);
-* per sample: ``source`` (trajectory path), ``frame``, ``temperature`` (ε_AA/k_B), ``run``,
+* per sample: ``source`` (trajectory path), ``frame``, ``temperature`` (ε/k_B), ``run``,
   ``replica``, ``time`` (τ; aging time t_w for glasses), ``seed`` (the trajectory's seed),
-  ``potential_energy`` U/N (ε_AA; of the inherent structure for inherent inputs),
-  ``kinetic_temperature`` (ε_AA/k_B, of the thermal frame; NaN for inherent structures);
-* attrs: ``provenance`` (JSON), ``system``, ``spacing`` h = L/n and ``width`` w (σ_AA),
+  ``potential_energy`` U/N (ε; of the inherent structure for inherent inputs),
+  ``kinetic_temperature`` (ε/k_B, of the thermal frame; NaN for inherent structures);
+* attrs: ``provenance`` (JSON), ``system``, ``spacing`` h = L/n and ``width`` w (σ),
   ``truncation``, ``box_length``, ``dimensions``, ``types``, ``class_names``, ``split_names``,
   ``class_counts`` (JSON {split: {class: count}}), ``task`` (JSON of the task), and for the
   ``age`` task ``kinetic_relaxation`` (JSON, :func:`glasscam.tasks.kinetic_relaxation_time`).
@@ -307,7 +307,7 @@ def build_dataset(
     kinetic-temperature relaxation after the quench is measured over ``glass_paths``
     (``glass_temperature`` is the bath) and a young window starting before it is refused.
 
-    ``voxel_cfg``: spacing h, width w (σ_AA), optional truncation (in w, default 4) and
+    ``voxel_cfg``: spacing h, width w (σ), optional truncation (in w, default 4) and
     grid_multiple (default 1). ``dataset_cfg``: glass_ages (t_w in τ), classifier_min_age (τ,
     default 0: glass samples with t_w below it get split 3, analysis only), split
     {train, validation, test} fractions, optional liquid_samples_per_trajectory.
@@ -393,7 +393,7 @@ def build_dataset(
             h5.create_dataset("time", data=np.array([s.time for s in samples], dtype=np.float64))
             h5.create_dataset("seed", data=np.array([s.seed for s in samples], dtype=np.int64))
             h5.create_dataset("kinetic_temperature", data=np.array([s.kinetic_temperature for s in samples]))
-            h5.create_dataset("potential_energy", data=np.array(  # U/N, ε_AA per particle
+            h5.create_dataset("potential_energy", data=np.array(  # U/N, ε per particle
                 [np.mean(energies[s.source][s.frame], dtype=np.float64) for s in samples]))
             h5.attrs["provenance"] = json.dumps(record, sort_keys=True, default=str)
             h5.attrs["system"] = str(reference.provenance["system"])

@@ -1,4 +1,4 @@
-"""Particle and collective dynamics of aging trajectories (time in τ, lengths in σ_AA).
+"""Particle and collective dynamics of aging trajectories (time in τ, lengths in σ).
 
 Displacement of particle i between frames 0 and k, centre-of-mass drift removed:
 
@@ -70,11 +70,11 @@ logger = logging.getLogger(__name__)
 
 DYNAMICS_COLUMNS = ["species", "time", "msd", "fs", "overlap", "chi4", "n_trajectories"]
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
-POSITION_MATCH_TOLERANCE = 1e-3  # σ_AA; glass samples and aging frames are both float32 copies
+POSITION_MATCH_TOLERANCE = 1e-3  # σ; glass samples and aging frames are both float32 copies
 
 
 def displacements(states: list[State], drift_removed: bool = True) -> np.ndarray:
-    """Δr_i(t_k) relative to ``states[0]``, shape (T, N, d), σ_AA; with ``drift_removed`` the
+    """Δr_i(t_k) relative to ``states[0]``, shape (T, N, d), σ; with ``drift_removed`` the
     mass-weighted centre-of-mass displacement R(t_k) − R(t_0) is subtracted."""
     if not states:
         raise ValueError("displacements: no states given")
@@ -122,7 +122,7 @@ def propensity(replica_displacements) -> np.ndarray:
 
 
 def mean_squared_displacement(disp: np.ndarray) -> np.ndarray:
-    """MSD = (1/N) Σ_i |Δr_i|² over the particle axis (−2) of displacements (..., N, d), σ_AA²."""
+    """MSD = (1/N) Σ_i |Δr_i|² over the particle axis (−2) of displacements (..., N, d), σ²."""
     return np.sum(disp**2, axis=-1).mean(axis=-1)
 
 
@@ -153,7 +153,7 @@ def chi4(overlaps, n_particles: int) -> np.ndarray:
 
 def reciprocal_lattice_vectors(box_length: float, dimensions: int, k_max: float) -> np.ndarray:
     """Reciprocal-lattice vectors k = 2πn/L (n ∈ ℤ^d) with 0 < |k| ≤ k_max, one of each ±k pair
-    (first non-zero component of n positive; S(k) and |W(k)|² are even in k), shape (K, d), σ_AA⁻¹."""
+    (first non-zero component of n positive; S(k) and |W(k)|² are even in k), shape (K, d), σ⁻¹."""
     n_max = int(k_max * box_length / (2 * np.pi))
     axis = np.arange(-n_max, n_max + 1)
     n = np.array(np.meshgrid(*[axis] * dimensions, indexing="ij")).reshape(dimensions, -1).T
@@ -175,7 +175,7 @@ def capped_selection(groups: np.ndarray, cap: int) -> np.ndarray:
 
 def structure_factor(states: list[State], k_max: float = 12.0, bins: int = 240, max_vectors_per_bin: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """S(k) = |Σ_j exp(ik·r_j)|² / N averaged over ``states`` and over the reciprocal-lattice
-    vectors k = 2πn/L in each of ``bins`` |k| bins on (0, k_max] (σ_AA⁻¹), 2D and 3D alike.
+    vectors k = 2πn/L in each of ``bins`` |k| bins on (0, k_max] (σ⁻¹), 2D and 3D alike.
 
     At most ``max_vectors_per_bin`` vectors per bin (a fixed pseudo-random subset) enter the sum,
     so the cost per frame is O(N · bins · max_vectors_per_bin), linear in N (all vectors would
@@ -201,7 +201,7 @@ def structure_factor(states: list[State], k_max: float = 12.0, bins: int = 240, 
 
 def overlap_fourier_amplitudes(positions: np.ndarray, weights: np.ndarray, q_vectors: np.ndarray, box_length: float, chunk: int = 64, particle_chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """W(q) = Σ_j w_j exp(iq·r_j) and ρ(q) = Σ_j exp(iq·r_j) for the reciprocal-lattice vectors
-    q = 2πn/L, the rows of ``q_vectors`` (K, d); ``positions`` (N, d), σ_AA.
+    q = 2πn/L, the rows of ``q_vectors`` (K, d); ``positions`` (N, d), σ.
 
     exp(iq·r_j) = Π_α exp(i n_α θ_jα), θ_jα = 2π r_jα/L: the powers exp(i m θ_jα), |m| ≤ max |n_α|,
     are tabulated by repeated multiplication, and each vector then costs d − 1 complex products
@@ -496,7 +496,7 @@ def _four_point(records: list[_OverlapRecord], box_length: float, dimensions: in
 
 
 def first_peak_q(first_frames: list[State]) -> tuple[float, np.ndarray, np.ndarray]:
-    """q* = the first peak of S(k) of the distinct configurations ``first_frames`` (σ_AA⁻¹), with
+    """q* = the first peak of S(k) of the distinct configurations ``first_frames`` (σ⁻¹), with
     (k, S(k)) (:func:`structure_factor`, :func:`first_peak`)."""
     k, s = structure_factor(_distinct_states(first_frames))
     return first_peak(k, s), k, s
@@ -591,11 +591,11 @@ def _first_frame(path, reader: dict | None) -> State:
 def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None) -> None:
     """Stage: :func:`aging_dynamics` of the trajectory files ``aging_paths`` → tidy CSV (columns
     :data:`DYNAMICS_COLUMNS`) and a JSON (``out_json``, default the CSV path with suffix
-    ``.json``) holding q (σ_AA⁻¹; the first peak of S(k) of the distinct first frames when
+    ``.json``) holding q (σ⁻¹; the first peak of S(k) of the distinct first frames when
     ``q`` is None), a, S(k), τα per species and ``s4``: per species t*, χ4(t*), S4 and its
     standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors per shell and
     the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
-    ``s4`` options (:data:`S4_DEFAULTS`): ``q_max`` (σ_AA⁻¹), ``max_shells``,
+    ``s4`` options (:data:`S4_DEFAULTS`): ``q_max`` (σ⁻¹), ``max_shells``,
     ``max_vectors_per_shell`` (see :func:`s4_wavevectors`), ``fit_qxi_max``, ``min_shells``.
     Files are read by :func:`glasscam.readers.read_trajectory` with keyword arguments ``reader``
     (format, type_map, dt, …), so a file that cannot be analysed correctly is refused by name.
@@ -664,8 +664,8 @@ def time_origin_pairs(times, max_origins: int = 64, rtol: float = 1e-6) -> dict[
 
 def diffusion_coefficient(times, msd, dimensions: int, msd_min: float = 1.0) -> dict:
     """D from MSD(t) = 2dDt + c fitted (least squares) on the times where MSD ≥ ``msd_min``
-    (σ_AA², default one particle diameter squared: beyond the cage, in the diffusive regime).
-    Returns D (σ_AA²/τ), D_err (fit standard error), msd_exponent (slope of ln MSD against ln t
+    (σ², default one particle diameter squared: beyond the cage, in the diffusive regime).
+    Returns D (σ²/τ), D_err (fit standard error), msd_exponent (slope of ln MSD against ln t
     over the same points; 1 when diffusive), fit_t_min and a reason (None, or why D is NaN:
     fewer than 3 points in the regime)."""
     times, msd = np.asarray(times, float), np.asarray(msd, float)
@@ -689,7 +689,7 @@ def liquid_relaxation(trajectories: list[list[State]], q: float | None = None, a
     every lag t averaged over time origins (:func:`time_origin_pairs`) and trajectories,
     displacements with the centre-of-mass drift removed; Fs(q*, t), MSD, Q(t; a), χ4 = N[⟨Q²⟩ −
     ⟨Q⟩²] over the (trajectory, origin) samples (NaN with one), τα (:func:`relaxation_time`), D
-    (:func:`diffusion_coefficient`) and 1/(q²D), per species. q (σ_AA⁻¹) is the first peak of
+    (:func:`diffusion_coefficient`) and 1/(q²D), per species. q (σ⁻¹) is the first peak of
     S(k) of the first and last frames unless given.
 
     Returns {q, q_source, k, S_k, dimensions, species: {name: {time, msd, fs, overlap, chi4,
@@ -852,12 +852,12 @@ def _min_image_distance(a: np.ndarray, b: np.ndarray, box_length: float, dimensi
     return float(np.abs(delta).max()) if len(delta) else 0.0
 
 
-REARRANGEMENT_THRESHOLD = 0.5  # σ_AA: a particle "rearranged" in a window if |Δr| exceeds this
+REARRANGEMENT_THRESHOLD = 0.5  # σ: a particle "rearranged" in a window if |Δr| exceeds this
 
 
 def rearranged_fraction(displacement_norms: np.ndarray, mask: np.ndarray,
                         threshold: float = REARRANGEMENT_THRESHOLD) -> float:
-    """Fraction of the particles in ``mask`` whose |Δr| (σ_AA) exceeds ``threshold``."""
+    """Fraction of the particles in ``mask`` whose |Δr| (σ) exceeds ``threshold``."""
     values = np.asarray(displacement_norms)[np.asarray(mask, bool)]
     return float(np.mean(values > threshold)) if len(values) else float("nan")
 
@@ -879,10 +879,10 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
     the replicas in ``propensity_paths`` launched from this sample's frame (provenance
     ``stage: propensity``, ``run``, ``source_frame``; :func:`glasscam.simulate.propensity_replicas`);
     NaN where no replicas exist (``glasscam/n_iso_replicas`` = 0). Also logged per window: the
-    fraction of A particles (first species) with |Δr| > 0.5 σ_AA in this trajectory
+    fraction of A particles (first species) with |Δr| > 0.5 σ in this trajectory
     (``glasscam/rearranged_A_dt<Δt:g>``) and averaged over the replicas
     (``glasscam/rearranged_A_replicas_dt<Δt:g>``).
-    ``dynamics_cfg['cage_radius']``: σ_AA or ``auto`` (default; first minimum of g(r) of the
+    ``dynamics_cfg['cage_radius']``: σ or ``auto`` (default; first minimum of g(r) of the
     glass samples).
     """
     windows = _windows(dynamics_cfg)

@@ -163,7 +163,7 @@ def system_for_state(system: System, state: State) -> System:
 
 
 def potential_energies(states: list[State], system: System, engine: str = "auto", threads: int = 1) -> list[np.ndarray]:
-    """Per-particle potential energy U_i (ε_AA) of every state under ``system``'s pair
+    """Per-particle potential energy U_i (ε) of every state under ``system``'s pair
     Hamiltonian. ``numpy``: the O(N²) reference :func:`glasscam.hamiltonian.evaluate_pairs`;
     ``lammps``/``hoomd``: that engine's ``evaluate``; ``auto``: NumPy up to
     :data:`NUMPY_ENERGY_MAX_N` particles, else the engine ``auto`` resolves to. A box no larger

@@ -240,7 +240,7 @@ def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | Non
 def _describe_row(row: dict) -> str:
     if row["kind"] == "mobility":
         return f"{row['quantity']} over Δt = {fmt(row['window'])} τ"
-    return row["quantity"] + (f" coarse-grained over L = {fmt(row['coarse_graining'])} σ_AA" if _finite(row["coarse_graining"]) and row["coarse_graining"] > 0 else " (per particle, not coarse-grained)")
+    return row["quantity"] + (f" coarse-grained over L = {fmt(row['coarse_graining'])} σ" if _finite(row["coarse_graining"]) and row["coarse_graining"] > 0 else " (per particle, not coarse-grained)")
 
 
 def strongest_correlations(rows: list[dict]) -> list[dict]:
@@ -303,18 +303,18 @@ def length_findings(system: str, variant: str, record: dict) -> dict:
         age = group.get("glasscam/time")
         groups.append({"t_w": age, "xi": group["xi"], "interval": [group.get("xi_bootstrap_lo"), group.get("xi_bootstrap_hi")], "n_frames": group["n_frames"]})
     sentences = [
-        f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ_AA "
+        f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ "
         f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
-        f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ_AA, {record['n_frames']} glass samples); "
+        f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ, {record['n_frames']} glass samples); "
         "per aging time below, t_w is the realised time of the stored frame."
     ]
     if _finite(record["xi"]) and _finite(record.get("fit_r_max")) and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0)):
         sentences.append(
-            f"{where}: ξ is more than half the fitted range (r ≤ {fmt(record['fit_r_max'])} σ_AA): the decay is barely "
+            f"{where}: ξ is more than half the fitted range (r ≤ {fmt(record['fit_r_max'])} σ): the decay is barely "
             "sampled and ξ is poorly constrained (fit a longer range to pin it down)."
         )
     for g in groups:
-        sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ_AA {_interval(*g['interval'])}.")
+        sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
     finite = [g for g in groups if _finite(g["xi"]) and g["t_w"] is not None]
     if len(finite) > 1:
         first, last = finite[0], finite[-1]
@@ -337,7 +337,7 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
         points.append({"temperature": entry["temperature"], "tau_alpha": data["tau_alpha"], "D": data.get("D"), "q": entry["q"]})
     if not points:
         return None
-    listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, D = {fmt(p['D'])} σ_AA²/τ" for p in points)
+    listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, D = {fmt(p['D'])} σ²/τ" for p in points)
     sentences = [f"{system}: equilibrium liquid, {species} particles (q* = first peak of S(q)) — {listing}."]
     finite = [p for p in points if _finite(p["tau_alpha"])]
     if len(finite) > 1:

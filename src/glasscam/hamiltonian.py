@@ -2,9 +2,9 @@
 
 For particles i, j with minimum-image separation r_ij < r_c(ab):
 
-    U_i   = ½ Σ_j V_ab(r_ij)                         (per-particle energy, ε_AA)
-    F_i   = Σ_j F_ab(r_ij) r̂_ij,  F = −dV/dr        (force, ε_AA/σ_AA)
-    W     = ½ Σ_{i≠j} r_ij F_ab(r_ij)                  (virial, ε_AA)
+    U_i   = ½ Σ_j V_ab(r_ij)                         (per-particle energy, ε)
+    F_i   = Σ_j F_ab(r_ij) r̂_ij,  F = −dV/dr        (force, ε/σ)
+    W     = ½ Σ_{i≠j} r_ij F_ab(r_ij)                  (virial, ε)
     P     = (N k_B T + W / d) / V                     (pressure; configurational part W/(dV))
 
 V_ab is the shifted or force-shifted pair potential of :mod:`glasscam.systems`.
@@ -78,6 +78,6 @@ def evaluate_pairs(system: System, positions: np.ndarray, typeid: np.ndarray) ->
 
 
 def pressure(system: System, virial: float, kinetic_temperature: float) -> float:
-    """P = ρ k_B T + W / (d V), in ε_AA/σ_AA^d."""
+    """P = ρ k_B T + W / (d V), in ε/σ^d."""
     volume = system.box_length**system.dimensions
     return system.n_particles * kinetic_temperature / volume + virial / (system.dimensions * volume)

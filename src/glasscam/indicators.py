@@ -1,6 +1,6 @@
 """Per-particle structural indicators of glass configurations (freud), raw and coarse-grained.
 
-Indicators (lengths in σ_AA):
+Indicators (lengths in σ):
 
 * 2D: ``psi6`` = |ψ6(i)|, ψ6(i) = (1/N_b) Σ_j exp(6iθ_ij) (freud.order.Hexatic);
 * 3D: ``q4``, ``q6`` Steinhardt q_l(i) = [4π/(2l+1) Σ_m |q_lm(i)|²]^{1/2} with
@@ -8,7 +8,7 @@ Indicators (lengths in σ_AA):
   (Σ_m |q_6m|²)^{3/2}); ``q6_avg`` Lechner–Dellago q̄6, with q_lm replaced by its mean over i
   and its neighbours (freud.order.Steinhardt, ``average=True``). Reference values: fcc q6 = 0.5745,
   hcp q6 = 0.4848;
-* ``voronoi_area`` (2D) / ``voronoi_volume`` (3D), σ_AA^d, and ``voronoi_neighbors`` (number of
+* ``voronoi_area`` (2D) / ``voronoi_volume`` (3D), σ^d, and ``voronoi_neighbors`` (number of
   Voronoi faces/edges, freud.locality.Voronoi);
 * 3D: ``icosahedral`` = 1 for a particle whose Voronoi cell has the index ⟨n3,n4,n5,n6⟩ =
   ⟨0,0,12,0⟩ (twelve pentagonal faces and no others), else 0; coarse-grained, it is the local
@@ -18,12 +18,12 @@ Indicators (lengths in σ_AA):
   equals Qhull's (scipy.spatial.Voronoi) for ≈ 97–98 % of cells, the rest differing only by
   such tiny faces or edges;
 * ``local_density``: number of *other* particles within ``local_density_radius`` divided by
-  the sphere (disc) volume, σ_AA^−d (freud.density.LocalDensity);
-* ``potential_energy``: the engine's per-particle energy U_i, ε_AA, copied from the input.
+  the sphere (disc) volume, σ^−d (freud.density.LocalDensity);
+* ``potential_energy``: the engine's per-particle energy U_i, ε, copied from the input.
 
 Neighbours for ψ6 and the Steinhardt parameters are the Voronoi neighbours (``neighbors:
 voronoi``, default) or all particles closer than a cutoff (``neighbors: cutoff``), the cutoff
-given in σ_AA or ``auto`` = first minimum of the total g(r) pooled over the file's frames.
+given in σ or ``auto`` = first minimum of the total g(r) pooled over the file's frames.
 
 Coarse-graining over radius L: x̄_i(L) = Σ_{j: |r_ij| < L} x_j / Σ_{j: |r_ij| < L} 1, self
 included, periodic minimum-image distances (freud.locality.AABBQuery); stored as
@@ -40,7 +40,7 @@ from .trajectory import PROVENANCE_KEY, State, per_particle_key, read_logs, read
 NEIGHBOR_MODES = ("voronoi", "cutoff")
 INDICATORS_2D = ["psi6", "voronoi_area", "voronoi_neighbors", "local_density", "potential_energy"]
 INDICATORS_3D = ["q4", "q6", "w6", "q6_avg", "voronoi_volume", "voronoi_neighbors", "icosahedral", "local_density", "potential_energy"]
-VORONOI_TOLERANCE = 1e-5  # σ_AA: vertices this close are one vertex; a vertex this close to a face plane lies on it
+VORONOI_TOLERANCE = 1e-5  # σ: vertices this close are one vertex; a vertex this close to a face plane lies on it
 ICOSAHEDRAL_INDEX = (0, 0, 12, 0)
 POTENTIAL_ENERGY_KEY = per_particle_key("potential_energy")
 
@@ -84,9 +84,9 @@ def coarse_grain(state: State, fields: dict[str, np.ndarray], radius: float) -> 
 
 
 def rdf_first_minimum(states: list[State], r_max: float = 3.0, bins: int = 300) -> float:
-    """Position (σ_AA) of the first minimum of the total g(r) accumulated over ``states``: the
+    """Position (σ) of the first minimum of the total g(r) accumulated over ``states``: the
     first local minimum with g < 1 after the main peak, g smoothed with a Gaussian of
-    0.03 σ_AA (so the sub-peaks of the AA/AB/BB shells of a mixture do not count)."""
+    0.03 σ (so the sub-peaks of the AA/AB/BB shells of a mixture do not count)."""
     r_max = min(r_max, 0.999 * min(s.box_length for s in states) / 2)
     rdf = freud.density.RDF(bins=bins, r_max=r_max)
     for state in states:
@@ -226,7 +226,7 @@ def _neighbor_settings(states: list[State], indicator_cfg: dict) -> tuple[str, f
     cutoff = indicator_cfg.get("neighbor_cutoff")
     if neighbors == "cutoff":
         if cutoff is None:
-            raise ValueError("indicator_cfg.neighbor_cutoff is required when neighbors = 'cutoff' (σ_AA or 'auto')")
+            raise ValueError("indicator_cfg.neighbor_cutoff is required when neighbors = 'cutoff' (σ or 'auto')")
         cutoff = rdf_first_minimum(states) if cutoff == "auto" else float(cutoff)
     return neighbors, cutoff if neighbors == "cutoff" else None
 
@@ -235,12 +235,12 @@ def indicators_for_states(states: list[State], energies: list[np.ndarray] | None
     """Every indicator of every state (pure: states in, arrays out): per state
     {name: (N,) float64} with the names of :func:`indicator_names` — raw indicators, then
     ``<name>_cg<L:g>`` for each coarse-graining radius. ``energies[k]`` (N,) is state k's
-    per-particle potential energy (ε_AA); with ``energies`` None, ``potential_energy`` is left out.
+    per-particle potential energy (ε); with ``energies`` None, ``potential_energy`` is left out.
 
     ``indicator_cfg`` keys: ``neighbors`` (voronoi | cutoff, default voronoi),
-    ``neighbor_cutoff`` (σ_AA or ``auto`` = first minimum of g(r) over ``states``; needed for
-    cutoff), ``local_density_radius`` (σ_AA, default 1.5), ``local_density_diameter`` (σ_AA,
-    default 0 = sharp count), ``coarse_graining_radii`` (list of σ_AA, default [])."""
+    ``neighbor_cutoff`` (σ or ``auto`` = first minimum of g(r) over ``states``; needed for
+    cutoff), ``local_density_radius`` (σ, default 1.5), ``local_density_diameter`` (σ,
+    default 0 = sharp count), ``coarse_graining_radii`` (list of σ, default [])."""
     if energies is not None and len(energies) != len(states):
         raise ValueError(f"{len(energies)} energy arrays for {len(states)} states")
     neighbors, cutoff = _neighbor_settings(states, indicator_cfg)

@@ -24,7 +24,7 @@ from .trajectory import State, atomic_output, per_particle_key, wrap
 
 log = logging.getLogger(__name__)
 
-MAX_ENERGY_PER_PARTICLE = 1.0e3  # ε_AA; beyond this a run has exploded
+MAX_ENERGY_PER_PARTICLE = 1.0e3  # ε; beyond this a run has exploded
 
 
 def lattice_state(system: System, rng: np.random.Generator, jitter: float = 0.1) -> State:
@@ -186,7 +186,7 @@ def remove_overlaps(engine: Engine, state: State, max_steps: int = 500, max_disp
                     force_target: float = 50.0) -> State:
     """Capped steepest descent, the same in every engine: each particle moves along its force by
     min(max_displacement, γ|F_i|) with γ = max_displacement / force_target, until max_i |F_i| ≤
-    force_target (ε_AA/σ_AA) or ``max_steps``. Leaves no overlaps for FIRE to explode on."""
+    force_target (ε/σ) or ``max_steps``. Leaves no overlaps for FIRE to explode on."""
     system = engine.system
     state = state.copy()
     gamma = max_displacement / force_target

@@ -56,7 +56,7 @@ FORMATS = ("gsd", "lammps-dump", "extxyz", "npz")
 SUFFIXES = {".gsd": "gsd", ".dump": "lammps-dump", ".lammpstrj": "lammps-dump", ".xyz": "extxyz", ".extxyz": "extxyz", ".npz": "npz"}
 UNWRAP_MODES = ("auto", "independent")
 MAX_UNWRAP_FRACTION = 0.25
-MIN_SEPARATION = 1e-4  # σ_AA: closer particles are called coincident
+MIN_SEPARATION = 1e-4  # σ: closer particles are called coincident
 BOX_RTOL = 1e-6
 
 

@@ -9,7 +9,7 @@ intervals and the shuffled null (:mod:`glasscam.correlations`); the same for the
 classical descriptor — chosen once, as the descriptor with the largest pooled |ρ| with the
 propensity over every t_w and Δt (a maximum over many descriptors: its null is the shuffled one
 of that descriptor, not a selection-corrected one); ξ of the Grad-CAM field per t_w. For the
-system: the fraction of A particles moving more than 0.5 σ_AA per t_w and Δt (in the sample's
+system: the fraction of A particles moving more than 0.5 σ per t_w and Δt (in the sample's
 own trajectory and over the iso-configurational replicas) and the requested vs realised t_w of
 the analysis samples.
 """
@@ -70,7 +70,7 @@ def best_descriptor(rows: list[dict], species: str) -> str | None:
 
 
 def rearrangement_table(mobility_gsd) -> list[dict]:
-    """Fraction of A particles with |Δr| > 0.5 σ_AA per realised t_w and Δt: in the sample's own
+    """Fraction of A particles with |Δr| > 0.5 σ per realised t_w and Δt: in the sample's own
     trajectory (mean over samples; ``window_realised``: the mean realised window of the aging
     frames, within the mobility's tolerance of Δt) and over its iso-configurational replicas."""
     states, logs = read_states(mobility_gsd), read_logs(mobility_gsd)
@@ -233,7 +233,7 @@ def markdown_tables(record: dict) -> str:
                            f"{'†' if significant else ''} / {c['pearson']:+.2f}")
             lines.append(f"| {task} | {field} | {dynamics} | {t_w:g} | {int(first['n_samples'])} "
                          f"({int(first.get('n_zero_maps') or 0)}) | " + " | ".join(out) + " |")
-    lines += ["", "| task | map | t_w (τ) | ξ (σ_AA) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
+    lines += ["", "| task | map | t_w (τ) | ξ (σ) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for row in entry["correlation_length"]:
             if "note" in row:
@@ -241,7 +241,7 @@ def markdown_tables(record: dict) -> str:
                 continue
             lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {_fmt(row['xi'])} | "
                          f"[{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}] | {row.get('n_frames')} |")
-    lines += ["", "| t_w (τ) | Δt (τ) | realised Δt (τ) | A moved > 0.5 σ_AA (own trajectory) | (over replicas) | samples |",
+    lines += ["", "| t_w (τ) | Δt (τ) | realised Δt (τ) | A moved > 0.5 σ (own trajectory) | (over replicas) | samples |",
               "|---|---|---|---|---|---|"]
     for row in record["rearrangements"]:
         lines.append(f"| {row['t_w']:g} | {row['window']:g} | {_fmt(row.get('window_realised'), 1)} | "

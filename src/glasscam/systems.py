@@ -1,7 +1,9 @@
 """Binary glass formers as data: composition, box, masses and the pair Hamiltonian.
 
-Reduced Lennard-Jones units throughout: lengths in σ_AA, energies in ε_AA, masses in m_A,
-k_B = 1, time in τ = σ_AA (m_A / ε_AA)^{1/2}.
+Reduced Lennard-Jones units throughout: lengths in σ, energies in ε, masses in m_A,
+k_B = 1, time in τ = σ (m_A / ε)^{1/2}, where σ and ε are the units in which the system's pair
+table is written: σ_AA and ε_AA for the Kob–Andersen mixtures; σ_AB and ε (all pairs equal) for
+the additive mixture abm2d, whose σ_AA = 5/6 σ and σ_BB = 7/6 σ.
 
 Every pair potential is written in the Mie form
 
@@ -40,12 +42,12 @@ class PairParameters:
     r_cut: float
 
     def energy(self, r: np.ndarray) -> np.ndarray:
-        """Unshifted V(r) in ε_AA."""
+        """Unshifted V(r) in ε."""
         s = self.sigma / r
         return self.prefactor * self.epsilon * (s**self.n - s**self.m)
 
     def force_magnitude(self, r: np.ndarray) -> np.ndarray:
-        """F(r) = −dV/dr (positive = repulsive), in ε_AA/σ_AA."""
+        """F(r) = −dV/dr (positive = repulsive), in ε/σ."""
         s = self.sigma / r
         return self.prefactor * self.epsilon * (self.n * s**self.n - self.m * s**self.m) / r
 
@@ -74,7 +76,7 @@ class System:
 
     @property
     def box_length(self) -> float:
-        """L = (N/ρ)^{1/d} in σ_AA."""
+        """L = (N/ρ)^{1/d} in σ."""
         return float((self.n_particles / self.density) ** (1.0 / self.dimensions))
 
     @property

@@ -70,7 +70,7 @@ def frames_in_window(times: np.ndarray, window, rtol: float = 1e-6) -> np.ndarra
 
 def equilibrium_kinetic_temperature_sd(temperature: float, n_particles: int, dimensions: int) -> float:
     """Standard deviation of the instantaneous kinetic temperature in the canonical ensemble,
-    σ_T = T √(2 / (d N − d)) (ε_AA/k_B): d N − d momentum degrees of freedom, each contributing
+    σ_T = T √(2 / (d N − d)) (ε/k_B): d N − d momentum degrees of freedom, each contributing
     an independent χ²₁ term (Allen & Tildesley, Computer Simulation of Liquids, §2.5)."""
     dof = dimensions * n_particles - dimensions
     return float(temperature * math.sqrt(2.0 / dof))

@@ -180,7 +180,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_
 def energy_threshold_baseline(energy: np.ndarray, labels: np.ndarray, train_rows: np.ndarray,
                               test_rows: np.ndarray) -> dict:
     """One-number baseline: label a sample glass (1) when its potential energy per particle u = U/N
-    (ε_AA) lies on the glass side of a threshold u*; side and u* maximise the training accuracy
+    (ε) lies on the glass side of a threshold u*; side and u* maximise the training accuracy
     (sorted cumulative counts, O(S log S)); returns u*, the side and the train/test accuracy.
     On inherent structures this is the classic structural order parameter of aging (the
     inherent-structure energy), so a CNN below it is missing structure a single number holds."""

@@ -6,7 +6,7 @@ Conventions (HOOMD-compatible, readable by OVITO):
   unwrapped r = position + image · L; 2D frames have ``configuration.dimensions = 2``, Lz = 0.
 * ``log/glasscam/provenance`` (frame 0): JSON record as uint8 bytes (see :mod:`.provenance`).
 * ``log/glasscam/time`` simulation time in τ; ``log/glasscam/temperature_target``;
-  ``log/glasscam/kinetic_temperature``; ``log/glasscam/potential_energy`` (total, ε_AA);
+  ``log/glasscam/kinetic_temperature``; ``log/glasscam/potential_energy`` (total, ε);
   ``log/glasscam/pressure``.
 * per-particle results as ``log/particles/glasscam/<name>`` arrays of length N
   (OVITO shows them as particle properties).

@@ -1,11 +1,11 @@
 """Periodic Gaussian density images of particle configurations, and reading grid fields back at
 particle positions.
 
-Grid: a square/cubic box of side L (σ_AA) centred on the origin, n cells per axis, spacing
+Grid: a square/cubic box of side L (σ) centred on the origin, n cells per axis, spacing
 h = L/n; cell i (per axis) has its centre at x_i = −L/2 + (i + ½) h. Arrays are indexed
 [x, y] (2D) or [x, y, z] (3D).
 
-Density of species c at grid point g (units σ_AA^{−d}):
+Density of species c at grid point g (units σ^{−d}):
 
     ρ_c(g) = Σ_{j ∈ c} Σ_images G(x_g − r_j − L k),
     G(r) = exp(−|r|² / 2w²) / (2π w²)^{d/2},
@@ -36,7 +36,7 @@ def grid_points(box_length: float, spacing: float, grid_multiple: int = 1) -> in
 
 
 def cell_centres(box_length: float, n: int) -> np.ndarray:
-    """Cell centres x_i = −L/2 + (i + ½) L/n, i = 0 … n−1 (σ_AA)."""
+    """Cell centres x_i = −L/2 + (i + ½) L/n, i = 0 … n−1 (σ)."""
     return -0.5 * box_length + (np.arange(n) + 0.5) * (box_length / n)
 
 
@@ -53,7 +53,7 @@ def voxelize_gaussian(
 ) -> np.ndarray:
     """Periodic Gaussian density per species, shape (n_types, n, …, n) float32 (d grid axes).
 
-    ``positions`` (N, ≥d) in σ_AA, any periodic image; ``spacing`` h and ``width`` w in σ_AA;
+    ``positions`` (N, ≥d) in σ, any periodic image; ``spacing`` h and ``width`` w in σ;
     n = :func:`grid_points` (L, h, grid_multiple).
     """
     if dimensions not in (2, 3):

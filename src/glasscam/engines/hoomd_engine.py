@@ -34,7 +34,7 @@ from ..systems import System
 from ..trajectory import State
 from .base import Engine, Thermostat
 
-NEIGHBOR_BUFFER = 0.4  # σ_AA; fastest of 0.2–0.5 in a scan of KA 3D, N = 1000, on this CPU build
+NEIGHBOR_BUFFER = 0.4  # σ; fastest of 0.2–0.5 in a scan of KA 3D, N = 1000, on this CPU build
 TABLE_POINTS = 50001
 TABLE_R_MIN = 0.3  # σ_ab; the table is zero below it, where V ≥ 10^6 ε for every catalogue system
 

@@ -128,7 +128,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
         fig.colorbar(hb, ax=scatter_ax, label="particles per cell")
         scatter_ax.set_title(f"all samples pooled, Δt = {best['window']:g} τ (largest |ρ|): ρ = {best['spearman']:.2f}", fontsize=9)
     scatter_ax.set_xlabel(f"Grad-CAM ({gradcam_key})")
-    scatter_ax.set_ylabel("mobility |Δr_i| over [t_w, t_w + Δt] (σ_AA)")
+    scatter_ax.set_ylabel("mobility |Δr_i| over [t_w, t_w + Δt] (σ)")
     null_drawn = False
     for measure in MOBILITY_MEASURES:
         sel = sorted((r for r in rows if r["quantity"] == measure and np.isfinite(r["spearman"])), key=lambda r: r["window"])
@@ -166,7 +166,7 @@ def plot_correlation_vs_coarse_graining(correlations_csv, out_png) -> None:
             ax.errorbar([r["coarse_graining"] for r in sel], [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", capsize=2, label=quantity)
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(f"species {sp}", fontsize=9)
-        ax.set_xlabel("coarse-graining radius L (σ_AA)")
+        ax.set_xlabel("coarse-graining radius L (σ)")
     axes[0, 0].set_ylabel("Spearman ρ with Grad-CAM")
     axes[0, -1].legend(fontsize=7)
     _save(fig, out_png)
@@ -185,7 +185,7 @@ def plot_aging_dynamics(dynamics_csv, out_png) -> None:
         axes[2].text(0.5, 0.5, "χ4 needs ≥ 2 trajectories", transform=axes[2].transAxes, ha="center")
     axes[0].set_yscale("log")
     axes[1].axhline(1 / math.e, color="k", lw=0.5, ls="--")
-    for ax, label in zip(axes, ("MSD (σ_AA²)", "Fs(q*, t)", "χ4(t)"), strict=True):
+    for ax, label in zip(axes, ("MSD (σ²)", "Fs(q*, t)", "χ4(t)"), strict=True):
         ax.set_xscale("log")
         ax.set_xlabel("time since quench t (τ)")
         ax.set_ylabel(label)
@@ -214,7 +214,7 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--")
     fs_ax.set_ylabel(f"Fs(q*, t), {species} particles")
     msd_ax.set_yscale("log")
-    msd_ax.set_ylabel(f"MSD of {species} particles (σ_AA²)")
+    msd_ax.set_ylabel(f"MSD of {species} particles (σ²)")
     for ax in (fs_ax, msd_ax):
         ax.set_xscale("log")
         ax.set_xlabel("t (τ)")
@@ -233,7 +233,7 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     tau_ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
     tau_ax.tick_params(axis="y", which="minor", labelsize=7)
     tau_ax.margins(x=0.2, y=0.15)
-    tau_ax.set_xlabel("1/T (T in ε_AA/k_B)")
+    tau_ax.set_xlabel("1/T (T in ε/k_B)")
     tau_ax.set_ylabel("time (τ)")
     fig.suptitle(f"equilibrium liquid, {species} particles", fontsize=9)
     tau_ax.legend(fontsize=8)
@@ -258,9 +258,9 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
         if len(fit_r):
             fit_r = np.linspace(fit_r.min(), fit_r.max(), 100)
             c_ax.plot(fit_r, record["amplitude"] * np.exp(-fit_r / record["xi"]), "k--",
-                      label=f"fit A exp(−r/ξ): ξ = {record['xi']:.2f}{interval} σ_AA (bootstrap 95 %)")
+                      label=f"fit A exp(−r/ξ): ξ = {record['xi']:.2f}{interval} σ (bootstrap 95 %)")
     c_ax.axhline(0, color="k", lw=0.5)
-    c_ax.set_xlabel("r (σ_AA)")
+    c_ax.set_xlabel("r (σ)")
     c_ax.set_ylabel("C(r) of the Grad-CAM field")
     c_ax.legend(fontsize=7)
     groups = [g for g in record.get("groups", []) if np.isfinite(g["xi"])]
@@ -281,5 +281,5 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
         xi_ax.legend(fontsize=7)
     else:
         xi_ax.text(0.5, 0.5, "no group with a finite ξ", transform=xi_ax.transAxes, ha="center")
-    xi_ax.set_ylabel("ξ (σ_AA)")
+    xi_ax.set_ylabel("ξ (σ)")
     _save(fig, out_png)

@@ -118,8 +118,8 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
                     va="center", fontsize=9, color="white", bbox={"facecolor": "black", "alpha": 0.6})
         score = f", p({name}) = {probability[c]:.2f}" if probability is not None else ""
         ax.set_title(f"Grad-CAM, class '{name}'{score}", fontsize=9)
-        ax.set_xlabel("x (σ_AA)")
-        ax.set_ylabel("y (σ_AA)")
+        ax.set_xlabel("x (σ)")
+        ax.set_ylabel("y (σ)")
         fig.colorbar(image, ax=ax, shrink=0.8, label="Grad-CAM (a.u.)")
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
@@ -309,8 +309,8 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
     ax.set_ylabel("test accuracy (Wilson 95 % interval)")
     ax.legend(fontsize=7, loc="upper right", ncol=2, framealpha=0.9)
     ax.set_title(f"task {first['task'].get('name', '?')}: {' vs '.join(first['class_names'])}")
-    units = {"kinetic_temperature": "kinetic temperature (ε_AA/k_B)",
-             "vibration_amplitude": "vibration amplitude: RMS distance\nto the inherent structure (σ_AA)"}
+    units = {"kinetic_temperature": "kinetic temperature (ε/k_B)",
+             "vibration_amplitude": "vibration amplitude: RMS distance\nto the inherent structure (σ)"}
     if not cues:
         axes[1].axis("off")
     for cue_ax, (name, cue) in zip(axes[1:], cues.items()):

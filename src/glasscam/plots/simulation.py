@@ -26,7 +26,7 @@ def _thermo(path: str) -> dict[str, np.ndarray]:
 
 
 def plot_thermodynamics(liquid_paths: list[str], aging_paths: list[str], out_png: str) -> None:
-    """Kinetic temperature, potential energy per particle U/N (ε_AA) and pressure of the liquid
+    """Kinetic temperature, potential energy per particle U/N (ε) and pressure of the liquid
     samples (per temperature) and along the aging runs (log time)."""
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), constrained_layout=True)
     by_temperature: dict[float, list[dict]] = {}
@@ -42,7 +42,7 @@ def plot_thermodynamics(liquid_paths: list[str], aging_paths: list[str], out_png
         label = f"run {record['run']}" if "run" in record else Path(path).stem
         for k, quantity in enumerate(("temperature", "energy", "pressure")):
             axes[1, k].plot(thermo["time"][1:], thermo[quantity][1:], lw=0.8, alpha=0.7, label=label)
-    labels = {"temperature": "kinetic T (ε_AA/k_B)", "energy": "U/N (ε_AA)", "pressure": "P (ε_AA/σ_AA^d)"}
+    labels = {"temperature": "kinetic T (ε/k_B)", "energy": "U/N (ε)", "pressure": "P (ε/σ^d)"}
     for k, quantity in enumerate(("temperature", "energy", "pressure")):
         axes[0, k].set_xlabel(labels[quantity] + " (liquid samples)")
         axes[1, k].set_xlabel("aging time t (τ)")
