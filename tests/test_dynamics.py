@@ -212,6 +212,7 @@ def test_compute_mobility_windows_propensity_and_cage(tmp_path):
             if end is None:
                 assert np.all(np.isnan(log[per_particle_key(f"mobility_dt{dt}")]))
                 assert np.isnan(float(log[f"glasscam/window_dt{dt}"][0]))
+                assert np.isnan(float(log[f"glasscam/rearranged_A_dt{dt}"][0]))  # not 0 % of NaN displacements
                 continue
             expected = motions[replica][end] - motions[replica][frame]
             np.testing.assert_allclose(log[per_particle_key(f"mobility_dt{dt}")], np.linalg.norm(expected, axis=1), atol=2e-5)

@@ -857,9 +857,12 @@ REARRANGEMENT_THRESHOLD = 0.5  # σ: a particle "rearranged" in a window if |Δr
 
 def rearranged_fraction(displacement_norms: np.ndarray, mask: np.ndarray,
                         threshold: float = REARRANGEMENT_THRESHOLD) -> float:
-    """Fraction of the particles in ``mask`` whose |Δr| (σ) exceeds ``threshold``."""
+    """Fraction of the particles in ``mask`` whose |Δr| (σ) exceeds ``threshold``; NaN when the
+    mask is empty or any of its displacements is NaN (a window that does not exist)."""
     values = np.asarray(displacement_norms)[np.asarray(mask, bool)]
-    return float(np.mean(values > threshold)) if len(values) else float("nan")
+    if not len(values) or not np.all(np.isfinite(values)):
+        return float("nan")
+    return float(np.mean(values > threshold))
 
 
 def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict, provenance: dict,
