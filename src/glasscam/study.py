@@ -220,7 +220,9 @@ def markdown_tables(record: dict) -> str:
         for (field, dynamics, t_w), cells in table.items():
             if not any(_finite(c.get("spearman")) or (c.get("n_zero_maps") or 0) > 0 for c in cells.values()):
                 continue
-            first = next(iter(cells.values()))
+            # counts from a window that exists at this t_w (the first may not: mobility windows are NaN
+            # where no frame realises Δt)
+            first = max(cells.values(), key=lambda c: (int(c.get("n_samples") or 0), int(c.get("n_zero_maps") or 0)))
             out = []
             for w in windows:
                 c = cells.get(w)
