@@ -186,3 +186,13 @@ def test_command_line(tmp_path, ka3d, checkpoint, default_config, capsys):
         assert main(["check", str(case04)]) == 2
         err = capsys.readouterr().err
         assert "refused" in err and str(case04) in err and "frame 0: box 20 × 12" in err
+
+
+def test_command_line_config_is_merged_over_the_workflow_config():
+    """`--config config/demo.yaml` (a partial file) is what `snakemake --configfile` would see:
+    merged over config.yaml and validated — not read alone (which lacked every potential)."""
+    from glasscam.cli import _load_config
+
+    config = _load_config(ROOT / "config" / "demo.yaml")
+    assert config["systems"]["ka3d"]["N"] == 500 and config["systems"]["ka3d"]["potential"]["form"] == "lennard_jones"
+    assert config["results"] == "results_demo"

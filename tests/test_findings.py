@@ -164,3 +164,16 @@ def test_baselines_paired_verdicts_and_thermal_cues():
     assert "cannot tell them apart" in energy
     assert "kinetic temperature alone" in cue and "classes differ in this thermal cue" in cue
     rst_to_html(findings_rst({"systems": {"ka3d": {"baselines": [found]}}}))  # renders cleanly
+
+
+def test_missing_diffusion_coefficient_says_why_without_a_unit():
+    from glasscam.findings import relaxation_findings
+
+    reason = "MSD ≥ 1 σ² at only 0 times (need 3): diffusive regime not reached"
+    record = {"temperatures": [
+        {"temperature": 1.0, "q": 7.2, "species": {"A": {"tau_alpha": 2.61, "D": float("nan"), "reason": reason}}},
+        {"temperature": 2.0, "q": 7.2, "species": {"A": {"tau_alpha": 0.5, "D": 0.125}}},
+    ]}
+    text = " ".join(relaxation_findings("ka3d", record)["sentences"])
+    assert f"T = 1: τα = 2.61 τ, no D ({reason})" in text and "T = 2: τα = 0.5 τ, D = 0.125 σ²/τ" in text
+    assert "n/a σ²/τ" not in text

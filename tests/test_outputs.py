@@ -19,7 +19,7 @@ from test_training import write_blob_dataset
 
 
 def advice(path) -> str:
-    return f"delete it (rm '{path}') and run the same snakemake command again"
+    return f"delete it (rm '{path}') and run the same snakemake command with --forcerun '{path}' added"
 
 
 def cut(path, fraction=0.5):

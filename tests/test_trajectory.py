@@ -44,7 +44,7 @@ def test_truncated_file_is_named(tmp_path, states):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(TrajectoryError, match=str(path)) as err:
         read_states(path)
-    assert f"delete it (rm '{path}') and run the same snakemake command again" in str(err.value)
+    assert f"delete it (rm '{path}') and run the same snakemake command with --forcerun '{path}' added" in str(err.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a gsd file at all" * 10])

@@ -18,8 +18,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 
 def _type_map(text: str | None) -> dict:
     if not text:
@@ -34,10 +32,14 @@ def _type_map(text: str | None) -> dict:
 
 
 def _load_config(path) -> dict:
+    """``--config FILE`` merged over the workflow's config.yaml and validated, as
+    ``snakemake --configfile FILE`` sees it (a partial file such as config/demo.yaml works)."""
+    from .config import merged_config
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file (give --config, the project's config.yaml or your own)")
-    return yaml.safe_load(path.read_text())
+    return merged_config([path])[0]
 
 
 def _system(config: dict, name: str | None):
@@ -117,6 +119,9 @@ def _analyse(args) -> int:
         f"{summary['n_configurations']} configurations from {len(summary['files'])} files"
         + (f"; mean p(glass) = {sum(p) / len(p):.3f}" if p else "")
         + f"; results in {out}/ (external.gsd, correlations.csv, summary.json, summary.png)"
+        + ("" if summary.get("has_propensity") else
+           "; no propensity (these files hold no iso-configurational replica end points; give them in the npz "
+           "layout) — correlations.csv has only its header")
     )
     return 0
 
@@ -128,7 +133,8 @@ def parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("files", nargs="+", help="configuration or trajectory files (GSD, LAMMPS dump, extended XYZ, npz)")
         p.add_argument("--format", default="auto", help="auto (from the suffix), gsd, lammps-dump, extxyz or npz")
-        p.add_argument("--config", default="config.yaml", help="config with the `systems` (and analysis) sections")
+        p.add_argument("--config", default="config.yaml",
+                       help="config file merged over the workflow's config.yaml, as snakemake --configfile (default: config.yaml alone)")
         p.add_argument("--type-map", help="file type label → species, e.g. 1=A,2=B")
         p.add_argument("--dt", type=float, help="time step (τ): time = step × dt where the file has no time log")
         p.add_argument("--box-length", type=float, help="box length (σ) for the npz layout (default: (N/ρ)^(1/d) with the system's density)")

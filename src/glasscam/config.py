@@ -462,19 +462,28 @@ def validate_config(config: dict, schema_path: str | Path, configfiles: list | N
     return config
 
 
+def merged_config(paths) -> tuple[dict, list[Path]]:
+    """The configuration the DAG would see for ``--configfile paths…``: each file merged in order
+    over the workflow's own config.yaml (as Snakemake merges them), validated. Returns (config,
+    the files in merge order); raises :class:`ConfigError` naming key, file or line."""
+    root = Path(__file__).resolve().parents[2]
+    default = root / "config.yaml"
+    files = [default, *(Path(p) for p in paths if Path(p).resolve() != default.resolve())]
+    config: dict = {}
+    for path in files:
+        _merge(config, load_yaml(path))
+    validate_config(config, root / "workflow" / "schemas" / "config.schema.yaml", files)
+    return config, files
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m glasscam.config [FILE …]``: merge FILEs over the workflow's config.yaml as
     Snakemake does and validate, naming file and line of a YAML syntax error (Snakemake's own
     message for one names neither)."""
     import sys
 
-    root = Path(__file__).resolve().parents[2]
-    files = [root / "config.yaml", *map(Path, (sys.argv[1:] if argv is None else argv))]
     try:
-        config: dict = {}
-        for path in files:
-            _merge(config, load_yaml(path))
-        validate_config(config, root / "workflow" / "schemas" / "config.schema.yaml", files)
+        _, files = merged_config(sys.argv[1:] if argv is None else argv)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1

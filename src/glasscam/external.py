@@ -30,6 +30,7 @@ import csv
 import dataclasses
 import glob
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -41,6 +42,8 @@ from .readers import FORMATS, UNWRAP_MODES, ReaderError, detect_format, read_npz
 from .seeds import rng
 from .systems import System, system_from_config
 from .trajectory import State, atomic_output, per_particle_key, write_states
+
+logger = logging.getLogger(__name__)
 
 EXTERNAL_KEYS = {
     "paths": "glob pattern or list of patterns (relative to the working directory)",
@@ -284,6 +287,10 @@ def analyse_external(
     propensity = [
         None if e is None else replica_propensity(s, e, bool(entry["propensity_drift_removed"])) for s, e in zip(states, ends, strict=True)
     ]
+    if all(p is None for p in propensity):
+        logger.warning("no iso-configurational replica end points in these files (only the npz layout carries them, "
+                    "'positions'): no propensity, so correlations.csv holds only its header; p(class), Grad-CAM and "
+                    "the indicators are written")
     fields = [{**{k: np.asarray(v, float) for k, v in m.items()}, **ind} for m, ind in zip(maps, indicators, strict=True)]
     correlation_cfg = correlation_cfg or {}
     rows = correlate_with_propensity(

@@ -334,10 +334,17 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
         data = entry["species"].get(species)
         if data is None:
             continue
-        points.append({"temperature": entry["temperature"], "tau_alpha": data["tau_alpha"], "D": data.get("D"), "q": entry["q"]})
+        points.append({"temperature": entry["temperature"], "tau_alpha": data["tau_alpha"], "D": data.get("D"), "q": entry["q"],
+                       "D_reason": data.get("reason")})
     if not points:
         return None
-    listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, D = {fmt(p['D'])} σ²/τ" for p in points)
+
+    def diffusion(p) -> str:
+        if _finite(p["D"]):
+            return f"D = {fmt(p['D'])} σ²/τ"
+        return f"no D ({p['D_reason']})" if p.get("D_reason") else "no D"
+
+    listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, {diffusion(p)}" for p in points)
     sentences = [f"{system}: equilibrium liquid, {species} particles (q* = first peak of S(q)) — {listing}."]
     finite = [p for p in points if _finite(p["tau_alpha"])]
     if len(finite) > 1:

@@ -143,12 +143,15 @@ def atomic_output(path: str | os.PathLike):
 
 
 def damaged(path, what: str, err: BaseException | None = None) -> DamagedFile:
-    """A :class:`DamagedFile` error for a damaged file that says what to do: delete it, and
-    Snakemake remakes it (with the jobs downstream of it) on the next run."""
+    """A :class:`DamagedFile` error for a damaged file that says what to do: delete it and rerun
+    with ``--forcerun <path>``, which remakes it and every job downstream of it. (Deleting alone is
+    not enough for an intermediate file: when the final results exist, Snakemake does not remake a
+    missing intermediate.)"""
     detail = f" ({err})" if err is not None else ""
     return DamagedFile(
         f"{path}: {what}{detail}. The file is damaged: delete it (rm '{path}') and run the same "
-        f"snakemake command again; Snakemake remakes it and everything that depends on it"
+        f"snakemake command with --forcerun '{path}' added; Snakemake remakes it and everything that "
+        f"depends on it"
     )
 
 
