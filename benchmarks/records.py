@@ -5,6 +5,7 @@ and the README's performance table generated from them.
     python benchmarks/records.py compare [NEW.json [OLD.json]]   # each figure vs the previous record
     python benchmarks/records.py readme [--check]                # rewrite (or check) README's table
     python benchmarks/records.py write RESULTS.json              # record a run.py results file
+    python benchmarks/records.py wall-time RESULTS_DIR           # a DAG run's time from its benchmark files
 
 A record holds the date, host, machine (CPU, cores, load averages), package versions, the run's
 command, ``metrics`` (name → value, unit, which direction is better, label: what ``compare``
@@ -219,6 +220,44 @@ def update_readme(readme: Path = README, records=None, check: bool = False) -> b
     return True
 
 
+def dag_wall_time(results: Path) -> dict:
+    """A finished DAG run's cost from Snakemake's per-job benchmark files under ``results``
+    (``**/benchmarks/**/*.tsv``; columns ``s`` = wall seconds and ``cpu_time``, the last row of
+    each file): jobs, summed wall and CPU time per rule (the rule is the file's first path part
+    below ``benchmarks/``), and the span from the first to the last benchmark write (mtime)."""
+    by_rule: dict[str, list] = {}
+    mtimes = []
+    for path in sorted(Path(results).glob("**/benchmarks/**/*.tsv")):
+        lines = path.read_text().strip().splitlines()
+        if len(lines) < 2:
+            continue
+        row = dict(zip(lines[0].split("\t"), lines[-1].split("\t")))
+        parts = path.relative_to(results).parts
+        below = parts[parts.index("benchmarks") + 1:]
+        rule = below[0] if len(below) > 1 else below[0].removesuffix(".tsv")
+        entry = by_rule.setdefault(rule, [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += float(row["s"])
+        entry[2] += float(row.get("cpu_time", "nan"))
+        mtimes.append(path.stat().st_mtime)
+    return {
+        "jobs": sum(e[0] for e in by_rule.values()),
+        "wall_s": sum(e[1] for e in by_rule.values()),
+        "cpu_s": sum(e[2] for e in by_rule.values()),
+        "span_s": (max(mtimes) - min(mtimes)) if mtimes else 0.0,
+        "rules": {rule: {"jobs": n, "wall_s": w, "cpu_s": c} for rule, (n, w, c) in by_rule.items()},
+    }
+
+
+def wall_time_text(summary: dict, cores: int = 2) -> str:
+    lines = [f"{summary['jobs']} jobs; summed job wall {summary['wall_s'] / 60:.1f} min, summed job CPU "
+             f"{summary['cpu_s'] / 60:.1f} min (≈ {summary['cpu_s'] / 60 / cores:.1f} min on {cores} idle cores); "
+             f"first→last benchmark write {summary['span_s'] / 60:.1f} min"]
+    for rule, e in sorted(summary["rules"].items(), key=lambda kv: -kv[1]["cpu_s"]):
+        lines.append(f"  {rule:34s} {e['jobs']:4d} jobs  wall {e['wall_s'] / 60:7.1f} min  cpu {e['cpu_s'] / 60:7.1f} min")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -230,7 +269,13 @@ def main(argv=None) -> int:
     w = sub.add_parser("write", help="record a run.py results JSON")
     w.add_argument("results", type=Path)
     w.add_argument("--note", default="")
+    t = sub.add_parser("wall-time", help="a DAG run's summed job wall/CPU time per rule from its benchmark files")
+    t.add_argument("results", type=Path)
+    t.add_argument("--cores", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.cmd == "wall-time":
+        print(wall_time_text(dag_wall_time(args.results), args.cores))
+        return 0
     if args.cmd == "write":
         path = write_record(record_from_results(json.loads(args.results.read_text()), args.note))
         print(path)
