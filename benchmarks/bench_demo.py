@@ -31,19 +31,31 @@ def rule_of(relative: Path) -> str:
 
 
 def read_results(results: Path, cores: int = 2) -> dict:
-    files = sorted(results.glob("*/benchmarks/**/*.tsv"))
+    """Per-rule and total job wall time (column ``s``) and CPU time (``cpu_time``) of every
+    benchmark file of a results directory — per system (``<results>/<system>/benchmarks/``) and
+    run-wide (``<results>/benchmarks/``, e.g. the findings) — and the span from the first job's
+    start to the last job's end (file mtimes)."""
+    results = Path(results)
+    files = sorted(results.glob("*/benchmarks/**/*.tsv")) + sorted(results.glob("benchmarks/**/*.tsv"))
+    files = [f for f in files if len(f.read_text().strip().splitlines()) > 1]  # a header only: job never ran
     if not files:
         return {"results_dir": str(results), "error": f"no benchmark files under {results}/*/benchmarks/"}
     per_rule: dict[str, list[float]] = defaultdict(list)
+    cpu_rule: dict[str, float] = defaultdict(float)
     per_system: dict[str, float] = defaultdict(float)
     starts, ends = [], []
     for path in files:
         with open(path, newline="") as fh:
-            rows = list(csv.reader(fh, delimiter="\t"))
-        seconds = sum(float(r[0]) for r in rows[1:] if r)  # repeated benchmarks: one row each
-        system = path.relative_to(results).parts[0]
-        rule = rule_of(path.relative_to(results / system / "benchmarks"))
+            rows = [r for r in csv.reader(fh, delimiter="\t") if r]
+        seconds = sum(float(r[0]) for r in rows[1:])  # repeated benchmarks: one row each
+        cpu_column = rows[0].index("cpu_time") if "cpu_time" in rows[0] else None
+        relative = path.relative_to(results)
+        system = relative.parts[0] if relative.parts[0] != "benchmarks" else "(run-wide)"
+        below = relative.parts[relative.parts.index("benchmarks") + 1:]
+        rule = rule_of(Path(*below))
         per_rule[rule].append(seconds)
+        if cpu_column is not None:
+            cpu_rule[rule] += sum(float(r[cpu_column]) for r in rows[1:])
         per_system[system] += seconds
         end = path.stat().st_mtime  # written when the job ends
         starts.append(end - seconds)
@@ -53,10 +65,12 @@ def read_results(results: Path, cores: int = 2) -> dict:
     return {
         "results_dir": str(results),
         "n_jobs": len(files),
-        "per_rule_s": {k: {"jobs": len(v), "sum_s": round(sum(v), 3), "max_s": round(max(v), 3)}
+        "per_rule_s": {k: {"jobs": len(v), "sum_s": round(sum(v), 3), "max_s": round(max(v), 3),
+                           "cpu_s": round(cpu_rule[k], 3)}
                        for k, v in sorted(per_rule.items(), key=lambda kv: -sum(kv[1]))},
         "per_system_s": dict(per_system),
         "sum_of_job_times_s": total,
+        "sum_of_cpu_times_s": sum(cpu_rule.values()),
         "ideal_wall_on_cores_s": total / cores,
         "cores_assumed": cores,
         "wall_span_from_file_times_s": span,

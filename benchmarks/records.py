@@ -36,6 +36,13 @@ def _metric(value, unit, better, label, figure):
     return {"value": float(value), "unit": unit, "better": better, "label": label, "figure": figure}
 
 
+def _demo_files(fig: dict) -> dict:
+    """The benchmark-file summary of bench_demo's figure: of the fresh run if it succeeded, else of
+    the existing results directory (bench_demo.run nests them; older results had it flat)."""
+    fresh = fig.get("fresh_run", {}).get("from_benchmark_files")
+    return fresh or fig.get("existing") or fig
+
+
 def metrics_from_results(results: dict) -> dict:
     """Flat name → metric of every figure in a run.py results JSON."""
     out = {}
@@ -71,7 +78,7 @@ def metrics_from_results(results: dict) -> dict:
     for stage, f in figs.get("analysis", {}).get("figures", {}).items():
         if f.get("loglog_slope") is not None and math.isfinite(f["loglog_slope"]):
             out[f"analysis.slope.{stage}"] = _metric(f["loglog_slope"], "", "lower", f"analysis slope, {stage}", "analysis")
-    demo = figs.get("demo", {})
+    demo = _demo_files(figs.get("demo", {}))
     if "wall_span_from_file_times_s" in demo:
         out["demo.span_s"] = _metric(demo["wall_span_from_file_times_s"], "s", "lower", "demo DAG span", "demo")
         out["demo.sum_job_s"] = _metric(demo["sum_of_job_times_s"], "s", "lower", "demo DAG, sum of job times", "demo")
@@ -127,7 +134,7 @@ def table_from_results(results: dict) -> list[dict]:
         parts = [f"{k} {f['loglog_slope']:.2f}" for k, f in an["figures"].items()]
         rows.append({"key": "analysis", "figure": "analysis, log–log slope of time per frame vs N",
                      "measured": ", ".join(parts), "target": "≤ 1.2", "met": "yes" if an.get("pass") else "no"})
-    demo = figs.get("demo", {})
+    demo = _demo_files(figs.get("demo", {}))
     if "wall_span_from_file_times_s" in demo:
         rows.append({"key": "demo", "figure": "demo DAG, 2 cores",
                      "measured": f"{demo['wall_span_from_file_times_s']:.0f} s span, {demo['n_jobs']} jobs",
@@ -220,41 +227,15 @@ def update_readme(readme: Path = README, records=None, check: bool = False) -> b
     return True
 
 
-def dag_wall_time(results: Path) -> dict:
-    """A finished DAG run's cost from Snakemake's per-job benchmark files under ``results``
-    (``**/benchmarks/**/*.tsv``; columns ``s`` = wall seconds and ``cpu_time``, the last row of
-    each file): jobs, summed wall and CPU time per rule (the rule is the file's first path part
-    below ``benchmarks/``), and the span from the first to the last benchmark write (mtime)."""
-    by_rule: dict[str, list] = {}
-    mtimes = []
-    for path in sorted(Path(results).glob("**/benchmarks/**/*.tsv")):
-        lines = path.read_text().strip().splitlines()
-        if len(lines) < 2:
-            continue
-        row = dict(zip(lines[0].split("\t"), lines[-1].split("\t")))
-        parts = path.relative_to(results).parts
-        below = parts[parts.index("benchmarks") + 1:]
-        rule = below[0] if len(below) > 1 else below[0].removesuffix(".tsv")
-        entry = by_rule.setdefault(rule, [0, 0.0, 0.0])
-        entry[0] += 1
-        entry[1] += float(row["s"])
-        entry[2] += float(row.get("cpu_time", "nan"))
-        mtimes.append(path.stat().st_mtime)
-    return {
-        "jobs": sum(e[0] for e in by_rule.values()),
-        "wall_s": sum(e[1] for e in by_rule.values()),
-        "cpu_s": sum(e[2] for e in by_rule.values()),
-        "span_s": (max(mtimes) - min(mtimes)) if mtimes else 0.0,
-        "rules": {rule: {"jobs": n, "wall_s": w, "cpu_s": c} for rule, (n, w, c) in by_rule.items()},
-    }
-
-
-def wall_time_text(summary: dict, cores: int = 2) -> str:
-    lines = [f"{summary['jobs']} jobs; summed job wall {summary['wall_s'] / 60:.1f} min, summed job CPU "
-             f"{summary['cpu_s'] / 60:.1f} min (≈ {summary['cpu_s'] / 60 / cores:.1f} min on {cores} idle cores); "
-             f"first→last benchmark write {summary['span_s'] / 60:.1f} min"]
-    for rule, e in sorted(summary["rules"].items(), key=lambda kv: -kv[1]["cpu_s"]):
-        lines.append(f"  {rule:34s} {e['jobs']:4d} jobs  wall {e['wall_s'] / 60:7.1f} min  cpu {e['cpu_s'] / 60:7.1f} min")
+def wall_time_text(summary: dict) -> str:
+    """A DAG run's cost as text from :func:`bench_demo.read_results`: jobs, summed job wall and CPU
+    time, their ideal wall on the assumed cores, the span of the benchmark files, then per rule."""
+    cores = summary["cores_assumed"]
+    lines = [f"{summary['n_jobs']} jobs; summed job wall {summary['sum_of_job_times_s'] / 60:.1f} min, summed job CPU "
+             f"{summary['sum_of_cpu_times_s'] / 60:.1f} min (≈ {summary['sum_of_cpu_times_s'] / 60 / cores:.1f} min on "
+             f"{cores} idle cores); first job start → last job end {summary['wall_span_from_file_times_s'] / 60:.1f} min"]
+    for rule, e in sorted(summary["per_rule_s"].items(), key=lambda kv: -kv[1]["cpu_s"]):
+        lines.append(f"  {rule:34s} {e['jobs']:4d} jobs  wall {e['sum_s'] / 60:7.1f} min  cpu {e['cpu_s'] / 60:7.1f} min")
     return "\n".join(lines)
 
 
@@ -274,7 +255,12 @@ def main(argv=None) -> int:
     t.add_argument("--cores", type=int, default=2)
     args = parser.parse_args(argv)
     if args.cmd == "wall-time":
-        print(wall_time_text(dag_wall_time(args.results), args.cores))
+        import bench_demo
+
+        summary = bench_demo.read_results(args.results, args.cores)
+        if "error" in summary:
+            raise SystemExit(summary["error"])
+        print(wall_time_text(summary))
         return 0
     if args.cmd == "write":
         path = write_record(record_from_results(json.loads(args.results.read_text()), args.note))

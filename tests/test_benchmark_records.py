@@ -57,16 +57,21 @@ def test_readme_table_is_generated_from_the_records():
 
 
 def test_dag_wall_time_sums_benchmark_files_per_rule(tmp_path):
+    import bench_demo
+
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
     files = {"ka3d/benchmarks/age/run0_rep0.tsv": (60.0, 30.0), "ka3d/benchmarks/age/run1_rep0.tsv": (120.0, 90.0),
-             "ka3d/benchmarks/mobility.tsv": (6.0, 3.0), "benchmarks/findings.tsv": (1.5, 1.0)}
+             "ka3d/benchmarks/mobility.tsv": (6.0, 3.0), "ka3d/benchmarks/figures/age/baselines.tsv": (2.0, 1.0),
+             "benchmarks/findings.tsv": (1.5, 1.0)}
     for name, (wall, cpu) in files.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + f"{wall}\t0:00:00\t1\t1\t1\t1\t0\t0\t50\t{cpu}\n")
-    (tmp_path / "ka3d" / "benchmarks" / "empty.tsv").write_text(header)
-    summary = records.dag_wall_time(tmp_path)
-    assert summary["jobs"] == 4 and summary["wall_s"] == pytest.approx(187.5) and summary["cpu_s"] == pytest.approx(124.0)
-    assert summary["rules"]["age"] == {"jobs": 2, "wall_s": 180.0, "cpu_s": 120.0}
-    assert set(summary["rules"]) == {"age", "mobility", "findings"}
-    assert records.wall_time_text(summary).startswith("4 jobs; summed job wall 3.1 min, summed job CPU 2.1 min (≈ 1.0 min on 2")
+    (tmp_path / "ka3d" / "benchmarks" / "never_ran.tsv").write_text(header)
+    summary = bench_demo.read_results(tmp_path, cores=2)
+    assert summary["n_jobs"] == 5
+    assert summary["sum_of_job_times_s"] == pytest.approx(189.5) and summary["sum_of_cpu_times_s"] == pytest.approx(125.0)
+    assert summary["per_rule_s"]["age"] == {"jobs": 2, "sum_s": 180.0, "max_s": 120.0, "cpu_s": 120.0}
+    assert set(summary["per_rule_s"]) == {"age", "mobility", "figure_baselines", "findings"}
+    text = records.wall_time_text(summary)
+    assert text.startswith("5 jobs; summed job wall 3.2 min, summed job CPU 2.1 min (≈ 1.0 min on 2 idle cores)")
