@@ -137,7 +137,8 @@ def table_from_results(results: dict) -> list[dict]:
     demo = _demo_files(figs.get("demo", {}))
     if "wall_span_from_file_times_s" in demo:
         rows.append({"key": "demo", "figure": "demo DAG, 2 cores",
-                     "measured": f"{demo['wall_span_from_file_times_s']:.0f} s span, {demo['n_jobs']} jobs",
+                     "measured": f"{demo['wall_span_from_file_times_s']:.0f} s from the first job's start to the last "
+                                 f"job's end, {demo['n_jobs']} jobs with a benchmark file (the `all` target has none)",
                      "target": "≤ 600 s", "met": "yes" if demo["wall_span_from_file_times_s"] <= 600 else "no"})
     return rows
 

@@ -396,3 +396,13 @@ def test_read_states_keeps_internal_files_unchanged(tmp_path):
         np.testing.assert_allclose(b.positions, a.positions, atol=1e-6)
         assert not b.images.any() and b.time == a.time
     assert Path(tmp_path / "own.gsd").exists()
+
+
+def test_extxyz_with_non_element_species_is_refused_with_what_to_write(tmp_path):
+    """ASE parses the extended-XYZ species column as chemical symbols: LJ labels A/B fail inside
+    ASE with a bare KeyError; the refusal says what to write instead."""
+    path = tmp_path / "ab.xyz"
+    path.write_text('2\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3 time=0.0 pbc="T T T"\n'
+                    "A 0.0 0.0 0.0\nB 1.0 1.0 1.0\n")
+    with pytest.raises(ReaderError, match=r"ab\.xyz: not a readable extxyz file .*write element symbols .*type_map"):
+        read_trajectory(path, "extxyz", type_map={"A": "A", "B": "B"})

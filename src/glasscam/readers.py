@@ -450,7 +450,12 @@ def read_ase(
     try:
         frames = ase.io.read(str(path), index=":", format=ase_format)
     except Exception as err:
-        raise ReaderError(f"{path}: not a readable {fmt} file ({type(err).__name__}: {err})") from err
+        hint = ""
+        if fmt == "extxyz" and isinstance(err, KeyError):
+            hint = (f"; ASE reads the species column of extended XYZ as chemical symbols, and {err} is not an "
+                    "element: write element symbols (e.g. Ar, Ne) and map them with type_map (Ar=A,Ne=B), or a "
+                    "'type' per-atom column, or use GSD")
+        raise ReaderError(f"{path}: not a readable {fmt} file ({type(err).__name__}: {err}){hint}") from err
     if not frames:
         raise ReaderError(f"{path}: no frames")
     states, explicit, steps, own_images = [], [], [], []
