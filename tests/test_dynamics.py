@@ -10,7 +10,6 @@ import pytest
 
 from glasscam.dynamics import (
     _end_frame,
-    unresolved_windows,
     cage_relative_displacement,
     chi4,
     compute_aging_dynamics,
@@ -242,7 +241,7 @@ def test_windows_are_realised_within_tolerance_on_log_spaced_frames():
         assert _end_frame(times, t_w, dt) is None
     assert _end_frame(times, 0, 1.0) == 1 and _end_frame(times, 0, 3.0) == 6  # 3.162 τ: +5 %
     assert _end_frame(times, t_w, 30.0, tolerance=0.1) is None
-    pairs = unresolved_windows(times, [0, t_w], [1, 3, 10, 30])
+    pairs = [(times[k], float(dt)) for k in (0, t_w) for dt in (1, 3, 10, 30) if _end_frame(times, k, float(dt)) is None]
     assert pairs == [(times[t_w], 1.0), (times[t_w], 3.0), (times[t_w], 10.0)]
 
 

@@ -45,6 +45,7 @@ from scipy.optimize import curve_fit
 from scipy.stats import rankdata
 
 from .indicators import freud_system
+from .outputs import write_table
 from .seeds import rng
 from .trajectory import atomic_output, damaged, per_particle_key, read_logs, read_states
 
@@ -297,11 +298,7 @@ def _targets(logs: dict, paths: dict, kinds: tuple[str, ...]) -> list[tuple]:
 
 
 def _write_rows(out_csv, rows: list[dict]) -> None:
-    with atomic_output(out_csv) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CORRELATION_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_table(out_csv, rows, CORRELATION_COLUMNS)
 
 
 def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:

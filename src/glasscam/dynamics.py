@@ -40,7 +40,6 @@ Every per-frame operation is O(N) (O(N K) for K wave vectors, K bounded independ
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from collections import defaultdict
@@ -55,6 +54,7 @@ from scipy.stats import linregress
 from scipy.special import j0
 
 from .indicators import freud_system, per_frame_scalars, rdf_first_minimum
+from .outputs import write_table
 from .trajectory import (
     State,
     TrajectoryError,
@@ -609,11 +609,7 @@ def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: floa
         q, k, s = first_peak_q([_first_frame(p, reader) for p in paths])
         q_source = "first peak of S(k) at t = 0"
     rows, summary = aging_dynamics((_read(p, reader) for p in paths), q, a, s4)
-    with atomic_output(out_csv) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=DYNAMICS_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_table(out_csv, rows, DYNAMICS_COLUMNS)
     record = {
         "q": summary["q"],
         "q_source": q_source,
@@ -792,11 +788,7 @@ def compute_liquid_relaxation(trajectory_paths, out_json, q: float | None = None
     with atomic_output(out_json) as tmp:
         record = {"a": float(a), "msd_min": float(msd_min), "dimensions": dimensions, "temperatures": temperatures}
         tmp.write_text(json.dumps(record, indent=2, allow_nan=True))
-    with atomic_output(Path(out_csv) if out_csv is not None else Path(out_json).with_suffix(".csv")) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=LIQUID_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_table(Path(out_csv) if out_csv is not None else Path(out_json).with_suffix(".csv"), rows, LIQUID_COLUMNS)
 
 
 def mobility_names(dynamics_cfg: dict) -> list[str]:
@@ -830,14 +822,6 @@ def _end_frame(times: np.ndarray, start: int, dt: float, tolerance: float = WIND
     if abs((times[end] - times[start]) - dt) > tolerance * dt * (1 + 1e-9):
         return None
     return end
-
-
-def unresolved_windows(times, starts, windows, tolerance: float = WINDOW_TOLERANCE) -> list[tuple[float, float]]:
-    """(t_w, Δt) pairs of frame indices ``starts`` of a trajectory with frame times ``times`` (τ)
-    and ``windows`` (τ) for which no frame realises Δt within ``tolerance`` (see
-    :func:`_end_frame`); the mobility of these windows is NaN."""
-    times = np.asarray(times, dtype=np.float64)
-    return [(float(times[s]), float(dt)) for s in starts for dt in windows if _end_frame(times, s, float(dt), tolerance) is None]
 
 
 def _int_log(log: dict, key: str, path, frame: int) -> int:

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .correlations import CORRELATION_COLUMNS, FrameCorrelations
-from .outputs import read_json
+from .outputs import read_json, write_table
 from .readers import FORMATS, UNWRAP_MODES, ReaderError, detect_format, read_npz, read_trajectory, replica_propensity
 from .seeds import rng
 from .systems import System, system_from_config
@@ -320,11 +320,7 @@ def analyse_external(
         model_grid=checkpoint.get("grid"),
     )
     write_states(out_gsd, states, record, logs)
-    with atomic_output(out_csv) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CORRELATION_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_table(out_csv, rows, CORRELATION_COLUMNS)
     summary = {
         "name": name,
         "system": system_name,

@@ -1,5 +1,6 @@
 """Reading the pipeline's own intermediate outputs — HDF5 datasets and Grad-CAM maps, JSON and CSV
-tables — so that a damaged file fails with its path and what to do.
+tables — so that a damaged file fails with its path and what to do; and writing its tidy CSV
+tables atomically.
 
 Every stage writes through :func:`glasscam.trajectory.atomic_output`, so a killed job never leaves a
 half-written output. These readers cover a file damaged afterwards (a copy cut short, a full disk, a
@@ -12,13 +13,14 @@ downstream. GSD trajectories have the same guarantee through :mod:`glasscam.traj
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 from pathlib import Path
 
 import h5py
 
-from .trajectory import damaged
+from .trajectory import atomic_output, damaged
 
 
 def _raised_by_h5py(err: BaseException) -> bool:
@@ -73,3 +75,13 @@ def read_json(path):
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise damaged(path, "not valid JSON", err) from err
+
+
+def write_table(path, rows: list[dict], columns: list[str]) -> None:
+    """A tidy CSV table (header ``columns``, one line per row; csv's default dialect), written
+    atomically (:func:`glasscam.trajectory.atomic_output`): a killed job leaves no partial table."""
+    with atomic_output(path) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)

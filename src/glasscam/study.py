@@ -16,7 +16,6 @@ the analysis samples.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import defaultdict
@@ -24,7 +23,7 @@ from collections import defaultdict
 import numpy as np
 
 from .correlations import read_table
-from .outputs import read_json
+from .outputs import read_json, write_table
 from .provenance import provenance as make_provenance
 from .trajectory import atomic_output, read_logs, read_provenance, read_states
 
@@ -175,11 +174,7 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
         if not rows:
             continue
         columns = list(dict.fromkeys(k for row in rows for k in row))
-        with atomic_output(out_dir / f"{name}.csv") as tmp:
-            with open(tmp, "w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=columns)
-                writer.writeheader()
-                writer.writerows(rows)
+        write_table(out_dir / f"{name}.csv", rows, columns)
     with atomic_output(out_json) as tmp:
         tmp.write_text(json.dumps(record, indent=1, default=str))
     return record
