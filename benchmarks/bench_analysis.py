@@ -22,16 +22,18 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from bench_common import loglog_slope, summary, system_spec, timed
 
-from glasscam import protocols
-from glasscam.correlations import LENGTH_R_MAX, correlate, gradcam_correlation_length
-from glasscam.dynamics import compute_aging_dynamics, compute_mobility
-from glasscam.indicators import compute_indicators
-from glasscam.seeds import rng
-from glasscam.systems import system_from_config
-from glasscam.trajectory import per_particle_key, wrap, write_states
+from glasscam.analysis.correlations import LENGTH_R_MAX
+from glasscam.core.keys import per_particle_key
+from glasscam.core.periodic import wrap
+from glasscam.core.seeds import rng
+from glasscam.core.systems import system_from_config
+from glasscam.io.gsd import write_states
+from glasscam.md import protocols
+from glasscam.stages.correlate import correlate, gradcam_correlation_length
+from glasscam.stages.dynamics import compute_aging_dynamics, compute_mobility
+from glasscam.stages.indicators import compute_indicators
 
 SLOPE_TOLERANCE = 0.2  # "≈ 1": slope within 1 ± 0.2
 

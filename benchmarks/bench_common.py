@@ -49,7 +49,7 @@ def machine() -> dict:
 
 
 def versions() -> dict:
-    from glasscam.provenance import package_versions
+    from glasscam.io.provenance import package_versions
 
     return package_versions()
 

@@ -17,10 +17,11 @@ import statistics
 import time
 
 from bench_common import summary, system_spec
-from glasscam import protocols
-from glasscam.engines import create_engine, hoomd_available
-from glasscam.seeds import rng
-from glasscam.systems import system_from_config
+
+from glasscam.core.seeds import rng
+from glasscam.core.systems import system_from_config
+from glasscam.md import protocols
+from glasscam.md.engines import create_engine, hoomd_available
 
 CASES = [("abm2d", 512), ("ka3d", 500), ("abm2d", 4096), ("ka3d", 4096)]
 QUICK_CASES = [("abm2d", 512), ("abm2d", 4096)]

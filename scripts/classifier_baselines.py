@@ -1,7 +1,7 @@
 """Snakemake entry point: classical baselines of one task and input kind, and the CNN minus each."""
 
-from glasscam.baselines import classifier_baselines
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.baselines import classifier_baselines
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 classifier_baselines(

@@ -1,7 +1,7 @@
 """Snakemake entry point: particle-level correlations of Grad-CAM with indicators and mobility."""
 
-from glasscam.correlations import correlate
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.correlate import correlate
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 correlate(

@@ -1,7 +1,7 @@
 """Snakemake entry point: within-frame correlations of every structural indicator with the dynamics."""
 
-from glasscam.correlations import correlate_descriptors
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.correlate import correlate_descriptors
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 correlate_descriptors(

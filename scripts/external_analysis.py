@@ -1,7 +1,7 @@
 """Snakemake entry point: the whole analysis of one external dataset."""
 
-from glasscam.external import analyse_external
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.external import analyse_external
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 analyse_external(

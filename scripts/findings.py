@@ -1,7 +1,7 @@
 """Snakemake entry point: findings (numbers, intervals, sentences) from every result file."""
 
-from glasscam.findings import READERS, write_findings
-from glasscam.runlog import redirect_to_log
+from glasscam.report.findings import READERS, write_findings
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 write_findings(

@@ -1,8 +1,8 @@
 """Snakemake entry point: the analysis glass samples (replica 0 of every run at dataset.glass_ages)."""
 
-from glasscam.dataset import write_glass_samples
-from glasscam.provenance import provenance
-from glasscam.runlog import redirect_to_log
+from glasscam.io.provenance import provenance
+from glasscam.stages.dataset import write_glass_samples
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 write_glass_samples(

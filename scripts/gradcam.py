@@ -1,11 +1,11 @@
 """Snakemake entry point: Grad-CAM maps and per-particle Grad-CAM of the glass samples."""
 
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 import torch  # noqa: E402
 
-from glasscam.gradcam import explain  # noqa: E402
+from glasscam.stages.explain import explain  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 explain(

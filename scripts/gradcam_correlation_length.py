@@ -1,7 +1,7 @@
 """Snakemake entry point: spatial correlation C(r) and length ξ of the per-particle Grad-CAM field."""
 
-from glasscam.correlations import gradcam_correlation_length
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.correlate import gradcam_correlation_length
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 gradcam_correlation_length(

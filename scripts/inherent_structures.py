@@ -1,7 +1,7 @@
 """Snakemake entry point: FIRE inherent structures of a liquid or aging trajectory's frames."""
 
-from glasscam import simulate
-from glasscam.runlog import redirect_to_log
+from glasscam.stages import simulate
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 simulate.inherent_structures(

@@ -1,9 +1,9 @@
 """Snakemake entry point: test accuracy against the number of training trajectories."""
 
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
-from glasscam.training import learning_curve  # noqa: E402
+from glasscam.stages.train import learning_curve  # noqa: E402
 
 learning_curve(
     dataset_h5=snakemake.input[0],

@@ -1,7 +1,7 @@
 """Snakemake entry point: Fs(q*, t), τα(T) and D(T) of the liquid states."""
 
-from glasscam.dynamics import compute_liquid_relaxation
-from glasscam.runlog import redirect_to_log
+from glasscam.stages.dynamics import compute_liquid_relaxation
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 liquid = snakemake.params.dynamics.get("liquid", {})

@@ -1,8 +1,8 @@
 """Snakemake entry point: per-particle mobility, cage-relative displacement and propensity."""
 
-from glasscam.dynamics import compute_mobility
-from glasscam.provenance import provenance
-from glasscam.runlog import redirect_to_log
+from glasscam.io.provenance import provenance
+from glasscam.stages.dynamics import compute_mobility
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 compute_mobility(

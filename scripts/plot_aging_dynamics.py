@@ -1,7 +1,7 @@
 """Snakemake entry point: figure 'aging dynamics'."""
 
 from glasscam.plots.analysis import plot_aging_dynamics
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 plot_aging_dynamics(snakemake.input.table, snakemake.output[0])

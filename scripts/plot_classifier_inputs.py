@@ -1,7 +1,7 @@
 """Snakemake entry point: figure 'classifier inputs' (thermal vs inherent-structure null check)."""
 
 from glasscam.plots.learning import plot_classifier_inputs
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 plot_classifier_inputs(dict(snakemake.input.items()), snakemake.output[0])

@@ -1,7 +1,7 @@
 """Snakemake entry point: figure 'correlation length'."""
 
 from glasscam.plots.analysis import plot_correlation_length
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 plot_correlation_length(snakemake.input.length, snakemake.output[0], requested_ages=snakemake.params.glass_ages)

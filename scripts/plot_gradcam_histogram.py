@@ -1,7 +1,7 @@
 """Snakemake entry point: figure 'gradcam histogram'."""
 
 from glasscam.plots.learning import plot_gradcam_histogram
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 plot_gradcam_histogram(snakemake.input.gradcam, snakemake.output[0])

@@ -1,7 +1,7 @@
 """Snakemake entry point: figure 'gradcam vs mobility'."""
 
 from glasscam.plots.analysis import plot_gradcam_vs_mobility
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 plot_gradcam_vs_mobility(snakemake.input.gradcam, snakemake.input.mobility, snakemake.input.correlations, snakemake.output[0],

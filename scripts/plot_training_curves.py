@@ -1,7 +1,7 @@
 """Snakemake entry point: figure 'training curves'."""
 
 from glasscam.plots.learning import plot_training_curves
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 plot_training_curves(snakemake.input.metrics, snakemake.output[0])

@@ -1,7 +1,7 @@
 """Snakemake entry point: quench the last liquid frame of one run to the glass temperature."""
 
-from glasscam import simulate
-from glasscam.runlog import redirect_to_log
+from glasscam.stages import simulate
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 simulate.quench(

@@ -1,8 +1,8 @@
 """Snakemake entry point: per-particle structural indicators of the glass samples."""
 
-from glasscam.indicators import compute_indicators
-from glasscam.provenance import provenance
-from glasscam.runlog import redirect_to_log
+from glasscam.io.provenance import provenance
+from glasscam.stages.indicators import compute_indicators
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 compute_indicators(

@@ -1,7 +1,7 @@
 """Snakemake entry point: the study summary of one system (accuracies, baselines, correlations, ξ)."""
 
-from glasscam.runlog import redirect_to_log
-from glasscam.study import summarize_study
+from glasscam.report.study import summarize_study
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
 summarize_study(

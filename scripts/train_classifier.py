@@ -1,9 +1,9 @@
 """Snakemake entry point: train the liquid/glass CNN on one system's dataset."""
 
-from glasscam.runlog import redirect_to_log
+from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
-from glasscam.training import train_classifier  # noqa: E402
+from glasscam.stages.train import train_classifier  # noqa: E402
 
 train_classifier(
     dataset_h5=snakemake.input[0],

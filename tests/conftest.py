@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from glasscam.config import load_yaml
-from glasscam.engines import hoomd_available
-from glasscam.engines.lammps_engine import lammps_available
-from glasscam.systems import system_from_config
-from glasscam.trajectory import State, wrap
+from glasscam.core.periodic import wrap
+from glasscam.core.state import State
+from glasscam.core.systems import system_from_config
+from glasscam.md.engines import hoomd_available
+from glasscam.md.engines.lammps_engine import lammps_available
 
 ROOT = Path(__file__).resolve().parents[1]
 

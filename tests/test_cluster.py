@@ -3,7 +3,7 @@
 import os
 import stat
 
-from glasscam.cluster import cancel_slurm_run
+from glasscam.support.cluster import cancel_slurm_run
 
 
 def test_cancel_slurm_run_cancels_by_run_id(tmp_path, monkeypatch):

@@ -3,11 +3,10 @@
 import copy
 
 import pytest
-
-from glasscam.config import ConfigError, protocol_for, validate_config
-
 from conftest import ROOT, SCHEMA
-from glasscam.config import load_yaml
+
+from glasscam.config import load_yaml, protocol_for, validate_config
+from glasscam.errors import ConfigError
 
 
 def test_default_and_demo_configs_are_valid(default_config):
@@ -134,8 +133,8 @@ def test_time_step_threshold_follows_the_pair_curvature(default_config):
     """ω = √(V''(r_min)/μ) with V''(2^{1/6}σ) = 36·2^{2/3} ε/σ² for Lennard-Jones (analytic)."""
     import math
 
-    from glasscam.config import stiffest_oscillation
-    from glasscam.systems import system_from_config
+    from glasscam.config.checks import stiffest_oscillation
+    from glasscam.core.systems import system_from_config
 
     system = system_from_config("ka3d", default_config["systems"]["ka3d"])
     pair, r0, curvature, omega = stiffest_oscillation(system)
@@ -145,7 +144,7 @@ def test_time_step_threshold_follows_the_pair_curvature(default_config):
 
 
 def test_gradcam_key_accepts_task_classes(default_config):
-    from glasscam.config import gradcam_key_errors
+    from glasscam.config.checks import gradcam_key_errors
 
     config = copy.deepcopy(default_config)
     config["dataset"]["tasks"] = [{"name": "age", "kind": "age", "young": [5, 20], "aged": [1000, 10000]}]

@@ -9,12 +9,10 @@ import numpy as np
 import pytest
 from scipy.stats import pearsonr, spearmanr
 
-from glasscam.correlations import (
-    CORRELATION_COLUMNS,
-    FrameCorrelations,
-    correlate,
-    gradcam_correlation_length,
-)
+from glasscam.analysis.correlations import CORRELATION_COLUMNS, FrameCorrelations
+from glasscam.core.keys import per_particle_key
+from glasscam.core.state import State
+from glasscam.io.gsd import write_states
 from glasscam.plots.analysis import (
     plot_aging_dynamics,
     plot_correlation_length,
@@ -22,7 +20,7 @@ from glasscam.plots.analysis import (
     plot_correlation_vs_coarse_graining,
     plot_gradcam_vs_mobility,
 )
-from glasscam.trajectory import State, per_particle_key, write_states
+from glasscam.stages.correlate import correlate, gradcam_correlation_length
 
 N_FRAMES, N_PARTICLES = 24, 250
 
@@ -267,7 +265,7 @@ def test_correlation_length_is_bit_identical_between_runs(planted, tmp_path):
 
 def test_pair_correlation_sums_match_brute_force():
     """Σ_{i≠j, r_ij in bin} v_i v_j and the counts against an O(N²) minimum-image loop."""
-    from glasscam.correlations import pair_correlation_sums
+    from glasscam.analysis.correlations import pair_correlation_sums
 
     rng = np.random.default_rng(7)
     for dimensions in (2, 3):

@@ -4,9 +4,11 @@ import h5py
 import numpy as np
 import pytest
 
-from glasscam.dataset import build_dataset, split_runs
-from glasscam.trajectory import State, TrajectoryError, open_trajectory, read_logs, read_states, write_states
-from glasscam.voxelize import voxelize_gaussian
+from glasscam.core.state import State
+from glasscam.errors import TrajectoryError
+from glasscam.io.gsd import open_trajectory, read_logs, read_states, write_states
+from glasscam.learn.voxelize import voxelize_gaussian
+from glasscam.stages.dataset import build_dataset, split_runs
 
 L, D, N = 5.0, 2, 24
 TYPES = ["A", "B"]

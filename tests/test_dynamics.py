@@ -8,23 +8,26 @@ import json
 import numpy as np
 import pytest
 
-from glasscam.dynamics import (
-    _end_frame,
+from glasscam.analysis.displacement import (
     cage_relative_displacement,
-    chi4,
-    compute_aging_dynamics,
-    compute_mobility,
     displacements,
-    first_peak,
     mean_squared_displacement,
-    mobility_names,
-    overlap,
     propensity,
-    relaxation_time,
+)
+from glasscam.analysis.heterogeneity import chi4, overlap
+from glasscam.analysis.mobility import mobility_names
+from glasscam.analysis.relaxation import relaxation_time
+from glasscam.analysis.scattering import (
+    first_peak,
     self_intermediate_scattering,
     structure_factor,
 )
-from glasscam.trajectory import State, per_particle_key, read_logs, read_provenance, read_states, wrap, write_states
+from glasscam.core.keys import per_particle_key
+from glasscam.core.periodic import wrap
+from glasscam.core.schedule import _end_frame
+from glasscam.core.state import State
+from glasscam.io.gsd import read_logs, read_provenance, read_states, write_states
+from glasscam.stages.dynamics import compute_aging_dynamics, compute_mobility
 
 
 def make_state(unwrapped, box_length, dimensions, time=0.0, typeid=None) -> State:

@@ -9,20 +9,20 @@ import numpy as np
 import pytest
 from test_dynamics import make_state, random_walk
 
-from glasscam.dynamics import (
-    LIQUID_COLUMNS,
-    compute_aging_dynamics,
-    compute_liquid_relaxation,
+from glasscam.analysis.heterogeneity import (
     fit_ornstein_zernike,
-    first_peak,
     four_point_structure_factor,
-    overlap_fourier_amplitudes,
     s4_wavevectors,
-    structure_factor,
-    time_origin_pairs,
 )
+from glasscam.analysis.relaxation import LIQUID_COLUMNS, time_origin_pairs
+from glasscam.analysis.scattering import (
+    first_peak,
+    overlap_fourier_amplitudes,
+    structure_factor,
+)
+from glasscam.io.gsd import write_states
 from glasscam.plots.analysis import plot_liquid_relaxation
-from glasscam.trajectory import write_states
+from glasscam.stages.dynamics import compute_aging_dynamics, compute_liquid_relaxation
 
 
 def test_s4_wavevectors_are_bounded_shells_of_the_box():

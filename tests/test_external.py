@@ -8,15 +8,20 @@ import gsd.hoomd
 import numpy as np
 import pytest
 import yaml
+from conftest import ROOT, jittered_lattice, small_system
 
 from glasscam.cli import main
-from glasscam.engines.lammps_engine import lammps_available
-from glasscam.external import analyse_external, check_entry, potential_energies, system_for_state
-from glasscam.hamiltonian import evaluate_pairs
-from glasscam.model import build_model, save_checkpoint
-from glasscam.voxelize import grid_points
-
-from conftest import ROOT, jittered_lattice, small_system
+from glasscam.core.grid import grid_points
+from glasscam.core.hamiltonian import evaluate_pairs
+from glasscam.learn.model import build_model
+from glasscam.md.engines.lammps_engine import lammps_available
+from glasscam.stages.external import (
+    analyse_external,
+    check_entry,
+    potential_energies,
+    system_for_state,
+)
+from glasscam.stages.models import save_checkpoint
 
 INDICATORS = {"neighbors": "voronoi", "local_density_radius": 1.5, "coarse_graining_radii": [1.0]}
 CORRELATIONS = {"n_bootstrap": 50, "n_null": 20}

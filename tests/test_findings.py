@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from glasscam.findings import (
+from glasscam.analysis.statistics import wilson_interval
+from glasscam.report.findings import (
     classification_finding,
     findings,
     findings_rst,
@@ -15,7 +16,6 @@ from glasscam.findings import (
     labels_of,
     rst_to_html,
     strongest_correlations,
-    wilson_interval,
     write_findings,
 )
 
@@ -167,7 +167,7 @@ def test_baselines_paired_verdicts_and_thermal_cues():
 
 
 def test_missing_diffusion_coefficient_says_why_without_a_unit():
-    from glasscam.findings import relaxation_findings
+    from glasscam.report.findings import relaxation_findings
 
     reason = "MSD ≥ 1 σ² at only 0 times (need 3): diffusive regime not reached"
     record = {"temperatures": [

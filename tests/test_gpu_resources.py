@@ -9,9 +9,9 @@ a device ask for `--gres=shard:1` and no whole GPU. The dry runs pin what the ru
 import re
 
 import pytest
-
-from glasscam.resources import MD_RULES, gpu_units, md_gres
 from test_workflow import ROOT, copy_workflow, snakemake
+
+from glasscam.support.resources import MD_RULES, gpu_units, md_gres
 
 LEARN_RULES = ("train_classifier", "learning_curve", "gradcam")
 

@@ -4,13 +4,20 @@ import pytest
 import torch
 from scipy.stats import rankdata
 
-from glasscam.dataset import build_dataset
-from glasscam.gradcam import explain, gradcam_maps, upsample_periodic
-from glasscam.model import GlassCNN
-from glasscam.plots.learning import plot_gradcam_histogram, plot_gradcam_maps, plot_training_curves
-from glasscam.trajectory import State, open_trajectory, write_states
-from glasscam.training import train_classifier
-from glasscam.voxelize import cell_centres, read_at_particles
+from glasscam.core.grid import cell_centres
+from glasscam.core.state import State
+from glasscam.io.gsd import open_trajectory, write_states
+from glasscam.learn.gradcam import gradcam_maps, upsample_periodic
+from glasscam.learn.model import GlassCNN
+from glasscam.learn.voxelize import read_at_particles
+from glasscam.plots.learning import (
+    plot_gradcam_histogram,
+    plot_gradcam_maps,
+    plot_training_curves,
+)
+from glasscam.stages.dataset import build_dataset
+from glasscam.stages.explain import explain
+from glasscam.stages.train import train_classifier
 
 L, D = 8.0, 2
 N_A, N_B, N_MOTIF = 40, 8, 4  # the glass class gathers the last N_MOTIF B particles into a tight cluster

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-
-from glasscam.hamiltonian import evaluate_pairs, shifted_pair
-from glasscam.trajectory import State, wrap
-
 from conftest import ENGINES, jittered_lattice, small_system
+
+from glasscam.core.hamiltonian import evaluate_pairs, shifted_pair
+from glasscam.core.periodic import wrap
+from glasscam.core.state import State
 
 SYSTEMS = ["ka3d", "ka2d", "abm2d", "ss3d", "ss2d"]
 MODES = ["shift", "force_shift"]
@@ -65,7 +65,7 @@ def test_reference_two_body_across_boundary(default_config):
 def test_engine_matches_reference(default_config, engine_name, name, mode):
     """Per-particle energies, forces and virial of a dense configuration, plus a pair placed
     just inside the cutoff across the periodic boundary."""
-    from glasscam.engines import create_engine
+    from glasscam.md.engines import create_engine
 
     system = small_system(default_config, name, 400 if system_dims(default_config, name) == 3 else 300, mode)
     state = jittered_lattice(system, np.random.default_rng(7))
@@ -86,8 +86,9 @@ def test_evaluate_after_run_matches_reference(default_config, engine_name, name,
     """Right after a run the engine may hand out what it tallied on the run's last step (LAMMPS
     does) instead of recomputing: those energies, forces and virial must be the reference's for
     the configuration it stands at, with any thread count."""
-    from glasscam.engines import Thermostat, create_engine
-    from glasscam.protocols import lattice_state
+    from glasscam.md.engines import create_engine
+    from glasscam.md.engines.base import Thermostat
+    from glasscam.md.protocols import lattice_state
 
     system = small_system(default_config, name, 400 if system_dims(default_config, name) == 3 else 300)
     start = lattice_state(system, np.random.default_rng(8), jitter=0.05)
@@ -110,8 +111,8 @@ def test_evaluate_after_run_matches_reference(default_config, engine_name, name,
 @pytest.mark.parametrize("fraction", [0.995, 1.005])
 def test_engine_pair_at_cutoff_across_boundary(default_config, engine_name, name, mode, fraction):
     """One A–B pair straddling the periodic boundary just inside / just outside r_c."""
-    from glasscam.engines import create_engine
-    from glasscam.systems import system_from_config
+    from glasscam.core.systems import system_from_config
+    from glasscam.md.engines import create_engine
 
     spec = dict(default_config["systems"][name])
     spec.pop("N", None)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import freud
 import numpy as np
 import pytest
-
-import freud
 from scipy.spatial import Voronoi
 
-from glasscam.indicators import (
+from glasscam.analysis.structure import (
     coarse_grain,
-    compute_indicators,
-    freud_system,
     icosahedral_centres,
     indicator_names,
     raw_indicators,
     rdf_first_minimum,
     voronoi_index,
 )
-from glasscam.trajectory import State, per_particle_key, read_logs, read_provenance, wrap, write_states
+from glasscam.core.keys import per_particle_key
+from glasscam.core.neighbors import freud_system
+from glasscam.core.periodic import wrap
+from glasscam.core.state import State
+from glasscam.io.gsd import read_logs, read_provenance, write_states
+from glasscam.stages.indicators import compute_indicators
 
 
 def make_state(points, box_length, dimensions, typeid=None) -> State:

@@ -7,15 +7,14 @@ import json
 import h5py
 import numpy as np
 import pytest
-
-from glasscam.correlations import read_table
-from glasscam.model import build_model, load_checkpoint, save_checkpoint
-from glasscam.outputs import open_h5, read_json
-from glasscam.plots.learning import plot_training_curves
-from glasscam.training import load_dataset
-from glasscam.trajectory import DamagedFile
-
 from test_training import write_blob_dataset
+
+from glasscam.errors import DamagedFile
+from glasscam.io.datasets import load_dataset
+from glasscam.io.tables import open_h5, read_json, read_table
+from glasscam.learn.model import build_model
+from glasscam.plots.learning import plot_training_curves
+from glasscam.stages.models import load_checkpoint, save_checkpoint
 
 
 def advice(path) -> str:

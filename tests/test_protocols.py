@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
-
-from glasscam import protocols
-from glasscam.engines import create_engine
-from glasscam.engines.base import Engine, SimulationBlowUp, Thermostat
-from glasscam.trajectory import State
-
 from conftest import ENGINES, jittered_lattice, small_system
 
+from glasscam.core.state import State
+from glasscam.errors import SimulationBlowUp
+from glasscam.md import protocols
+from glasscam.md.engines import create_engine
+from glasscam.md.engines.base import Engine, Thermostat
 
 
 def test_log_spaced_steps():
@@ -32,7 +31,7 @@ def test_maxwell_boltzmann_exact_temperature_and_zero_momentum(dims):
     assert np.var(v[masses == 1.0, 0]) == pytest.approx(0.7, rel=0.15)
 
 
-def test_check_state_detects_nan_and_lost_particles(default_config):
+def test_check_engine_state_detects_nan_and_lost_particles(default_config):
     system = small_system(default_config, "ka3d", 500)
     state = jittered_lattice(system, np.random.default_rng(0))
 
@@ -43,17 +42,17 @@ def test_check_state_detects_nan_and_lost_particles(default_config):
 
     engine = Fake()
     engine.system = system
-    protocols.check_state(engine, state, "ok")
+    protocols.check_engine_state(engine, state, "ok")
     bad = state.copy()
     bad.positions[3, 0] = np.nan
     bad.step = 40
     with pytest.raises(SimulationBlowUp, match="non-finite") as err:
-        protocols.check_state(engine, bad, "nan")
+        protocols.check_engine_state(engine, bad, "nan")
     assert f"stage test stage, nan, detected at step 40, t = {40 * system.dt:g} τ, dt = {system.dt:g} τ" in str(err.value)
     lost = State(state.positions[:-1], state.images[:-1], state.velocities[:-1], state.typeid[:-1],
                  state.types, state.masses[:-1], state.box_length, state.dimensions)
     with pytest.raises(SimulationBlowUp, match="particles left"):
-        protocols.check_state(engine, lost, "lost")
+        protocols.check_engine_state(engine, lost, "lost")
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
@@ -123,7 +122,7 @@ def test_blow_up_of_a_real_run_is_the_pipelines_message(default_config, engine_n
     """Field case 08: KA 3D, N = 256, dt = 0.05 (ten times the usual): the melt loses particles.
     The job fails with SimulationBlowUp naming stage, step, time, dt and a hint (the engine's own
     text after it), and writes no output."""
-    from glasscam.simulate import initialize
+    from glasscam.stages.simulate import initialize
 
     spec = {**default_config["systems"]["ka3d"], "N": 256, "composition": {"A": 205, "B": 51}, "dt": 0.05}
     protocol = {**default_config["protocol"], "melt_time": 5}

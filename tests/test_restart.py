@@ -12,15 +12,15 @@ import time
 
 import numpy as np
 import pytest
-
-from glasscam import protocols, simulate
-from glasscam.engines import create_engine
-from glasscam.engines.base import Thermostat
-from glasscam.trajectory import read_states, write_states
-
 from conftest import ENGINES
 
-AGE_CALL = "from glasscam import simulate; import json, sys; simulate.age(**json.load(open(sys.argv[1])))"
+from glasscam.io.gsd import read_states, write_states
+from glasscam.md import protocols
+from glasscam.md.engines import create_engine
+from glasscam.md.engines.base import Thermostat
+from glasscam.stages import simulate
+
+AGE_CALL = "from glasscam.stages import simulate; import json, sys; simulate.age(**json.load(open(sys.argv[1])))"
 
 
 def small_spec(default_config):
@@ -43,7 +43,7 @@ def quenched(tmp_path_factory, default_config):
     """A melted KA configuration quenched to T = 0.3 (the aging runs' start)."""
     path = tmp_path_factory.mktemp("quench") / "quench.gsd"
     spec = small_spec(default_config)
-    from glasscam.systems import system_from_config
+    from glasscam.core.systems import system_from_config
 
     system = system_from_config("ka3d", spec)
     with create_engine("lammps", system) as engine:

@@ -30,7 +30,6 @@ import gsd.hoomd
 import h5py
 import numpy as np
 import pytest
-
 from slurm_cluster import ClusterUnavailable, SlurmCluster
 from test_workflow import CONFIGS, ROOT, copy_workflow
 

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from glasscam.config import physics_keys
-from glasscam.plots.snapshots import _radii, choose_snapshot, particle_radii, plot_snapshots
-from glasscam.trajectory import State, per_particle_key, write_states
+from glasscam.core.keys import per_particle_key
+from glasscam.core.state import State
+from glasscam.io.gsd import write_states
+from glasscam.plots.snapshots import (
+    _radii,
+    choose_snapshot,
+    particle_radii,
+    plot_snapshots,
+)
 
 
 def arrays(**fields):

@@ -7,17 +7,22 @@ import math
 import h5py
 import numpy as np
 import pytest
+from conftest import SCHEMA
 from scipy.stats import rankdata
 
-from glasscam.baselines import classifier_baselines, paired_accuracy_difference, wilson_interval
-from glasscam.config import ConfigError, validate_config
-from glasscam.dataset import build_dataset
-from glasscam.gradcam import explain
-from glasscam.tasks import equilibrium_kinetic_temperature_sd, kinetic_relaxation_time
-from glasscam.trajectory import State, open_trajectory, write_states
-from glasscam.training import train_classifier
-
-from conftest import SCHEMA
+from glasscam.analysis.statistics import paired_accuracy_difference, wilson_interval
+from glasscam.config import validate_config
+from glasscam.core.state import State
+from glasscam.core.tasks import (
+    equilibrium_kinetic_temperature_sd,
+    kinetic_relaxation_time,
+)
+from glasscam.errors import ConfigError
+from glasscam.io.gsd import open_trajectory, write_states
+from glasscam.stages.baselines import classifier_baselines
+from glasscam.stages.dataset import build_dataset
+from glasscam.stages.explain import explain
+from glasscam.stages.train import train_classifier
 
 L, D, N, N_PATCH = 8.0, 2, 48, 8
 TYPES = ["A", "B"]

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from glasscam.model import GlassCNN, build_model, load_checkpoint
-from glasscam.training import augment_batch, energy_threshold_baseline, learning_curve, point_group, train_classifier
+from glasscam.learn.model import GlassCNN, build_model
+from glasscam.learn.training import (
+    augment_batch,
+    energy_threshold_baseline,
+    point_group,
+)
+from glasscam.stages.models import load_checkpoint
+from glasscam.stages.train import learning_curve, train_classifier
 
 
 @pytest.mark.parametrize("d, norm", [(2, "batch"), (3, "group")])

@@ -2,18 +2,12 @@
 
 import numpy as np
 import pytest
-
-from glasscam.trajectory import (
-    TrajectoryError,
-    atomic_output,
-    read_provenance,
-    read_state,
-    read_states,
-    wrap,
-    write_states,
-)
-
 from conftest import jittered_lattice, small_system
+
+from glasscam.core.periodic import wrap
+from glasscam.errors import TrajectoryError
+from glasscam.io.atomic import atomic_output
+from glasscam.io.gsd import read_provenance, read_state, read_states, write_states
 
 
 @pytest.fixture

@@ -4,7 +4,11 @@ import freud
 import numpy as np
 import pytest
 
-from glasscam.voxelize import cell_centres, grid_points, read_at_particles, voxelize_gaussian
+from glasscam.core.grid import cell_centres, grid_points
+from glasscam.learn.voxelize import (
+    read_at_particles,
+    voxelize_gaussian,
+)
 
 
 def brute_force_density(positions, typeid, n_types, L, d, n, width, truncation):

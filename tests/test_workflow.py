@@ -75,7 +75,7 @@ def report_parts(html: str) -> tuple[str, dict]:
 def test_every_figure_and_report(tiny_runs):
     """The report renders without any docutils system message; every figure has a caption and is
     on the landing page in pipeline order; the findings there state the numbers the results hold."""
-    from glasscam.findings import fmt
+    from glasscam.report.findings import fmt
 
     workdir = tiny_runs[0]
     figures = sorted((workdir / "results" / "figures").glob("*/*.png"))

@@ -2,8 +2,8 @@
 """Validation numbers for glasscam's MD engines (issue 3, item 5).
 
 One command measures, for Kob–Andersen 3D (``config.yaml`` ``systems.ka3d`` shrunk to N = 1000,
-800:200, ρ = 1.2, dt = 0.005), through the package's own code paths (``glasscam.engines``,
-``glasscam.protocols``, ``glasscam.dynamics``):
+800:200, ρ = 1.2, dt = 0.005), through the package's own code paths (``glasscam.md.engines``,
+``glasscam.md.protocols``, ``glasscam.analysis.relaxation``):
 
 1. NVE energy drift per particle per τ and the RMS fluctuation of E/N (T = 0.8), per engine;
 2. the mean kinetic temperature of NVT runs against the target (Nosé–Hoover and Bussi, T = 1.0),
@@ -143,7 +143,7 @@ def clean(obj):
 # ----------------------------------------------------------------------------------------------
 def ka3d_system():
     from glasscam.config import load_yaml
-    from glasscam.systems import system_from_config
+    from glasscam.core.systems import system_from_config
 
     config = load_yaml(REPO / "config.yaml")
     spec = dict(config["systems"]["ka3d"])
@@ -153,9 +153,9 @@ def ka3d_system():
 
 
 def melted(engine, root_seed: int, params: dict, label: str):
-    from glasscam import protocols
-    from glasscam.engines.base import Thermostat
-    from glasscam.seeds import derive_seed, rng
+    from glasscam.core.seeds import derive_seed, rng
+    from glasscam.md import protocols
+    from glasscam.md.engines.base import Thermostat
 
     thermostat = Thermostat("nose_hoover", params["melt_temperature"], params["thermostat_tau"],
                             derive_seed(root_seed, "validation", label, "melt", "thermostat"))
@@ -170,10 +170,10 @@ def series(logs: list[dict], key: str) -> np.ndarray:
 def engine_checks(engine_name: str, params: dict, root_seed: int, threads: int) -> dict:
     """Checks 1–3 for one engine: NVT at T = 1.0 with each thermostat (T_kin, PE/N, P), then NVE
     from an NVT-equilibrated state at T = 0.8 (energy drift)."""
-    from glasscam import protocols
-    from glasscam.engines import create_engine
-    from glasscam.engines.base import Thermostat
-    from glasscam.seeds import derive_seed
+    from glasscam.core.seeds import derive_seed
+    from glasscam.md import protocols
+    from glasscam.md.engines import create_engine
+    from glasscam.md.engines.base import Thermostat
 
     _, _, system = ka3d_system()
     n = system.n_particles
@@ -257,10 +257,11 @@ def tau_alpha_run(engine_name: str, params: dict, root_seed: int, threads: int) 
     """4. τα(T): melt, then for T = 0.8 → 0.6 → 0.5 (each from the previous temperature's last
     state): NVT equilibration, then ``n_blocks`` back-to-back log-spaced blocks; Fs(q*, t) of the
     A particles averaged over the blocks (one time origin per block), τα from Fs = 1/e."""
-    from glasscam import dynamics, protocols
-    from glasscam.engines import create_engine
-    from glasscam.engines.base import Thermostat
-    from glasscam.seeds import derive_seed
+    from glasscam.analysis import relaxation as dynamics
+    from glasscam.core.seeds import derive_seed
+    from glasscam.md import protocols
+    from glasscam.md.engines import create_engine
+    from glasscam.md.engines.base import Thermostat
 
     _, _, system = ka3d_system()
     cfg = params["tau_alpha"]
@@ -400,9 +401,9 @@ def summarize(checks: dict[str, dict], taus: dict[str, dict]) -> dict:
 
 def main(argv=None) -> int:
     from glasscam.config import load_yaml
-    from glasscam.engines import hoomd_available
-    from glasscam.engines.lammps_engine import lammps_available
-    from glasscam.provenance import package_versions
+    from glasscam.io.provenance import package_versions
+    from glasscam.md.engines import hoomd_available
+    from glasscam.md.engines.lammps_engine import lammps_available
 
     available = [e for e, ok in (("lammps", lammps_available()), ("hoomd", hoomd_available())) if ok]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)

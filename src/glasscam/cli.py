@@ -4,7 +4,7 @@
         read every file as the pipeline would and print what it holds, or the refusal
     glasscam analyse --model MODEL.pt --system ka3d --out DIR FILE... [--config config.yaml]
         [--format F] [--type-map 1=A,2=B] [--dt DT] [--box-length L] [--device cpu]
-        the analysis of an external dataset (glasscam.external.analyse_external) into DIR:
+        the analysis of an external dataset (glasscam.stages.external.analyse_external) into DIR:
         external.gsd (per-particle fields, for OVITO), correlations.csv, summary.json,
         summary.png
 
@@ -17,6 +17,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from glasscam.config import merged_config
+from glasscam.core.systems import system_from_config
+from glasscam.errors import TrajectoryError
+from glasscam.io.foreign import detect_format, read_npz, read_trajectory
+from glasscam.plots.external import plot_external
+from glasscam.stages.external import (
+    analyse_external,
+    load_configurations,
+)
 
 
 def _type_map(text: str | None) -> dict:
@@ -34,7 +44,6 @@ def _type_map(text: str | None) -> dict:
 def _load_config(path) -> dict:
     """``--config FILE`` merged over the workflow's config.yaml and validated, as
     ``snakemake --configfile FILE`` sees it (a partial file such as config/demo.yaml works)."""
-    from .config import merged_config
 
     path = Path(path)
     if not path.is_file():
@@ -43,8 +52,6 @@ def _load_config(path) -> dict:
 
 
 def _system(config: dict, name: str | None):
-    from .systems import system_from_config
-
     if name is None:
         return None, None
     if name not in config.get("systems", {}):
@@ -64,9 +71,6 @@ def _entry(args) -> dict:
 
 
 def _check(args) -> int:
-    from .external import load_configurations
-    from .readers import detect_format, read_npz, read_trajectory
-
     config = _load_config(args.config) if args.system else {}
     system, _ = _system(config, args.system)
     for path in args.files:
@@ -92,8 +96,6 @@ def _check(args) -> int:
 
 
 def _analyse(args) -> int:
-    from .external import analyse_external, plot_external
-
     config = _load_config(args.config)
     _, spec = _system(config, args.system)
     out = Path(args.out)
@@ -157,8 +159,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .trajectory import TrajectoryError
-
     args = parser().parse_args(argv)
     try:
         return args.run(args)

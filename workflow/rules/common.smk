@@ -4,10 +4,10 @@ import os
 import shutil
 import subprocess
 
-from glasscam.cluster import cancel_slurm_run
+from glasscam.support.cluster import cancel_slurm_run
 from glasscam.config import physics_keys, protocol_for, validate_config
-from glasscam.resources import gpu_units, md_gres
-from glasscam.tasks import tasks_of
+from glasscam.support.resources import gpu_units, md_gres
+from glasscam.core.tasks import tasks_of
 
 
 def _merged_configfiles():
@@ -235,7 +235,7 @@ os.environ.update(GLASSCAM_MD_GRES=md_gres(bool(GPU_PER_JOB), GPU_JOBS_PER_DEVIC
 
 
 def gpu_request(wildcards, rulename):
-    """`gpu` units of a GPU-capable job (MD, training, Grad-CAM); see glasscam.resources:
+    """`gpu` units of a GPU-capable job (MD, training, Grad-CAM); see glasscam.support.resources:
     locally slots (an MD job 1, a learning job gpu_jobs_per_device), on a cluster whole
     devices (--gpus; MD jobs 0 when they share a device through a shard)."""
     return gpu_units(
@@ -247,7 +247,7 @@ THREADS = {"simulate": 1, "learn": 2, "analyse": 1, **config.get("threads", {})}
 
 
 # External datasets (config `external.<name>`; rules in external.smk)
-from glasscam.external import check_entry, resolve_paths
+from glasscam.stages.external import check_entry, resolve_paths
 
 EXTERNAL = {
     name: check_entry(name, entry, config["systems"])

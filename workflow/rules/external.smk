@@ -1,5 +1,5 @@
 """External datasets (config `external.<name>`): configurations from elsewhere through the
-classifier, Grad-CAM, indicators, energies, propensity and correlations (glasscam.external).
+classifier, Grad-CAM, indicators, energies, propensity and correlations (glasscam.stages.external).
 """
 
 

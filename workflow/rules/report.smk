@@ -3,13 +3,13 @@ every system's result files into one machine-readable summary (findings.json) an
 first page (findings.rst, included by workflow/report/workflow.rst; findings.html, the first
 report item)."""
 
-from glasscam.findings import register_report_directives
+from glasscam.report.findings import register_report_directives
 
 # The landing page (workflow/report/workflow.rst) embeds every figure with its caption.
 register_report_directives()
 
 
-# Result files by kind (glasscam.findings.READERS); the findings read labels (system, variant)
+# Result files by kind (glasscam.report.findings.READERS); the findings read labels (system, variant)
 # from each path, so new path levels need no change in the findings code.
 FINDINGS_INPUTS = {
     "metrics": expand(

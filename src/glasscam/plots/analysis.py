@@ -8,16 +8,21 @@ import math
 import matplotlib
 import matplotlib.ticker
 
+from glasscam.core.keys import ALL_AGES
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..correlations import read_table  # noqa: E402
-from ..outputs import read_json  # noqa: E402
-from ..trajectory import atomic_output, per_particle_key, read_logs  # noqa: E402
+from glasscam.core.keys import per_particle_key  # noqa: E402
+from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.io.gsd import read_logs  # noqa: E402
+from glasscam.io.tables import (
+    read_json,  # noqa: E402
+    read_table,  # noqa: E402
+)
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
-ALL_AGES = "all"  # t_w of the correlation rows pooled over every aging time
 
 
 def _read_csv(path, field: str | None = None) -> list[dict]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import matplotlib
 
+from glasscam.core.keys import RUN_KEY, SAMPLE_KEY
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..outputs import open_h5, read_json  # noqa: E402
-from ..trajectory import atomic_output, open_trajectory, per_particle_key, state_from_frame  # noqa: E402
+from glasscam.analysis.statistics import wilson_interval
+from glasscam.core.keys import per_particle_key  # noqa: E402
+from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.io.gsd import open_trajectory, state_from_frame  # noqa: E402
+from glasscam.io.tables import open_h5, read_json  # noqa: E402
 
 
 def _save(fig, out_png) -> None:
@@ -74,7 +79,7 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     ``frame`` None (default): the glass sample whose ``class_name`` map has the largest spatial
     standard deviation (:func:`showcase_sample`); the title says which sample and why."""
     with open_trajectory(glass_gsd) as traj:
-        samples = [int(f.log["glasscam/sample"][0]) for f in traj]
+        samples = [int(f.log[SAMPLE_KEY][0]) for f in traj]
         if frame is None:
             if class_name is None:
                 with open_h5(gradcam_h5) as h5:
@@ -86,8 +91,8 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
             why = f"frame {frame} of the glass samples"
         gsd_frame = traj[frame]
         state = state_from_frame(gsd_frame)
-        sample = int(gsd_frame.log["glasscam/sample"][0])
-        run = int(gsd_frame.log["glasscam/run"][0]) if "glasscam/run" in gsd_frame.log else None
+        sample = int(gsd_frame.log[SAMPLE_KEY][0])
+        run = int(gsd_frame.log[RUN_KEY][0]) if RUN_KEY in gsd_frame.log else None
     with open_h5(gradcam_h5) as h5:
         rows = np.flatnonzero(h5["sample"][:] == sample)
         if len(rows) == 0:
@@ -171,8 +176,6 @@ def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
 
 
 def _wilson(correct: float, total: int) -> tuple[float, float]:
-    from ..findings import wilson_interval
-
     return wilson_interval(correct, total)
 
 

@@ -11,7 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..trajectory import atomic_output, read_provenance  # noqa: E402
+from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.io.gsd import read_provenance  # noqa: E402
 
 
 def _thermo(path: str) -> dict[str, np.ndarray]:

@@ -13,13 +13,19 @@ import logging
 import tempfile
 
 import matplotlib
+from matplotlib.collections import EllipseCollection
+
+from glasscam.core.keys import SAMPLE_KEY
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import rankdata, spearmanr  # noqa: E402
 
-from ..trajectory import atomic_output, per_particle_key, read_logs, read_provenance, read_states  # noqa: E402
+from glasscam.core.keys import per_particle_key  # noqa: E402
+from glasscam.core.systems import system_from_config
+from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
 
 log = logging.getLogger(__name__)
 PREFIX = per_particle_key("")
@@ -30,7 +36,6 @@ DEFAULT_RADIUS = 0.5  # σ/2 for a species whose own pair is not given
 def particle_radii(system_spec: dict) -> dict[str, float]:
     """Drawing radius of each species: half its own pair's σ_tt from the system's potential table
     (Kob–Andersen: A 0.5, B 0.44; abm2d: A 5/12, B 7/12), in the system's length unit."""
-    from ..systems import system_from_config
 
     system = system_from_config("snapshot", system_spec)
     return {t: system.pair(t, t).sigma / 2 for t in system.types}
@@ -145,8 +150,6 @@ def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None)
     """Fallback: discs (2D) or a depth-sorted 3D scatter of spheres, viewed like the OVITO one."""
     radii = _radii(state, radii)
     if state.dimensions == 2:
-        from matplotlib.collections import EllipseCollection
-
         ax.add_collection(EllipseCollection(2 * radii, 2 * radii, 0, units="xy", offsets=state.positions[:, :2],
                                             offset_transform=ax.transData, facecolors=colours, edgecolors="0.3", linewidths=0.2))
         half = state.box_length / 2
@@ -223,7 +226,7 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
             render_matplotlib(ax, state, percentile_colours(values), radii=radii)
         note = "" if rho is None else f"\nSpearman ρ with {choice['dynamics'] if i == 2 else 'Grad-CAM'} = {rho:.2f}"
         ax.set_title(f"{name}{note}", fontsize=9)
-    sample = int(np.ravel(gradcam[k].get("glasscam/sample", [k]))[0])
+    sample = int(np.ravel(gradcam[k].get(SAMPLE_KEY, [k]))[0])
     fig.colorbar(plt.cm.ScalarMappable(cmap=CMAP), ax=axes, shrink=0.7, label="percentile within the sample (0 = lowest)")
     fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {len(state.positions)} particles ({used} render)\n"
                  f"chosen: {choice['reason']}", fontsize=8)

@@ -1,7 +1,14 @@
 """τα of the abm2d liquids at N=1000: liquid_dynamics (30 τ, log frames) from the pilot's equilibrated liquids."""
-import copy, json, os, sys, yaml
-from glasscam import simulate
-from glasscam.dynamics import compute_liquid_relaxation
+import copy
+import json
+import os
+import sys
+
+import yaml
+
+from glasscam.stages import simulate
+from glasscam.stages.dynamics import compute_liquid_relaxation
+
 out = "/work/pilot_abm2d/out100"
 cfg = yaml.safe_load(open("/work/study2/config.yaml"))
 sysc = copy.deepcopy(cfg["systems"]["abm2d"]); sysc["N"] = 1000; sysc["composition"] = {"A": 500, "B": 500}

@@ -1,21 +1,28 @@
 """abm2d N = 1000 aging pilot with glasscam's own stage functions (LAMMPS backend, 1 thread).
-usage: python pilot.py RUN TG[,TG...]: melt (glasscam.simulate.initialize, 10 τ at T = 8), liquid
+usage: python pilot.py RUN TG[,TG...]: melt (glasscam.stages.simulate.initialize, 10 τ at T = 8), liquid
 150 τ at T_L = 6 (EQ), instantaneous quench to each T_G, REPL aging replicas of DUR τ (10 frames per
 decade, as in the study); per replica the fraction of A particles with |Δr| > 0.5 (length unit
 σ_AB = 1, the pipeline's threshold) and > 0.5 σ_AA = 0.4167, and the A MSD, in the ≈ 30 τ after the
-frames nearest t_w = 0, 10, 30, 60, and T_kin per frame (for glasscam.tasks.kinetic_relaxation_time).
+frames nearest t_w = 0, 10, 30, 60, and T_kin per frame (for glasscam.core.tasks.kinetic_relaxation_time).
 Run here (2026-11-29, ~21:44–21:51 UTC, seed 20230801 of config.yaml, so runs 0–4 share their melt
 and aging seeds with the study's runs 0–4):
     EQ=150 REPL=4 python pilot.py {0,1} 0.5,1.0,1.5,2.0,2.5             (out = .../out, DUR = 60)
     EQ=150 REPL=4 DUR=100 python pilot.py {2,3} 1.0,1.5,2.0               (out = .../out100)
     EQ=150 REPL=4 DUR=100 python pilot.py 4 1.5,2.0                       (out = .../out100)
 then liquid.py 2 30 6.0,4.0 (τα of the liquids) and summarize.py (→ pilot.csv)."""
-import copy, json, sys, time, os
-import numpy as np, yaml
-from glasscam import simulate
-from glasscam.trajectory import read_states, read_logs
-from glasscam.dynamics import window_displacement
-from glasscam.protocols import kinetic_temperature
+import copy
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import yaml
+
+from glasscam.analysis.displacement import window_displacement
+from glasscam.io.gsd import read_states
+from glasscam.md.protocols import kinetic_temperature
+from glasscam.stages import simulate
 
 out = os.environ.get("OUT", "/work/pilot_abm2d/out"); os.makedirs(out, exist_ok=True)
 cfg = yaml.safe_load(open(os.environ.get("GLASSCAM_CFG", "/work/study2/config.yaml")))

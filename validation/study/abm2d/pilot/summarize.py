@@ -1,5 +1,10 @@
-import json, glob, numpy as np
-from glasscam.tasks import kinetic_relaxation_time
+import glob
+import json
+
+import numpy as np
+
+from glasscam.core.tasks import kinetic_relaxation_time
+
 rows = {}
 for f in sorted(glob.glob("/work/pilot_abm2d/out*/pilot_*.json")):
     dur = "100" if "out100" in f else "60"

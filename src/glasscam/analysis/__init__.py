@@ -1,0 +1,2 @@
+"""Pure computations: States and arrays in, arrays or small results out. Never opens a file; imports
+only ``core`` and ``errors``."""

@@ -1,0 +1,384 @@
+"""Particle-level correlations between Grad-CAM, structural indicators and mobility, and the
+spatial correlation length of the Grad-CAM field.
+
+Every coefficient is a *within-frame* (particle-level) association. In frame f (one glass
+sample) with n_f analysed particles, Grad-CAM x_i and a quantity y_i:
+
+    Pearson   r_f = (1/n_f) Σ_i z(x)_i z(y)_i,   z(v)_i = (v_i − v̄_f)/s_f   (s_f: population std)
+    Spearman  ρ_f = r_f of the within-frame ranks (ties get their mean rank)
+
+and over a set F of frames (all frames, ``t_w = all``; or the frames of one aging time t_w,
+the ``glasscam/time`` of the sample):
+
+    r_F = Σ_{f∈F} n_f r_f / Σ_{f∈F} n_f
+
+which equals the Pearson coefficient of the pooled per-frame z-scores (ranks: per-frame
+standardised ranks). Frame-level differences — young samples are both more mobile and have a
+different Grad-CAM level — therefore do not enter; pooling raw values would mix them in.
+
+* 95 % bootstrap interval: frames of F resampled with replacement (multiplicity m_f weighs
+  n_f r_f), percentiles 2.5 / 97.5;
+* shuffled-field null: Grad-CAM ranks permuted among the analysed particles within each frame,
+  ρ_F recomputed; mean and 2.5 / 97.5 percentiles (centred on 0 by construction).
+
+Cost per frame O(n_f log n_f) (the ranks), plus O(n_f) per null draw.
+
+Spatial autocorrelation of the per-frame standardised field δx_i = (x_i − x̄)/s_x:
+
+    C(r) = Σ_{i≠j: |r_ij| ∈ bin(r)} δx_i δx_j / #pairs    (periodic minimum-image distances)
+
+fitted with C(r) = A exp(−r/ξ) (ξ in σ; A < 1 absorbs uncorrelated particle-level noise).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import freud
+import numpy as np
+from scipy.optimize import curve_fit
+from scipy.stats import rankdata
+
+from glasscam.core.keys import SAMPLE_KEY, per_particle_key
+from glasscam.core.neighbors import freud_system
+from glasscam.core.seeds import rng
+
+CORRELATION_COLUMNS = [
+    "field",
+    "quantity",
+    "kind",
+    "coarse_graining",
+    "window",
+    "species",
+    "t_w",
+    "n_samples",
+    "n_zero_maps",
+    "n_particles",
+    "pearson",
+    "pearson_lo",
+    "pearson_hi",
+    "spearman",
+    "spearman_lo",
+    "spearman_hi",
+    "null_spearman_mean",
+    "null_spearman_lo",
+    "null_spearman_hi",
+]
+PARTICLE_PREFIX = per_particle_key("")
+MIN_PARTICLES_PER_FRAME = 3
+LENGTH_R_MAX = 6.0  # σ: default C(r) range (config key r_max overrides); a fixed range keeps the pair count O(N) per frame
+_CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
+_DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
+
+
+def _standardised(values: np.ndarray) -> np.ndarray | None:
+    """(v − mean)/population std; None for a constant array."""
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 0 else None
+
+
+@dataclass
+class FrameCorrelations:
+    """Within-frame coefficients of the frames where both fields vary (≥ 3 particles):
+    particle counts n (F,), Pearson and Spearman (F,), null Spearman draws (n_null, F) and the
+    index of each frame in the input list (F,)."""
+
+    n: np.ndarray
+    pearson: np.ndarray
+    spearman: np.ndarray
+    null_spearman: np.ndarray
+    frame: np.ndarray
+
+    @classmethod
+    def compute(cls, xs: list[np.ndarray], ys: list[np.ndarray], n_null: int, generator: np.random.Generator) -> "FrameCorrelations":
+        """Coefficients of every frame k from its particle values ``xs[k]``, ``ys[k]``; the null
+        permutes the ranks of x within the frame ``n_null`` times."""
+        n, pearson, spearman, null, frame = [], [], [], [], []
+        for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            if len(x) < MIN_PARTICLES_PER_FRAME:
+                continue
+            zx, zy = _standardised(x), _standardised(y)
+            rx, ry = _standardised(rankdata(x)), _standardised(rankdata(y))
+            if zx is None or zy is None:
+                continue
+            n.append(len(x))
+            pearson.append(float(zx @ zy) / len(x))
+            spearman.append(float(rx @ ry) / len(x))
+            null.append(generator.permuted(np.broadcast_to(rx, (n_null, len(x))), axis=1) @ ry / len(x))
+            frame.append(k)
+        return cls(
+            np.array(n, dtype=float),
+            np.array(pearson),
+            np.array(spearman),
+            np.array(null, dtype=float).reshape(len(n), n_null).T,
+            np.array(frame, dtype=int),
+        )
+
+    def pooled(self, frames: np.ndarray, n_bootstrap: int, generator: np.random.Generator) -> dict:
+        """n-weighted means over the frames ``frames`` (input-list indices) with bootstrap
+        intervals (frames resampled) and the null distribution of the Spearman mean."""
+        select = np.isin(self.frame, frames)
+        n, pearson, spearman, null = self.n[select], self.pearson[select], self.spearman[select], self.null_spearman[:, select]
+        out = {"n_samples": int(select.sum()), "n_particles": int(n.sum())}
+        if not select.any():
+            return out
+        out["pearson"], out["spearman"] = float(n @ pearson / n.sum()), float(n @ spearman / n.sum())
+        if len(n) > 1 and n_bootstrap > 0:
+            weights = np.array([np.bincount(generator.integers(0, len(n), len(n)), minlength=len(n)) for _ in range(n_bootstrap)]) * n
+            for name, values in (("pearson", pearson), ("spearman", spearman)):
+                out[f"{name}_lo"], out[f"{name}_hi"] = map(float, np.percentile(weights @ values / weights.sum(axis=1), [2.5, 97.5]))
+        if null.shape[0]:
+            draws = null @ n / n.sum()
+            out["null_spearman_mean"] = float(draws.mean())
+            out["null_spearman_lo"], out["null_spearman_hi"] = map(float, np.percentile(draws, [2.5, 97.5]))
+        return out
+
+
+def _particle_arrays(log: dict) -> dict[str, np.ndarray]:
+    return {k[len(PARTICLE_PREFIX) :]: np.asarray(v, float) for k, v in log.items() if k.startswith(PARTICLE_PREFIX)}
+
+
+def _check_aligned(named_logs: dict[str, list[dict]], named_states: dict[str, list]) -> None:
+    reference_name = next(iter(named_logs))
+    samples = {}
+    for name, logs in named_logs.items():
+        missing = [k for k, log in enumerate(logs) if SAMPLE_KEY not in log]
+        if missing:
+            raise ValueError(f"{name}: frames {missing[:5]} lack log {SAMPLE_KEY}")
+        samples[name] = [int(np.ravel(log[SAMPLE_KEY])[0]) for log in logs]
+    for name, values in samples.items():
+        if values != samples[reference_name]:
+            raise ValueError(
+                f"frames of {name} and {reference_name} do not align: {SAMPLE_KEY} = "
+                f"{values[:8]}{'...' if len(values) > 8 else ''} vs {samples[reference_name][:8]}"
+                f"{'...' if len(samples[reference_name]) > 8 else ''} (lengths {len(values)}, {len(samples[reference_name])})"
+            )
+        for k, (a, b) in enumerate(zip(named_states[name], named_states[reference_name], strict=True)):
+            if not np.array_equal(a.typeid, b.typeid):
+                raise ValueError(f"frame {k} ({SAMPLE_KEY} {values[k]}): particle types differ between {name} and {reference_name}")
+
+
+def _quantities(logs: list[dict], kind: str, path) -> list[tuple[str, str, float, float]]:
+    """(array name, quantity, coarse-graining L, window Δt) of the per-particle arrays of a file."""
+    names = sorted(_particle_arrays(logs[0]))
+    if not names:
+        raise ValueError(f"{path}: no per-particle arrays {PARTICLE_PREFIX}<name>")
+    out = []
+    for name in names:
+        if kind == "indicator":
+            match = _CG.match(name)
+            out.append((name, match["base"], float(match["value"]), float("nan")) if match else (name, name, 0.0, float("nan")))
+        else:
+            match = _DT.match(name)
+            out.append((name, match["base"], 0.0, float(match["value"])) if match else (name, name, 0.0, float("nan")))
+    return out
+
+
+def _per_frame(logs: list[dict], name: str, path) -> list[np.ndarray]:
+    """The per-particle array ``name`` of every frame; a frame without it is an error naming ``path``."""
+    values = []
+    for k, log in enumerate(logs):
+        arrays = _particle_arrays(log)
+        if name not in arrays:
+            raise ValueError(f"{path}: frame {k} lacks per-particle log {per_particle_key(name)}")
+        values.append(arrays[name])
+    return values
+
+
+def gradcam_fields(cfg: dict, arrays: dict, class_names: list[str] | None) -> list[str]:
+    """The Grad-CAM fields to correlate: ``gradcam_key`` ``positive`` (default) means the map of
+    class 1 (glass, aged) — ReLU ``gradcam_<class>`` and signed ``gradcam_signed_<class>``; any
+    other value names one per-particle array (its signed twin is added where it exists)."""
+    key = cfg.get("gradcam_key", "positive")
+    if key == "positive":
+        if not class_names or len(class_names) < 2:
+            raise ValueError("correlations.gradcam_key = positive needs the model's class names in the Grad-CAM file")
+        key = f"gradcam_{class_names[1]}"
+    if key not in arrays:
+        raise ValueError(f"correlations.gradcam_key = {cfg.get('gradcam_key')!r}: no per-particle array {key!r}; "
+                         f"the Grad-CAM file has {sorted(k for k in arrays if k.startswith('gradcam'))}")
+    fields = [key]
+    signed = key.replace("gradcam_", "gradcam_signed_", 1)
+    if signed != key and signed in arrays:
+        fields.append(signed)
+    return fields
+
+
+def _rows_for_field(field: str, xs_all: list[np.ndarray], targets: list[tuple], species_masks: dict, groups: list,
+                    n_null: int, n_bootstrap: int, seed: int, stream: tuple = ()) -> list[dict]:
+    """Correlation rows of one field with every target; ``stream`` labels the field's random
+    stream (empty for the primary Grad-CAM field, so its resampling is unchanged by others)."""
+    rows = []
+    zero = np.array([np.all(x == 0) for x in xs_all])
+    for kind, name, quantity, cg, window, values in targets:
+        for species, masks in species_masks.items():
+            xs, ys = [], []
+            for g, v, mask in zip(xs_all, values, masks, strict=True):
+                ok = mask & np.isfinite(g) & np.isfinite(v)
+                xs.append(g[ok])
+                ys.append(v[ok])
+            generator = rng(seed, "correlate", name, species, *stream)
+            frames = FrameCorrelations.compute(xs, ys, n_null, generator)
+            for t_w, members in groups:
+                row = {"field": field, "quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window,
+                       "species": species, "t_w": t_w, "n_zero_maps": int(zero[members].sum())}
+                row.update(frames.pooled(members, n_bootstrap, generator))
+                rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
+    return rows
+
+
+def _targets(logs: dict, paths: dict, kinds: tuple[str, ...]) -> list[tuple]:
+    out = []
+    for kind in kinds:
+        path = paths[kind]
+        kind_logs = logs[str(path)]
+        for name, quantity, cg, window in _quantities(kind_logs, kind, path):
+            out.append((kind, name, quantity, cg, window, _per_frame(kind_logs, name, path)))
+    return out
+
+
+def _exponential(r, amplitude, xi):
+    return amplitude * np.exp(-r / xi)
+
+
+def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: float) -> tuple[float, float, float]:
+    """Least-squares fit of C(r) = A exp(−r/ξ) on r_min ≤ r ≤ r_max → (A, ξ, σ_ξ from the
+    covariance); NaNs if fewer than 3 usable bins or the fit fails."""
+    ok = (r >= r_min) & (r <= r_max) & np.isfinite(c)
+    if ok.sum() < 3:
+        return float("nan"), float("nan"), float("nan")
+    positive = ok & (c > 0)
+    guess = np.polyfit(r[positive], np.log(c[positive]), 1) if positive.sum() >= 2 else np.array([-1.0, 0.0])
+    xi0 = -1.0 / guess[0] if guess[0] < 0 else 1.0
+    try:
+        params, cov = curve_fit(_exponential, r[ok], c[ok], p0=[float(np.exp(guess[1])), xi0], bounds=([0, 1e-6], [np.inf, np.inf]))
+    except (RuntimeError, ValueError):
+        return float("nan"), float("nan"), float("nan")
+    return float(params[0]), float(params[1]), float(np.sqrt(cov[1, 1]))
+
+
+def _length_summary(r, sums, counts, weights_list, r_min, r_max) -> dict:
+    c = sums.sum(axis=0) / np.maximum(counts.sum(axis=0), 1)
+    c[counts.sum(axis=0) == 0] = np.nan
+    amplitude, xi, xi_err = fit_correlation_length(r, c, r_min, r_max)
+    boot = []
+    for w in weights_list:
+        total = (w[:, None] * counts).sum(axis=0)
+        cb = np.where(total > 0, (w[:, None] * sums).sum(axis=0) / np.maximum(total, 1), np.nan)
+        boot.append(fit_correlation_length(r, cb, r_min, r_max)[1])
+    finite = np.isfinite(boot)
+    lo, hi = np.percentile(np.asarray(boot)[finite], [2.5, 97.5]) if finite.sum() > 1 else (np.nan, np.nan)
+    return {
+        "n_frames": int(len(sums)),
+        "C": [None if not np.isfinite(v) else float(v) for v in c],
+        "amplitude": amplitude,
+        "xi": xi,
+        "xi_err_fit": xi_err,
+        "xi_bootstrap_std": float(np.std(np.asarray(boot)[finite])) if finite.sum() > 1 else float("nan"),
+        "xi_bootstrap_lo": float(lo),
+        "xi_bootstrap_hi": float(hi),
+    }
+
+
+def pair_correlation_sums(state, values: np.ndarray, r_max: float, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ v_i v_j and the pair count per distance bin over ordered pairs i ≠ j with r_ij < r_max
+    (minimum image), bins of width r_max/bins → (bin centres, sums, counts), each shape (bins,).
+
+    Bit-reproducible: freud only enumerates the pairs; they are sorted by (i, j), their
+    distances recomputed in float64 and summed with ``np.bincount`` in that fixed order (freud's
+    own CorrelationFunction sums in parallel, in an order that varies between runs)."""
+    box, points = freud_system(state)
+    query = freud.locality.AABBQuery(box, points).query(points, {"r_max": r_max, "exclude_ii": True})
+    nlist = query.toNeighborList()
+    i = np.asarray(nlist.query_point_indices, dtype=np.int64)
+    j = np.asarray(nlist.point_indices, dtype=np.int64)
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    L, d = float(state.box_length), int(state.dimensions)
+    delta = (np.asarray(state.positions, dtype=np.float64)[j] - np.asarray(state.positions, dtype=np.float64)[i])[:, :d]
+    delta -= L * np.round(delta / L)
+    r = np.sqrt(np.einsum("ij,ij->i", delta, delta))
+    width = r_max / bins
+    k = np.floor(r / width).astype(np.int64)
+    keep = (r < r_max) & (k < bins)
+    values = np.asarray(values, dtype=np.float64)
+    sums = np.bincount(k[keep], weights=values[i[keep]] * values[j[keep]], minlength=bins)
+    counts = np.bincount(k[keep], minlength=bins).astype(float)
+    return (np.arange(bins) + 0.5) * width, sums, counts
+
+
+def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) -> dict:
+    """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
+    frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
+
+    ``cfg`` keys (σ): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max`` (default
+    min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame O(N)),
+    ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
+    ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
+    [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON).
+    """
+    half_box = min(s.box_length for s in states) / 2
+    r_max = float(cfg.get("r_max", min(0.98 * half_box, LENGTH_R_MAX)))
+    if not 0 < r_max < half_box:
+        raise ValueError(f"cfg.r_max = {r_max} must lie in (0, L/2 = {half_box:.3f})")
+    bin_width = float(cfg.get("bin_width", 0.2))
+    if bin_width <= 0:
+        raise ValueError(f"cfg.bin_width = {bin_width}; expected > 0")
+    fit_r_min = float(cfg.get("fit_r_min", 0.0))
+    fit_r_max = float(cfg.get("fit_r_max", r_max))
+    n_bootstrap = int(cfg.get("n_bootstrap", 200))
+    group_by = list(cfg.get("group_by", ["glasscam/time"]))
+    bins = max(1, int(math.ceil(r_max / bin_width)))
+    sums, counts, labels, skipped = [], [], [], 0
+    for k, (state, log) in enumerate(zip(states, logs, strict=True)):
+        arrays = _particle_arrays(log)
+        if key not in arrays:
+            raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(key)}")
+        field = arrays[key]
+        if not np.all(np.isfinite(field)):
+            raise ValueError(f"{gradcam_gsd}: frame {k} has non-finite {key} values")
+        if np.std(field) == 0:
+            skipped += 1
+            continue
+        standardised = (field - field.mean()) / field.std()
+        r, pair_sums, n_pairs = pair_correlation_sums(state, standardised, r_max, bins)
+        sums.append(pair_sums)
+        counts.append(n_pairs)
+        labels.append(tuple(float(np.ravel(log[g])[0]) if g in log else None for g in group_by))
+    if not sums:
+        return {"field": key, "n_frames_skipped": skipped,
+                "note": f"every frame has a constant {key} field (e.g. an identically zero ReLU map); no C(r)"}
+    sums, counts = np.array(sums), np.array(counts)
+    generator = rng(seed, "gradcam_correlation_length", key)
+
+    def bootstrap_weights(n: int) -> list[np.ndarray]:
+        return [np.bincount(generator.integers(0, n, n), minlength=n).astype(float) for _ in range(n_bootstrap)] if n > 1 else []
+
+    record = {
+        "field": key,
+        "model": "C(r) = A exp(-r/xi)",
+        "r": r.tolist(),
+        "pair_counts": counts.sum(axis=0).tolist(),
+        "fit_r_min": fit_r_min,
+        "fit_r_max": fit_r_max,
+        "n_bootstrap": n_bootstrap,
+        "n_frames_skipped": skipped,
+        "config": cfg,
+        **_length_summary(r, sums, counts, bootstrap_weights(len(sums)), fit_r_min, fit_r_max),
+    }
+    groups = defaultdict(list)
+    for i, label in enumerate(labels):
+        groups[label].append(i)
+    record["groups"] = [
+        {
+            **dict(zip(group_by, label, strict=True)),
+            **_length_summary(r, sums[idx], counts[idx], bootstrap_weights(len(idx)), fit_r_min, fit_r_max),
+        }
+        for label, idx in sorted(groups.items(), key=lambda item: [(v is None, v or 0) for v in item[0]])
+    ]
+    return record
+
+

@@ -1,0 +1,283 @@
+"""Particle and collective dynamics of aging trajectories (time in τ, lengths in σ).
+
+Displacement of particle i between frames 0 and k, centre-of-mass drift removed:
+
+    Δr_i(t_k) = [r_i(t_k) − r_i(t_0)] − [R(t_k) − R(t_0)],   R = Σ_j m_j r_j / Σ_j m_j
+
+(unwrapped coordinates r = position + image · L). From the displacements of N particles:
+
+    MSD(t)  = (1/N) Σ_i |Δr_i(t)|²
+    Fs(q,t) = (1/N) Σ_i ⟨exp(i q·Δr_i)⟩_q̂ = (1/N) Σ_i sin(q|Δr_i|)/(q|Δr_i|)   (3D)
+                                         = (1/N) Σ_i J0(q|Δr_i|)              (2D)
+    Q(t; a) = (1/N) Σ_i Θ(a − |Δr_i(t)|)
+    χ4(t)   = N [⟨Q²⟩ − ⟨Q⟩²]        (⟨·⟩ over trajectories: runs and replicas)
+
+Per particle, over the window [t_w, t_w + Δt]:
+
+* mobility |Δr_i|;
+* cage-relative displacement |Δr_i − (1/n_i) Σ_{j ∈ shell(i)} Δr_j|, shell(i) = particles within
+  ``cage_radius`` of i at t_w (excluding i);
+* propensity ⟨|Δr_i(Δt)|⟩_iso, the mean over the iso-configurational replicas of one run
+  (t_w = 0, identical positions, independent Maxwell–Boltzmann velocities).
+
+q* is the position of the main (first) peak of S(k) = (1/N) |Σ_j exp(ik·r_j)|², averaged over
+the box's reciprocal-lattice vectors in |k| bins (a bounded subset per bin, so O(N) per frame);
+τα solves Fs(q*, τα) = 1/e by linear interpolation in ln t.
+
+Dynamic heterogeneity length: the four-point structure factor of the overlap weights
+w_j = Θ(a − |Δr_j(t)|) at the time t* of the χ4 peak,
+
+    S4(q, t) = (1/N) [⟨|W(q, t)|²⟩ − |⟨W(q, t)⟩|²],   W(q, t) = Σ_j [w_j(t) − ⟨Q(t)⟩] e^{iq·r_j(0)}
+
+on shells of equal |q| of the reciprocal lattice (S4(0, t) = χ4(t)), fitted with the
+Ornstein–Zernike form χ4^∞ / (1 + (q ξ4)²) at small q where the box allows.
+
+Equilibrium liquids: the same Fs, MSD, Q and χ4 averaged over time origins, τα(T), and the
+self-diffusion coefficient D from MSD = 2dDt in the diffusive regime.
+
+Every per-frame operation is O(N) (O(N K) for K wave vectors, K bounded independently of N).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+from scipy.stats import linregress
+
+from glasscam.analysis.displacement import (
+    displacements,
+    mean_squared_displacement,
+    window_displacement,
+)
+from glasscam.analysis.heterogeneity import (
+    _check_s4_cfg,
+    _four_point,
+    _OverlapRecord,
+    chi4,
+    overlap,
+)
+from glasscam.analysis.scattering import (
+    first_peak,
+    self_intermediate_scattering,
+    structure_factor,
+)
+from glasscam.core.state import State
+
+logger = logging.getLogger(__name__)
+
+DYNAMICS_COLUMNS = ["species", "time", "msd", "fs", "overlap", "chi4", "n_trajectories"]
+
+
+def relaxation_time(times, fs, level: float = 1 / np.e) -> float:
+    """τ with Fs(τ) = ``level`` (first downward crossing, linear interpolation in ln t); NaN if
+    Fs never falls to ``level``."""
+    times, fs = np.asarray(times, dtype=np.float64), np.asarray(fs, dtype=np.float64)
+    below = np.nonzero(fs <= level)[0]
+    if len(below) == 0:
+        return float("nan")
+    i = below[0]
+    if i == 0:
+        return float(times[0])
+    t0, t1 = times[i - 1], times[i]
+    f = (fs[i - 1] - level) / (fs[i - 1] - fs[i])
+    if t0 > 0:
+        return float(np.exp(np.log(t0) + f * (np.log(t1) - np.log(t0))))
+    return float(t0 + f * (t1 - t0))
+
+
+def _species_masks(state: State) -> dict[str, np.ndarray]:
+    masks = {"all": np.ones(len(state.typeid), dtype=bool)}
+    for t, name in enumerate(state.types):
+        if np.any(state.typeid == t):
+            masks[name] = state.typeid == t
+    return masks
+
+
+def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3, s4: dict | None = None) -> tuple[list[dict], dict]:
+    """MSD, Fs(q, t), Q(t; a) and χ4(t) from the first frame of every trajectory (a list of
+    states with ``time`` set, τ), averaged over trajectories at equal times, per species
+    (all / each type); S4(q, t*) and ξ4 at the time t* of the χ4 peak (:func:`_four_point`).
+
+    Pure: states in, numbers out. ``trajectories`` is consumed once (a generator reading one
+    file at a time keeps memory at one trajectory plus (frames × N) overlap flags each).
+    Returns (rows with keys :data:`DYNAMICS_COLUMNS`, summary {q, a, tau_alpha, n_trajectories,
+    s4}). Errors: no trajectories; trajectories with different boxes or particle numbers."""
+    cfg = _check_s4_cfg(s4)
+    samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    counts: dict[str, int] = {}
+    species_masks: dict[str, np.ndarray] = {}
+    records: list[_OverlapRecord] = []
+    box = None
+    for index, states in enumerate(trajectories):
+        if not states:
+            raise ValueError(f"aging_dynamics: trajectory {index} has no frames")
+        first = states[0]
+        if box is None:
+            box = (first.box_length, first.dimensions, len(first.positions))
+        elif (first.box_length, first.dimensions, len(first.positions)) != box:
+            raise ValueError(
+                f"aging_dynamics: trajectory {index} has box L = {first.box_length:g}, d = {first.dimensions}, "
+                f"N = {len(first.positions)}; trajectory 0 has L = {box[0]:g}, d = {box[1]}, N = {box[2]}"
+            )
+        times = np.array([st.time for st in states])
+        disp = displacements(states)
+        weights = np.linalg.norm(disp, axis=-1) < a
+        records.append(_OverlapRecord(str(index), times, first.positions[:, : first.dimensions].copy(), weights))
+        for species, mask in _species_masks(first).items():
+            counts[species] = int(mask.sum())
+            species_masks[species] = mask
+            d = disp[:, mask]
+            for t, m, f, o in zip(times, mean_squared_displacement(d), self_intermediate_scattering(d, q), weights[:, mask].mean(axis=-1), strict=True):
+                entry = samples[(species, round(float(t), 9))]
+                entry["msd"].append(m)
+                entry["fs"].append(f)
+                entry["overlap"].append(o)
+    if box is None:
+        raise ValueError("aging_dynamics: no trajectories given")
+    rows = []
+    for (species, t), entry in sorted(samples.items()):
+        n_traj = len(entry["overlap"])
+        rows.append(
+            {
+                "species": species,
+                "time": t,
+                "msd": float(np.mean(entry["msd"])),
+                "fs": float(np.mean(entry["fs"])),
+                "overlap": float(np.mean(entry["overlap"])),
+                "chi4": float(chi4(entry["overlap"], counts[species])) if n_traj > 1 else float("nan"),
+                "n_trajectories": n_traj,
+            }
+        )
+    tau = {}
+    for species in counts:
+        sel = [r for r in rows if r["species"] == species]
+        tau[species] = relaxation_time([r["time"] for r in sel], [r["fs"] for r in sel])
+    summary = {
+        "q": float(q),
+        "a": float(a),
+        "tau_alpha": tau,
+        "n_trajectories": len(records),
+        "s4": _four_point(
+            records, box[0], box[1], species_masks, {sp: [(r["time"], r["chi4"]) for r in rows if r["species"] == sp] for sp in counts}, cfg
+        ),
+    }
+    return rows, summary
+
+
+LIQUID_COLUMNS = ["temperature", "species", "time", "msd", "fs", "overlap", "chi4", "n_samples"]
+
+
+def time_origin_pairs(times, max_origins: int = 64, rtol: float = 1e-6) -> dict[float, list[tuple[int, int]]]:
+    """Frame pairs (i, j) per lag t_j − t_i, for lags in the set {t_k − t_0} of the trajectory.
+
+    Every frame i is a candidate time origin; a lag counts for origin i when a frame lies at
+    t_i + lag (relative tolerance ``rtol``). Log-spaced frames from one origin give their own
+    lags only; equally spaced or repeated log-spaced blocks give many origins per lag. At most
+    ``max_origins`` origins (evenly spread) are used, so the cost is O(max_origins · frames · N)."""
+    times = np.asarray(times, dtype=np.float64)
+    if np.any(np.diff(times) <= 0):
+        raise ValueError("time_origin_pairs: frame times must increase")
+    lags = np.unique(times[1:] - times[0])
+    lags = lags[lags > 0]
+    tolerance = rtol * max(float(np.abs(times).max()), 1.0)
+    matches = []
+    for i, t in enumerate(times):
+        j = np.searchsorted(times, t + lags - tolerance)
+        j = np.minimum(j, len(times) - 1)
+        hit = np.abs(times[j] - (t + lags)) <= tolerance
+        matches.append([(float(lag), i, int(jj)) for lag, jj in zip(lags[hit], j[hit], strict=True)])
+    origins = [i for i, m in enumerate(matches) if m]
+    if len(origins) > max_origins:
+        origins = [origins[k] for k in np.unique(np.linspace(0, len(origins) - 1, max_origins).round().astype(int))]
+    pairs: dict[float, list[tuple[int, int]]] = defaultdict(list)
+    for i in origins:
+        for lag, origin, end in matches[i]:
+            pairs[float(f"{lag:.9g}")].append((origin, end))
+    return dict(sorted(pairs.items()))
+
+
+def diffusion_coefficient(times, msd, dimensions: int, msd_min: float = 1.0) -> dict:
+    """D from MSD(t) = 2dDt + c fitted (least squares) on the times where MSD ≥ ``msd_min``
+    (σ², default one particle diameter squared: beyond the cage, in the diffusive regime).
+    Returns D (σ²/τ), D_err (fit standard error), msd_exponent (slope of ln MSD against ln t
+    over the same points; 1 when diffusive), fit_t_min and a reason (None, or why D is NaN:
+    fewer than 3 points in the regime)."""
+    times, msd = np.asarray(times, float), np.asarray(msd, float)
+    use = (times > 0) & np.isfinite(msd) & (msd >= msd_min)
+    out = {"D": float("nan"), "D_err": float("nan"), "msd_exponent": float("nan"), "fit_t_min": float("nan"), "msd_min": float(msd_min), "reason": None}
+    if use.sum() < 3:
+        out["reason"] = f"MSD ≥ {msd_min:g} σ² at only {int(use.sum())} times (need 3): diffusive regime not reached"
+        return out
+    fit = linregress(times[use], msd[use])
+    out.update(
+        D=float(fit.slope / (2 * dimensions)),
+        D_err=float(fit.stderr / (2 * dimensions)),
+        msd_exponent=float(np.polyfit(np.log(times[use]), np.log(msd[use]), 1)[0]),
+        fit_t_min=float(times[use].min()),
+    )
+    return out
+
+
+def liquid_relaxation(trajectories: list[list[State]], q: float | None = None, a: float = 0.3, msd_min: float = 1.0, max_origins: int = 64) -> dict:
+    """Equilibrium relaxation of trajectories of one state point (pure: states in, numbers out):
+    every lag t averaged over time origins (:func:`time_origin_pairs`) and trajectories,
+    displacements with the centre-of-mass drift removed; Fs(q*, t), MSD, Q(t; a), χ4 = N[⟨Q²⟩ −
+    ⟨Q⟩²] over the (trajectory, origin) samples (NaN with one), τα (:func:`relaxation_time`), D
+    (:func:`diffusion_coefficient`) and 1/(q²D), per species. q (σ⁻¹) is the first peak of
+    S(k) of the first and last frames unless given.
+
+    Returns {q, q_source, k, S_k, dimensions, species: {name: {time, msd, fs, overlap, chi4,
+    n_samples, tau_alpha, tau_diffusive, D, D_err, msd_exponent, fit_t_min, msd_min, reason}}}.
+    Errors: no trajectory, a trajectory with fewer than 2 frames (named by index)."""
+    if not trajectories:
+        raise ValueError("liquid_relaxation: no trajectories given")
+    for index, states in enumerate(trajectories):
+        if len(states) < 2:
+            raise ValueError(f"liquid_relaxation: trajectory {index} has {len(states)} frame; relaxation needs at least 2")
+    q_t, q_source, k, s = q, "config", None, None
+    if q is None:
+        k, s = structure_factor([st[i] for st in trajectories for i in (0, -1)])
+        q_t, q_source = first_peak(k, s), "first peak of S(k)"
+    samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    masks = _species_masks(trajectories[0][0])
+    dimensions = trajectories[0][0].dimensions
+    for states in trajectories:
+        for lag, pairs in time_origin_pairs([st.time for st in states], max_origins).items():
+            for i, j in pairs:
+                disp = window_displacement(states[i], states[j])
+                for species, mask in masks.items():
+                    entry = samples[(species, lag)]
+                    entry["msd"].append(mean_squared_displacement(disp[mask]))
+                    entry["fs"].append(self_intermediate_scattering(disp[mask], q_t))
+                    entry["overlap"].append(overlap(disp[mask], a))
+    per_species = {}
+    for species, mask in masks.items():
+        lags = sorted(t for sp, t in samples if sp == species)
+        series = {"time": lags, "msd": [], "fs": [], "overlap": [], "chi4": [], "n_samples": []}
+        for lag in lags:
+            entry = samples[(species, lag)]
+            n = len(entry["overlap"])
+            for key in ("msd", "fs", "overlap"):
+                series[key].append(float(np.mean(entry[key])))
+            series["chi4"].append(float(chi4(entry["overlap"], int(mask.sum()))) if n > 1 else float("nan"))
+            series["n_samples"].append(n)
+        diffusion = diffusion_coefficient(lags, series["msd"], dimensions, msd_min)
+        per_species[species] = {
+            **series,
+            "tau_alpha": relaxation_time(lags, series["fs"]),
+            "tau_diffusive": float(1 / (q_t**2 * diffusion["D"])) if diffusion["D"] > 0 else float("nan"),
+            **diffusion,
+        }
+    return {
+        "q": float(q_t),
+        "q_source": q_source,
+        "k": None if k is None else k.tolist(),
+        "S_k": None if s is None else s.tolist(),
+        "dimensions": dimensions,
+        "species": per_species,
+    }
+
+

@@ -1,0 +1,82 @@
+"""Statistics shared by stages and reports: Wilson and paired (Agresti–Min) accuracy intervals and the
+regularised logistic-regression baseline."""
+
+import math
+
+import numpy as np
+
+from glasscam.core.tasks import SPLITS
+
+Z95 = 1.959963984540054
+
+
+C_GRID = tuple(10.0 ** np.arange(-3, 3.01, 0.5))
+
+
+def wilson_interval(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion correct/n (default 95 %)."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def paired_accuracy_difference(correct_a: np.ndarray, correct_b: np.ndarray, z: float = Z95) -> dict:
+    """Accuracy of A minus accuracy of B on the same n samples with the Agresti–Min interval.
+
+    ``correct_a``, ``correct_b``: (n,) bool. With n12 = #(A right, B wrong), n21 = #(A wrong,
+    B right): Δ = (n12 − n21)/n; the interval adds ½ to each of the four cells and applies Wald."""
+    a, b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in length: {a.shape} vs {b.shape}")
+    n = len(a)
+    n11, n12, n21, n22 = (np.sum(a & b), np.sum(a & ~b), np.sum(~a & b), np.sum(~a & ~b))
+    delta = float((n12 - n21) / n) if n else float("nan")
+    m = n + 2.0
+    p12, p21 = (n12 + 0.5) / m, (n21 + 0.5) / m
+    d = p12 - p21
+    se = math.sqrt(max(p12 + p21 - d * d, 0.0) / m)
+    return {"difference": delta, "lo": max(-1.0, d - z * se), "hi": min(1.0, d + z * se), "n": int(n),
+            "a_only_correct": int(n12), "b_only_correct": int(n21), "both_correct": int(n11), "both_wrong": int(n22)}
+
+
+def accuracy_record(predicted: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy with its Wilson interval and the number of test samples."""
+    correct = int(np.sum(np.asarray(predicted) == np.asarray(labels)))
+    n = len(labels)
+    lo, hi = wilson_interval(correct, n)
+    return {"accuracy": correct / n if n else float("nan"), "lo": lo, "hi": hi, "n": n, "correct": correct}
+
+
+def fit_logistic(features: np.ndarray, labels: np.ndarray, split: np.ndarray, seed: int) -> dict:
+    """Standardised L2 logistic regression: C from :data:`C_GRID` by validation accuracy (ties:
+    the smaller C, i.e. stronger regularisation), fitted on the training split; test predictions.
+
+    ``features`` (S, F), ``labels`` (S,), ``split`` (S,) with the codes of
+    :data:`glasscam.core.tasks.SPLITS`. Constant features are dropped."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, val, test = (np.flatnonzero(split == SPLITS[k]) for k in ("train", "validation", "test"))
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    keep = np.isfinite(x).all(axis=0) & (x[train].std(axis=0) > 0)
+    if not keep.any():
+        return {"test_predicted": np.zeros(len(test), int).tolist(), "C": None, "features_used": 0,
+                "validation_accuracy": float("nan"), "note": "no usable (finite, non-constant) feature"}
+    x = x[:, keep]
+    best = None
+    for c in C_GRID:
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000, random_state=seed))
+        model.fit(x[train], labels[train])
+        accuracy = float(np.mean(model.predict(x[val]) == labels[val]))
+        if best is None or accuracy > best[0] + 1e-12:
+            best = (accuracy, c, model)
+    accuracy, c, model = best
+    return {"test_predicted": model.predict(x[test]).astype(int).tolist(), "C": float(c),
+            "features_used": int(keep.sum()), "validation_accuracy": accuracy,
+            "train_accuracy": float(np.mean(model.predict(x[train]) == labels[train]))}

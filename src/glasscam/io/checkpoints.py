@@ -1,0 +1,92 @@
+"""Checkpoints on disk.
+
+* Resumable MD progress (:class:`Checkpoint`): frames recorded so far, their logs and the engine's
+  exact state, pickled beside the output; used by :class:`glasscam.md.protocols.Recorder`.
+* Model checkpoints: a torch file holding a plain record (weights as a state dict, the model's
+  settings, class names, voxel grid, provenance), read with ``weights_only=True``; building a
+  model from a record is :func:`glasscam.learn.model.model_from_record`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import time
+from pathlib import Path
+
+import torch
+
+from glasscam.core.state import State
+from glasscam.io.atomic import atomic_output, damaged
+
+log = logging.getLogger(__name__)
+
+
+def write_checkpoint(path, record: dict) -> None:
+    """``record`` (see :func:`glasscam.learn.model.checkpoint_record`) written atomically."""
+    with atomic_output(path) as tmp:
+        torch.save(record, tmp)
+
+
+def read_checkpoint(path, device: str | torch.device = "cpu") -> dict:
+    """The checkpoint record, tensors on ``device``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    DamagedFile
+        A truncated or foreign file (the message names it and says how to remake it)."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such model checkpoint") from None
+    except Exception as err:  # a truncated or foreign file: torch raises RuntimeError/pickle errors
+        raise damaged(path, "not a readable glasscam model checkpoint", err) from err
+
+
+class Checkpoint:
+    """Resumable progress of one recorded run, kept beside its output as ``.<name>.checkpoint``:
+    the frames recorded so far, their logs and the engine's exact state.
+
+    Boundaries fall on every recorded frame and every ``every_steps`` steps (absolute step
+    multiples); at each, the file is rewritten when ``min_wall_seconds`` have passed since the
+    last write. A checkpoint whose ``fingerprint`` (config hash, seeds, stage) differs from the
+    job's is ignored. The output itself is only ever written whole, by the caller.
+    """
+
+    def __init__(self, output: str | os.PathLike, fingerprint: str, every_steps: int, min_wall_seconds: float = 30.0):
+        output = Path(output)
+        self.path = output.with_name(f".{output.name}.checkpoint")
+        self.fingerprint = fingerprint
+        self.every_steps = max(1, int(every_steps))
+        self.min_wall_seconds = float(min_wall_seconds)
+        self._last_write = time.monotonic()
+
+    def load(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        try:
+            with open(self.path, "rb") as fh:
+                payload = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError) as err:
+            log.warning("ignoring unreadable checkpoint %s (%s)", self.path, err)
+            return None
+        if payload.get("fingerprint") != self.fingerprint:
+            log.warning("ignoring checkpoint %s of another configuration", self.path)
+            return None
+        log.info("resuming from %s with %d frames recorded", self.path, len(payload["states"]))
+        return payload
+
+    def save(self, engine, states: list[State], logs: list[dict], start: int, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last_write < self.min_wall_seconds:
+            return
+        payload = {"fingerprint": self.fingerprint, "states": states, "logs": logs, "start": start, "engine": engine.checkpoint()}
+        with atomic_output(self.path) as tmp:
+            with open(tmp, "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._last_write = time.monotonic()
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Reports: study summary tables and the findings page."""

@@ -1,0 +1,249 @@
+"""The study summary: what one system's run found, per classification task and input kind, as
+tables (JSON + CSV) and a Markdown table for the README.
+
+For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals) and the
+CNN minus the best baseline (paired Agresti–Min interval, :mod:`glasscam.stages.baselines`); the
+within-frame Spearman and Pearson correlation of the Grad-CAM field (ReLU and signed map of the
+positive class) with propensity and mobility of the A particles per t_w and Δt, with bootstrap
+intervals and the shuffled null (:mod:`glasscam.analysis.correlations`); the same for the best single
+classical descriptor — chosen once, as the descriptor with the largest pooled |ρ| with the
+propensity over every t_w and Δt (a maximum over many descriptors: its null is the shuffled one
+of that descriptor, not a selection-corrected one); ξ of the Grad-CAM field per t_w. For the
+system: the fraction of A particles moving more than 0.5 σ per t_w and Δt (in the sample's
+own trajectory and over the iso-configurational replicas) and the requested vs realised t_w of
+the analysis samples.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from glasscam.io.gsd import read_logs, read_provenance, read_states
+from glasscam.io.provenance import provenance as make_provenance
+from glasscam.io.tables import read_json, read_table, write_json, write_table
+
+DYNAMICS = ("propensity", "mobility")
+
+
+def _read_csv(path) -> list[dict]:
+    return read_table(path)
+
+
+def _finite(x) -> bool:
+    return isinstance(x, float) and math.isfinite(x)
+
+
+def _correlation_entry(row: dict) -> dict:
+    keys = ("n_samples", "n_zero_maps", "n_particles", "pearson", "pearson_lo", "pearson_hi", "spearman", "spearman_lo",
+            "spearman_hi", "null_spearman_lo", "null_spearman_hi")
+    return {k: row.get(k) for k in keys if k in row}
+
+
+def dynamics_correlations(rows: list[dict], field: str, species: str) -> list[dict]:
+    """Rows of one field with propensity and mobility (raw, not coarse-grained) per t_w and Δt."""
+    out = []
+    for row in rows:
+        if row["field"] != field or row["species"] != species or row["kind"] != "mobility":
+            continue
+        if row["quantity"] not in DYNAMICS:
+            continue
+        out.append({"field": field, "dynamics": row["quantity"], "t_w": row["t_w"], "window": row["window"],
+                    **_correlation_entry(row)})
+    return out
+
+
+def best_descriptor(rows: list[dict], species: str) -> str | None:
+    """The descriptor with the largest pooled |Spearman ρ| with the propensity (t_w = all),
+    over every Δt."""
+    best, value = None, -1.0
+    for row in rows:
+        if (row["species"] == species and row["quantity"] == "propensity" and row["t_w"] == "all"
+                and _finite(row.get("spearman")) and abs(row["spearman"]) > value):
+            best, value = row["field"], abs(row["spearman"])
+    return best
+
+
+def rearrangement_table(mobility_gsd) -> list[dict]:
+    """Fraction of A particles with |Δr| > 0.5 σ per realised t_w and Δt: in the sample's own
+    trajectory (mean over samples; ``window_realised``: the mean realised window of the aging
+    frames, within the mobility's tolerance of Δt) and over its iso-configurational replicas."""
+    states, logs = read_states(mobility_gsd), read_logs(mobility_gsd)
+    windows = read_provenance(mobility_gsd)["mobility"]["windows"]
+    table = defaultdict(lambda: defaultdict(list))
+    for state, log in zip(states, logs, strict=True):
+        for dt in windows:
+            for key in ("rearranged_A", "rearranged_A_replicas"):
+                value = float(np.ravel(log.get(f"glasscam/{key}_dt{dt:g}", [np.nan]))[0])
+                if math.isfinite(value):
+                    table[(round(state.time, 9), float(dt))][key].append(value)
+            realised = float(np.ravel(log.get(f"glasscam/window_dt{dt:g}", [np.nan]))[0])
+            if math.isfinite(realised):
+                table[(round(state.time, 9), float(dt))]["window_realised"].append(realised)
+    rows = []
+    for (t_w, dt), values in sorted(table.items()):
+        rows.append({"t_w": t_w, "window": dt,
+                     "window_realised": float(np.mean(values["window_realised"])) if values["window_realised"] else None,
+                     "fraction_A_moved_trajectory": float(np.mean(values["rearranged_A"])) if values["rearranged_A"] else None,
+                     "samples": len(values["rearranged_A"]),
+                     "fraction_A_moved_replicas": (float(np.mean(values["rearranged_A_replicas"]))
+                                                   if values["rearranged_A_replicas"] else None),
+                     "samples_with_replicas": len(values["rearranged_A_replicas"])})
+    return rows
+
+
+def realised_ages(glass_samples_gsd) -> list[dict]:
+    """Requested and realised t_w of the analysis samples (frames snap to the nearest time)."""
+    rows = read_provenance(glass_samples_gsd).get("samples", [])
+    out = {}
+    for row in rows:
+        out.setdefault(row["requested_age"], set()).add(round(row["time"], 6))
+    return [{"requested": k, "realised": sorted(v)} for k, v in sorted(out.items())]
+
+
+def summarize_study(system: str, baselines: dict, correlations: dict, lengths: dict, descriptor_csv,
+                    mobility_gsd, glass_samples_gsd, out_json, species: str = "A") -> dict:
+    """Collect one system's findings. ``baselines`` {task: {inputs: baselines.json}},
+    ``correlations`` {task: correlations.csv}, ``lengths`` {task: gradcam_correlation_length.json}.
+    Writes ``out_json`` and, beside it, ``classifiers.csv``, ``correlations.csv``,
+    ``rearrangements.csv``, ``correlation_lengths.csv``; returns the record."""
+    record = {"system": system, "species": species, "tasks": {}}
+    descriptor_rows = _read_csv(descriptor_csv)
+    best = best_descriptor(descriptor_rows, species)
+    record["best_descriptor"] = best
+    classifier_rows, correlation_rows, length_rows = [], [], []
+    for task, by_inputs in baselines.items():
+        entry = {"classifiers": {}, "correlations": [], "correlation_length": []}
+        for inputs, path in by_inputs.items():
+            b = read_json(path)
+            entry["classifiers"][inputs] = {
+                "class_names": b["class_names"], "test_class_counts": b["class_balance"]["test"],
+                "majority_rate": b["chance_majority"], "cnn": b["cnn"],
+                "baselines": {k: {x: v[x] for x in ("accuracy", "lo", "hi", "n")} for k, v in b["baselines"].items()},
+                "best_baseline": b["best_baseline"], "cnn_minus_best_baseline": b["cnn_minus_best_baseline"],
+                "thermal_cues": {k: {"distribution": v["distribution"],
+                                     "accuracy_alone": {x: v["logistic"][x] for x in ("accuracy", "lo", "hi")}}
+                                 for k, v in b["thermal_cues"].items()},
+                "kinetic_relaxation_time": (b.get("kinetic_relaxation") or {}).get("time"),
+            }
+            c = entry["classifiers"][inputs]
+            classifier_rows.append({
+                "task": task, "inputs": inputs, "test_samples": b["cnn"]["n"], "majority_rate": c["majority_rate"],
+                **{f"cnn_{k}": b["cnn"][k] for k in ("accuracy", "lo", "hi")},
+                **{f"{name}_{k}": v[k] for name, v in c["baselines"].items() for k in ("accuracy", "lo", "hi")},
+                "best_baseline": c["best_baseline"],
+                **{f"cnn_minus_best_{k}": c["cnn_minus_best_baseline"][k] for k in ("difference", "lo", "hi")},
+            })
+        rows = _read_csv(correlations[task])
+        fields = list(dict.fromkeys(r["field"] for r in rows))
+        for field in fields:
+            entry["correlations"] += dynamics_correlations(rows, field, species)
+        if best:
+            entry["correlations"] += dynamics_correlations(descriptor_rows, best, species)
+        for row in entry["correlations"]:
+            correlation_rows.append({"task": task, "species": species, **row})
+        length = read_json(lengths[task])
+        for label, rec in (("relu", length), ("signed", length.get("signed"))):
+            if not rec:
+                continue
+            for group in rec.get("groups", []):
+                row = {"task": task, "map": label, "field": rec["field"], "t_w": group.get("glasscam/time"),
+                       "xi": group.get("xi"), "xi_lo": group.get("xi_bootstrap_lo"),
+                       "xi_hi": group.get("xi_bootstrap_hi"), "amplitude": group.get("amplitude"),
+                       "n_frames": group.get("n_frames")}
+                entry["correlation_length"].append(row)
+                length_rows.append(row)
+            if "note" in rec:
+                entry["correlation_length"].append({"map": label, "note": rec["note"]})
+        record["tasks"][task] = entry
+    record["rearrangements"] = rearrangement_table(mobility_gsd)
+    record["realised_ages"] = realised_ages(glass_samples_gsd)
+    record["provenance"] = make_provenance({"system": system}, stage="study_summary",
+                                           inputs={"baselines": baselines, "correlations": correlations,
+                                                   "lengths": lengths, "descriptors": str(descriptor_csv)})
+
+    out_dir = Path(out_json).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("classifiers", classifier_rows), ("correlations", correlation_rows),
+                       ("rearrangements", record["rearrangements"]), ("correlation_lengths", length_rows)):
+        if not rows:
+            continue
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        write_table(out_dir / f"{name}.csv", rows, columns)
+    write_json(out_json, record, indent=1, default=str)
+    return record
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "–" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
+
+
+def markdown_tables(record: dict) -> str:
+    """The study's numbers as Markdown tables (classifiers; Grad-CAM and best descriptor vs
+    dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for the README."""
+    lines = [f"**{record['system']}** (correlations: {record['species']} particles, within-frame Spearman ρ and "
+             "Pearson r with 95 % bootstrap intervals over samples; null = 95 % range of the shuffled field)", ""]
+    lines += ["| task | inputs | test n | majority | CNN | logistic on descriptors | U/N threshold | CNN − best |",
+              "|---|---|---|---|---|---|---|---|"]
+    for task, entry in record["tasks"].items():
+        for inputs, c in entry["classifiers"].items():
+            b = c["baselines"]
+            d = c["cnn_minus_best_baseline"]
+            lines.append(
+                f"| {task} | {inputs} | {c['cnn']['n']} | {_fmt(c['majority_rate'])} | "
+                f"{_fmt(c['cnn']['accuracy'])} [{_fmt(c['cnn']['lo'])}, {_fmt(c['cnn']['hi'])}] | "
+                + " | ".join(f"{_fmt(b[k]['accuracy'])} [{_fmt(b[k]['lo'])}, {_fmt(b[k]['hi'])}]"
+                             for k in ("descriptor_logistic", "energy_threshold"))
+                + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] |")
+    windows = sorted({row["window"] for entry in record["tasks"].values() for row in entry["correlations"]})
+    lines += ["", "Cells: Spearman ρ [95 % bootstrap interval] / Pearson r; † = ρ's interval excludes the shuffled "
+              "null's 95 % range; samples counts frames used, (z) frames whose map is identically zero.", "",
+              "| task | field | dynamics | t_w (τ) | samples | " + " | ".join(f"Δt = {w:g} τ" for w in windows) + " |",
+              "|---|---|---|---|---|" + "---|" * len(windows)]
+    for task, entry in record["tasks"].items():
+        table: dict = {}
+        for row in entry["correlations"]:
+            if row["t_w"] == "all":
+                continue
+            table.setdefault((row["field"], row["dynamics"], row["t_w"]), {})[row["window"]] = row
+        for (field, dynamics, t_w), cells in table.items():
+            if not any(_finite(c.get("spearman")) or (c.get("n_zero_maps") or 0) > 0 for c in cells.values()):
+                continue
+            # counts from a window that exists at this t_w (the first may not: mobility windows are NaN
+            # where no frame realises Δt)
+            first = max(cells.values(), key=lambda c: (int(c.get("n_samples") or 0), int(c.get("n_zero_maps") or 0)))
+            out = []
+            for w in windows:
+                c = cells.get(w)
+                if c is None or not _finite(c.get("spearman")):
+                    out.append("–")
+                    continue
+                significant = (_finite(c.get("null_spearman_lo")) and _finite(c.get("spearman_lo"))
+                               and (c["spearman_lo"] > c["null_spearman_hi"] or c["spearman_hi"] < c["null_spearman_lo"]))
+                out.append(f"{c['spearman']:+.2f} [{c['spearman_lo']:+.2f}, {c['spearman_hi']:+.2f}]"
+                           f"{'†' if significant else ''} / {c['pearson']:+.2f}")
+            lines.append(f"| {task} | {field} | {dynamics} | {t_w:g} | {int(first['n_samples'])} "
+                         f"({int(first.get('n_zero_maps') or 0)}) | " + " | ".join(out) + " |")
+    lines += ["", "| task | map | t_w (τ) | ξ (σ) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
+    for task, entry in record["tasks"].items():
+        for row in entry["correlation_length"]:
+            if "note" in row:
+                lines.append(f"| {task} | {row['map']} | – | – | {row['note']} | – |")
+                continue
+            lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {_fmt(row['xi'])} | "
+                         f"[{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}] | {row.get('n_frames')} |")
+    lines += ["", "| t_w (τ) | Δt (τ) | realised Δt (τ) | A moved > 0.5 σ (own trajectory) | (over replicas) | samples |",
+              "|---|---|---|---|---|---|"]
+    for row in record["rearrangements"]:
+        lines.append(f"| {row['t_w']:g} | {row['window']:g} | {_fmt(row.get('window_realised'), 1)} | "
+                     f"{_fmt(row['fraction_A_moved_trajectory'], 3)} | {_fmt(row['fraction_A_moved_replicas'], 3)} | "
+                     f"{row['samples']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m glasscam.report.study <summary/study.json>
+    print(markdown_tables(read_json(sys.argv[1])))

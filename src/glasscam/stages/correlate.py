@@ -1,0 +1,107 @@
+"""Stages of the correlation rules: Grad-CAM and descriptors against mobility, and the Grad-CAM
+correlation length."""
+
+import numpy as np
+
+from glasscam.analysis.correlations import (
+    CORRELATION_COLUMNS,
+    _check_aligned,
+    _length_record,
+    _particle_arrays,
+    _per_frame,
+    _rows_for_field,
+    _targets,
+    gradcam_fields,
+)
+from glasscam.core.keys import ALL_AGES
+from glasscam.io.gsd import read_logs, read_provenance, read_states
+from glasscam.io.tables import write_json, write_table
+
+
+def _class_names(path) -> list[str] | None:
+    return read_provenance(path).get("class_names")
+
+
+def _correlation_setup(paths: dict, correlation_cfg: dict):
+    n_bootstrap = int(correlation_cfg.get("n_bootstrap", 200))
+    n_null = int(correlation_cfg.get("n_null", 100))
+    if n_bootstrap < 0 or n_null < 0:
+        raise ValueError(f"correlation_cfg.n_bootstrap = {n_bootstrap}, n_null = {n_null}; expected ≥ 0")
+    logs = {str(p): read_logs(p) for p in paths.values()}
+    states = {str(p): read_states(p) for p in paths.values()}
+    _check_aligned(logs, states)
+    reference = states[str(next(iter(paths.values())))]
+    ages = np.array([s.time for s in reference])
+    groups = [(ALL_AGES, np.arange(len(reference)))] + [(float(t), np.flatnonzero(ages == t)) for t in np.unique(ages)]
+    types = reference[0].types
+    species_masks = {"all": [np.ones(len(s.typeid), bool) for s in reference]}
+    species_masks.update({t: [s.typeid == i for s in reference] for i, t in enumerate(types)})
+    return logs, groups, species_masks, n_bootstrap, n_null
+
+
+def _write_rows(out_csv, rows: list[dict]) -> None:
+    write_table(out_csv, rows, CORRELATION_COLUMNS)
+
+
+def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+    """Within-frame correlations of the per-particle Grad-CAM field(s) (:func:`gradcam_fields`:
+    ReLU and signed map of the positive class by default) with every indicator (raw and
+    coarse-grained) and every mobility measure, per species (all and each type) and per aging
+    time → tidy CSV (:data:`CORRELATION_COLUMNS`; ``field`` names the Grad-CAM array).
+
+    Column ``t_w``: ``all`` for the n-weighted mean over every frame, else the aging time
+    (``glasscam/time`` of the Grad-CAM frames, τ) whose frames were pooled; every coefficient is
+    a particle-level (within-frame) one, see the module docstring. Frames where fewer than 3
+    particles have finite values, or either field is constant — e.g. an identically zero ReLU
+    map — are left out: ``n_samples`` counts the frames used, ``n_zero_maps`` the frames of the
+    group whose field is identically zero.
+
+    ``correlation_cfg`` keys: ``gradcam_key`` (default ``positive``), ``n_bootstrap``
+    (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
+    The three files must hold the same frames (equal ``glasscam/sample`` sequences).
+    """
+    paths = {"gradcam": gradcam_gsd, "indicator": indicators_gsd, "mobility": mobility_gsd}
+    logs, groups, species_masks, n_bootstrap, n_null = _correlation_setup(paths, correlation_cfg)
+    gradcam_logs = logs[str(gradcam_gsd)]
+    fields = gradcam_fields(correlation_cfg, _particle_arrays(gradcam_logs[0]), _class_names(gradcam_gsd))
+    targets = _targets(logs, paths, ("indicator", "mobility"))
+    rows = []
+    for i, field in enumerate(fields):
+        rows += _rows_for_field(field, _per_frame(gradcam_logs, field, gradcam_gsd), targets, species_masks, groups,
+                                n_null, n_bootstrap, seed, stream=(field,) if i else ())
+    _write_rows(out_csv, rows)
+
+
+def correlate_descriptors(indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+    """The classical side of the comparison: within-frame correlations of every structural
+    indicator (raw and coarse-grained; ``field`` column) with every mobility measure
+    (mobility, cage-relative displacement, propensity per Δt), per species and t_w, with the
+    same bootstrap intervals and shuffled null as :func:`correlate`."""
+    paths = {"indicator": indicators_gsd, "mobility": mobility_gsd}
+    logs, groups, species_masks, n_bootstrap, n_null = _correlation_setup(paths, correlation_cfg)
+    targets = _targets(logs, paths, ("mobility",))
+    rows = []
+    for kind, name, _quantity, _cg, _window, values in _targets(logs, paths, ("indicator",)):
+        rows += _rows_for_field(name, values, targets, species_masks, groups, n_null, n_bootstrap, seed, stream=(name,))
+    _write_rows(out_csv, rows)
+
+
+def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
+    """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
+    frames and per group of frames sharing the values of the ``cfg['group_by']`` logs — for the
+    ReLU map (top level of the JSON) and, where it exists, the signed map (``signed``).
+
+    ``cfg`` keys (σ): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max``
+    (default min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame
+    O(N)), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
+    ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
+    [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON); if
+    every frame is, the record says so instead of a C(r).
+    """
+    states = read_states(gradcam_gsd)
+    logs = read_logs(gradcam_gsd)
+    fields = gradcam_fields(cfg, _particle_arrays(logs[0]), _class_names(gradcam_gsd))
+    record = _length_record(gradcam_gsd, states, logs, fields[0], cfg, seed)
+    if len(fields) > 1:
+        record["signed"] = _length_record(gradcam_gsd, states, logs, fields[1], cfg, seed)
+    write_json(out_json, record, indent=2)

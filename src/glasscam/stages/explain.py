@@ -1,0 +1,76 @@
+"""Stage of the Grad-CAM rule."""
+
+import json
+
+import numpy as np
+
+from glasscam.core.keys import PROVENANCE_KEY, SAMPLE_KEY, TIME_KEY, per_particle_key
+from glasscam.errors import TrajectoryError
+from glasscam.io.datasets import write_gradcam_maps
+from glasscam.io.gsd import open_trajectory, state_from_frame, write_states
+from glasscam.io.provenance import decode_json
+from glasscam.io.provenance import provenance as make_provenance
+from glasscam.learn.device import resolve_device
+from glasscam.learn.gradcam import _check_cfg, particle_gradcam
+from glasscam.stages.models import load_checkpoint
+
+
+def explain(model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
+    """Grad-CAM of every class for every frame of ``glass_gsd`` (the analysis glass samples):
+    maps to ``out_h5`` (``maps`` ReLU and ``signed_maps``, (S, n_classes, *grid), the
+    probabilities, and which maps are identically zero), and the same frames with per-particle
+    ``gradcam_<class>`` / ``gradcam_signed_<class>`` log arrays to ``out_gsd``.
+
+    The frames are voxelized on the model's own grid (:func:`voxelize_for_model`).
+    ``gradcam_cfg`` keys (defaults :data:`GRADCAM_DEFAULTS`): layer ("last" or a conv-block
+    index), batch_size. Returns a summary (samples, layer, stride, device, zero maps per class)."""
+    cfg = _check_cfg(gradcam_cfg)
+    dev = resolve_device(device)
+    model, checkpoint = load_checkpoint(model_path, "cpu")  # moved to the device by particle_gradcam
+    class_names = list(checkpoint["class_names"])
+    stride = model.layer_stride(cfg["layer"])
+    with open_trajectory(glass_gsd) as traj:
+        frames = list(traj)
+    if not frames:
+        raise TrajectoryError(f"{glass_gsd}: no frames")
+    upstream = decode_json(frames[0].log[PROVENANCE_KEY]) if PROVENANCE_KEY in frames[0].log else {}
+    states = [state_from_frame(f) for f in frames]
+    logs = [{key: np.asarray(v) for key, v in f.log.items() if key not in (PROVENANCE_KEY, TIME_KEY)} for f in frames]
+    per_particle, probability, maps = particle_gradcam(model, checkpoint, states, cfg, str(dev), return_maps=True,
+                                                   source=str(model_path))
+    zero = np.array([[not np.any(relu[c] > 0) for c in range(len(class_names))] for relu, _ in maps])
+    record = make_provenance(
+        {"gradcam": cfg}, stage="gradcam", device=str(dev), model=str(model_path), glass_trajectory=str(glass_gsd),
+        model_provenance=checkpoint["provenance"], glass_provenance=upstream, grid=checkpoint.get("grid"),
+        class_names=class_names,
+        zero_maps={name: int(zero[:, c].sum()) for c, name in enumerate(class_names)},
+    )
+    grid_shape = maps[0][0].shape
+    write_gradcam_maps(
+        out_h5,
+        np.stack([m[0] for m in maps]),
+        np.stack([m[1] for m in maps]),
+        columns={
+            "probability": probability.astype(np.float32),
+            "zero_map": zero,
+            "sample": np.array([int(np.ravel(log.get(SAMPLE_KEY, [k]))[0]) for k, log in enumerate(logs)], dtype=np.int64),
+            "time": np.array([s.time for s in states]),
+        },
+        attrs={
+            "class_names": class_names,
+            "layer": str(cfg["layer"]),
+            "layer_stride": stride,
+            "box_length": states[0].box_length,
+            "dimensions": states[0].dimensions,
+            "spacing": states[0].box_length / grid_shape[-1],
+            "provenance": json.dumps(record, sort_keys=True, default=str),
+        },
+    )
+    for k, arrays in enumerate(per_particle):
+        for name, values in arrays.items():
+            logs[k][per_particle_key(name)] = values.astype(np.float32)
+        for c, name in enumerate(class_names):
+            logs[k][f"glasscam/p_{name}"] = np.array([probability[k, c]], dtype=np.float64)
+    write_states(out_gsd, states, record, logs)
+    return {"samples": len(states), "layer": str(cfg["layer"]), "layer_stride": stride, "device": str(dev),
+            "zero_maps": record["zero_maps"]}

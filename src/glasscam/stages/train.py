@@ -1,0 +1,146 @@
+"""Stages of the training rules: classifier and learning curve."""
+
+import logging
+import time
+
+import numpy as np
+import torch
+
+from glasscam.core.seeds import derive_seed
+from glasscam.core.tasks import SPLITS
+from glasscam.io.datasets import load_dataset
+from glasscam.io.provenance import provenance as make_provenance
+from glasscam.io.tables import write_json
+from glasscam.learn.device import resolve_device
+from glasscam.learn.training import (
+    _check_learning_curve_cfg,
+    _check_train_cfg,
+    _energy_baseline,
+    fit_classifier,
+)
+from glasscam.stages.models import save_checkpoint
+
+logger = logging.getLogger(__name__)
+
+
+def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
+                     device: str = "auto", threads: int = 1) -> dict:
+    """Train a :class:`~glasscam.learn.model.GlassCNN` on the train split with early stopping on the
+    validation loss (:func:`fit_classifier`); write the best checkpoint to ``model_out`` and
+    metrics JSON to ``metrics_out``; return the metrics.
+
+    ``train_cfg`` keys (defaults :data:`TRAIN_DEFAULTS`): epochs, batch_size, learning_rate,
+    weight_decay, patience, augment (bool or {translate, point_group}), balance_classes,
+    precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch).
+    """
+    _check_train_cfg(train_cfg)
+    dev = resolve_device(device)
+    torch.set_num_threads(int(threads))
+    data = load_dataset(dataset_h5)
+    n_classes = len(data["class_names"])
+    start = time.perf_counter()
+    fit = fit_classifier(data, model_cfg, train_cfg, seed, dev)
+    # wall time goes to the log (and the rule's benchmark file), not into the result: every output is
+    # bit-identical between two runs from scratch
+    logger.info("trained in %.1f s on %s with %d threads", time.perf_counter() - start, dev, int(threads))
+    model, curves = fit["model"], fit["curves"]
+    confusion = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(confusion, (fit["test_labels"], fit["test_predicted"]), 1)
+    record = make_provenance(
+        {"model": model_cfg, "train": train_cfg},
+        stage="train", seed=int(seed), device=str(dev), threads=int(threads), dataset=str(dataset_h5),
+        dataset_provenance=data["provenance"],
+    )
+    n_parameters = int(sum(p.numel() for p in model.parameters()))
+    metrics = {
+        "test_accuracy": fit["test_accuracy"],
+        "test_loss": fit["test_loss"],
+        "best_epoch": fit["best_epoch"],
+        "best_validation_loss": fit["best_validation_loss"],
+        "best_validation_accuracy": curves["validation_accuracy"][fit["best_epoch"] - 1],
+        "epochs_run": len(curves["epoch"]),
+        "stopped_early": len(curves["epoch"]) < int(fit["config"]["epochs"]),
+        "curves": curves,
+        "confusion_matrix": confusion.tolist(),
+        "confusion_matrix_axes": "rows: true class, columns: predicted class",
+        "test_accuracy_by_group": fit["test_accuracy_by_group"],
+        "test_samples": {"rows": fit["test_rows"].tolist(), "labels": fit["test_labels"].tolist(),
+                         "predicted": np.asarray(fit["test_predicted"]).tolist()},
+        "energy_baseline": _energy_baseline(data),
+        "class_names": data["class_names"],
+        "class_counts": {name: dict(zip(data["class_names"], c)) for name, c in fit["counts"].items()},
+        "loss_class_weights": fit["class_weights"].tolist(),
+        "device": str(dev),
+        "threads": int(threads),
+        "n_parameters": n_parameters,
+        "seed": int(seed),
+        "train_config": fit["config"],
+        "provenance": record,
+    }
+    save_checkpoint(model_out, model, model_cfg, data["in_channels"], n_classes, data["class_names"], record,
+                    grid=data["grid"])
+    write_json(metrics_out, metrics, indent=1, default=str)
+    return metrics
+
+
+def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve_cfg: dict, seed: int,
+                   device: str = "auto", threads: int = 1) -> dict:
+    """Test accuracy against the amount of training data: for each fraction f of
+    ``curve_cfg['fractions']`` and each of ``curve_cfg['repeats']`` repeats, train on the samples
+    of k = max(1, round(f · R)) of the R training trajectories (runs, drawn without replacement;
+    whole runs, so the subsets stay independent of validation and test) and evaluate on the full,
+    fixed test split. Repeats differ in the runs drawn and in the training seed.
+
+    Writes ``out_json``: one row per (fraction, repeat) and per fraction the mean and standard
+    deviation of the test accuracy over repeats, with the binomial standard error
+    √(a(1 − a)/S_test) of one accuracy a on S_test test samples for scale."""
+    fractions, repeats = _check_learning_curve_cfg(curve_cfg)
+    _check_train_cfg(train_cfg)
+    dev = resolve_device(device)
+    torch.set_num_threads(int(threads))
+    data = load_dataset(dataset_h5)
+    train_rows = np.flatnonzero(data["split"] == SPLITS["train"])
+    runs = np.unique(data["run"][train_rows])
+    n_test = int(np.sum(data["split"] == SPLITS["test"]))
+    runs_drawn = {fraction: max(1, int(round(fraction * len(runs)))) for fraction in fractions}
+    rows = []
+    for fraction, k in runs_drawn.items():
+        for repeat in range(repeats):
+            draw = np.random.default_rng(derive_seed(seed, "learning_curve", "runs", fraction, repeat))
+            chosen = np.sort(draw.choice(runs, size=k, replace=False))
+            subset = train_rows[np.isin(data["run"][train_rows], chosen)]
+            fit = fit_classifier(data, model_cfg, train_cfg, derive_seed(seed, "learning_curve", repeat), dev,
+                                 train_rows=subset, desc=f"f={fraction:g} #{repeat}")
+            rows.append({
+                "fraction": fraction, "repeat": repeat, "train_runs": chosen.tolist(), "train_samples": int(len(subset)),
+                "test_accuracy": fit["test_accuracy"], "test_loss": fit["test_loss"], "best_epoch": fit["best_epoch"],
+                "test_accuracy_by_group": fit["test_accuracy_by_group"],
+            })
+            logger.info("fraction %g repeat %d: %d training samples from runs %s → test accuracy %.3f",
+                     fraction, repeat, len(subset), chosen.tolist(), fit["test_accuracy"])
+    summary = []
+    for fraction in fractions:
+        acc = np.array([r["test_accuracy"] for r in rows if r["fraction"] == fraction])
+        samples = np.array([r["train_samples"] for r in rows if r["fraction"] == fraction])
+        mean = float(acc.mean())
+        summary.append({
+            "fraction": fraction, "train_runs": runs_drawn[fraction],
+            "train_samples_mean": float(samples.mean()), "test_accuracy_mean": mean,
+            "test_accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else None,
+            "binomial_standard_error": float(np.sqrt(mean * (1 - mean) / n_test)), "repeats": len(acc),
+        })
+    result = {
+        "summary": summary,
+        "rows": rows,
+        "train_runs_available": runs.tolist(),
+        "test_samples": n_test,
+        "class_names": data["class_names"],
+        "energy_baseline": _energy_baseline(data),
+        "provenance": make_provenance(
+            {"model": model_cfg, "train": train_cfg, "learning_curve": curve_cfg},
+            stage="learning_curve", seed=int(seed), device=str(dev), threads=int(threads), dataset=str(dataset_h5),
+            dataset_provenance=data["provenance"],
+        ),
+    }
+    write_json(out_json, result, indent=1, default=str)
+    return result

@@ -1,0 +1,1 @@
+"""Workflow plumbing: rule logs, GPU resources, SLURM cancellation."""
