@@ -99,12 +99,12 @@ def run(paper: dict, quick: bool, repeats: int, log) -> dict:
                           per_particle_key("gradcam_liquid"): generator.random(n).astype(np.float32)} for lg in sample_logs]
             write_states(gradcam, states, {"stage": "gradcam"}, grad_logs)
             calls = {
-                "indicators": (lambda: compute_indicators(samples, tmp / "ind.gsd", ind_cfg, {"benchmark": True}), frames),
-                "mobility": (lambda: compute_mobility(samples, aging, tmp / "mob.gsd", dyn_cfg, {"benchmark": True}), frames),
-                "aging_dynamics": (lambda: compute_aging_dynamics(aging, tmp / "dyn.csv", out_json=tmp / "dyn.json",
+                "indicators": (lambda: compute_indicators(glass_samples_gsd=samples, out_gsd=tmp / "ind.gsd", indicator_cfg=ind_cfg, provenance={"benchmark": True}), frames),
+                "mobility": (lambda: compute_mobility(glass_samples_gsd=samples, aging_paths=aging, out_gsd=tmp / "mob.gsd", dynamics_cfg=dyn_cfg, provenance={"benchmark": True}), frames),
+                "aging_dynamics": (lambda: compute_aging_dynamics(aging_paths=aging, out_csv=tmp / "dyn.csv", out_json=tmp / "dyn.json",
                                                                   a=float(dyn_cfg.get("overlap_a", 0.3))), frames * len(aging)),
-                "correlations": (lambda: correlate(gradcam, tmp / "ind.gsd", tmp / "mob.gsd", tmp / "cor.csv", cor_cfg, 1), frames),
-                "correlation_length": (lambda: gradcam_correlation_length(gradcam, tmp / "xi.json", cor_cfg.get("length", {}), 1), frames),
+                "correlations": (lambda: correlate(gradcam_gsd=gradcam, indicators_gsd=tmp / "ind.gsd", mobility_gsd=tmp / "mob.gsd", out_csv=tmp / "cor.csv", correlation_cfg=cor_cfg, seed=1), frames),
+                "correlation_length": (lambda: gradcam_correlation_length(gradcam_gsd=gradcam, out_json=tmp / "xi.json", cfg=cor_cfg.get("length", {}), seed=1), frames),
             }
             for stage in STAGES:  # in DAG order: correlations reads the indicator and mobility files
                 fn, per = calls[stage]

@@ -8,7 +8,6 @@ from glasscam.stages.dataset import build_dataset  # noqa: E402
 
 build_dataset(
     output_h5=snakemake.output.dataset,
-    output_glass_gsd=None,
     liquid_paths=list(snakemake.input.liquid),
     glass_paths=list(snakemake.input.glass),
     system_types=list(snakemake.params.system["composition"]),

@@ -92,7 +92,7 @@ def test_frame_correlations_are_within_frame_and_n_weighted():
 
 def test_correlate_recovers_planted_relation(planted, tmp_path):
     paths, *_ = planted
-    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "corr.csv", {"n_bootstrap": 100, "n_null": 60}, seed=7)
+    correlate(gradcam_gsd=paths["gradcam"], indicators_gsd=paths["indicators"], mobility_gsd=paths["mobility"], out_csv=tmp_path / "corr.csv", correlation_cfg={"n_bootstrap": 100, "n_null": 60}, seed=7)
     rows = read_rows(tmp_path / "corr.csv")
     assert list(rows[0]) == CORRELATION_COLUMNS
     assert {r["t_w"] for r in rows} == {"all", "0.0"}  # every frame has t_w = 0
@@ -123,8 +123,8 @@ def test_correlate_recovers_planted_relation(planted, tmp_path):
 
 def test_shuffled_null_destroys_relation_but_keeps_frame_values(planted, tmp_path):
     paths, *_ = planted
-    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "a.csv", {"n_bootstrap": 10, "n_null": 40}, seed=3)
-    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "b.csv", {"n_bootstrap": 10, "n_null": 40}, seed=3)
+    correlate(gradcam_gsd=paths["gradcam"], indicators_gsd=paths["indicators"], mobility_gsd=paths["mobility"], out_csv=tmp_path / "a.csv", correlation_cfg={"n_bootstrap": 10, "n_null": 40}, seed=3)
+    correlate(gradcam_gsd=paths["gradcam"], indicators_gsd=paths["indicators"], mobility_gsd=paths["mobility"], out_csv=tmp_path / "b.csv", correlation_cfg={"n_bootstrap": 10, "n_null": 40}, seed=3)
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()  # seeded
     for row in read_rows(tmp_path / "a.csv"):
         # 40 draws of ρ_null ~ N(0, 1/√n_particles): |mean| ≲ 3/√(40 · 1200) ≈ 0.014 at worst
@@ -152,7 +152,7 @@ def test_pooling_over_aging_times_is_not_confounded(tmp_path):
     samples = list(range(16))
     for name, fields in (("gradcam", gradcam), ("indicators", [{"nothing": rng.normal(size=n)} for _ in samples]), ("mobility", mobility)):
         write_fields(tmp_path / f"{name}.gsd", states, fields, samples)
-    correlate(tmp_path / "gradcam.gsd", tmp_path / "indicators.gsd", tmp_path / "mobility.gsd", tmp_path / "corr.csv", {"n_bootstrap": 50, "n_null": 40}, seed=2)
+    correlate(gradcam_gsd=tmp_path / "gradcam.gsd", indicators_gsd=tmp_path / "indicators.gsd", mobility_gsd=tmp_path / "mobility.gsd", out_csv=tmp_path / "corr.csv", correlation_cfg={"n_bootstrap": 50, "n_null": 40}, seed=2)
     rows = {r["t_w"]: r for r in read_rows(tmp_path / "corr.csv") if r["quantity"] == "mobility" and r["species"] == "all"}
     assert set(rows) == {"all", "0.0", "100.0"} and int(rows["0.0"]["n_samples"]) == 8
     raw = spearmanr(np.concatenate([f["gradcam_glass"] for f in gradcam]), np.concatenate([f["mobility_dt1"] for f in mobility]))[0]
@@ -173,9 +173,9 @@ def test_misaligned_frames_raise(planted, tmp_path):
     paths, states, gradcam, _, samples = planted
     write_fields(tmp_path / "shuffled.gsd", states, gradcam, samples[::-1])
     with pytest.raises(ValueError, match="do not align"):
-        correlate(tmp_path / "shuffled.gsd", paths["indicators"], paths["mobility"], tmp_path / "c.csv", {}, seed=0)
+        correlate(gradcam_gsd=tmp_path / "shuffled.gsd", indicators_gsd=paths["indicators"], mobility_gsd=paths["mobility"], out_csv=tmp_path / "c.csv", correlation_cfg={}, seed=0)
     with pytest.raises(ValueError, match="gradcam_nope"):
-        correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "c.csv", {"gradcam_key": "gradcam_nope"}, seed=0)
+        correlate(gradcam_gsd=paths["gradcam"], indicators_gsd=paths["indicators"], mobility_gsd=paths["mobility"], out_csv=tmp_path / "c.csv", correlation_cfg={"gradcam_key": "gradcam_nope"}, seed=0)
 
 
 def exponential_field_2d(n: int, spacing: float, xi: float, rng) -> np.ndarray:
@@ -200,7 +200,7 @@ def test_correlation_length_of_exponential_random_field(tmp_path):
         fields.append({"gradcam_glass": field[ix, iy]})
     write_fields(tmp_path / "grf.gsd", states, fields, list(range(8)))
     cfg = {"r_max": 3 * xi, "bin_width": 0.2, "n_bootstrap": 40}
-    gradcam_correlation_length(tmp_path / "grf.gsd", tmp_path / "xi.json", cfg, seed=5)
+    gradcam_correlation_length(gradcam_gsd=tmp_path / "grf.gsd", out_json=tmp_path / "xi.json", cfg=cfg, seed=5)
     record = json.loads((tmp_path / "xi.json").read_text())
     assert record["xi"] == pytest.approx(xi, rel=0.1)
     assert record["amplitude"] == pytest.approx(1.0, abs=0.1)
@@ -215,20 +215,20 @@ def test_uncorrelated_field_has_short_length(tmp_path):
     states = [make_state(rng.uniform(-5, 5, (800, 3)), 10.0, 3, np.zeros(800, int)) for _ in range(3)]
     fields = [{"gradcam_glass": rng.normal(size=800)} for _ in states]
     write_fields(tmp_path / "white.gsd", states, fields, [0, 1, 2])
-    gradcam_correlation_length(tmp_path / "white.gsd", tmp_path / "white.json", {"r_max": 4.0, "n_bootstrap": 10})
+    gradcam_correlation_length(gradcam_gsd=tmp_path / "white.gsd", out_json=tmp_path / "white.json", cfg={"r_max": 4.0, "n_bootstrap": 10})
     record = json.loads((tmp_path / "white.json").read_text())
     c = np.array([np.nan if v is None else v for v in record["C"]])
     pairs = np.array(record["pair_counts"])
     assert np.all(np.abs(c[pairs > 0]) < 4 / np.sqrt(pairs[pairs > 0]))  # noise only
     assert record["xi"] < 0.3 or not np.isfinite(record["xi"])
     with pytest.raises(ValueError, match="r_max"):
-        gradcam_correlation_length(tmp_path / "white.gsd", tmp_path / "w.json", {"r_max": 6.0})
+        gradcam_correlation_length(gradcam_gsd=tmp_path / "white.gsd", out_json=tmp_path / "w.json", cfg={"r_max": 6.0})
 
 
 def test_analysis_plots_write_png(planted, tmp_path):
     paths, *_ = planted
-    correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "corr.csv", {"n_bootstrap": 5, "n_null": 5}, seed=1)
-    gradcam_correlation_length(paths["gradcam"], tmp_path / "xi.json", {"r_max": 2.5, "n_bootstrap": 5})
+    correlate(gradcam_gsd=paths["gradcam"], indicators_gsd=paths["indicators"], mobility_gsd=paths["mobility"], out_csv=tmp_path / "corr.csv", correlation_cfg={"n_bootstrap": 5, "n_null": 5}, seed=1)
+    gradcam_correlation_length(gradcam_gsd=paths["gradcam"], out_json=tmp_path / "xi.json", cfg={"r_max": 2.5, "n_bootstrap": 5})
     (tmp_path / "dyn.csv").write_text(
         "species,time,msd,fs,overlap,chi4,n_trajectories\n"
         + "".join(f"{sp},{t},{0.1 * t},{np.exp(-t)},{np.exp(-t / 2)},{t * np.exp(-t)},4\n" for sp in ("all", "A") for t in (0, 0.5, 1, 2))
@@ -256,7 +256,7 @@ def test_correlation_length_is_bit_identical_between_runs(planted, tmp_path):
     try:
         for k, threads in enumerate([2, 1, 2]):
             freud.parallel.set_num_threads(threads)
-            gradcam_correlation_length(paths["gradcam"], tmp_path / f"xi{k}.json", cfg, seed=3)
+            gradcam_correlation_length(gradcam_gsd=paths["gradcam"], out_json=tmp_path / f"xi{k}.json", cfg=cfg, seed=3)
             outputs.append((tmp_path / f"xi{k}.json").read_bytes())
     finally:
         freud.parallel.set_num_threads(0)

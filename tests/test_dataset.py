@@ -6,7 +6,7 @@ import pytest
 
 from glasscam.core.state import State
 from glasscam.errors import TrajectoryError
-from glasscam.io.gsd import open_trajectory, read_logs, read_states, write_states
+from glasscam.io.gsd import read_logs, read_states, write_states
 from glasscam.learn.voxelize import voxelize_gaussian
 from glasscam.stages.dataset import build_dataset, split_runs
 
@@ -45,17 +45,17 @@ DATASET = {"glass_ages": [0, 1, 25], "split": {"train": 0.5, "validation": 0.25,
 
 def build(tmp_path, liquid, glass, out="out", seed=7, dataset_cfg=DATASET, voxel_cfg=VOXEL):
     out = tmp_path / out
-    counts = build_dataset(out / "data.h5", out / "glass.gsd", liquid, glass, TYPES, voxel_cfg, dataset_cfg, seed,
-                           {"config_hash": "abc123"})
-    return out / "data.h5", out / "glass.gsd", counts
+    counts = build_dataset(output_h5=out / "data.h5", liquid_paths=liquid, glass_paths=glass, system_types=TYPES,
+                           voxel_cfg=voxel_cfg, dataset_cfg=dataset_cfg, seed=seed, provenance={"config_hash": "abc123"})
+    return out / "data.h5", counts
 
 
-def test_dataset_contents_and_glass_trajectory(tmp_path):
+def test_dataset_contents(tmp_path):
     liquid, glass = make_inputs(tmp_path)
-    h5_path, gsd_path, counts = build(tmp_path, liquid, glass)
+    h5_path, counts = build(tmp_path, liquid, glass)
     with h5py.File(h5_path) as h5:
-        images, labels, split = h5["images"][:], h5["labels"][:], h5["split"][:]
-        frames, times, runs = h5["frame"][:], h5["time"][:], h5["run"][:]
+        images, labels = h5["images"][:], h5["labels"][:]
+        frames, times = h5["frame"][:], h5["time"][:]
         sources = [s.decode() for s in h5["source"][:]]
         assert images.shape == (6 * 3 + 6 * 3, 2, 20, 20) and images.dtype == np.float32
         assert labels.tolist() == [0] * 18 + [1] * 18
@@ -77,27 +77,10 @@ def test_dataset_contents_and_glass_trajectory(tmp_path):
         np.testing.assert_array_equal(images[k], expected)
     assert sum(c for split_counts in counts.values() for c in split_counts.values()) == 36
 
-    # glass GSD: one frame per glass sample, in HDF5 order, with its provenance logs
-    glass_samples = np.flatnonzero(labels == 1)
-    with open_trajectory(gsd_path) as traj:
-        assert len(traj) == len(glass_samples)
-        for frame, k in zip(traj, glass_samples):
-            assert frame.log["glasscam/sample"][0] == k
-            assert frame.log["glasscam/run"][0] == runs[k]
-            assert frame.log["glasscam/split"][0] == split[k]
-            assert frame.log["glasscam/source_frame"][0] == frames[k]
-            assert frame.log["glasscam/temperature"][0] == 0.3
-            assert frame.log["glasscam/time"][0] == times[k]
-            with open_trajectory(sources[k]) as src:
-                original = src[int(frames[k])]
-                np.testing.assert_array_equal(frame.particles.position, original.particles.position)
-                np.testing.assert_array_equal(frame.log["particles/glasscam/potential_energy"],
-                                              original.log["particles/glasscam/potential_energy"])
-
 
 def test_splits_keep_each_run_on_one_side(tmp_path):
     liquid, glass = make_inputs(tmp_path, n_runs=8)
-    h5_path, _, counts = build(tmp_path, liquid, glass)
+    h5_path, counts = build(tmp_path, liquid, glass)
     with h5py.File(h5_path) as h5:
         runs, split = h5["run"][:], h5["split"][:]
     for run in np.unique(runs):
@@ -124,8 +107,7 @@ def test_dataset_is_deterministic(tmp_path):
     liquid, glass = make_inputs(tmp_path)
     first = build(tmp_path, liquid, glass, out="a")
     second = build(tmp_path, liquid, glass, out="b")
-    for a, b in zip(first[:2], second[:2]):
-        assert a.read_bytes() == b.read_bytes()
+    assert first[0].read_bytes() == second[0].read_bytes()
     other = build(tmp_path, liquid, glass, out="c", seed=8)
     with h5py.File(first[0]) as h5a, h5py.File(other[0]) as h5c:
         np.testing.assert_array_equal(h5a["images"][:], h5c["images"][:])
@@ -159,11 +141,10 @@ def test_bad_input_is_rejected_before_writing(tmp_path, change, error, message):
 
 def test_young_glasses_stay_out_of_the_classifier_splits(tmp_path):
     """classifier_min_age = 0.5 τ: the t_w = 0 glasses (still liquid structures after an
-    instantaneous quench) get split 3 — in the file and in the glass trajectory for Grad-CAM and
-    the analysis, in none of train/validation/test; every other sample keeps its run's split."""
+    instantaneous quench) get split 3 — in the file, in none of train/validation/test; every other sample keeps its run's split."""
     liquid, glass = make_inputs(tmp_path)
-    h5_all, _, _ = build(tmp_path, liquid, glass, out="all")
-    h5_path, gsd_path, counts = build(tmp_path, liquid, glass, out="aged", dataset_cfg={**DATASET, "classifier_min_age": 0.5})
+    h5_all, _ = build(tmp_path, liquid, glass, out="all")
+    h5_path, counts = build(tmp_path, liquid, glass, out="aged", dataset_cfg={**DATASET, "classifier_min_age": 0.5})
     with h5py.File(h5_all) as a, h5py.File(h5_path) as b:
         young = (b["labels"][:] == 1) & (b["time"][:] < 0.5)
         assert young.sum() == 6  # one t_w = 0 frame per glass trajectory
@@ -172,6 +153,5 @@ def test_young_glasses_stay_out_of_the_classifier_splits(tmp_path):
         assert list(b.attrs["split_names"]) == ["train", "validation", "test", "analysis_only"]
     assert counts["analysis_only"] == {"liquid": 0, "glass": 6}
     assert sum(c["glass"] for c in counts.values()) == 18
-    assert len(read_states(gsd_path)) == 18
     with pytest.raises(ValueError, match="classifier_min_age"):
         build(tmp_path, liquid, glass, out="none", dataset_cfg={**DATASET, "classifier_min_age": 100})

@@ -149,7 +149,7 @@ def test_compute_aging_dynamics_csv(tmp_path):
             s.typeid = (np.arange(300) >= 240).astype(int)
         paths.append(tmp_path / f"run{k}_rep0.gsd")
         write_states(paths[-1], states, {"run": k, "replica": 0})
-    compute_aging_dynamics(paths, tmp_path / "dyn.csv", q=q, a=0.3)
+    compute_aging_dynamics(aging_paths=paths, out_csv=tmp_path / "dyn.csv", q=q, a=0.3)
     with open(tmp_path / "dyn.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["species", "time", "msd", "fs", "overlap", "chi4", "n_trajectories"]
@@ -163,7 +163,7 @@ def test_compute_aging_dynamics_csv(tmp_path):
     record = json.loads((tmp_path / "dyn.json").read_text())
     assert record["q"] == q and record["q_source"] == "config"
     assert record["tau_alpha"]["all"] == pytest.approx(1 / (q**2 * diffusion), rel=0.15)
-    compute_aging_dynamics(paths[:2], tmp_path / "dyn_q.csv")  # q* from S(k) of the t = 0 frames
+    compute_aging_dynamics(aging_paths=paths[:2], out_csv=tmp_path / "dyn_q.csv")  # q* from S(k) of the t = 0 frames
     assert json.loads((tmp_path / "dyn_q.json").read_text())["q_source"].startswith("first peak")
 
 
@@ -200,7 +200,7 @@ def test_compute_mobility_windows_propensity_and_cage(tmp_path):
         )
     write_states(tmp_path / "glass.gsd", states, {}, logs)
     cfg = {"windows": [1, 2, 100], "cage_radius": 1.5}
-    compute_mobility(tmp_path / "glass.gsd", paths, tmp_path / "mob.gsd", cfg, {"stage": "mobility"})
+    compute_mobility(glass_samples_gsd=tmp_path / "glass.gsd", aging_paths=paths, out_gsd=tmp_path / "mob.gsd", dynamics_cfg=cfg, provenance={"stage": "mobility"})
     out = read_logs(tmp_path / "mob.gsd")
     assert set(mobility_names(cfg)) <= {k.removeprefix("particles/glasscam/") for k in out[0]}
     # source frame → window → end frame (times 0,1,2,4,8,16); from t = 2 no frame realises Δt = 1
@@ -255,9 +255,9 @@ def test_compute_mobility_errors(tmp_path):
     log = {"glasscam/sample": np.array([0]), "glasscam/run": np.array([0]), "glasscam/replica": np.array([0]), "glasscam/source_frame": np.array([0])}
     write_states(tmp_path / "glass.gsd", [wrong], {}, [log])
     with pytest.raises(ValueError, match="does not match frame 0"):
-        compute_mobility(tmp_path / "glass.gsd", paths, tmp_path / "mob.gsd", {"windows": [1], "cage_radius": 1.4}, {})
+        compute_mobility(glass_samples_gsd=tmp_path / "glass.gsd", aging_paths=paths, out_gsd=tmp_path / "mob.gsd", dynamics_cfg={"windows": [1], "cage_radius": 1.4}, provenance={})
     with pytest.raises(ValueError, match="windows"):
-        compute_mobility(tmp_path / "glass.gsd", paths, tmp_path / "mob.gsd", {}, {})
+        compute_mobility(glass_samples_gsd=tmp_path / "glass.gsd", aging_paths=paths, out_gsd=tmp_path / "mob.gsd", dynamics_cfg={}, provenance={})
     write_states(tmp_path / "glass2.gsd", [wrong], {}, [{**log, "glasscam/run": np.array([5])}])
     with pytest.raises(ValueError, match="run 5 replica 0"):
-        compute_mobility(tmp_path / "glass2.gsd", paths, tmp_path / "mob.gsd", {"windows": [1], "cage_radius": 1.4}, {})
+        compute_mobility(glass_samples_gsd=tmp_path / "glass2.gsd", aging_paths=paths, out_gsd=tmp_path / "mob.gsd", dynamics_cfg={"windows": [1], "cage_radius": 1.4}, provenance={})

@@ -126,7 +126,7 @@ def test_aging_dynamics_reports_s4_at_chi4_peak(tmp_path):
         paths.append(tmp_path / f"run{k}_rep0.gsd")
         write_states(paths[-1], random_walk(rng, 200, 3, times, 0.02, box_length=7.0), {"run": k, "replica": 0})
     cfg = {"q_max": 3.0, "max_shells": 8, "max_vectors_per_shell": 12}
-    compute_aging_dynamics(paths, tmp_path / "dyn.csv", q=4.0, a=0.3, s4=cfg)
+    compute_aging_dynamics(aging_paths=paths, out_csv=tmp_path / "dyn.csv", q=4.0, a=0.3, s4=cfg)
     with open(tmp_path / "dyn.csv") as fh:
         rows = [r for r in csv.DictReader(fh) if r["species"] == "all" and float(r["time"]) > 0]
     chi4 = np.array([float(r["chi4"]) for r in rows])
@@ -137,10 +137,10 @@ def test_aging_dynamics_reports_s4_at_chi4_peak(tmp_path):
     assert record["S4"][0] == pytest.approx(chi4.max(), rel=1e-9) and record["q"][0] == 0
     assert len(record["q"]) == len(record["S4"]) == len(record["S4_err"]) == len(record["n_vectors"]) <= 8
     assert s4["config"]["max_shells"] == 8 and {"xi4", "xi4_err", "chi4_inf", "reason"} <= set(record)
-    compute_aging_dynamics(paths[:1], tmp_path / "one.csv", q=4.0)
+    compute_aging_dynamics(aging_paths=paths[:1], out_csv=tmp_path / "one.csv", q=4.0)
     assert "2 trajectories" in json.loads((tmp_path / "one.json").read_text())["s4"]["species"]["all"]["reason"]
     with pytest.raises(ValueError, match="unknown keys"):
-        compute_aging_dynamics(paths[:2], tmp_path / "bad.csv", q=4.0, s4={"qmax": 1})
+        compute_aging_dynamics(aging_paths=paths[:2], out_csv=tmp_path / "bad.csv", q=4.0, s4={"qmax": 1})
 
 
 def test_time_origin_pairs():
@@ -162,7 +162,7 @@ def test_liquid_relaxation_of_random_walks(tmp_path):
         for run, times in enumerate([log_times, np.arange(0.0, 61.0, 2.0)]):  # one origin / many origins
             paths.append(tmp_path / f"run{run}_T{temperature}.gsd")
             write_states(paths[-1], random_walk(rng, 800, 3, times, d), {"run": run, "temperature": temperature})
-    compute_liquid_relaxation(paths, tmp_path / "liquid.json", q=q, a=0.3)
+    compute_liquid_relaxation(trajectory_paths=paths, out_json=tmp_path / "liquid.json", q=q, a=0.3)
     record = json.loads((tmp_path / "liquid.json").read_text())
     assert [t["temperature"] for t in record["temperatures"]] == sorted(diffusion)
     for entry in record["temperatures"]:
@@ -185,7 +185,7 @@ def test_liquid_relaxation_q_from_structure_and_short_runs(tmp_path):
     rng = np.random.default_rng(16)
     states = [make_state(grid + rng.normal(0, 0.02, grid.shape), 6.0, 3, t) for t in (0.0, 1.0, 2.0)]
     write_states(tmp_path / "cold.gsd", states, {"temperature": 0.1})
-    compute_liquid_relaxation([tmp_path / "cold.gsd"], tmp_path / "cold.json")
+    compute_liquid_relaxation(trajectory_paths=[tmp_path / "cold.gsd"], out_json=tmp_path / "cold.json")
     entry = json.loads((tmp_path / "cold.json").read_text())["temperatures"][0]
     assert entry["q"] == first_peak(*structure_factor([states[0], states[-1]])) and entry["q_source"].startswith("first peak")
     assert entry["q"] in (pytest.approx(2 * np.pi, abs=0.05), pytest.approx(2 * np.pi * np.sqrt(2), abs=0.05))  # Bragg peaks

@@ -96,7 +96,7 @@ def test_whole_analysis_of_an_npz_dataset(tmp_path, ka3d, checkpoint):
     }
     out = tmp_path / "out"
     summary = analyse_external(
-        "planted", entry, spec, checkpoint, out / "ext.gsd", out / "corr.csv", out / "summary.json", INDICATORS, CORRELATIONS, {}, seed=3
+        name="planted", entry=entry, system_spec=spec, model_path=checkpoint, out_gsd=out / "ext.gsd", out_csv=out / "corr.csv", out_json=out / "summary.json", indicator_cfg=INDICATORS, correlation_cfg=CORRELATIONS, gradcam_cfg={}, seed=3
     )
     assert summary["n_configurations"] == 2 and summary["has_propensity"]
     assert summary["model_grid"]["spacing"] == pytest.approx(7.0 / grid_points(7.0, 0.4, 4))
@@ -139,7 +139,7 @@ def test_gsd_route_gives_the_npz_route_fields(tmp_path, ka3d, checkpoint):
     for fmt, type_map in (("npz", {"0": "A", "1": "B"}), ("gsd", {"1": "A", "2": "B"})):
         entry = {"paths": str(tmp_path / f"set.{fmt}"), "system": "ka3d", "type_map": type_map}
         out = tmp_path / fmt
-        analyse_external(fmt, entry, spec, checkpoint, out / "e.gsd", out / "c.csv", out / "s.json", INDICATORS, CORRELATIONS, {})
+        analyse_external(name=fmt, entry=entry, system_spec=spec, model_path=checkpoint, out_gsd=out / "e.gsd", out_csv=out / "c.csv", out_json=out / "s.json", indicator_cfg=INDICATORS, correlation_cfg=CORRELATIONS, gradcam_cfg={})
         with gsd.hoomd.open(str(out / "e.gsd")) as traj:
             results[fmt] = [dict(f.log) for f in traj]
     assert list(csv.DictReader(open(tmp_path / "gsd" / "c.csv"))) == []

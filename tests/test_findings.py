@@ -123,7 +123,7 @@ def test_written_page_states_every_number(tmp_path):
         ]}))
         files["liquid_relaxation"].append(path)
     out = tmp_path / "findings"
-    found = write_findings(files, root, out / "f.json", out / "f.rst", out / "f.html")
+    found = write_findings(files=files, root=root, out_json=out / "f.json", out_rst=out / "f.rst", out_html=out / "f.html")
     html = (out / "f.html").read_text()
     assert "System Message" not in html and 'class="system-message"' not in html
     saved = json.loads((out / "f.json").read_text())

@@ -15,7 +15,7 @@ from glasscam.plots.learning import (
     plot_gradcam_maps,
     plot_training_curves,
 )
-from glasscam.stages.dataset import build_dataset
+from glasscam.stages.dataset import build_dataset, write_glass_samples
 from glasscam.stages.explain import explain
 from glasscam.stages.train import train_classifier
 
@@ -92,16 +92,18 @@ def test_gradcam_finds_a_planted_motif(tmp_path):
     liquid = [write_run(tmp_path / f"liquid{r}.gsd", r, "liquid", frames, rng) for r in range(12)]
     aging = [write_run(tmp_path / f"aging{r}.gsd", r, "aging", frames, rng) for r in range(12)]
     ages = [2.0**f - 1 for f in range(frames)]
-    build_dataset(tmp_path / "data.h5", tmp_path / "glass.gsd", liquid, aging, TYPES,
-                  {"spacing": 0.25, "width": 0.3, "grid_multiple": 4},
-                  {"glass_ages": ages, "split": {"train": 0.5, "validation": 0.25, "test": 0.25}}, 9, {})
-    metrics = train_classifier(tmp_path / "data.h5", tmp_path / "model.pt", tmp_path / "metrics.json",
-                               {"channels": [8, 16]},
-                               {"epochs": 8, "batch_size": 16, "learning_rate": 0.005, "patience": 4}, seed=2,
+    build_dataset(output_h5=tmp_path / "data.h5", liquid_paths=liquid, glass_paths=aging, system_types=TYPES,
+                  voxel_cfg={"spacing": 0.25, "width": 0.3, "grid_multiple": 4},
+                  dataset_cfg={"glass_ages": ages, "split": {"train": 0.5, "validation": 0.25, "test": 0.25}}, seed=9,
+                  provenance={})
+    write_glass_samples(aging_paths=aging, glass_ages=ages, out_gsd=tmp_path / "glass.gsd", provenance={})
+    metrics = train_classifier(dataset_h5=tmp_path / "data.h5", model_out=tmp_path / "model.pt", metrics_out=tmp_path / "metrics.json",
+                               model_cfg={"channels": [8, 16]},
+                               train_cfg={"epochs": 8, "batch_size": 16, "learning_rate": 0.005, "patience": 4}, seed=2,
                                device="cpu", threads=1)
     assert metrics["test_accuracy"] >= 0.9
-    summary = explain(tmp_path / "model.pt", tmp_path / "glass.gsd", tmp_path / "cam.h5",
-                      tmp_path / "cam.gsd", {"layer": "last"}, device="cpu")
+    summary = explain(model_path=tmp_path / "model.pt", glass_gsd=tmp_path / "glass.gsd", out_h5=tmp_path / "cam.h5",
+                      out_gsd=tmp_path / "cam.gsd", gradcam_cfg={"layer": "last"}, device="cpu")
     assert summary["samples"] == 12 * frames
 
     motif = np.zeros(N_A + N_B, dtype=bool)

@@ -230,7 +230,7 @@ def test_compute_indicators_writes_all_names(tmp_path):
     states = [make_state(points + rng.normal(0, 0.06, points.shape), L, 3, typeid=np.arange(len(points)) % 2) for _ in range(2)]
     _write_samples(tmp_path / "glass.gsd", states)
     cfg = {"neighbors": "cutoff", "neighbor_cutoff": "auto", "local_density_radius": 1.5, "coarse_graining_radii": [1.5, 2]}
-    compute_indicators(tmp_path / "glass.gsd", tmp_path / "ind.gsd", cfg, {"stage": "indicators"})
+    compute_indicators(glass_samples_gsd=tmp_path / "glass.gsd", out_gsd=tmp_path / "ind.gsd", indicator_cfg=cfg, provenance={"stage": "indicators"})
     names = indicator_names(3, cfg)
     assert names[:9] == ["q4", "q6", "w6", "q6_avg", "voronoi_volume", "voronoi_neighbors", "icosahedral", "local_density", "potential_energy"]
     assert "q6_cg1.5" in names and "icosahedral_cg2" in names and len(names) == 27
@@ -253,7 +253,7 @@ def test_compute_indicators_2d_and_errors(tmp_path):
     states = [make_state(rng.uniform(-5, 5, (120, 2)), 10.0, 2)]
     _write_samples(tmp_path / "glass2d.gsd", states)
     cfg = {"local_density_radius": 1.5, "coarse_graining_radii": [2.0]}
-    compute_indicators(tmp_path / "glass2d.gsd", tmp_path / "ind2d.gsd", cfg, {})
+    compute_indicators(glass_samples_gsd=tmp_path / "glass2d.gsd", out_gsd=tmp_path / "ind2d.gsd", indicator_cfg=cfg, provenance={})
     log = read_logs(tmp_path / "ind2d.gsd")[0]
     assert set(indicator_names(2, cfg)) <= {k.removeprefix("particles/glasscam/") for k in log}
     np.testing.assert_allclose(log[per_particle_key("voronoi_area")].sum(), 100.0, rtol=1e-4)
@@ -261,8 +261,8 @@ def test_compute_indicators_2d_and_errors(tmp_path):
     assert np.all((psi >= 0) & (psi <= 1))
     _write_samples(tmp_path / "nope.gsd", states, potential_energy=False)
     with pytest.raises(ValueError, match="potential_energy"):
-        compute_indicators(tmp_path / "nope.gsd", tmp_path / "x.gsd", cfg, {})
+        compute_indicators(glass_samples_gsd=tmp_path / "nope.gsd", out_gsd=tmp_path / "x.gsd", indicator_cfg=cfg, provenance={})
     with pytest.raises(ValueError, match="neighbor_cutoff"):
-        compute_indicators(tmp_path / "glass2d.gsd", tmp_path / "x.gsd", {"neighbors": "cutoff"}, {})
+        compute_indicators(glass_samples_gsd=tmp_path / "glass2d.gsd", out_gsd=tmp_path / "x.gsd", indicator_cfg={"neighbors": "cutoff"}, provenance={})
     with pytest.raises(ValueError, match="neighbors"):
-        compute_indicators(tmp_path / "glass2d.gsd", tmp_path / "x.gsd", {**cfg, "neighbors": "sann"}, {})
+        compute_indicators(glass_samples_gsd=tmp_path / "glass2d.gsd", out_gsd=tmp_path / "x.gsd", indicator_cfg={**cfg, "neighbors": "sann"}, provenance={})

@@ -128,7 +128,7 @@ def test_blow_up_of_a_real_run_is_the_pipelines_message(default_config, engine_n
     protocol = {**default_config["protocol"], "melt_time": 5}
     output = tmp_path / "init.gsd"
     with pytest.raises(SimulationBlowUp) as err:
-        initialize("ka3d", spec, protocol, 1, 0, engine_name, 1, str(output))
+        initialize(system_name="ka3d", system_cfg=spec, protocol_cfg=protocol, root_seed=1, run=0, engine_name=engine_name, threads=1, output=str(output))
     message = str(err.value)
     assert message.startswith("simulation blew up in system ka3d, stage initialize (run 0)")
     for part in ("detected at step", "t = ", "dt = 0.05 τ", "Hint: ", "lower systems.ka3d.dt"):

@@ -207,7 +207,7 @@ def test_frame0_images_and_no_images_unwrapped_when_frames_are_close(tmp_path):
                 f.log["glasscam/time"] = np.array([t])
                 traj.append(f)
         out = tmp_path / f"{variant}.csv"
-        compute_aging_dynamics([path], out, q=7.0)
+        compute_aging_dynamics(aging_paths=[path], out_csv=out, q=7.0)
         msd = np.array([float(r["msd"]) for r in csv.DictReader(open(out)) if r["species"] == "all"])
         np.testing.assert_allclose(msd, exact, rtol=1e-4, atol=1e-5)
 
@@ -229,12 +229,12 @@ def test_case01_hoomd_image_frame0(tmp_path):
     disp = unwrapped - unwrapped[0]
     disp -= disp.mean(axis=1, keepdims=True)
     exact = (disp**2).sum(-1).mean(-1)
-    compute_aging_dynamics([here / "control_images_every_frame.gsd"], tmp_path / "control.csv", q=7.0)
+    compute_aging_dynamics(aging_paths=[here / "control_images_every_frame.gsd"], out_csv=tmp_path / "control.csv", q=7.0)
     msd = np.array([float(r["msd"]) for r in csv.DictReader(open(tmp_path / "control.csv")) if r["species"] == "all"])
     np.testing.assert_allclose(msd, exact, rtol=1e-5)
     for name in ("hoomd_default_image_frame0_only.gsd", "no_images_at_all.gsd"):
         with pytest.raises(ReaderError, match=r"frame \d+: images are not stored") as err:
-            compute_aging_dynamics([here / name], tmp_path / f"{name}.csv", q=7.0)
+            compute_aging_dynamics(aging_paths=[here / name], out_csv=tmp_path / f"{name}.csv", q=7.0)
         assert str(here / name) in str(err.value)
         assert not (tmp_path / f"{name}.csv").exists()
 
@@ -242,10 +242,10 @@ def test_case01_hoomd_image_frame0(tmp_path):
 def test_case04_rectangular_box_refused(tmp_path):
     here = _case("04-rectangular-box-2d")
     with pytest.raises(ReaderError, match=r"frame 0: box 20 × 12 is not square") as err:
-        compute_aging_dynamics([here / "rect_moving.gsd"], tmp_path / "dyn.csv", q=7.0)
+        compute_aging_dynamics(aging_paths=[here / "rect_moving.gsd"], out_csv=tmp_path / "dyn.csv", q=7.0)
     assert str(here / "rect_moving.gsd") in str(err.value)
     with pytest.raises(ReaderError, match=r"rect_sample.gsd: frame 0: box 20 × 12") as err:
-        compute_indicators(here / "rect_sample.gsd", tmp_path / "ind.gsd", {"neighbors": "voronoi"}, {})
+        compute_indicators(glass_samples_gsd=here / "rect_sample.gsd", out_gsd=tmp_path / "ind.gsd", indicator_cfg={"neighbors": "voronoi"}, provenance={})
     assert not (tmp_path / "dyn.csv").exists() and not (tmp_path / "ind.gsd").exists()
 
 
@@ -253,9 +253,9 @@ def test_case07_changing_n_refused(tmp_path):
     here = _case("07-changing-n")
     path = here / "n_changes.gsd"
     for call in (
-        lambda: compute_aging_dynamics([path], tmp_path / "dyn.csv", q=7.0),
-        lambda: compute_aging_dynamics([path], tmp_path / "dyn2.csv"),
-        lambda: compute_indicators(path, tmp_path / "ind.gsd", {"neighbors": "voronoi"}, {}),
+        lambda: compute_aging_dynamics(aging_paths=[path], out_csv=tmp_path / "dyn.csv", q=7.0),
+        lambda: compute_aging_dynamics(aging_paths=[path], out_csv=tmp_path / "dyn2.csv"),
+        lambda: compute_indicators(glass_samples_gsd=path, out_gsd=tmp_path / "ind.gsd", indicator_cfg={"neighbors": "voronoi"}, provenance={}),
     ):
         with pytest.raises(ReaderError, match=r"frame 5: particle number changes from 200 \(frame 0\) to 199") as err:
             call()
@@ -265,10 +265,10 @@ def test_case07_changing_n_refused(tmp_path):
 def test_case14_missing_time_log(tmp_path):
     here = _case("14-missing-time-log")
     with pytest.raises(ReaderError, match=r"frame 0: no time log .* no dt given") as err:
-        compute_aging_dynamics([here / "hoomd_step_only.gsd"], tmp_path / "step.csv", q=7.0)
+        compute_aging_dynamics(aging_paths=[here / "hoomd_step_only.gsd"], out_csv=tmp_path / "step.csv", q=7.0)
     assert str(here / "hoomd_step_only.gsd") in str(err.value)
-    compute_aging_dynamics([here / "hoomd_step_only.gsd"], tmp_path / "step.csv", q=7.0, reader={"dt": 0.005})
-    compute_aging_dynamics([here / "control_with_time_log.gsd"], tmp_path / "control.csv", q=7.0)
+    compute_aging_dynamics(aging_paths=[here / "hoomd_step_only.gsd"], out_csv=tmp_path / "step.csv", q=7.0, reader={"dt": 0.005})
+    compute_aging_dynamics(aging_paths=[here / "control_with_time_log.gsd"], out_csv=tmp_path / "control.csv", q=7.0)
     step_rows = list(csv.DictReader(open(tmp_path / "step.csv")))
     control_rows = list(csv.DictReader(open(tmp_path / "control.csv")))
     assert len(step_rows) == len(control_rows) == 13 * 3

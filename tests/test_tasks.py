@@ -74,8 +74,9 @@ def write_aging_run(path, run, replica, rng, kinetic=lambda t: T_G, patched=lamb
 
 
 def build_age(tmp_path, paths, task=AGE_TASK, name="age.h5"):
-    return build_dataset(tmp_path / name, None, [], paths, TYPES, {"spacing": 0.25, "width": 0.3, "grid_multiple": 4},
-                         {"glass_ages": [0], "split": SPLIT}, 3, {}, task=task, glass_temperature=T_G)
+    return build_dataset(output_h5=tmp_path / name, liquid_paths=[], glass_paths=paths, system_types=TYPES,
+                         voxel_cfg={"spacing": 0.25, "width": 0.3, "grid_multiple": 4},
+                         dataset_cfg={"glass_ages": [0], "split": SPLIT}, seed=3, provenance={}, task=task, glass_temperature=T_G)
 
 
 def test_age_task_refuses_a_young_window_before_the_kinetic_temperature_relaxed(tmp_path):
@@ -142,12 +143,12 @@ def test_planted_motif_at_equal_temperature_cnn_beats_both_baselines(tmp_path):
     rng = np.random.default_rng(7)
     paths = [write_aging_run(tmp_path / f"a{r}.gsd", r, 0, rng) for r in range(16)]
     build_age(tmp_path, paths)
-    metrics = train_classifier(tmp_path / "age.h5", tmp_path / "model.pt", tmp_path / "metrics.json",
-                               {"channels": [8, 16]},
-                               {"epochs": 12, "batch_size": 16, "learning_rate": 0.005, "patience": 5}, seed=2,
+    metrics = train_classifier(dataset_h5=tmp_path / "age.h5", model_out=tmp_path / "model.pt", metrics_out=tmp_path / "metrics.json",
+                               model_cfg={"channels": [8, 16]},
+                               train_cfg={"epochs": 12, "batch_size": 16, "learning_rate": 0.005, "patience": 5}, seed=2,
                                device="cpu", threads=1)
-    record = classifier_baselines(tmp_path / "age.h5", tmp_path / "metrics.json", tmp_path / "baselines.json",
-                                  {"coarse_graining_radii": [1.0], "local_density_radius": 1.0}, seed=0)
+    record = classifier_baselines(dataset_h5=tmp_path / "age.h5", metrics_json=tmp_path / "metrics.json", out_json=tmp_path / "baselines.json",
+                                  indicator_cfg={"coarse_graining_radii": [1.0], "local_density_radius": 1.0}, seed=0)
     cnn = record["cnn"]["accuracy"]
     best = record["baselines"][record["best_baseline"]]["accuracy"]
     print(f"CNN {cnn:.3f}, baselines {[(k, round(v['accuracy'], 3)) for k, v in record['baselines'].items()]}, "
@@ -164,7 +165,7 @@ def test_planted_motif_at_equal_temperature_cnn_beats_both_baselines(tmp_path):
         state.step = k
     write_states(tmp_path / "aged.gsd", aged, {"stage": "test"},
                  [{"glasscam/sample": np.array([k])} for k in range(len(aged))])
-    explain(tmp_path / "model.pt", tmp_path / "aged.gsd", tmp_path / "cam.h5", tmp_path / "cam.gsd", {}, device="cpu")
+    explain(model_path=tmp_path / "model.pt", glass_gsd=tmp_path / "aged.gsd", out_h5=tmp_path / "cam.h5", out_gsd=tmp_path / "cam.gsd", gradcam_cfg={}, device="cpu")
     auc, auc_signed = [], []
     with open_trajectory(tmp_path / "cam.gsd") as traj:
         for frame in traj:

@@ -107,7 +107,7 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     write_blob_dataset(data)
     runs = []
     for tag in ("a", "b"):
-        metrics = train_classifier(data, tmp_path / f"{tag}.pt", tmp_path / f"{tag}.json", MODEL, TRAIN, seed=3,
+        metrics = train_classifier(dataset_h5=data, model_out=tmp_path / f"{tag}.pt", metrics_out=tmp_path / f"{tag}.json", model_cfg=MODEL, train_cfg=TRAIN, seed=3,
                                    device="cpu", threads=1)
         runs.append(metrics)
     first, second = runs
@@ -131,7 +131,7 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     assert 0.5 < saved["energy_baseline"]["test_accuracy"] <= 1 and saved["energy_baseline"]["glass_side"] == "below"
     assert record["provenance"]["dataset_provenance"] == {"config_hash": "test"}
     # another seed gives other weights
-    train_classifier(data, tmp_path / "c.pt", tmp_path / "c.json", MODEL, {**TRAIN, "epochs": 1}, seed=4, device="cpu")
+    train_classifier(dataset_h5=data, model_out=tmp_path / "c.pt", metrics_out=tmp_path / "c.json", model_cfg=MODEL, train_cfg={**TRAIN, "epochs": 1}, seed=4, device="cpu")
     model_c, _ = load_checkpoint(tmp_path / "c.pt")
     assert not torch.equal(model_c.blocks[0].conv.weight, model_a.blocks[0].conv.weight)
 
@@ -154,9 +154,9 @@ def test_bad_train_config_is_rejected(tmp_path):
     data = tmp_path / "data.h5"
     write_blob_dataset(data, n_per_class=6)
     with pytest.raises(ValueError, match="train: unknown keys"):
-        train_classifier(data, tmp_path / "m.pt", tmp_path / "m.json", MODEL, {"epoch": 3}, seed=1, device="cpu")
+        train_classifier(dataset_h5=data, model_out=tmp_path / "m.pt", metrics_out=tmp_path / "m.json", model_cfg=MODEL, train_cfg={"epoch": 3}, seed=1, device="cpu")
     with pytest.raises(ValueError, match="pooling stride"):
-        train_classifier(data, tmp_path / "m.pt", tmp_path / "m.json", {"channels": [2, 2, 2, 2, 2, 2]}, TRAIN, seed=1,
+        train_classifier(dataset_h5=data, model_out=tmp_path / "m.pt", metrics_out=tmp_path / "m.json", model_cfg={"channels": [2, 2, 2, 2, 2, 2]}, train_cfg=TRAIN, seed=1,
                          device="cpu")
     assert not (tmp_path / "m.pt").exists()
 
@@ -168,7 +168,7 @@ def test_learning_curve_grows_with_the_number_of_training_runs(tmp_path):
     data = tmp_path / "data.h5"
     write_blob_dataset(data, n_per_class=96, signal=0.6, noise=1.0)
     train = {**TRAIN, "epochs": 20, "patience": 6}
-    result = learning_curve(data, tmp_path / "curve.json", MODEL, train, {"fractions": [1 / 16, 1.0], "repeats": 3},
+    result = learning_curve(dataset_h5=data, out_json=tmp_path / "curve.json", model_cfg=MODEL, train_cfg=train, curve_cfg={"fractions": [1 / 16, 1.0], "repeats": 3},
                             seed=5, device="cpu")
     assert json.loads((tmp_path / "curve.json").read_text())["summary"] == result["summary"]
     assert result["train_runs_available"] == list(range(16)) and result["test_samples"] == 32
@@ -181,5 +181,5 @@ def test_learning_curve_grows_with_the_number_of_training_runs(tmp_path):
     assert full["test_accuracy_mean"] >= 0.95
     assert min(accuracy[1.0]) > max(accuracy[1 / 16])
     with pytest.raises(ValueError, match="learning_curve.fractions"):
-        learning_curve(data, tmp_path / "x.json", MODEL, TRAIN, {"fractions": [0, 1]}, seed=5, device="cpu")
+        learning_curve(dataset_h5=data, out_json=tmp_path / "x.json", model_cfg=MODEL, train_cfg=TRAIN, curve_cfg={"fractions": [0, 1]}, seed=5, device="cpu")
     assert not (tmp_path / "x.json").exists()

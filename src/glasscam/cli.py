@@ -101,13 +101,13 @@ def _analyse(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = analyse_external(
-        args.name,
-        _entry(args),
-        spec,
-        args.model,
-        out / "external.gsd",
-        out / "correlations.csv",
-        out / "summary.json",
+        name=args.name,
+        entry=_entry(args),
+        system_spec=spec,
+        model_path=args.model,
+        out_gsd=out / "external.gsd",
+        out_csv=out / "correlations.csv",
+        out_json=out / "summary.json",
         indicator_cfg=config.get("indicators", {}),
         correlation_cfg=config.get("correlations", {}),
         gradcam_cfg=config.get("gradcam", {}),

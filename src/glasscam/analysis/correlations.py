@@ -37,13 +37,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-import freud
 import numpy as np
 from scipy.optimize import curve_fit
 from scipy.stats import rankdata
 
 from glasscam.core.keys import SAMPLE_KEY, per_particle_key
-from glasscam.core.neighbors import freud_system
+from glasscam.core.neighbors import ball_query
 from glasscam.core.seeds import rng
 
 CORRELATION_COLUMNS = [
@@ -290,9 +289,7 @@ def pair_correlation_sums(state, values: np.ndarray, r_max: float, bins: int) ->
     Bit-reproducible: freud only enumerates the pairs; they are sorted by (i, j), their
     distances recomputed in float64 and summed with ``np.bincount`` in that fixed order (freud's
     own CorrelationFunction sums in parallel, in an order that varies between runs)."""
-    box, points = freud_system(state)
-    query = freud.locality.AABBQuery(box, points).query(points, {"r_max": r_max, "exclude_ii": True})
-    nlist = query.toNeighborList()
+    nlist = ball_query(state, r_max, exclude_self=True)
     i = np.asarray(nlist.query_point_indices, dtype=np.int64)
     j = np.asarray(nlist.point_indices, dtype=np.int64)
     order = np.lexsort((j, i))

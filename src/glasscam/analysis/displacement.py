@@ -1,11 +1,17 @@
 """Displacements with centre-of-mass drift removed, window and cage-relative displacement, propensity,
 MSD and the rearranged fraction (σ, τ)."""
 
-import freud
 import numpy as np
 
-from glasscam.core.neighbors import freud_system
+from glasscam.core.neighbors import ball_query
 from glasscam.core.state import State
+
+
+def remove_drift(delta: np.ndarray, masses: np.ndarray) -> np.ndarray:
+    """Displacements (..., N, d) [σ] minus each set's mass-weighted centre-of-mass displacement
+    ΔR = Σ_j m_j Δr_j / Σ_j m_j (the leading axes are independent sets: frames or replicas)."""
+    m = masses / masses.sum()
+    return delta - np.einsum("i,...id->...d", m, delta)[..., None, :]
 
 
 def replica_propensity(initial: State, replica_ends: np.ndarray, drift_removed: bool = True) -> np.ndarray:
@@ -16,8 +22,7 @@ def replica_propensity(initial: State, replica_ends: np.ndarray, drift_removed: 
     d = initial.dimensions
     delta = np.asarray(replica_ends, dtype=np.float64)[..., :d] - initial.unwrapped[:, :d]
     if drift_removed:
-        m = initial.masses / initial.masses.sum()
-        delta = delta - np.einsum("i,rid->rd", m, delta)[:, None, :]
+        delta = remove_drift(delta, initial.masses)
     return propensity(delta)
 
 
@@ -32,8 +37,7 @@ def displacements(states: list[State], drift_removed: bool = True) -> np.ndarray
     unwrapped = np.stack([s.unwrapped[:, :d] for s in states])
     delta = unwrapped - unwrapped[0]
     if drift_removed:
-        m = states[0].masses / states[0].masses.sum()
-        delta -= np.einsum("i,tid->td", m, delta)[:, None, :]
+        delta = remove_drift(delta, states[0].masses)
     return delta
 
 
@@ -45,12 +49,7 @@ def window_displacement(start: State, end: State, drift_removed: bool = True) ->
 def cage_relative_displacement(displacement: np.ndarray, reference: State, cage_radius: float) -> np.ndarray:
     """Δr_i − mean of Δr_j over the neighbours j of i within ``cage_radius`` at the window's
     start ``reference`` (self excluded), shape (N, d); NaN rows for particles without neighbours."""
-    box, points = freud_system(reference)
-    nlist = (
-        freud.locality.AABBQuery(box, points)
-        .query(points, {"r_max": float(cage_radius), "exclude_ii": True})
-        .toNeighborList()
-    )
+    nlist = ball_query(reference, cage_radius, exclude_self=True)
     n, d = displacement.shape
     counts = np.bincount(nlist.query_point_indices, minlength=n).astype(np.float64)
     cage = np.stack(

@@ -80,3 +80,9 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, split: np.ndarray, se
     return {"test_predicted": model.predict(x[test]).astype(int).tolist(), "C": float(c),
             "features_used": int(keep.sum()), "validation_accuracy": accuracy,
             "train_accuracy": float(np.mean(model.predict(x[train]) == labels[train]))}
+
+
+def is_finite_number(value) -> bool:
+    """True for an int or float that is finite (not NaN or ±inf); False for None, strings and the
+    like — how tables read back from CSV/JSON mark a missing number."""
+    return isinstance(value, (int, float)) and math.isfinite(value)

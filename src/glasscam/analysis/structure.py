@@ -35,7 +35,7 @@ from __future__ import annotations
 import freud
 import numpy as np
 
-from glasscam.core.neighbors import freud_system
+from glasscam.core.neighbors import ball_query, freud_system
 from glasscam.core.state import State
 
 NEIGHBOR_MODES = ("voronoi", "cutoff")
@@ -51,11 +51,7 @@ def coarse_grain(state: State, fields: dict[str, np.ndarray], radius: float) -> 
     box, points = freud_system(state)
     if not 0 < radius < state.box_length / 2:
         raise ValueError(f"coarse-graining radius {radius} must lie in (0, L/2 = {state.box_length / 2:.3f})")
-    nlist = (
-        freud.locality.AABBQuery(box, points)
-        .query(points, {"r_max": float(radius), "exclude_ii": False})
-        .toNeighborList()
-    )
+    nlist = ball_query(state, radius, exclude_self=False)
     n = len(points)
     counts = np.bincount(nlist.query_point_indices, minlength=n)
     return {
@@ -144,12 +140,7 @@ def icosahedral_centres(state: State, voronoi: freud.locality.Voronoi) -> np.nda
 def _neighbor_list(state: State, mode: str, cutoff: float | None, voronoi: freud.locality.Voronoi):
     if mode == "voronoi":
         return voronoi.nlist
-    box, points = freud_system(state)
-    return (
-        freud.locality.AABBQuery(box, points)
-        .query(points, {"r_max": float(cutoff), "exclude_ii": True})
-        .toNeighborList()
-    )
+    return ball_query(state, cutoff, exclude_self=True)
 
 
 def indicator_names(dimensions: int, cfg: dict) -> list[str]:

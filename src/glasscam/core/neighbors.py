@@ -14,3 +14,16 @@ def freud_system(state: State) -> tuple[freud.box.Box, np.ndarray]:
     if state.dimensions == 2:
         points[:, 2] = 0.0
     return box, box.wrap(points)
+
+
+def ball_query(state: State, r_max: float, exclude_self: bool = True) -> freud.locality.NeighborList:
+    """Every pair (i, j) with periodic minimum-image distance |r_j − r_i| < ``r_max`` (σ), as a
+    freud ``NeighborList`` (``query_point_indices`` i, ``point_indices`` j, ``distances``);
+    ``exclude_self`` leaves out i = j. Uses freud's ``AABBQuery`` (O(N) for fixed r_max and
+    density). ``r_max`` must be below L/2 for the minimum image to be unique."""
+    box, points = freud_system(state)
+    return (
+        freud.locality.AABBQuery(box, points)
+        .query(points, {"r_max": float(r_max), "exclude_ii": bool(exclude_self)})
+        .toNeighborList()
+    )

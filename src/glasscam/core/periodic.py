@@ -14,12 +14,12 @@ def wrap(positions: np.ndarray, box_length: float, dimensions: int) -> tuple[np.
 def wrap_into_box(positions: np.ndarray, images: np.ndarray, box_length: float, dimensions: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions folded into [−L/2, L/2) with the images adjusted so that positions + images · L
     is unchanged (foreign writers do not always wrap)."""
-    shift = np.zeros_like(images)
-    shift[:, :dimensions] = np.floor(positions[:, :dimensions] / box_length + 0.5).astype(images.dtype)
-    return positions - shift * box_length, images + shift
+    wrapped, shift = wrap(positions, box_length, dimensions)
+    return wrapped, images + shift.astype(images.dtype)
 
 
-def _min_image_distance(a: np.ndarray, b: np.ndarray, box_length: float, dimensions: int) -> float:
+def max_minimum_image_difference(a: np.ndarray, b: np.ndarray, box_length: float, dimensions: int) -> float:
+    """max_i,k |minimum image of (a_i − b_i)_k| [σ] of two position arrays (N, ≥d); 0 for N = 0."""
     delta = (a - b)[:, :dimensions]
     delta -= box_length * np.round(delta / box_length)
     return float(np.abs(delta).max()) if len(delta) else 0.0

@@ -3,11 +3,10 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import freud
 import numpy as np
 
 from glasscam.core.keys import TIME_KEY
-from glasscam.core.neighbors import freud_system
+from glasscam.core.neighbors import ball_query
 from glasscam.core.state import State
 from glasscam.errors import ReaderError
 
@@ -88,13 +87,7 @@ def check_state(path, frame: int, state: State, min_separation: float = MIN_SEPA
             f"{len(state.types)} types {state.types}"
         )
     if min_separation > 0 and n > 1:
-
-        box, points = freud_system(state)
-        pairs = (
-            freud.locality.AABBQuery(box, points)
-            .query(points, {"r_max": float(min_separation), "exclude_ii": True})
-            .toNeighborList()
-        )
+        pairs = ball_query(state, min_separation, exclude_self=True)
         if len(pairs):
             i, j = int(pairs.query_point_indices[0]), int(pairs.point_indices[0])
             raise ReaderError(

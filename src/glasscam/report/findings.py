@@ -43,7 +43,7 @@ from docutils.parsers.rst import directives
 from docutils.parsers.rst.directives.images import Figure
 from docutils.writers.html4css1 import Writer
 
-from glasscam.analysis.statistics import wilson_interval
+from glasscam.analysis.statistics import is_finite_number, wilson_interval
 from glasscam.core.keys import ALL_AGES
 from glasscam.io.tables import read_json, read_table, write_json, write_text
 
@@ -51,13 +51,11 @@ STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures"}
 DEFAULT_SPECIES = "A"  # Kob–Andersen convention: relaxation times of the A (majority) particles
 
 
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def fmt(value, digits: int = 3) -> str:
     """A number as printed everywhere in the findings (three significant figures; n/a for NaN)."""
-    if value is None or not _finite(value):
+    if value is None or not is_finite_number(value):
         return "n/a"
     if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1):
         return f"{int(value)}"
@@ -75,7 +73,7 @@ def _strength(rho: float) -> str:
 
 def _compare(lo_a, hi_a, lo_b, hi_b) -> int:
     """+1 if interval a lies wholly above b, −1 wholly below, 0 if they overlap or are unknown."""
-    if not all(_finite(v) for v in (lo_a, hi_a, lo_b, hi_b)):
+    if not all(is_finite_number(v) for v in (lo_a, hi_a, lo_b, hi_b)):
         return 0
     return 1 if lo_a > hi_b else -1 if hi_a < lo_b else 0
 
@@ -91,7 +89,7 @@ def _baseline_interval(entry: dict, n_test: int) -> tuple[float, float]:
         if isinstance(entry.get(key), (list, tuple)) and len(entry[key]) == 2:
             return float(entry[key][0]), float(entry[key][1])
     accuracy = entry.get("test_accuracy")
-    return wilson_interval(round(accuracy * n_test), n_test) if _finite(accuracy) else (float("nan"), float("nan"))
+    return wilson_interval(round(accuracy * n_test), n_test) if is_finite_number(accuracy) else (float("nan"), float("nan"))
 
 
 def _baselines(metrics: dict) -> dict[str, dict]:
@@ -103,7 +101,7 @@ def _baselines(metrics: dict) -> dict[str, dict]:
     section = metrics.get("baselines") or {}
     items = section.items() if isinstance(section, dict) else ((e.get("name", f"baseline {k}"), e) for k, e in enumerate(section))
     for name, entry in items:
-        if isinstance(entry, dict) and _finite(entry.get("test_accuracy")):
+        if isinstance(entry, dict) and is_finite_number(entry.get("test_accuracy")):
             out.setdefault(str(name), entry)
     return out
 
@@ -170,11 +168,11 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
     sentences = []
     items = []
     for name, entry in (record.get("baselines") or {}).items():
-        if not isinstance(entry, dict) or not _finite(entry.get("accuracy")):
+        if not isinstance(entry, dict) or not is_finite_number(entry.get("accuracy")):
             continue
         diff = (record.get("cnn_minus_baseline") or {}).get(name) or {}
         order = 0
-        if _finite(diff.get("lo")) and _finite(diff.get("hi")):
+        if is_finite_number(diff.get("lo")) and is_finite_number(diff.get("hi")):
             order = 1 if diff["lo"] > 0 else -1 if diff["hi"] < 0 else 0
         verdict = ("the CNN is better (paired interval above 0)" if order > 0
                    else "the baseline is better (paired interval below 0): the CNN misses what it holds" if order < 0
@@ -191,9 +189,9 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
         sentences.append(sentence)
     for cue_name, cue in (record.get("thermal_cues") or {}).items():
         fit = cue.get("logistic") if isinstance(cue, dict) else None
-        if not fit or not _finite(fit.get("accuracy")):
+        if not fit or not is_finite_number(fit.get("accuracy")):
             continue
-        separable = _finite(fit.get("lo")) and _finite(chance) and fit["lo"] > chance
+        separable = is_finite_number(fit.get("lo")) and is_finite_number(chance) and fit["lo"] > chance
         sentences.append(
             f"{where}: the {cue_name.replace('_', ' ')} alone (logistic regression) scores {fmt(fit['accuracy'])} "
             f"{_interval(fit.get('lo'), fit.get('hi'))} — "
@@ -230,7 +228,7 @@ def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | Non
 def _describe_row(row: dict) -> str:
     if row["kind"] == "mobility":
         return f"{row['quantity']} over Δt = {fmt(row['window'])} τ"
-    return row["quantity"] + (f" coarse-grained over L = {fmt(row['coarse_graining'])} σ" if _finite(row["coarse_graining"]) and row["coarse_graining"] > 0 else " (per particle, not coarse-grained)")
+    return row["quantity"] + (f" coarse-grained over L = {fmt(row['coarse_graining'])} σ" if is_finite_number(row["coarse_graining"]) and row["coarse_graining"] > 0 else " (per particle, not coarse-grained)")
 
 
 def strongest_correlations(rows: list[dict]) -> list[dict]:
@@ -241,7 +239,7 @@ def strongest_correlations(rows: list[dict]) -> list[dict]:
     best: dict[tuple[str, str, str], dict] = {}
     fields = list(dict.fromkeys(str(row.get("field", "")) for row in rows))
     for row in rows:
-        if str(row.get("t_w")) != ALL_AGES or not _finite(row.get("spearman")):
+        if str(row.get("t_w")) != ALL_AGES or not is_finite_number(row.get("spearman")):
             continue
         key = (str(row.get("field", "")), row["kind"], row["quantity"])
         if key not in best or abs(row["spearman"]) > abs(best[key]["spearman"]):
@@ -298,14 +296,14 @@ def length_findings(system: str, variant: str, record: dict) -> dict:
         f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ, {record['n_frames']} glass samples); "
         "per aging time below, t_w is the realised time of the stored frame."
     ]
-    if _finite(record["xi"]) and _finite(record.get("fit_r_max")) and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0)):
+    if is_finite_number(record["xi"]) and is_finite_number(record.get("fit_r_max")) and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0)):
         sentences.append(
             f"{where}: ξ is more than half the fitted range (r ≤ {fmt(record['fit_r_max'])} σ): the decay is barely "
             "sampled and ξ is poorly constrained (fit a longer range to pin it down)."
         )
     for g in groups:
         sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
-    finite = [g for g in groups if _finite(g["xi"]) and g["t_w"] is not None]
+    finite = [g for g in groups if is_finite_number(g["xi"]) and g["t_w"] is not None]
     if len(finite) > 1:
         first, last = finite[0], finite[-1]
         order = _compare(*last["interval"], *first["interval"])
@@ -330,13 +328,13 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
         return None
 
     def diffusion(p) -> str:
-        if _finite(p["D"]):
+        if is_finite_number(p["D"]):
             return f"D = {fmt(p['D'])} σ²/τ"
         return f"no D ({p['D_reason']})" if p.get("D_reason") else "no D"
 
     listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, {diffusion(p)}" for p in points)
     sentences = [f"{system}: equilibrium liquid, {species} particles (q* = first peak of S(q)) — {listing}."]
-    finite = [p for p in points if _finite(p["tau_alpha"])]
+    finite = [p for p in points if is_finite_number(p["tau_alpha"])]
     if len(finite) > 1:
         hot, cold = finite[0], finite[-1]
         sentences.append(
@@ -354,7 +352,7 @@ def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) ->
     sentence = (
         f"{system}: aging glass after the quench, {species} particles — Fs(q* = {fmt(record['q'])}, t) reaches 1/e at "
         f"t = {fmt(tau)} τ from t_w = 0 ({record.get('n_trajectories')} trajectories)."
-        if _finite(tau) else
+        if is_finite_number(tau) else
         f"{system}: aging glass after the quench, {species} particles — Fs(q*, t) does not reach 1/e within the aging run: "
         "the glass does not relax on the simulated time scale."
     )
@@ -522,7 +520,7 @@ def rst_to_html(text: str) -> str:
     return html if isinstance(html, str) else html.decode()
 
 
-def write_findings(files: dict[str, list], root, out_json, out_rst, out_html) -> dict:
+def write_findings(*, files: dict[str, list], root, out_json, out_rst, out_html) -> dict:
     """Stage function: read the result files (kind → paths under ``root``), compute
     :func:`findings` and write them as JSON (NaN → null), reStructuredText and HTML."""
     found = findings(load_results(files, root))

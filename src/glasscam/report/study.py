@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glasscam.analysis.statistics import is_finite_number
 from glasscam.io.gsd import read_logs, read_provenance, read_states
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.io.tables import read_json, read_table, write_json, write_table
@@ -34,8 +35,6 @@ def _read_csv(path) -> list[dict]:
     return read_table(path)
 
 
-def _finite(x) -> bool:
-    return isinstance(x, float) and math.isfinite(x)
 
 
 def _correlation_entry(row: dict) -> dict:
@@ -63,7 +62,7 @@ def best_descriptor(rows: list[dict], species: str) -> str | None:
     best, value = None, -1.0
     for row in rows:
         if (row["species"] == species and row["quantity"] == "propensity" and row["t_w"] == "all"
-                and _finite(row.get("spearman")) and abs(row["spearman"]) > value):
+                and is_finite_number(row.get("spearman")) and abs(row["spearman"]) > value):
             best, value = row["field"], abs(row["spearman"])
     return best
 
@@ -105,7 +104,7 @@ def realised_ages(glass_samples_gsd) -> list[dict]:
     return [{"requested": k, "realised": sorted(v)} for k, v in sorted(out.items())]
 
 
-def summarize_study(system: str, baselines: dict, correlations: dict, lengths: dict, descriptor_csv,
+def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths: dict, descriptor_csv,
                     mobility_gsd, glass_samples_gsd, out_json, species: str = "A") -> dict:
     """Collect one system's findings. ``baselines`` {task: {inputs: baselines.json}},
     ``correlations`` {task: correlations.csv}, ``lengths`` {task: gradcam_correlation_length.json}.
@@ -211,7 +210,7 @@ def markdown_tables(record: dict) -> str:
                 continue
             table.setdefault((row["field"], row["dynamics"], row["t_w"]), {})[row["window"]] = row
         for (field, dynamics, t_w), cells in table.items():
-            if not any(_finite(c.get("spearman")) or (c.get("n_zero_maps") or 0) > 0 for c in cells.values()):
+            if not any(is_finite_number(c.get("spearman")) or (c.get("n_zero_maps") or 0) > 0 for c in cells.values()):
                 continue
             # counts from a window that exists at this t_w (the first may not: mobility windows are NaN
             # where no frame realises Δt)
@@ -219,10 +218,10 @@ def markdown_tables(record: dict) -> str:
             out = []
             for w in windows:
                 c = cells.get(w)
-                if c is None or not _finite(c.get("spearman")):
+                if c is None or not is_finite_number(c.get("spearman")):
                     out.append("–")
                     continue
-                significant = (_finite(c.get("null_spearman_lo")) and _finite(c.get("spearman_lo"))
+                significant = (is_finite_number(c.get("null_spearman_lo")) and is_finite_number(c.get("spearman_lo"))
                                and (c["spearman_lo"] > c["null_spearman_hi"] or c["spearman_hi"] < c["null_spearman_lo"]))
                 out.append(f"{c['spearman']:+.2f} [{c['spearman_lo']:+.2f}, {c['spearman_hi']:+.2f}]"
                            f"{'†' if significant else ''} / {c['pearson']:+.2f}")

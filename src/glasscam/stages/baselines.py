@@ -126,7 +126,7 @@ def vibration_amplitudes(thermal_states: list, inherent_states: list) -> np.ndar
     return out
 
 
-def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict, seed: int,
+def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: dict, seed: int,
                          inherent_dataset_h5=None) -> dict:
     """Baselines of one task and input kind on the CNN's own split, and the CNN minus each.
 

@@ -43,7 +43,7 @@ def _write_rows(out_csv, rows: list[dict]) -> None:
     write_table(out_csv, rows, CORRELATION_COLUMNS)
 
 
-def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+def correlate(*, gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
     """Within-frame correlations of the per-particle Grad-CAM field(s) (:func:`gradcam_fields`:
     ReLU and signed map of the positive class by default) with every indicator (raw and
     coarse-grained) and every mobility measure, per species (all and each type) and per aging
@@ -72,7 +72,7 @@ def correlate(gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cf
     _write_rows(out_csv, rows)
 
 
-def correlate_descriptors(indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+def correlate_descriptors(*, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
     """The classical side of the comparison: within-frame correlations of every structural
     indicator (raw and coarse-grained; ``field`` column) with every mobility measure
     (mobility, cage-relative displacement, propensity per Δt), per species and t_w, with the
@@ -86,7 +86,7 @@ def correlate_descriptors(indicators_gsd, mobility_gsd, out_csv, correlation_cfg
     _write_rows(out_csv, rows)
 
 
-def gradcam_correlation_length(gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
+def gradcam_correlation_length(*, gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
     """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
     frames and per group of frames sharing the values of the ``cfg['group_by']`` logs — for the
     ReLU map (top level of the JSON) and, where it exists, the signed map (``signed``).

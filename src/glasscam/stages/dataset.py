@@ -260,8 +260,8 @@ def _read_potential_energies(path, frames: list[int]) -> list[np.ndarray]:
 
 
 def build_dataset(
+    *,
     output_h5,
-    output_glass_gsd,
     liquid_paths: list,
     glass_paths: list,
     system_types: list[str],
@@ -273,9 +273,8 @@ def build_dataset(
     glass_temperature: float | None = None,
 ) -> dict:
     """Voxelize the samples of one classification ``task`` (:mod:`glasscam.core.tasks`; default the
-    seed paper's liquid_vs_glass) of one system into ``output_h5``; write the class-1 samples
-    (with per-particle potential energy) to ``output_glass_gsd`` in HDF5 order (or skip when
-    ``output_glass_gsd`` is None).
+    seed paper's liquid_vs_glass) of one system into ``output_h5`` (layout: :func:`glasscam.io.datasets.dataset_writer`;
+    the analysis samples as particles are :func:`write_glass_samples`).
 
     liquid_vs_glass: liquid samples from ``liquid_paths`` (label 0), glass samples at
     ``dataset_cfg['glass_ages']`` from ``glass_paths`` (label 1). age: every frame of
@@ -335,7 +334,6 @@ def build_dataset(
     record = {**provenance, "stage": "dataset", "seed": int(seed), "voxel": dict(voxel_cfg),
               "dataset": dict(dataset_cfg), "task": task}
 
-    glass_samples = []  # (state, log) of each glass sample, in HDF5 order
     with dataset_writer(output_h5, (len(samples), n_types) + (n,) * dimensions) as (images, finish):
         for path in tqdm([t.path for t in liquids + glasses], desc="voxelize", unit="trajectory"):
             own = [(k, s) for k, s in enumerate(samples) if s.source == path]
@@ -344,16 +342,6 @@ def build_dataset(
                 state = states[s.frame]
                 images[k] = voxelize_gaussian(state.positions, state.typeid, n_types, box_length, dimensions,
                                               spacing, width, truncation, grid_multiple)
-                if s.label == 1:
-                    glass_samples.append((state, {
-                        SAMPLE_KEY: np.array([k], dtype=np.int64),
-                        RUN_KEY: np.array([s.run], dtype=np.int64),
-                        REPLICA_KEY: np.array([s.replica], dtype=np.int64),
-                        SOURCE_FRAME_KEY: np.array([s.frame], dtype=np.int64),
-                        "glasscam/split": np.array([splits[k]], dtype=np.int64),
-                        "glasscam/temperature": np.array([s.temperature], dtype=np.float64),
-                        POTENTIAL_ENERGY_KEY: energies[path][s.frame],
-                    }))
         columns = {
             "labels": labels,
             "split": splits,
@@ -386,12 +374,10 @@ def build_dataset(
         attrs["split_names"] = [*SPLIT_NAMES, "analysis_only"]
         attrs["class_counts"] = json.dumps(counts, sort_keys=True)
         finish(columns, attrs)
-    if output_glass_gsd is not None:
-        write_states(output_glass_gsd, [state for state, _ in glass_samples], record, [log for _, log in glass_samples])
     return counts
 
 
-def write_glass_samples(aging_paths: list, glass_ages: list[float], out_gsd, provenance: dict) -> list[dict]:
+def write_glass_samples(*, aging_paths: list, glass_ages: list[float], out_gsd, provenance: dict) -> list[dict]:
     """The analysis samples: for every aging trajectory (replica 0 of each run, whose
     iso-configurational replicas give the propensity) the frames nearest ``glass_ages`` (t_w, τ;
     :func:`select_glass_frames`), as particles in ``out_gsd`` with per-frame logs

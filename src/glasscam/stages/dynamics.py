@@ -23,7 +23,7 @@ from glasscam.analysis.relaxation import (
 from glasscam.analysis.scattering import first_peak_q
 from glasscam.analysis.structure import rdf_first_minimum
 from glasscam.core.keys import REPLICA_KEY, RUN_KEY, SOURCE_FRAME_KEY, per_particle_key
-from glasscam.core.periodic import _min_image_distance
+from glasscam.core.periodic import max_minimum_image_difference
 from glasscam.core.schedule import WINDOW_TOLERANCE, _end_frame
 from glasscam.core.state import State
 from glasscam.errors import TrajectoryError
@@ -55,7 +55,7 @@ def _first_frame(path, reader: dict | None) -> State:
     return _read(path, {**reader, "require_time": False})[0]
 
 
-def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None) -> None:
+def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None) -> None:
     """Stage: :func:`aging_dynamics` of the trajectory files ``aging_paths`` → tidy CSV (columns
     :data:`DYNAMICS_COLUMNS`) and a JSON (``out_json``, default the CSV path with suffix
     ``.json``) holding q (σ⁻¹; the first peak of S(k) of the distinct first frames when
@@ -92,7 +92,7 @@ def compute_aging_dynamics(aging_paths, out_csv, q: float | None = None, a: floa
     write_json(json_path, record, indent=2, allow_nan=True)
 
 
-def compute_liquid_relaxation(trajectory_paths, out_json, q: float | None = None, a: float = 0.3, out_csv=None, msd_min: float = 1.0, max_origins: int = 64, reader: dict | None = None) -> None:
+def compute_liquid_relaxation(*, trajectory_paths, out_json, q: float | None = None, a: float = 0.3, out_csv=None, msd_min: float = 1.0, max_origins: int = 64, reader: dict | None = None) -> None:
     """Stage: :func:`liquid_relaxation` at each temperature. Trajectories are grouped by
     ``read_provenance(path)["temperature"]`` and read through
     :func:`glasscam.io.foreign.read_trajectory` (keyword arguments ``reader``).
@@ -148,7 +148,7 @@ def _int_log(log: dict, key: str, path, frame: int) -> int:
     return int(np.asarray(log[key]).ravel()[0])
 
 
-def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict, provenance: dict,
+def compute_mobility(*, glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict, provenance: dict,
                      propensity_paths=()) -> None:
     """Per-particle mobility, cage-relative displacement and propensity of every glass sample.
 
@@ -209,7 +209,7 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
             disps = []
             for path in replicas:
                 traj = load(path)
-                if _min_image_distance(traj[0].positions, start.positions, start.box_length, start.dimensions) > POSITION_MATCH_TOLERANCE:
+                if max_minimum_image_difference(traj[0].positions, start.positions, start.box_length, start.dimensions) > POSITION_MATCH_TOLERANCE:
                     raise ValueError(f"{path}: frame 0 differs from the glass sample it should start from; "
                                      "iso-configurational replicas must start from identical positions")
                 end = _end_frame(np.array([s.time for s in traj]), 0, dt, tolerance)
@@ -237,7 +237,7 @@ def compute_mobility(glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: dict
         if not 0 <= source < len(traj):
             raise ValueError(f"{glass_samples_gsd}: frame {k} has glasscam/source_frame {source}, but {path} has {len(traj)} frames")
         start = traj[source]
-        if len(start.positions) != len(state.positions) or _min_image_distance(
+        if len(start.positions) != len(state.positions) or max_minimum_image_difference(
             start.positions, state.positions, state.box_length, state.dimensions
         ) > POSITION_MATCH_TOLERANCE:
             raise ValueError(f"{glass_samples_gsd}: frame {k} does not match frame {source} of {path}")

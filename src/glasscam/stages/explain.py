@@ -5,9 +5,12 @@ import json
 import numpy as np
 
 from glasscam.core.keys import PROVENANCE_KEY, SAMPLE_KEY, TIME_KEY, per_particle_key
-from glasscam.errors import TrajectoryError
 from glasscam.io.datasets import write_gradcam_maps
-from glasscam.io.gsd import open_trajectory, state_from_frame, write_states
+from glasscam.io.gsd import (
+    read_logs,
+    read_states,
+    write_states,
+)
 from glasscam.io.provenance import decode_json
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.learn.device import resolve_device
@@ -15,7 +18,7 @@ from glasscam.learn.gradcam import _check_cfg, particle_gradcam
 from glasscam.stages.models import load_checkpoint
 
 
-def explain(model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
+def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
     """Grad-CAM of every class for every frame of ``glass_gsd`` (the analysis glass samples):
     maps to ``out_h5`` (``maps`` ReLU and ``signed_maps``, (S, n_classes, *grid), the
     probabilities, and which maps are identically zero), and the same frames with per-particle
@@ -29,13 +32,13 @@ def explain(model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: s
     model, checkpoint = load_checkpoint(model_path, "cpu")  # moved to the device by particle_gradcam
     class_names = list(checkpoint["class_names"])
     stride = model.layer_stride(cfg["layer"])
-    with open_trajectory(glass_gsd) as traj:
-        frames = list(traj)
-    if not frames:
-        raise TrajectoryError(f"{glass_gsd}: no frames")
-    upstream = decode_json(frames[0].log[PROVENANCE_KEY]) if PROVENANCE_KEY in frames[0].log else {}
-    states = [state_from_frame(f) for f in frames]
-    logs = [{key: np.asarray(v) for key, v in f.log.items() if key not in (PROVENANCE_KEY, TIME_KEY)} for f in frames]
+    states = read_states(glass_gsd)  # through the checks every file passes
+    raw_logs = read_logs(glass_gsd)
+    upstream = raw_logs[0].get(PROVENANCE_KEY)
+    upstream = decode_json(upstream) if upstream is not None else {}
+    # every log chunk is carried (per-particle arrays included) except the provenance and the time,
+    # which the writer sets itself
+    logs = [{key: v for key, v in log.items() if key not in (PROVENANCE_KEY, TIME_KEY)} for log in raw_logs]
     per_particle, probability, maps = particle_gradcam(model, checkpoint, states, cfg, str(dev), return_maps=True,
                                                    source=str(model_path))
     zero = np.array([[not np.any(relu[c] > 0) for c in range(len(class_names))] for relu, _ in maps])

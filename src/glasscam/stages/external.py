@@ -246,6 +246,7 @@ def _check_model(model_path, system: System) -> tuple:
 
 
 def analyse_external(
+    *,
     name: str,
     entry: dict,
     system_spec: dict,

@@ -11,7 +11,7 @@ from glasscam.core.keys import POTENTIAL_ENERGY_KEY, per_particle_key
 from glasscam.io.gsd import per_frame_scalars, read_logs, read_states, write_states
 
 
-def compute_indicators(glass_samples_gsd, out_gsd, indicator_cfg: dict, provenance: dict) -> None:
+def compute_indicators(*, glass_samples_gsd, out_gsd, indicator_cfg: dict, provenance: dict) -> None:
     """Stage: :func:`indicators_for_states` of every frame of ``glass_samples_gsd`` (read through
     :func:`glasscam.io.gsd.read_states`, so unsupported files are refused by name) → ``out_gsd``
     (same frames, boxes and per-frame logs, per-particle arrays ``particles/glasscam/<name>`` as

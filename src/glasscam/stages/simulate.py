@@ -51,7 +51,7 @@ def _checkpoint(output: str, system: System, protocol_cfg: dict, initial: str, *
     )
 
 
-def initialize(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+def initialize(*, system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
                engine_name: str, threads: int, output: str) -> None:
     """Jittered-lattice placement, overlap removal, FIRE and melting at ``state_points.melt_temperature``."""
     system = system_from_config(system_name, system_cfg)
@@ -74,7 +74,7 @@ def initialize(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed
     log.info("melted %s run %d at T=%g → %s", system_name, run, t_melt, output)
 
 
-def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+def equilibrate_liquid(*, system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
                        temperature: float, engine_name: str, threads: int, initial: str, output: str) -> None:
     """NVT at ``temperature`` from the melt, then decorrelated liquid samples (one per frame)."""
     system = system_from_config(system_name, system_cfg)
@@ -102,7 +102,7 @@ def equilibrate_liquid(system_name: str, system_cfg: dict, protocol_cfg: dict, r
     checkpoint.discard()
 
 
-def quench(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+def quench(*, system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
            engine_name: str, threads: int, liquid: str, output: str) -> None:
     """Quench the last liquid frame to ``state_points.glass_temperature``."""
     system = system_from_config(system_name, system_cfg)
@@ -160,7 +160,7 @@ def _log_spaced_trajectory(system: System, system_cfg: dict, protocol_cfg: dict,
     checkpoint.discard()
 
 
-def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int, replica: int,
+def age(*, system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int, replica: int,
         engine_name: str, threads: int, quenched: str, output: str) -> None:
     """Aging at T_G from the quenched configuration; replica r gets its own Maxwell–Boltzmann
     velocities (iso-configurational ensemble: same positions, different momenta)."""
@@ -175,7 +175,7 @@ def age(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, 
                            fresh_velocities, engine_name, threads, quenched, output)
 
 
-def propensity_replicas(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+def propensity_replicas(*, system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
                         age: float, engine_name: str, threads: int, aging: str, outputs: list[str]) -> None:
     """Iso-configurational replicas launched at aging time t_w: from the frame of ``aging``
     (replica 0 of the run, whose frames are the analysis glass samples) nearest ``age``
@@ -199,7 +199,7 @@ def propensity_replicas(system_name: str, system_cfg: dict, protocol_cfg: dict, 
                                requested_age=float(age), start_time=float(times[frame]), source_frame=int(frame))
 
 
-def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, threads: int, trajectory: str,
+def inherent_structures(*, system_name: str, system_cfg: dict, engine_name: str, threads: int, trajectory: str,
                         output: str, glass_ages: list[float] | None = None,
                         windows: list | None = None) -> None:
     """The inherent structure of every frame of ``trajectory`` (for aging runs: of the frames
@@ -228,7 +228,7 @@ def inherent_structures(system_name: str, system_cfg: dict, engine_name: str, th
     write_states(output, minimized, record, logs)
 
 
-def liquid_dynamics(system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
+def liquid_dynamics(*, system_name: str, system_cfg: dict, protocol_cfg: dict, root_seed: int, run: int,
                     temperature: float, engine_name: str, threads: int, liquid: str, output: str) -> None:
     """Equilibrium NVT dynamics at ``temperature`` from the last liquid sample (its own
     velocities), with log-spaced frames: the input of Fs(q*, t), τα(T) and D(T) of the liquids."""

@@ -23,7 +23,7 @@ from glasscam.stages.models import save_checkpoint
 logger = logging.getLogger(__name__)
 
 
-def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
+def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
                      device: str = "auto", threads: int = 1) -> dict:
     """Train a :class:`~glasscam.learn.model.GlassCNN` on the train split with early stopping on the
     validation loss (:func:`fit_classifier`); write the best checkpoint to ``model_out`` and
@@ -83,7 +83,7 @@ def train_classifier(dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     return metrics
 
 
-def learning_curve(dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve_cfg: dict, seed: int,
+def learning_curve(*, dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve_cfg: dict, seed: int,
                    device: str = "auto", threads: int = 1) -> dict:
     """Test accuracy against the amount of training data: for each fraction f of
     ``curve_cfg['fractions']`` and each of ``curve_cfg['repeats']`` repeats, train on the samples

@@ -19,12 +19,12 @@ run = int(sys.argv[1])
 for T in [float(x) for x in sys.argv[3].split(",")]:
     liq = f"{out}/liquid_{run}_T{T:g}.gsd"
     if not os.path.exists(liq):
-        simulate.equilibrate_liquid("abm2d", sysc, prot, cfg["seed"], run, T, "lammps", 1, f"{out}/init_{run}.gsd", liq)
+        simulate.equilibrate_liquid(system_name="abm2d", system_cfg=sysc, protocol_cfg=prot, root_seed=cfg["seed"], run=run, temperature=T, engine_name="lammps", threads=1, initial=f"{out}/init_{run}.gsd", output=liq)
     ld = f"{out}/liqdyn_{run}_T{T:g}.gsd"
     if not os.path.exists(ld):
-        simulate.liquid_dynamics("abm2d", sysc, prot, cfg["seed"], run, T, "lammps", 1, liq, ld)
+        simulate.liquid_dynamics(system_name="abm2d", system_cfg=sysc, protocol_cfg=prot, root_seed=cfg["seed"], run=run, temperature=T, engine_name="lammps", threads=1, liquid=liq, output=ld)
     paths.append(ld)
-compute_liquid_relaxation(paths, f"{out}/liquid_relaxation_{run}.json")
+compute_liquid_relaxation(trajectory_paths=paths, out_json=f"{out}/liquid_relaxation_{run}.json")
 r = json.load(open(f"{out}/liquid_relaxation_{run}.json"))
 for t in r["temperatures"]:
     print(t["temperature"], "q", round(t["q"], 2), {s: (v["tau_alpha"], v.get("D")) for s, v in t["species"].items()})

@@ -36,21 +36,21 @@ TL = float(os.environ.get("TL", 6.0)); REPL = int(os.environ.get("REPL", 2))
 t0 = time.time()
 init = f"{out}/init_{run}.gsd"
 if not os.path.exists(init):
-    simulate.initialize("abm2d", sysc, prot, seed, run, "lammps", 1, init)
+    simulate.initialize(system_name="abm2d", system_cfg=sysc, protocol_cfg=prot, root_seed=seed, run=run, engine_name="lammps", threads=1, output=init)
 liq = f"{out}/liquid_{run}_T{TL:g}.gsd"
 if not os.path.exists(liq):
-    simulate.equilibrate_liquid("abm2d", sysc, prot, seed, run, TL, "lammps", 1, init, liq)
+    simulate.equilibrate_liquid(system_name="abm2d", system_cfg=sysc, protocol_cfg=prot, root_seed=seed, run=run, temperature=TL, engine_name="lammps", threads=1, initial=init, output=liq)
 print("liquid ready", time.time() - t0, flush=True)
 for tg in tgs:
     s = copy.deepcopy(sysc); s["state_points"]["glass_temperature"] = tg
     q = f"{out}/quench_{run}_T{TL:g}_{tg:g}.gsd"
-    simulate.quench("abm2d", s, prot, seed, run, "lammps", 1, liq, q)
+    simulate.quench(system_name="abm2d", system_cfg=s, protocol_cfg=prot, root_seed=seed, run=run, engine_name="lammps", threads=1, liquid=liq, output=q)
     res = []
     for r in range(REPL):
         a = f"{out}/aging_{run}_T{TL:g}_{tg:g}_{r}.gsd"
         t1 = time.time()
         if not os.path.exists(a):
-            simulate.age("abm2d", s, prot, seed, run, r, "lammps", 1, q, a)
+            simulate.age(system_name="abm2d", system_cfg=s, protocol_cfg=prot, root_seed=seed, run=run, replica=r, engine_name="lammps", threads=1, quenched=q, output=a)
         st = read_states(a); times = np.array([x.time for x in st])
         amask = st[0].typeid == 0
         row = {"run": run, "replica": r, "T_L": TL, "T_G": tg, "wall_s": round(time.time() - t1, 1)}
