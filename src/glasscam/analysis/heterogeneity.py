@@ -1,7 +1,7 @@
 """Dynamic heterogeneity: overlap Q(t; a), χ4(t), the four-point structure factor S4(q, t) and its
 Ornstein–Zernike fit for ξ4."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -176,15 +176,36 @@ def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shell
     return out
 
 
-S4_DEFAULTS = {"q_max": 3.0, "max_shells": 16, "max_vectors_per_shell": 24, "fit_qxi_max": 2.0, "min_shells": 3}
+@dataclass(frozen=True)
+class S4Options:
+    """Settings of the four-point structure factor (config ``dynamics.s4``).
 
+    q_max: largest |q| of the shells [σ⁻¹]; max_shells: number of |q| shells kept, q = 0
+    included (≥ 2); max_vectors_per_shell: wave vectors averaged per shell (≥ 1);
+    fit_qxi_max: Ornstein–Zernike fit window q ξ4 ≤ this [dimensionless, > 0]; min_shells:
+    shells the fit needs (≥ 2). Values are kept as given (they are recorded in the JSON).
+    """
 
-def _check_s4_cfg(s4_cfg: dict | None) -> dict:
-    cfg = {**S4_DEFAULTS, **(s4_cfg or {})}
-    unknown = set(cfg) - set(S4_DEFAULTS)
-    if unknown:
-        raise ValueError(f"dynamics.s4: unknown keys {sorted(unknown)}; expected {sorted(S4_DEFAULTS)}")
-    return cfg
+    q_max: float = 3.0
+    max_shells: int = 16
+    max_vectors_per_shell: int = 24
+    fit_qxi_max: float = 2.0
+    min_shells: int = 3
+
+    def __post_init__(self):
+        if not (self.q_max > 0 and self.max_shells >= 2 and self.max_vectors_per_shell >= 1
+                and self.fit_qxi_max > 0 and self.min_shells >= 2):
+            raise ValueError(f"dynamics.s4: {self}; need q_max > 0, max_shells ≥ 2, max_vectors_per_shell ≥ 1, "
+                             "fit_qxi_max > 0, min_shells ≥ 2")
+
+    @classmethod
+    def from_config(cls, s4_cfg: dict | None) -> "S4Options":
+        """Options from the config mapping; an unknown key raises ``ValueError`` naming it."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(s4_cfg or {}) - known
+        if unknown:
+            raise ValueError(f"dynamics.s4: unknown keys {sorted(unknown)}; expected {sorted(known)}")
+        return cls(**(s4_cfg or {}))
 
 
 @dataclass
@@ -198,9 +219,9 @@ class _OverlapRecord:
     weights: np.ndarray
 
 
-def _four_point(records: list[_OverlapRecord], box_length: float, dimensions: int, species_masks: dict, chi4_rows: dict, cfg: dict) -> dict:
+def _four_point(records: list[_OverlapRecord], box_length: float, dimensions: int, species_masks: dict, chi4_rows: dict, cfg: S4Options) -> dict:
     """S4(q, t*) and its Ornstein–Zernike fit per species at the time t* of the χ4 peak."""
-    vectors, shell, q_shell = s4_wavevectors(box_length, dimensions, float(cfg["q_max"]), int(cfg["max_shells"]), int(cfg["max_vectors_per_shell"]))
+    vectors, shell, q_shell = s4_wavevectors(box_length, dimensions, float(cfg.q_max), int(cfg.max_shells), int(cfg.max_vectors_per_shell))
     out = {}
     for species, mask in species_masks.items():
         times = np.array([t for t, _ in chi4_rows[species]])
@@ -231,7 +252,7 @@ def _four_point(records: list[_OverlapRecord], box_length: float, dimensions: in
             S4=s4.tolist(),
             S4_err=s4_err.tolist(),
             n_vectors=np.bincount(shell).tolist(),
-            **fit_ornstein_zernike(q_shell, s4, s4_err, float(cfg["fit_qxi_max"]), int(cfg["min_shells"])),
+            **fit_ornstein_zernike(q_shell, s4, s4_err, float(cfg.fit_qxi_max), int(cfg.min_shells)),
         )
         out[species] = record
-    return {"config": cfg, "model": "S4(q) = chi4_inf / (1 + (q xi4)^2)", "species": out}
+    return {"config": asdict(cfg), "model": "S4(q) = chi4_inf / (1 + (q xi4)^2)", "species": out}

@@ -53,7 +53,7 @@ from glasscam.analysis.displacement import (
     window_displacement,
 )
 from glasscam.analysis.heterogeneity import (
-    _check_s4_cfg,
+    S4Options,
     _four_point,
     _OverlapRecord,
     chi4,
@@ -105,7 +105,7 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
     file at a time keeps memory at one trajectory plus (frames × N) overlap flags each).
     Returns (rows with keys :data:`DYNAMICS_COLUMNS`, summary {q, a, tau_alpha, n_trajectories,
     s4}). Errors: no trajectories; trajectories with different boxes or particle numbers."""
-    cfg = _check_s4_cfg(s4)
+    cfg = S4Options.from_config(s4)
     samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, int] = {}
     species_masks: dict[str, np.ndarray] = {}

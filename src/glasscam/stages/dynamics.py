@@ -62,7 +62,7 @@ def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: f
     ``q`` is None), a, S(k), τα per species and ``s4``: per species t*, χ4(t*), S4 and its
     standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors per shell and
     the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
-    ``s4`` options (:data:`S4_DEFAULTS`): ``q_max`` (σ⁻¹), ``max_shells``,
+    ``s4`` options (:class:`glasscam.analysis.heterogeneity.S4Options`): ``q_max`` (σ⁻¹), ``max_shells``,
     ``max_vectors_per_shell`` (see :func:`s4_wavevectors`), ``fit_qxi_max``, ``min_shells``.
     Files are read by :func:`glasscam.io.foreign.read_trajectory` with keyword arguments ``reader``
     (format, type_map, dt, …), so a file that cannot be analysed correctly is refused by name.
