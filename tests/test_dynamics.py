@@ -24,7 +24,7 @@ from glasscam.analysis.scattering import (
 )
 from glasscam.core.keys import per_particle_key
 from glasscam.core.periodic import wrap
-from glasscam.core.schedule import _end_frame
+from glasscam.core.schedule import window_end_frame
 from glasscam.core.state import State
 from glasscam.io.gsd import read_logs, read_provenance, read_states, write_states
 from glasscam.stages.dynamics import compute_aging_dynamics, compute_mobility
@@ -239,12 +239,12 @@ def test_windows_are_realised_within_tolerance_on_log_spaced_frames():
     later, so Δt = 1, 3 and 10 τ do not exist there; Δt = 30 τ is realised by 36.2 τ (+21 %)."""
     times = np.array([0.0, *np.round(10 ** (np.arange(0, 21) / 10), 3)])  # 0, 1 … 100 τ, 10 per decade
     t_w = int(np.argmin(np.abs(times - 63.8)))
-    assert _end_frame(times, t_w, 30.0) == len(times) - 1
+    assert window_end_frame(times, t_w, 30.0) == len(times) - 1
     for dt in (1.0, 3.0, 10.0):
-        assert _end_frame(times, t_w, dt) is None
-    assert _end_frame(times, 0, 1.0) == 1 and _end_frame(times, 0, 3.0) == 6  # 3.162 τ: +5 %
-    assert _end_frame(times, t_w, 30.0, tolerance=0.1) is None
-    pairs = [(times[k], float(dt)) for k in (0, t_w) for dt in (1, 3, 10, 30) if _end_frame(times, k, float(dt)) is None]
+        assert window_end_frame(times, t_w, dt) is None
+    assert window_end_frame(times, 0, 1.0) == 1 and window_end_frame(times, 0, 3.0) == 6  # 3.162 τ: +5 %
+    assert window_end_frame(times, t_w, 30.0, tolerance=0.1) is None
+    pairs = [(times[k], float(dt)) for k in (0, t_w) for dt in (1, 3, 10, 30) if window_end_frame(times, k, float(dt)) is None]
     assert pairs == [(times[t_w], 1.0), (times[t_w], 3.0), (times[t_w], 10.0)]
 
 

@@ -11,7 +11,7 @@ from glasscam.analysis.scattering import (
     overlap_fourier_amplitudes,
     reciprocal_lattice_vectors,
 )
-from glasscam.core.schedule import _frame_at
+from glasscam.core.schedule import frame_at
 
 
 def overlap(disp: np.ndarray, a: float = 0.3) -> np.ndarray:
@@ -235,7 +235,7 @@ def _four_point(records: list[_OverlapRecord], box_length: float, dimensions: in
         t_star = float(times[ok][np.argmax(chi[ok])])
         w_amplitudes, rho_amplitudes, overlaps = [], [], []
         for rec in records:
-            index = _frame_at(rec.times, t_star)
+            index = frame_at(rec.times, t_star)
             if index is None:
                 continue
             weights = rec.weights[index][mask]

@@ -64,6 +64,7 @@ from glasscam.analysis.scattering import (
     self_intermediate_scattering,
     structure_factor,
 )
+from glasscam.core.schedule import time_key
 from glasscam.core.state import State
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
             species_masks[species] = mask
             d = disp[:, mask]
             for t, m, f, o in zip(times, mean_squared_displacement(d), self_intermediate_scattering(d, q), weights[:, mask].mean(axis=-1), strict=True):
-                entry = samples[(species, round(float(t), 9))]
+                entry = samples[(species, time_key(t))]
                 entry["msd"].append(m)
                 entry["fs"].append(f)
                 entry["overlap"].append(o)

@@ -9,9 +9,9 @@ import numpy as np
 from glasscam.config.load import protocol_for
 from glasscam.core.grid import grid_points
 from glasscam.core.schedule import (
+    GLASS_AGE_TOLERANCE,
     frames_in_window,
     log_frame_times,
-    log_spaced_steps,
     select_glass_frames,
 )
 from glasscam.core.systems import System, system_from_config
@@ -29,8 +29,9 @@ def task_errors(config: dict, name: str, system) -> list[str]:
     where = f"systems.{name} aging (duration {aging['duration']:g} τ, frames_per_decade {aging['frames_per_decade']})"
     for age in dataset["glass_ages"]:
         nearest = float(times[np.argmin(np.abs(times - float(age)))])
-        if not (float(age) / 2 <= nearest <= 2 * float(age)):
-            errors.append(f"dataset.glass_ages: t_w = {age:g} τ has no frame within a factor 2 in {where} (nearest {nearest:g} τ)")
+        if not (float(age) / GLASS_AGE_TOLERANCE <= nearest <= GLASS_AGE_TOLERANCE * float(age)):
+            errors.append(f"dataset.glass_ages: t_w = {age:g} τ has no frame within a factor {GLASS_AGE_TOLERANCE:g} in {where} "
+                          f"(nearest {nearest:g} τ)")
     replicas = int(dataset.get("glass_replicas", 1))
     if replicas > int(aging["replicas"]):
         errors.append(f"dataset.glass_replicas = {replicas} exceeds the {aging['replicas']} aging replicas of systems.{name}")
@@ -142,7 +143,7 @@ def aging_frame_errors(name: str, system: System, protocol: dict, glass_ages: li
     total = int(round(float(aging["duration"]) / system.dt))
     if total < 1:
         return [f"protocol.aging.duration = {aging['duration']} is shorter than systems.{name}.dt"]
-    times = log_spaced_steps(total, int(aging["frames_per_decade"])) * system.dt
+    times = log_frame_times(float(aging["duration"]), system.dt, int(aging["frames_per_decade"]))
     try:
         select_glass_frames(np.asarray(times), [float(t) for t in glass_ages], f"the aging runs of {name}")
     except ValueError as err:

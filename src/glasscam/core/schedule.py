@@ -1,17 +1,38 @@
-"""Time schedules and the rules that match times: log-spaced frames, glass-age frame selection, window ends."""
+"""Time schedules and the rules that match times (τ).
+
+Three different questions, each answered by one rule here:
+
+* *the same frame time* — two frames of runs on one schedule are at the same time when their
+  times agree to :data:`TIME_DECIMALS` decimals (:func:`time_key`); used to average over
+  trajectories at equal times and to find a time in a run (:func:`frame_at`);
+* *a frame inside a time window* — :func:`frames_in_window`, relative tolerance;
+* *a mobility window of length Δt* — realised within ±:data:`WINDOW_TOLERANCE` · Δt
+  (:func:`window_end_frame`): log-spaced frames thin out, so a nearby frame is not the window;
+* *a glass age t_w* — the nearest frame within a factor :data:`GLASS_AGE_TOLERANCE`
+  (:func:`select_glass_frames`).
+"""
 
 import numpy as np
 
+TIME_DECIMALS = 9  # frame times that agree to 1e-9 τ are the same time (float32/float64 copies, step × dt)
 
-def _frame_at(times, t: float) -> int | None:
-    matches = [i for i, ti in enumerate(times) if round(float(ti), 9) == t]
+
+def time_key(t: float) -> float:
+    """The time ``t`` (τ) rounded to :data:`TIME_DECIMALS` decimals: equal keys, same frame time."""
+    return round(float(t), TIME_DECIMALS)
+
+
+def frame_at(times, t: float) -> int | None:
+    """Index of the first frame whose :func:`time_key` equals ``time_key(t)``; None if none does."""
+    key = time_key(t)
+    matches = [i for i, ti in enumerate(times) if time_key(ti) == key]
     return matches[0] if matches else None
 
 
 WINDOW_TOLERANCE = 0.25  # a window [t_w, t_w + Δt] counts as Δt only if its frame lies within ±25 % of Δt
 
 
-def _end_frame(times: np.ndarray, start: int, dt: float, tolerance: float = WINDOW_TOLERANCE) -> int | None:
+def window_end_frame(times: np.ndarray, start: int, dt: float, tolerance: float = WINDOW_TOLERANCE) -> int | None:
     """Index of the frame after ``start`` nearest t_start + Δt, if the realised window
     t_end − t_start is within ``tolerance`` · Δt of Δt; None if t_start + Δt lies beyond the run or
     no frame is that close. Log-spaced frames thin out at late times: with 10 frames per decade
@@ -67,7 +88,6 @@ def frames_in_window(times: np.ndarray, window, rtol: float = 1e-6) -> np.ndarra
 
 def log_frame_times(duration: float, dt: float, frames_per_decade: int) -> np.ndarray:
     """Times (τ) of the frames a log-spaced run records (:func:`log_spaced_steps`)."""
-
     return log_spaced_steps(int(round(duration / dt)), int(frames_per_decade)) * dt
 
 

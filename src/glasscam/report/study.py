@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from glasscam.analysis.statistics import is_finite_number
+from glasscam.core.schedule import time_key
 from glasscam.io.gsd import read_logs, read_provenance, read_states
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.io.tables import read_json, read_table, write_json, write_table
@@ -79,10 +80,10 @@ def rearrangement_table(mobility_gsd) -> list[dict]:
             for key in ("rearranged_A", "rearranged_A_replicas"):
                 value = float(np.ravel(log.get(f"glasscam/{key}_dt{dt:g}", [np.nan]))[0])
                 if math.isfinite(value):
-                    table[(round(state.time, 9), float(dt))][key].append(value)
+                    table[(time_key(state.time), float(dt))][key].append(value)
             realised = float(np.ravel(log.get(f"glasscam/window_dt{dt:g}", [np.nan]))[0])
             if math.isfinite(realised):
-                table[(round(state.time, 9), float(dt))]["window_realised"].append(realised)
+                table[(time_key(state.time), float(dt))]["window_realised"].append(realised)
     rows = []
     for (t_w, dt), values in sorted(table.items()):
         rows.append({"t_w": t_w, "window": dt,

@@ -24,7 +24,7 @@ from glasscam.analysis.scattering import first_peak_q
 from glasscam.analysis.structure import rdf_first_minimum
 from glasscam.core.keys import REPLICA_KEY, RUN_KEY, SOURCE_FRAME_KEY, per_particle_key
 from glasscam.core.periodic import max_minimum_image_difference
-from glasscam.core.schedule import WINDOW_TOLERANCE, _end_frame
+from glasscam.core.schedule import WINDOW_TOLERANCE, window_end_frame
 from glasscam.core.state import State
 from glasscam.errors import TrajectoryError
 from glasscam.io.foreign import detect_format, read_trajectory
@@ -212,7 +212,7 @@ def compute_mobility(*, glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: d
                 if max_minimum_image_difference(traj[0].positions, start.positions, start.box_length, start.dimensions) > POSITION_MATCH_TOLERANCE:
                     raise ValueError(f"{path}: frame 0 differs from the glass sample it should start from; "
                                      "iso-configurational replicas must start from identical positions")
-                end = _end_frame(np.array([s.time for s in traj]), 0, dt, tolerance)
+                end = window_end_frame(np.array([s.time for s in traj]), 0, dt, tolerance)
                 if end is None:
                     disps = None
                     break
@@ -252,7 +252,7 @@ def compute_mobility(*, glass_samples_gsd, aging_paths, out_gsd, dynamics_cfg: d
             replicas = []
         out_log = per_frame_scalars(log)
         for dt in windows:
-            end = _end_frame(times, source, dt, tolerance)
+            end = window_end_frame(times, source, dt, tolerance)
             if end is None:
                 unresolved.add((float(times[source]), dt))
                 mobility = cage = np.full(n, np.nan)
