@@ -26,9 +26,7 @@ N_FRAMES, N_PARTICLES = 24, 250
 
 
 def make_state(points, box_length, dimensions, typeid) -> State:
-    points = np.asarray(points, dtype=np.float64)
-    n = len(points)
-    return State(points, np.zeros((n, 3), int), np.zeros((n, 3)), np.asarray(typeid), ["A", "B"], np.ones(n), float(box_length), dimensions)
+    return State.from_unwrapped(points, box_length, dimensions, typeid=typeid)
 
 
 def write_fields(path, states, fields: list[dict], samples):

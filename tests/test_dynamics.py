@@ -23,7 +23,6 @@ from glasscam.analysis.scattering import (
     structure_factor,
 )
 from glasscam.core.keys import per_particle_key
-from glasscam.core.periodic import wrap
 from glasscam.core.schedule import window_end_frame
 from glasscam.core.state import State
 from glasscam.io.gsd import read_logs, read_provenance, read_states, write_states
@@ -31,13 +30,7 @@ from glasscam.stages.dynamics import compute_aging_dynamics, compute_mobility
 
 
 def make_state(unwrapped, box_length, dimensions, time=0.0, typeid=None) -> State:
-    unwrapped = np.asarray(unwrapped, dtype=np.float64)
-    if unwrapped.shape[1] == 2:
-        unwrapped = np.column_stack([unwrapped, np.zeros(len(unwrapped))])
-    positions, images = wrap(unwrapped, box_length, dimensions)
-    n = len(unwrapped)
-    typeid = np.zeros(n, dtype=int) if typeid is None else np.asarray(typeid)
-    return State(positions, images, np.zeros((n, 3)), typeid, ["A", "B"], np.ones(n), float(box_length), dimensions, 0, float(time))
+    return State.from_unwrapped(unwrapped, box_length, dimensions, typeid=typeid, time=time)
 
 
 def random_walk(rng, n, d, times, diffusion, box_length=10.0, drift=None):

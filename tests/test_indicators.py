@@ -17,20 +17,13 @@ from glasscam.analysis.structure import (
 )
 from glasscam.core.keys import per_particle_key
 from glasscam.core.neighbors import freud_system
-from glasscam.core.periodic import wrap
 from glasscam.core.state import State
 from glasscam.io.gsd import read_logs, read_provenance, write_states
 from glasscam.stages.indicators import compute_indicators
 
 
 def make_state(points, box_length, dimensions, typeid=None) -> State:
-    points = np.asarray(points, dtype=np.float64)
-    if points.shape[1] == 2:
-        points = np.column_stack([points, np.zeros(len(points))])
-    positions, images = wrap(points, box_length, dimensions)
-    n = len(points)
-    typeid = np.zeros(n, dtype=int) if typeid is None else np.asarray(typeid)
-    return State(positions, images, np.zeros((n, 3)), typeid, ["A", "B"], np.ones(n), float(box_length), dimensions)
+    return State.from_unwrapped(points, box_length, dimensions, typeid=typeid)
 
 
 def fcc(cells: int, a: float) -> tuple[np.ndarray, float]:
