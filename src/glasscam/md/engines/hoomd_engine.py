@@ -225,6 +225,7 @@ class HoomdEngine(Engine):
         if thermostat is not None:
             self._sim.seed = thermostat.seed % 65536
         self._set_integrator(self._method(thermostat))
+        self._fresh = False
 
     def current_step(self) -> int | None:
         return int(self._sim.timestep) + self._offset if self._sim is not None else None
