@@ -53,8 +53,11 @@ class Checkpoint:
     Boundaries fall on every recorded frame and every ``every_steps`` steps (absolute step
     multiples); at each, the file is rewritten when ``min_wall_seconds`` have passed since the
     last write. A checkpoint whose ``fingerprint`` (config hash, seeds, stage) differs from the
-    job's is ignored. The output itself is only ever written whole, by the caller.
+    job's, or written in another ``FORMAT`` (engine states that resume differently), is ignored.
+    The output itself is only ever written whole, by the caller.
     """
+
+    FORMAT = 2  # 2: engine runs are segments rebuilt from exactly the checkpointed state
 
     def __init__(self, output: str | os.PathLike, fingerprint: str, every_steps: int, min_wall_seconds: float = 30.0):
         output = Path(output)
@@ -76,13 +79,17 @@ class Checkpoint:
         if payload.get("fingerprint") != self.fingerprint:
             log.warning("ignoring checkpoint %s of another configuration", self.path)
             return None
+        if payload.get("format") != self.FORMAT:
+            log.warning("ignoring checkpoint %s written by another glasscam version (format %s, not %s)",
+                        self.path, payload.get("format"), self.FORMAT)
+            return None
         log.info("resuming from %s with %d frames recorded", self.path, len(payload["states"]))
         return payload
 
     def save(self, engine, states: list[State], logs: list[dict], start: int, force: bool = False) -> None:
         if not force and time.monotonic() - self._last_write < self.min_wall_seconds:
             return
-        payload = {"fingerprint": self.fingerprint, "states": states, "logs": logs, "start": start, "engine": engine.checkpoint()}
+        payload = {"fingerprint": self.fingerprint, "format": self.FORMAT, "states": states, "logs": logs, "start": start, "engine": engine.checkpoint()}
         with atomic_output(self.path) as tmp:
             with open(tmp, "wb") as fh:
                 pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)

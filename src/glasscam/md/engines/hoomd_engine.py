@@ -18,8 +18,15 @@ images, velocities, types and masses into the existing simulation with ``State.s
 and rebuilds the integration method (thermostat variables start from zero). HOOMD fixes the
 step counter at state creation, so a state at another step is kept as an offset (the logical
 step = HOOMD's + offset): :meth:`evaluate`, :meth:`minimize` and :meth:`state` need nothing
-more, and the first :meth:`run` after such a load moves the state into a new ``Simulation`` at
-the logical step (Bussi noise and ramps are functions of HOOMD's step).
+more (Bussi noise and ramps are functions of HOOMD's step).
+
+Exact resumption: every :meth:`run` is a segment that starts in a new ``Simulation`` built
+from the particles' raw snapshot arrays, the logical step, the seed and the MTTK variables (ξ,
+η) — exactly what :meth:`checkpoint` stores and :meth:`restore` builds from. A simulation that
+ran on has its particles in another memory order (HOOMD sorts them every 200 steps) and a
+neighbour list built steps earlier, so its force sums round differently from a fresh one; a
+resumed run would drift from the uninterrupted one by rounding first and then, the dynamics
+being chaotic, in full. Bussi noise is counter-based (seed, step) and needs no state.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class HoomdEngine(Engine):
         self._thermostat: Thermostat | None = None
         self._force: hoomd.md.force.Force | None = None  # built once, see _pair_force
         self._offset = 0  # logical step − HOOMD's timestep, after a load at another step
+        self._fresh = False  # the simulation was built by _rebuild and has not changed since
 
     @property
     def version(self) -> str:
@@ -156,22 +164,45 @@ class HoomdEngine(Engine):
             self._offset = 0
         self._step0, self._time0 = int(state.step), float(state.time)
         self._set_integrator(self._method(self._thermostat))
+        self._fresh = False
 
-    def _align_step(self) -> None:
-        """Before dynamics: a new Simulation at the logical step when HOOMD's differs (a load at
-        another step); the state, force and seed carry over, the method is rebuilt."""
-        if self._offset == 0:
-            return
-        step = int(self._sim.timestep) + self._offset
-        snap = self._sim.state.get_snapshot()
-        seed = int(self._sim.seed)
-        force = self._pair_force()
-        self._sim = hoomd.Simulation(device=self._device, seed=seed)
-        self._sim.timestep = step
+    def _particles(self) -> dict:
+        """The particles' snapshot arrays as HOOMD holds them (positions in the box, images,
+        velocities, types, masses; double precision), copied."""
+        p = self._sim.state.get_snapshot().particles
+        return {key: np.array(getattr(p, key), copy=True) for key in ("position", "image", "velocity", "typeid", "mass")}
+
+    def _thermostat_dof(self) -> tuple[float, float] | None:
+        """The MTTK thermostat's (ξ, η), or None for other methods."""
+        integrator = self._sim.operations.integrator
+        method = integrator.methods[0] if isinstance(integrator, hoomd.md.Integrator) and integrator.methods else None
+        if isinstance(getattr(method, "thermostat", None), hoomd.md.methods.thermostats.MTTK):
+            return tuple(float(x) for x in method.thermostat.translational_dof)
+        return None
+
+    def _rebuild(self, particles: dict, step: int, seed: int, thermostat_dof, ramp_steps: int = 0) -> None:
+        """A new ``Simulation`` at logical ``step`` from raw snapshot arrays, the engine's pair
+        force and thermostat (MTTK variables set to ``thermostat_dof``): the one state from
+        which both an uninterrupted and a resumed run continue."""
+        s = self.system
+        force = self._pair_force()  # detached from the old simulation's integrator
+        snap = hoomd.Snapshot(self._device.communicator)
+        if snap.communicator.rank == 0:
+            L = s.box_length
+            snap.configuration.box = [L, L, L if s.dimensions == 3 else 0.0, 0, 0, 0]
+            snap.particles.N = s.n_particles
+            snap.particles.types = list(s.types)
+            for key, values in particles.items():
+                getattr(snap.particles, key)[:] = values
+        self._sim = hoomd.Simulation(device=self._device, seed=int(seed))
+        self._sim.timestep = int(step)
         self._sim.create_state_from_snapshot(snap)
-        self._sim.operations.integrator = hoomd.md.Integrator(dt=self.system.dt, forces=[force])
+        self._sim.operations.integrator = hoomd.md.Integrator(dt=s.dt, forces=[force])
         self._offset = 0
-        self._set_integrator(self._method(self._thermostat))
+        self._set_integrator(self._method(self._thermostat, ramp_steps))
+        if thermostat_dof is not None:
+            self._sim.operations.integrator.methods[0].thermostat.translational_dof = tuple(thermostat_dof)
+        self._fresh = True
 
     def state(self) -> State:
         snap = self._sim.state.get_snapshot()
@@ -194,17 +225,22 @@ class HoomdEngine(Engine):
         if thermostat is not None:
             self._sim.seed = thermostat.seed % 65536
         self._set_integrator(self._method(thermostat))
+        self._fresh = False
 
     def current_step(self) -> int | None:
-        return int(self._sim.timestep) if self._sim is not None else None
+        return int(self._sim.timestep) + self._offset if self._sim is not None else None
 
     def run(self, steps: int) -> None:
+        """Advance ``steps`` steps as one segment, in a new ``Simulation`` unless the current one
+        was just built from a checkpoint's data (see the module notes); a temperature ramp spans
+        the segment."""
         if steps <= 0:
             return
-        self._align_step()
         t = self._thermostat
-        if t is not None and t.ramp[0] != t.ramp[1]:
-            self._set_integrator(self._method(t, ramp_steps=steps))  # the ramp spans this run
+        ramp = int(steps) if t is not None and t.ramp[0] != t.ramp[1] else 0
+        if not self._fresh or ramp:
+            self._rebuild(self._particles(), self.current_step(), int(self._sim.seed), self._thermostat_dof(), ramp)
+        self._fresh = False
         try:
             self._sim.run(int(steps))
         except RuntimeError as err:  # e.g. "Particle … is no longer in the simulation box"
@@ -233,31 +269,29 @@ class HoomdEngine(Engine):
             snap.particles.velocity[:] = 0.0
         self._sim.state.set_snapshot(snap)
         self._set_integrator(self._method(self._thermostat))
+        self._fresh = False
         return converged
 
     def checkpoint(self) -> dict:
-        """Double-precision snapshot data, step, and the MTTK thermostat's (ξ, η); Bussi noise is
-        counter-based (seed, step, particle) and needs no state."""
-        method = self._sim.operations.integrator.methods[0]
-        thermostat_dof = None
-        if isinstance(getattr(method, "thermostat", None), hoomd.md.methods.thermostats.MTTK):
-            thermostat_dof = tuple(method.thermostat.translational_dof)
+        """The particles' raw snapshot arrays (double precision, as HOOMD holds them: not
+        unwrapped and re-wrapped, which rounds), the logical step, the seed and the MTTK
+        thermostat's (ξ, η); Bussi noise is counter-based (seed, step, particle) and needs no
+        state."""
         return {
             "engine": self.name,
-            "state": self.state(),
+            "particles": self._particles(),
+            "step": self.current_step(),
+            "seed": int(self._sim.seed),
             "step0": self._step0,
             "time0": self._time0,
             "thermostat": self._thermostat,
-            "thermostat_dof": thermostat_dof,
+            "thermostat_dof": self._thermostat_dof(),
         }
 
     def restore(self, checkpoint: dict) -> None:
         self._thermostat = checkpoint["thermostat"]
-        self.load(checkpoint["state"])
-        self._align_step()  # the thermostat variables below belong to the method run() will use
+        self._rebuild(checkpoint["particles"], checkpoint["step"], checkpoint["seed"], checkpoint["thermostat_dof"])
         self._step0, self._time0 = checkpoint["step0"], checkpoint["time0"]
-        if checkpoint["thermostat_dof"] is not None:
-            self._sim.operations.integrator.methods[0].thermostat.translational_dof = checkpoint["thermostat_dof"]
 
     def evaluate(self) -> PairEvaluation:
         s = self.system
@@ -268,6 +302,7 @@ class HoomdEngine(Engine):
         forces = np.asarray(force.forces, dtype=np.float64).copy()
         virials = np.asarray(force.virials, dtype=np.float64).copy()
         self._sim.always_compute_pressure = False
+        self._fresh = False  # forces and neighbour list of this simulation are computed now
         # per-particle virial tensor (xx, xy, xz, yy, yz, zz); W = Σ_i tr(virial_i)
         trace = virials[:, 0] + virials[:, 3] + (virials[:, 5] if s.dimensions == 3 else 0.0)
         return PairEvaluation(energies=energies, forces=forces, virial=float(trace.sum()))

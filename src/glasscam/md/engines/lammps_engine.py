@@ -10,6 +10,14 @@ Hamiltonian mapping (see :mod:`glasscam.core.systems`):
   written out (exact, but about ten times slower than the native styles)
 
 Thermostats: Nosé–Hoover = ``fix nvt`` with ``tchain 1`` (one thermostat, as HOOMD-blue's MTTK), Bussi = ``fix nve`` + ``fix temp/csvr``.
+
+Exact resumption (see :meth:`LammpsEngine.run`): every :meth:`~LammpsEngine.run` is a segment that
+starts from a full setup, and the Bussi generator of a segment is seeded from (seed, first step),
+so a segment's trajectory is a function of the state a :meth:`~LammpsEngine.checkpoint` holds.
+LAMMPS' own restart of ``fix temp/csvr`` is not exact: its Marsaglia generator keeps the second
+Gaussian of each Box–Muller pair in memory (``RanMars::save``/``second``), and ``write_restart``
+stores neither, so a run resumed after an odd number of draws takes a fresh pair where the
+uninterrupted run used the cached value (every velocity of the next step scaled by a different λ).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import tempfile
 import numpy as np
 
 from glasscam.core.hamiltonian import PairEvaluation
+from glasscam.core.seeds import derive_seed
 from glasscam.core.state import State
 from glasscam.core.systems import System
 from glasscam.md.engines.base import Engine, Thermostat
@@ -57,6 +66,9 @@ def _lepton_expression(system: System, a: str, b: str) -> str:
     return expr
 
 
+BUSSI_FIX = "bussi"  # the per-segment fix temp/csvr
+
+
 class LammpsEngine(Engine):
     name = "lammps"
 
@@ -65,7 +77,7 @@ class LammpsEngine(Engine):
         _load_mpi()
         self._thermostat: Thermostat | None = None
         self._loaded = False
-        self._needs_setup = True
+        self._needs_setup = True  # stored per-atom computes and forces are stale (see evaluate)
         self._lmp = None
         self._start()
 
@@ -203,27 +215,29 @@ class LammpsEngine(Engine):
         self._needs_setup = True
         if not self._loaded:
             return
-        for fix in ("integrate", "csvr"):
-            if self._lmp.has_id("fix", fix):
-                self._cmd(f"unfix {fix}")
-        if thermostat is None:
-            self._cmd("fix integrate all nve")
+        self._unfix("integrate", BUSSI_FIX)
+        if thermostat is None or thermostat.kind == "bussi":
+            self._cmd("fix integrate all nve")  # Bussi's rescaling is added per segment, in run()
             return
         t0, t1 = thermostat.ramp
-        if thermostat.kind == "nose_hoover":
-            self._cmd(f"fix integrate all nvt temp {t0!r} {t1!r} {thermostat.tau!r} tchain 1")
-            self._cmd("fix_modify integrate temp temp_dof")
-        else:
-            self._cmd("fix integrate all nve")
-            self._bussi(thermostat)
+        self._cmd(f"fix integrate all nvt temp {t0!r} {t1!r} {thermostat.tau!r} tchain 1")
+        self._cmd("fix_modify integrate temp temp_dof")
 
-    def _bussi(self, thermostat: Thermostat) -> None:
-        """Bussi rescaling; after ``read_restart`` LAMMPS restores the generator state saved by
-        ``write_restart`` into the fix of the same ID, so a resumed run draws the same noise."""
+    def _unfix(self, *fixes: str) -> None:
+        for fix in fixes:
+            if self._lmp.has_id("fix", fix):
+                self._cmd(f"unfix {fix}")
+
+    def _bussi_segment(self, thermostat: Thermostat) -> None:
+        """A fresh ``fix temp/csvr`` for the segment starting now, its Marsaglia generator seeded
+        from (thermostat seed, step): the noise of a segment depends on nothing a checkpoint does
+        not hold. A ramp T_start → T_end spans the segment (LAMMPS ramps over each ``run``)."""
         t0, t1 = thermostat.ramp
-        seed = int(thermostat.seed) % 900_000_000 + 1  # Marsaglia generator's range
-        self._cmd(f"fix csvr all temp/csvr {t0!r} {t1!r} {thermostat.tau!r} {seed}")
-        self._cmd("fix_modify csvr temp temp_dof")
+        step = self._current_step()
+        seed = derive_seed(thermostat.seed, "bussi segment", step) % 900_000_000 + 1  # Marsaglia's range
+        self._unfix(BUSSI_FIX)
+        self._cmd(f"fix {BUSSI_FIX} all temp/csvr {t0!r} {t1!r} {thermostat.tau!r} {seed}")
+        self._cmd(f"fix_modify {BUSSI_FIX} temp temp_dof")
 
     def _current_step(self) -> int:
         return int(self._lmp.extract_global("ntimestep"))
@@ -232,8 +246,9 @@ class LammpsEngine(Engine):
         return self._current_step() if self._lmp is not None else None
 
     def checkpoint(self) -> dict:
-        """A LAMMPS binary restart (double-precision atoms, box, Nosé–Hoover state, the Bussi
-        generator's state) as bytes."""
+        """A LAMMPS binary restart (double-precision atoms, box, the Nosé–Hoover variables) as
+        bytes. No Bussi generator state: each segment seeds its own (see :meth:`run`)."""
+        self._unfix(BUSSI_FIX)  # the restart must hold no generator state to be restored by ID
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "checkpoint.restart")
             self._cmd(f"write_restart {path}")
@@ -254,20 +269,24 @@ class LammpsEngine(Engine):
         self.set_thermostat(checkpoint["thermostat"])
 
     def run(self, steps: int) -> None:
-        """Advance; the setup phase (neighbour lists, forces) is skipped when nothing changed
-        since the previous run, so chunked runs cost what one long run costs."""
+        """Advance ``steps`` steps as one segment that starts with a full setup (atoms sorted,
+        neighbour lists and forces rebuilt from positions and velocities alone) and, for Bussi,
+        a generator seeded from (seed, step). An uninterrupted run and one resumed from a
+        :meth:`checkpoint` between two calls are then the same to the last bit, whether or not
+        checkpoints were written in between (``write_restart`` re-sorts atoms; a setup
+        after it only in some runs would make trajectories differ in rounding, then in full)."""
         if steps > 0:
+            if self._thermostat is not None and self._thermostat.kind == "bussi":
+                self._bussi_segment(self._thermostat)
             try:
-                self._cmd(f"run {int(steps)} pre {'yes' if self._needs_setup else 'no'} post no")
+                self._cmd(f"run {int(steps)} pre yes post no")
             except Exception as err:  # LAMMPS raises a bare Exception ("Lost atoms: …")
                 self._needs_setup = True
                 raise self.blow_up(f"LAMMPS stopped during a run of {int(steps)} steps", "MD run", err) from err
             self._needs_setup = False
 
     def minimize(self, force_tolerance: float, max_steps: int) -> bool:
-        for fix in ("integrate", "csvr"):
-            if self._lmp.has_id("fix", fix):
-                self._cmd(f"unfix {fix}")
+        self._unfix("integrate", BUSSI_FIX)
         try:
             self._cmd(f"min_style fire\nminimize 0.0 {force_tolerance!r} {int(max_steps)} {10 * int(max_steps)}")
         except Exception as err:
