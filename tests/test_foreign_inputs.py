@@ -9,14 +9,16 @@ import re
 import gsd.hoomd
 import numpy as np
 import pytest
+from conftest import ROOT, SCHEMA, jittered_lattice, small_system
 
+from glasscam.analysis.relaxation import aging_dynamics, liquid_relaxation
 from glasscam.cli import main
 from glasscam.config import load_yaml, validate_config
-from glasscam.dynamics import aging_dynamics, compute_aging_dynamics, compute_liquid_relaxation, liquid_relaxation
-from glasscam.readers import ReaderError, read_npz, read_trajectory
-from glasscam.trajectory import DamagedFile, TrajectoryError, write_states
-
-from conftest import ROOT, SCHEMA, jittered_lattice, small_system
+from glasscam.core.systems import system_from_config
+from glasscam.errors import DamagedFile, ReaderError, TrajectoryError
+from glasscam.io.foreign import read_trajectory
+from glasscam.io.gsd import write_states
+from glasscam.stages.dynamics import compute_aging_dynamics, compute_liquid_relaxation
 
 CONFIG = str(ROOT / "config.yaml")
 DELETE_ADVICE = ("delete it", "rm '", "--forcerun")
@@ -244,7 +246,7 @@ def test_two_dimensional_dump_without_z_column(default_config, tmp_path):
             fh.write(f"ITEM: TIMESTEP\n{k * 100}\nITEM: NUMBER OF ATOMS\n{len(u)}\nITEM: BOX BOUNDS pp pp pp\n"
                      f"0 {L!r}\n0 {L!r}\n-0.5 0.5\nITEM: ATOMS id type x y ix iy\n")
             for i in range(len(u)):
-                fh.write(f"{i + 1} {start.typeid[i] + 1} {w[i, 0] + L / 2!r} {w[i, 1] + L / 2!r} {img[i, 0]} {img[i, 1]}\n")
+                fh.write(f"{i + 1} {start.typeid[i] + 1} {float(w[i, 0] + L / 2)!r} {float(w[i, 1] + L / 2)!r} {img[i, 0]} {img[i, 1]}\n")
     states = read_trajectory(path, type_map=TYPE_MAP, species=system.types, dt=0.005, dimensions=2).states
     assert [s.dimensions for s in states] == [2] * 4
     got = np.array([s.unwrapped for s in states])
@@ -262,7 +264,7 @@ def test_dump_without_id_read_in_file_order_only_where_order_cannot_matter(ka, t
     np.testing.assert_allclose(state.unwrapped, start.unwrapped, atol=1e-9)
     frames = walk(start, 3, 0.02)
     many = write_dump(tmp_path / "many.dump", "type xu yu zu", frames, L, [0, 100, 200], typeid=start.typeid)
-    with pytest.raises(ReaderError, match=r"many\.dump: frame 1: no 'id' column.*dump_modify sort id") as err:
+    with pytest.raises(ReaderError, match=r"many\.dump: frame 1: no 'id' column.*dump_modify \S+ sort id") as err:
         read_trajectory(many, type_map=TYPE_MAP, dt=0.005)
     assert "id type xu yu zu" in str(err.value)
     independent = read_trajectory(many, type_map=TYPE_MAP, unwrap="independent", require_time=False).states
@@ -329,15 +331,14 @@ def test_npz_from_another_density_without_box_length_is_refused(default_config, 
     spec = dict(default_config["systems"]["ka3d"])
     spec.update(density=1.1, composition={"A": 200, "B": 50})
     spec.pop("N", None)
-    from glasscam.systems import system_from_config
-
     other = system_from_config("ka3d", spec)
     state = jittered_lattice(other, np.random.default_rng(4), jitter=0.05)
     path = tmp_path / "rho1.1.npz"
     np.savez(path, types=state.typeid, initial_positions=state.positions)
     code, out = check(capsys, path, "--system", "ka3d", "--type-map", "0=A,1=B")
     assert code == 2, out
-    assert f"{path.name}: frame 0: particles" in out and "box_length" in out and "density 1.2" in out, out
+    assert f"{path.name}: frame 0: the box L = " in out and "box_length" in out and "density 1.2" in out, out
+    assert "closer than inside" in out
     code, out = check(capsys, path, "--system", "ka3d", "--type-map", "0=A,1=B", "--box-length", repr(state.box_length))
     assert code == 0, out
 
@@ -379,15 +380,23 @@ def test_sparse_frames_with_images_are_not_mistaken_for_reordering(ka, tmp_path)
 # box below twice the cutoff (case 24), frames all at one time, one frame (case 23)
 
 
-def test_box_below_twice_the_cutoff_refused_at_check(default_config, tmp_path, capsys):
-    system = small_system(default_config, "ka3d", 100)
-    state = jittered_lattice(system, np.random.default_rng(5), jitter=0.05)
+def test_box_below_twice_the_cutoff_refused_at_check(tmp_path, capsys):
+    """KA with N = 100 at ρ = 1.2: L = 4.37 < 2 r_c = 5 (a box glasscam's own config check refuses)."""
+    n, L = 100, (100 / 1.2) ** (1 / 3)
+    grid = np.stack(np.meshgrid(*[np.arange(5)] * 3, indexing="ij"), -1).reshape(-1, 3)[:n]
+    positions = (grid + 0.5) * (L / 5) - L / 2
+    typeid = (np.arange(n) % 5 == 4).astype(np.int32)
     path = tmp_path / "ka100.gsd"
-    write_states(path, [state], {"stage": "test"})
+    with gsd.hoomd.open(str(path), "w") as traj:
+        f = gsd.hoomd.Frame()
+        f.configuration.box = [L, L, L, 0, 0, 0]
+        f.particles.N, f.particles.types, f.particles.typeid = n, ["A", "B"], typeid.astype(np.uint32)
+        f.particles.position = positions.astype(np.float32)
+        traj.append(f)
     code, out = check(capsys, path, "--system", "ka3d")
     assert code == 2, out
-    assert f"{path.name}: frame 0: box L = {state.box_length:.4g} is not larger than twice the largest pair cutoff" in out, out
-    assert "N >" in out
+    assert f"{path.name}: frame 0: box L = {L:.4g} is not larger than twice the largest pair cutoff" in out, out
+    assert "N > 150" in out
 
 
 def test_frames_without_any_time_refused_by_check(ka, tmp_path, capsys):
