@@ -261,7 +261,7 @@ def seam_shift(state: State, system: System) -> dict:
     distribution (the configuration is translation invariant, and the nearest-neighbour distance
     barely depends on orientation); a box shorter than the configuration's own pushes the pairs
     across the faces closer by the difference. Returns the sizes and medians of the two samples
-    and the two-sided Mann–Whitney p-value of their difference."""
+    and the one-sided Mann–Whitney p-value that the pairs across sit closer."""
     box, points = freud_system(state)
     nearest = freud.locality.AABBQuery(box, points).query(points, {"num_neighbors": 1, "exclude_ii": True}).toNeighborList()
     i, j, r, vec = nearest.query_point_indices, nearest.point_indices, nearest.distances, nearest.vectors
@@ -276,7 +276,7 @@ def seam_shift(state: State, system: System) -> dict:
            "p": 1.0, "closest_across": float(r[across].min()) if across.any() else float("nan")}
     if out["n_across"] >= SEAM_MIN_PARTICLES and out["n_inside"] >= SEAM_MIN_PARTICLES:
         out.update(across=float(np.median(x[across])), inside=float(np.median(x[~across])),
-                   p=float(mannwhitneyu(x[across], x[~across]).pvalue))
+                   p=float(mannwhitneyu(x[across], x[~across], alternative="less").pvalue))
     return out
 
 
@@ -284,11 +284,11 @@ def check_against_system(path, frame: int, state: State, system: System, box_inf
     """Refuse a configuration that contradicts the system it is analysed as: a box no larger than
     twice the largest pair cutoff (minimum-image energies would miss periodic images); and, where
     the file stores no box and L was inferred from the configured density (``box_inferred``), a
-    configuration whose nearest neighbours across the box faces sit closer or farther than inside
-    (:func:`seam_shift`: Mann–Whitney p < 10⁻⁶ and medians 0.03 σ_ab apart) — the file is at
-    another (lower) density, and its box length must be given. A file denser than configured
-    leaves a gap at the faces, which nearest neighbours rarely cross: that direction is caught
-    only where enough of them do."""
+    configuration whose nearest neighbours across the box faces sit closer than inside
+    (:func:`seam_shift`: one-sided Mann–Whitney p < 10⁻⁶ and medians 0.03 σ_ab apart) — the
+    file is at a lower density than configured, and its box length must be given. Not caught: a
+    file denser than configured (a gap at the faces, which nearest neighbours rarely cross) and
+    coordinates stored unwrapped (folded with the wrong L everywhere, not only at the faces)."""
     L, d, n = state.box_length, state.dimensions, len(state.positions)
     cutoff = system.max_cutoff()
     if L <= 2 * cutoff:
@@ -302,11 +302,11 @@ def check_against_system(path, frame: int, state: State, system: System, box_inf
         return
     seam = seam_shift(state, system)
     shift = seam["across"] - seam["inside"]
-    if seam["p"] < SEAM_P and abs(shift) > SEAM_MIN_SHIFT:
+    if seam["p"] < SEAM_P and shift < -SEAM_MIN_SHIFT:
         raise ReaderError(
             f"{path}: frame {frame}: the box L = {L:.6g} is not in the file but inferred from the configured density "
             f"{system.density:g} of system {system.name} (N = {n}), and the configuration contradicts it: nearest neighbours "
-            f"across the box faces sit {'closer' if shift < 0 else 'farther'} than inside (median r/σ_ab {seam['across']:.3f} "
+            f"across the box faces sit closer than inside (median r/σ_ab {seam['across']:.3f} "
             f"for {seam['n_across']} particles, {seam['inside']:.3f} for {seam['n_inside']}; Mann–Whitney p = {seam['p']:.1g}; "
             f"closest pair across {seam['closest_across']:.3g} σ) — the file holds a configuration at another density: give "
             "its box length (--box-length L on the command line, box_length: L in the external entry)"
