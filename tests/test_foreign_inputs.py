@@ -131,10 +131,10 @@ def test_times_that_do_not_increase_are_refused_by_file_frame_and_steps(ka, tmp_
     with pytest.raises(ReaderError, match=owed):
         read_trajectory(path, **reader)
     with pytest.raises(ReaderError, match=owed):  # never one file counted as several trajectories
-        compute_aging_dynamics([path], tmp_path / "aging.csv", q=7.25, reader=reader)
+        compute_aging_dynamics(aging_paths=[path], out_csv=tmp_path / "aging.csv", q=7.25, reader=reader)
     assert not (tmp_path / "aging.csv").exists()
     with pytest.raises(TrajectoryError, match=owed) as err:  # the liquid route: the same refusal
-        compute_liquid_relaxation([path], tmp_path / "liquid.json", q=7.25, reader=reader)
+        compute_liquid_relaxation(trajectory_paths=[path], out_json=tmp_path / "liquid.json", q=7.25, reader=reader)
     assert_no_delete_advice(str(err.value))
 
 
@@ -412,14 +412,14 @@ def test_one_frame_has_no_dynamics(ka, tmp_path):
     _, start = ka
     one = write_gsd(tmp_path / "one.gsd", [start.unwrapped], start.typeid, start.box_length, times=[0.0])
     with pytest.raises(TrajectoryError, match=r"one\.gsd: 1 frame: no dynamics"):
-        compute_aging_dynamics([one], tmp_path / "aging.csv")
+        compute_aging_dynamics(aging_paths=[one], out_csv=tmp_path / "aging.csv")
     assert not (tmp_path / "aging.csv").exists()
     with pytest.raises(ValueError, match=r"trajectory 0: 1 frame: no dynamics"):
         aging_dynamics([[start]], q=7.25)
     with pytest.raises(ValueError, match=r"trajectory 0: 1 frame: no dynamics"):
         liquid_relaxation([[start]], q=7.25)
     two = write_gsd(tmp_path / "two.gsd", walk(start, 2, 0.05), start.typeid, start.box_length, times=[0.0, 5.0])
-    compute_aging_dynamics([two], tmp_path / "two.csv")
+    compute_aging_dynamics(aging_paths=[two], out_csv=tmp_path / "two.csv")
     assert len([r for r in csv.DictReader(open(tmp_path / "two.csv")) if r["species"] == "all"]) == 2
 
 
@@ -470,6 +470,6 @@ def test_damaged_file_advice_only_for_the_pipelines_own_outputs(ka, tmp_path, mo
     dump = write_dump(tmp_path / "run.dump", "id type xu yu zu", walk(start, 3, 0.02), start.box_length, [0, 100, 200],
                       typeid=start.typeid)
     with pytest.raises(TrajectoryError) as err:  # an intact dump has no provenance: said, not "damaged"
-        compute_liquid_relaxation([dump], tmp_path / "liquid.json", q=7.25, reader={"type_map": TYPE_MAP, "dt": 0.005})
+        compute_liquid_relaxation(trajectory_paths=[dump], out_json=tmp_path / "liquid.json", q=7.25, reader={"type_map": TYPE_MAP, "dt": 0.005})
     assert "run.dump" in str(err.value) and "temperature" in str(err.value) and "liquid_relaxation" in str(err.value)
     assert_no_delete_advice(str(err.value))

@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import mannwhitneyu
 
 from glasscam.core.keys import TIME_KEY
-from glasscam.core.neighbors import ball_query
+from glasscam.core.neighbors import ball_query, freud_system, nearest_neighbor
 from glasscam.core.state import State
 from glasscam.core.systems import System
 from glasscam.errors import ReaderError
@@ -262,8 +262,8 @@ def seam_shift(state: State, system: System) -> dict:
     barely depends on orientation); a box shorter than the configuration's own pushes the pairs
     across the faces closer by the difference. Returns the sizes and medians of the two samples
     and the one-sided Mann–Whitney p-value that the pairs across sit closer."""
-    box, points = freud_system(state)
-    nearest = freud.locality.AABBQuery(box, points).query(points, {"num_neighbors": 1, "exclude_ii": True}).toNeighborList()
+    _, points = freud_system(state)
+    nearest = nearest_neighbor(state)
     i, j, r, vec = nearest.query_point_indices, nearest.point_indices, nearest.distances, nearest.vectors
     sigma = np.ones(len(r))
     for ia, a in enumerate(state.types):
