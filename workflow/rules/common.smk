@@ -26,9 +26,6 @@ validate_config(
 )
 
 RESULTS = config["results"]
-# jobs inherit it: a damaged file under the results folder is the pipeline's own (delete and remake
-# advice); any other file is the user's (glasscam.io.atomic.damaged)
-os.environ["GLASSCAM_RESULTS"] = os.path.abspath(RESULTS)
 SYSTEMS = config["run_systems"]
 TASKS = {task["name"]: task for task in tasks_of(config["dataset"])}
 INPUTS = list(config["dataset"]["inputs"])

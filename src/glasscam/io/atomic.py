@@ -8,7 +8,7 @@ from pathlib import Path
 
 from glasscam.errors import DamagedFile, ReaderError, TrajectoryError
 
-RESULTS_ENV = "GLASSCAM_RESULTS"  # set by the workflow (workflow/rules/common.smk) to config['results']
+RESULTS_ENV = "GLASSCAM_RESULTS"  # where `results:` is not the default ./results
 
 
 @contextlib.contextmanager
@@ -26,8 +26,10 @@ def atomic_output(path: str | os.PathLike):
 
 
 def results_dir() -> Path:
-    """The folder the pipeline writes its outputs into: ``$GLASSCAM_RESULTS`` (the workflow sets
-    it from ``config['results']``), else ``results`` in the working directory (the default)."""
+    """The folder the pipeline writes its outputs into: ``results`` in the working directory (the
+    default ``results:``, Snakemake running from the project root), or ``$GLASSCAM_RESULTS``
+    where the configuration puts them elsewhere. A file outside it is treated as the user's: the
+    safe side, since the advice for it never deletes anything."""
     return Path(os.environ.get(RESULTS_ENV, "results")).resolve()
 
 
