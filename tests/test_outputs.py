@@ -17,6 +17,14 @@ from glasscam.plots.learning import plot_training_curves
 from glasscam.stages.models import load_checkpoint, save_checkpoint
 
 
+@pytest.fixture(autouse=True)
+def _files_are_pipeline_outputs(tmp_path, monkeypatch):
+    """The files these tests damage stand for the pipeline's own outputs: under the results
+    folder (files elsewhere are the user's, and no message tells them to delete those:
+    tests/test_foreign_inputs.py)."""
+    monkeypatch.setenv("GLASSCAM_RESULTS", str(tmp_path))
+
+
 def advice(path) -> str:
     return f"delete it (rm '{path}') and run the same snakemake command with --forcerun '{path}' added"
 

@@ -337,9 +337,10 @@ def test_changing_box_coincident_and_unknown_types_refused(tmp_path):
 
 def test_lammps_dump_without_ids_and_triclinic_refused(tmp_path):
     path = tmp_path / "noid.dump"
-    path.write_text("ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n1\nITEM: BOX BOUNDS pp pp pp\n0 5\n0 5\n0 5\nITEM: ATOMS type x y z\n1 1 1 1\n")
-    with pytest.raises(ReaderError, match=r"noid.dump: frame 0: .* lack 'id'"):
-        read_trajectory(path)
+    frame = "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n1\nITEM: BOX BOUNDS pp pp pp\n0 5\n0 5\n0 5\nITEM: ATOMS type x y z\n1 1 1 1\n"
+    path.write_text(frame.format(0) + frame.format(100))  # a trajectory: rows cannot be followed without ids
+    with pytest.raises(ReaderError, match=r"noid.dump: frame 1: no 'id' column"):
+        read_trajectory(path, dt=0.005)
     path = tmp_path / "tri.dump"
     path.write_text(
         "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS xy xz yz pp pp pp\n0 5 0.5\n0 5 0\n0 5 0\n"

@@ -10,6 +10,14 @@ from glasscam.io.atomic import atomic_output
 from glasscam.io.gsd import read_provenance, read_state, read_states, write_states
 
 
+@pytest.fixture(autouse=True)
+def _files_are_pipeline_outputs(tmp_path, monkeypatch):
+    """The files these tests damage stand for the pipeline's own outputs: under the results
+    folder (files elsewhere are the user's, and no message tells them to delete those:
+    tests/test_foreign_inputs.py)."""
+    monkeypatch.setenv("GLASSCAM_RESULTS", str(tmp_path))
+
+
 @pytest.fixture
 def states(default_config):
     system = small_system(default_config, "ka3d", 300)

@@ -75,7 +75,10 @@ def _check(args) -> int:
     system, _ = _system(config, args.system)
     for path in args.files:
         if system is not None:
-            states, _, ends = load_configurations([path], {**_entry(args), "unwrap": args.unwrap or "independent"}, system)
+            # frames of one file are a trajectory unless declared unrelated (--unwrap independent): their
+            # times must then be known and increase, as every dynamics stage needs them
+            states, _, ends = load_configurations([path], {**_entry(args), "unwrap": args.unwrap or "independent"}, system,
+                                                  require_time=args.unwrap != "independent")
             replicas = sum(e is not None for e in ends)
         elif detect_format(path, args.format) == "npz":
             if args.box_length is None:

@@ -97,6 +97,20 @@ def _species_masks(state: State) -> dict[str, np.ndarray]:
     return masks
 
 
+def check_frames(index: int, states: list[State]) -> None:
+    """A trajectory dynamics can be measured on: at least 2 frames, times that increase (a
+    trajectory whose times repeat or go back is several runs in one, never pooled as if they
+    were separate trajectories). ``ValueError`` naming the trajectory by ``index`` and the frame."""
+    if len(states) < 2:
+        raise ValueError(f"trajectory {index}: {len(states)} frame: no dynamics (MSD, Fs, Q, χ4 and τα need at least 2 frames)")
+    for k in range(1, len(states)):
+        if not states[k].time > states[k - 1].time:
+            raise ValueError(
+                f"trajectory {index}: frame {k} (t = {states[k].time:g}) follows frame {k - 1} (t = {states[k - 1].time:g}): "
+                "frame times must increase within one trajectory"
+            )
+
+
 def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3, s4: dict | None = None) -> tuple[list[dict], dict]:
     """MSD, Fs(q, t), Q(t; a) and χ4(t) from the first frame of every trajectory (a list of
     states with ``time`` set, τ), averaged over trajectories at equal times, per species
@@ -105,7 +119,8 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
     Pure: states in, numbers out. ``trajectories`` is consumed once (a generator reading one
     file at a time keeps memory at one trajectory plus (frames × N) overlap flags each).
     Returns (rows with keys :data:`DYNAMICS_COLUMNS`, summary {q, a, tau_alpha, n_trajectories,
-    s4}). Errors: no trajectories; trajectories with different boxes or particle numbers."""
+    s4}). Errors: no trajectories; a trajectory of one frame or whose times do not increase
+    (:func:`check_frames`); trajectories with different boxes or particle numbers."""
     cfg = S4Options.from_config(s4)
     samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, int] = {}
@@ -113,8 +128,7 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
     records: list[_OverlapRecord] = []
     box = None
     for index, states in enumerate(trajectories):
-        if not states:
-            raise ValueError(f"aging_dynamics: trajectory {index} has no frames")
+        check_frames(index, states)
         first = states[0]
         if box is None:
             box = (first.box_length, first.dimensions, len(first.positions))
@@ -232,12 +246,12 @@ def liquid_relaxation(trajectories: list[list[State]], q: float | None = None, a
 
     Returns {q, q_source, k, S_k, dimensions, species: {name: {time, msd, fs, overlap, chi4,
     n_samples, tau_alpha, tau_diffusive, D, D_err, msd_exponent, fit_t_min, msd_min, reason}}}.
-    Errors: no trajectory, a trajectory with fewer than 2 frames (named by index)."""
+    Errors: no trajectory, a trajectory with fewer than 2 frames or whose times do not increase
+    (:func:`check_frames`, named by index and frame)."""
     if not trajectories:
         raise ValueError("liquid_relaxation: no trajectories given")
     for index, states in enumerate(trajectories):
-        if len(states) < 2:
-            raise ValueError(f"liquid_relaxation: trajectory {index} has {len(states)} frame; relaxation needs at least 2")
+        check_frames(index, states)
     q_t, q_source, k, s = q, "config", None, None
     if q is None:
         k, s = structure_factor([st[i] for st in trajectories for i in (0, -1)])

@@ -21,6 +21,7 @@ from glasscam.config.load import (
     merge_errors,
     physics_keys,
     protocol_for,
+    restore_numbers,
     schema_errors,
 )
 from glasscam.errors import ConfigError
@@ -33,13 +34,15 @@ def validate_config(config: dict, schema_path: str | Path, configfiles: list | N
     :class:`ConfigError` listing every offending key. Returns ``config``.
 
     ``configfiles``: the files merged into ``config``, in merge order (the workflow's
-    config.yaml, then each ``--configfile``); with them, species mappings renamed by a later file
+    config.yaml, then each ``--configfile``); with them, numbers PyYAML left as text (``5e-3``)
+    are restored in place (:func:`restore_numbers`), and species mappings renamed by a later file
     while the earlier entries survive the merge are reported with both file names. Species-mapping
     entries set to ``null`` are removed from ``config`` in place (how a later file drops an
     entry of an earlier one).
     """
     errors = []
     if configfiles:
+        restore_numbers(config, configfiles)
         errors += merge_errors([(str(path), load_yaml(path)) for path in configfiles])
     drop_null_entries(config)
     schema = load_yaml(schema_path)

@@ -1,6 +1,7 @@
 """Loading and merging YAML configuration files; schema errors as dotted keys."""
 
 import copy
+import re
 from pathlib import Path
 
 import jsonschema
@@ -13,11 +14,47 @@ def _dotted(path) -> str:
     return ".".join(str(p) for p in path) or "<root>"
 
 
+# YAML 1.2 (and JSON, Python) read 5e-3 and 1.0e3 as numbers; PyYAML implements YAML 1.1, whose
+# float needs a dot and a signed exponent, so `dt: 5e-3` would be the text '5e-3'
+SCIENTIFIC = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with the YAML 1.2 core-schema float: numbers in scientific notation
+    without a dot or without an exponent sign (``5e-3``, ``1e3``, ``1.0e3``) are floats."""
+
+
+ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float", SCIENTIFIC, list("-+0123456789."))
+
+
+def restore_numbers(config: dict, files: list) -> dict:
+    """``config`` (in place) with the scalars that YAML 1.2 reads as numbers but PyYAML left as
+    text — Snakemake parses ``--configfile`` with PyYAML — turned back into floats: where the
+    ``files`` merged in order with :func:`load_yaml` give a float and ``config`` holds the text
+    of it. Quoted text ('5e-3') stays text, since YAML 1.2 reads it as text too."""
+    merged: dict = {}
+    for path in files:
+        _merge(merged, load_yaml(path))
+
+    def walk(target, reference):
+        for key, value in reference.items():
+            if key not in target:
+                continue
+            if isinstance(value, dict) and isinstance(target[key], dict):
+                walk(target[key], value)
+            elif isinstance(value, float) and isinstance(target[key], str) and SCIENTIFIC.match(target[key]):
+                target[key] = value
+
+    walk(config, merged)
+    return config
+
+
 def load_yaml(path: str | Path) -> dict:
-    """The mapping in YAML file ``path``; a syntax error names the file, line and column."""
+    """The mapping in YAML file ``path`` (numbers as YAML 1.2 reads them, :class:`ConfigLoader`);
+    a syntax error names the file, line and column."""
     try:
         with open(path) as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

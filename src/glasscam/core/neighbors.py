@@ -27,3 +27,10 @@ def ball_query(state: State, r_max: float, exclude_self: bool = True) -> freud.l
         .query(points, {"r_max": float(r_max), "exclude_ii": bool(exclude_self)})
         .toNeighborList()
     )
+
+
+def nearest_neighbor(state: State) -> freud.locality.NeighborList:
+    """Every particle's nearest neighbour (periodic minimum image) as a freud ``NeighborList``
+    (``query_point_indices`` i, ``point_indices`` j, ``distances``, ``vectors`` r_j − r_i)."""
+    box, points = freud_system(state)
+    return freud.locality.AABBQuery(box, points).query(points, {"num_neighbors": 1, "exclude_ii": True}).toNeighborList()

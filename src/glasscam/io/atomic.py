@@ -1,10 +1,14 @@
-"""Atomic outputs (a file appears only complete) and the damaged-output error."""
+"""Atomic outputs (a file appears only complete) and the damaged-file error, whose advice depends
+on who wrote the file: the pipeline's own outputs (under the results folder) may be deleted and
+remade; anything else is the user's, and no message tells them to delete it."""
 
 import contextlib
 import os
 from pathlib import Path
 
-from glasscam.errors import DamagedFile
+from glasscam.errors import DamagedFile, ReaderError, TrajectoryError
+
+RESULTS_ENV = "GLASSCAM_RESULTS"  # where `results:` is not the default ./results
 
 
 @contextlib.contextmanager
@@ -21,12 +25,33 @@ def atomic_output(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
-def damaged(path, what: str, err: BaseException | None = None) -> DamagedFile:
-    """A :class:`DamagedFile` error for a damaged file that says what to do: delete it and rerun
-    with ``--forcerun <path>``, which remakes it and every job downstream of it. (Deleting alone is
+def results_dir() -> Path:
+    """The folder the pipeline writes its outputs into: ``results`` in the working directory (the
+    default ``results:``, Snakemake running from the project root), or ``$GLASSCAM_RESULTS``
+    where the configuration puts them elsewhere. A file outside it is treated as the user's: the
+    safe side, since the advice for it never deletes anything."""
+    return Path(os.environ.get(RESULTS_ENV, "results")).resolve()
+
+
+def is_pipeline_output(path) -> bool:
+    """Whether ``path`` lies under :func:`results_dir`, i.e. is a file Snakemake makes and can remake."""
+    return Path(path).resolve().is_relative_to(results_dir())
+
+
+def damaged(path, what: str, err: BaseException | None = None) -> TrajectoryError:
+    """The error for a file that exists but cannot be read. For the pipeline's own outputs
+    (:func:`is_pipeline_output`) a :class:`DamagedFile` that says what to do: delete it and rerun
+    with ``--forcerun <path>``, which remakes it and every job downstream of it (deleting alone is
     not enough for an intermediate file: when the final results exist, Snakemake does not remake a
-    missing intermediate.)"""
+    missing intermediate). For any other file — an input glasscam did not write — a
+    :class:`ReaderError` that never tells the user to delete it."""
     detail = f" ({err})" if err is not None else ""
+    if not is_pipeline_output(path):
+        return ReaderError(
+            f"{path}: {what}{detail}. This file is not one of the pipeline's outputs (it is outside {results_dir()}), "
+            "so glasscam leaves it as it is: check that it was written completely and is the kind of file its name says "
+            "(give --format where the suffix misleads), and write it again if it was cut short"
+        )
     return DamagedFile(
         f"{path}: {what}{detail}. The file is damaged: delete it (rm '{path}') and run the same "
         f"snakemake command with --forcerun '{path}' added; Snakemake remakes it and everything that "

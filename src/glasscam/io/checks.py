@@ -1,13 +1,18 @@
-"""Checks every file read passes (box, particle number, types, coincident particles, times, unwrapping)."""
+"""Checks every file read passes (box, particle number, types, coincident particles, times, rows
+that follow the same particles, unwrapping), and the checks of a file against the configured
+system it is analysed as (box against the pair cutoff, pairs closer than the potential allows)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial import cKDTree
+from scipy.stats import mannwhitneyu
 
 from glasscam.core.keys import TIME_KEY
-from glasscam.core.neighbors import ball_query
+from glasscam.core.neighbors import ball_query, freud_system, nearest_neighbor
 from glasscam.core.state import State
+from glasscam.core.systems import System
 from glasscam.errors import ReaderError
 
 UNWRAP_MODES = ("auto", "independent")
@@ -45,6 +50,7 @@ class ReplicaSet:
     path: Path
     states: list[State]
     replica_ends: np.ndarray | None
+    box_inferred: bool = False  # L not given but (N/ρ)^(1/d) from the configured density
 
 
 def box_length_of(path, frame: int, box, dimensions: int) -> float:
@@ -169,22 +175,169 @@ def unwrap_by_minimum_image(path, states: list[State], own_images: list[bool], m
         cur.images = images
 
 
-def _finish(path, states: list[State], own_images: list[bool], unwrap: str, max_unwrap_fraction: float, min_separation: float) -> None:
+def check_times_increase(path, times: list[float], steps: list[int | None]) -> None:
+    """Refuse a file whose frame times repeat or go back, naming both frames, their steps and
+    the likely cause (a restart appended to the file, concatenated runs, ``reset_timestep``):
+    one file is one continuous trajectory, never several."""
+    for k in range(1, len(times)):
+        if times[k] > times[k - 1]:
+            continue
+
+        def at(j):
+            return f"frame {j} (" + (f"step {steps[j]}, " if steps[j] is not None else "") + f"t = {times[j]:g})"
+
+        if times[k] == times[k - 1]:
+            cause = (f"frame {k} repeats the time of frame {k - 1} (the last frame of one run and the first of the next, "
+                     "files concatenated, or one frame written twice): keep one of the two")
+        elif times[k] <= times[0]:
+            cause = (f"the times start again at frame {k} (reset_timestep, or a second run appended to the same file): "
+                     f"frames 0–{k - 1} and {k}–{len(times) - 1} are two trajectories, put them in two files")
+        else:
+            first = next(j for j in range(k) if times[j] >= times[k])
+            cause = (f"a run restarted from t = {times[k]:g} appended to the same file (LAMMPS dump_modify append yes, a "
+                     f"resumed HOOMD run): frames {first}–{k - 1} are the ones the restart superseded, so the trajectory "
+                     f"is frames 0–{first - 1} followed by {k}–{len(times) - 1}")
+        raise ReaderError(
+            f"{path}: {at(k)} follows {at(k - 1)}: times do not increase — {cause}. glasscam reads a file as one "
+            "continuous trajectory (never as several), so write a copy that holds one"
+        )
+
+
+REORDER_MOVED_FRACTION = 0.25  # rows that moved more than half a particle spacing…
+REORDER_MATCH_RATIO = 0.3  # …while the point set barely changed (median match / decorrelated reference)
+
+
+def _in_box(points: np.ndarray, box_length: float) -> np.ndarray:
+    """Points of [−L/2, L/2) shifted into [0, L) for a periodic k-d tree."""
+    out = np.mod(points + box_length / 2, box_length)
+    return np.where(out >= box_length, 0.0, out)
+
+
+def check_rows_follow(path, states: list[State]) -> None:
+    """Refuse frames whose rows are listed in another particle order than the frame before
+    (files without particle ids; images do not help, since row i's image belongs to another
+    particle). Frame k is taken as reordered when a quarter of its rows or more moved (minimum
+    image) more than half the mean particle spacing a since frame k−1 while the configuration as
+    a point set barely changed: the median distance from those rows to the nearest particle of
+    frame k−1 is below 0.3 × its value for a decorrelated configuration (frame k shifted by an
+    irrational fraction of L). A genuine trajectory cannot do both: where particles moved by more
+    than a, the point set decorrelates with them. Frames far apart in time (both medians alike)
+    cannot be told from reordered ones by positions alone and are not refused."""
+    offset = np.array([0.5, 0.381966, 0.236068])
+    for k in range(1, len(states)):
+        prev, cur = states[k - 1], states[k]
+        d, L, n = cur.dimensions, cur.box_length, len(cur.positions)
+        spacing = (L**d / n) ** (1.0 / d)
+        step = cur.positions[:, :d] - prev.positions[:, :d]
+        step -= L * np.round(step / L)
+        movers = np.linalg.norm(step, axis=1) > 0.5 * spacing
+        if movers.mean() < REORDER_MOVED_FRACTION:
+            continue
+        tree = cKDTree(_in_box(prev.positions[:, :d], L), boxsize=L)
+        nearest = tree.query(_in_box(cur.positions[movers, :d], L))[0]
+        reference = tree.query(_in_box(cur.positions[:, :d] + offset[:d] * L, L))[0]
+        match, decorrelated = float(np.median(nearest)), float(np.median(reference))
+        if match < REORDER_MATCH_RATIO * decorrelated:
+            raise ReaderError(
+                f"{path}: frame {k}: rows appear reordered since frame {k - 1}: {movers.mean():.0%} of the rows moved more "
+                f"than half a particle spacing ({0.5 * spacing:.2g} σ) while the particles of frame {k} sit within "
+                f"{match:.2g} σ (median) of frame {k - 1}'s ({decorrelated:.2g} σ for an unrelated configuration): the same "
+                "configuration with its rows in another order, so row i is not one particle in both frames and every "
+                "displacement would be wrong (images stored in the file do not help). Write the frames in one particle "
+                "order (HOOMD keeps tag order; LAMMPS: dump_modify sort id, or an id column), or, if the frames are "
+                "unrelated configurations, read them with unwrap='independent'"
+            )
+
+
+SEAM_P = 1e-6  # two-sided Mann–Whitney p-value below which the two sides differ…
+SEAM_MIN_SHIFT = 0.03  # …by at least this many σ_ab in the median
+SEAM_MIN_PARTICLES = 8
+
+
+def seam_shift(state: State, system: System) -> dict:
+    """Nearest neighbours across the box faces against nearest neighbours inside: every
+    particle's nearest neighbour distance in units of the pair's σ_ab, split by whether the
+    minimum image crosses a face. In a box of the right length the two samples come from one
+    distribution (the configuration is translation invariant, and the nearest-neighbour distance
+    barely depends on orientation); a box shorter than the configuration's own pushes the pairs
+    across the faces closer by the difference. Returns the sizes and medians of the two samples
+    and the one-sided Mann–Whitney p-value that the pairs across sit closer."""
+    _, points = freud_system(state)
+    nearest = nearest_neighbor(state)
+    i, j, r, vec = nearest.query_point_indices, nearest.point_indices, nearest.distances, nearest.vectors
+    sigma = np.ones(len(r))
+    for ia, a in enumerate(state.types):
+        for ib, b in enumerate(state.types):
+            if a in system.types and b in system.types:
+                sigma[(state.typeid[i] == ia) & (state.typeid[j] == ib)] = system.pair(a, b).sigma
+    x = r / sigma
+    across = np.any(np.abs(points[j] - points[i] - vec) > 0.5 * state.box_length, axis=1)
+    out = {"n_across": int(across.sum()), "n_inside": int((~across).sum()), "across": float("nan"), "inside": float("nan"),
+           "p": 1.0, "closest_across": float(r[across].min()) if across.any() else float("nan")}
+    if out["n_across"] >= SEAM_MIN_PARTICLES and out["n_inside"] >= SEAM_MIN_PARTICLES:
+        out.update(across=float(np.median(x[across])), inside=float(np.median(x[~across])),
+                   p=float(mannwhitneyu(x[across], x[~across], alternative="less").pvalue))
+    return out
+
+
+def check_against_system(path, frame: int, state: State, system: System, box_inferred: bool = False) -> None:
+    """Refuse a configuration that contradicts the system it is analysed as: a box no larger than
+    twice the largest pair cutoff (minimum-image energies would miss periodic images); and, where
+    the file stores no box and L was inferred from the configured density (``box_inferred``), a
+    configuration whose nearest neighbours across the box faces sit closer than inside
+    (:func:`seam_shift`: one-sided Mann–Whitney p < 10⁻⁶ and medians 0.03 σ_ab apart) — the
+    file is at a lower density than configured, and its box length must be given. Not caught: a
+    file denser than configured (a gap at the faces, which nearest neighbours rarely cross) and
+    coordinates stored unwrapped (folded with the wrong L everywhere, not only at the faces)."""
+    L, d, n = state.box_length, state.dimensions, len(state.positions)
+    cutoff = system.max_cutoff()
+    if L <= 2 * cutoff:
+        n_min = n / L**d * (2 * cutoff) ** d
+        raise ReaderError(
+            f"{path}: frame {frame}: box L = {L:.4g} is not larger than twice the largest pair cutoff of system "
+            f"{system.name} (2 × {cutoff:g} = {2 * cutoff:g}): minimum-image energies U_i would miss periodic images. "
+            f"Analyse a larger box: N > {n_min:.4g} particles at this density"
+        )
+    if not box_inferred:
+        return
+    seam = seam_shift(state, system)
+    shift = seam["across"] - seam["inside"]
+    if seam["p"] < SEAM_P and shift < -SEAM_MIN_SHIFT:
+        raise ReaderError(
+            f"{path}: frame {frame}: the box L = {L:.6g} is not in the file but inferred from the configured density "
+            f"{system.density:g} of system {system.name} (N = {n}), and the configuration contradicts it: nearest neighbours "
+            f"across the box faces sit closer than inside (median r/σ_ab {seam['across']:.3f} "
+            f"for {seam['n_across']} particles, {seam['inside']:.3f} for {seam['n_inside']}; Mann–Whitney p = {seam['p']:.1g}; "
+            f"closest pair across {seam['closest_across']:.3g} σ) — the file holds a configuration at another density: give "
+            "its box length (--box-length L on the command line, box_length: L in the external entry)"
+        )
+
+
+def _finish(path, states: list[State], own_images: list[bool], unwrap: str, max_unwrap_fraction: float, min_separation: float,
+            *, steps: list[int | None] | None = None, order_times: bool = False, rows_identified: bool = True) -> None:
+    """The checks every reader ends with: consistency across frames, each frame's state, times
+    that increase (``order_times``), rows that follow the same particles (files without particle
+    ids, ``rows_identified`` False) and minimum-image unwrapping (``unwrap="auto"``)."""
     if unwrap not in UNWRAP_MODES:
         raise ReaderError(f"{path}: unwrap = {unwrap!r}; expected one of {UNWRAP_MODES}")
     check_consistent(path, states)
     for k, s in enumerate(states):
         check_state(path, k, s, min_separation)
+    if order_times and len(states) > 1:
+        check_times_increase(path, [s.time for s in states], steps or [None] * len(states))
+    if unwrap == "auto" and not rows_identified:
+        check_rows_follow(path, states)
     if unwrap == "auto":
         unwrap_by_minimum_image(path, states, own_images, max_unwrap_fraction)
 
 
-def _times(path, explicit: list[float | None], steps: list[int | None], dt: float | None, require: bool) -> list[float]:
-    """Frame times: explicit values where every frame has one, else step × dt; refusal otherwise
-    (a single frame or ``require=False`` without any time gives 0)."""
+def _times(path, explicit: list[float | None], steps: list[int | None], dt: float | None, require: bool) -> tuple[list[float], bool]:
+    """Frame times and whether they are known: explicit values where every frame has one, else
+    step × dt; refusal otherwise (a single frame or ``require=False`` without any time gives 0,
+    not known)."""
     have = [t is not None for t in explicit]
     if all(have):
-        return [float(t) for t in explicit]
+        return [float(t) for t in explicit], True
     if any(have):
         first = have.index(False)
         raise ReaderError(f"{path}: frame {first}: no time log ({TIME_KEY}) although frame {have.index(True)} has one")
@@ -194,10 +347,11 @@ def _times(path, explicit: list[float | None], steps: list[int | None], dt: floa
         missing = [k for k, s in enumerate(steps) if s is None]
         if missing:
             raise ReaderError(f"{path}: frame {missing[0]}: no step number to multiply by dt = {dt:g}")
-        return [float(s) * float(dt) for s in steps]
+        return [float(s) * float(dt) for s in steps], True
     if len(explicit) == 1 or not require:
-        return [0.0] * len(explicit)
+        return [0.0] * len(explicit), False
     raise ReaderError(
         f"{path}: frame 0: no time log ({TIME_KEY}) and no dt given to convert configuration/step into time; give dt "
-        f"(e.g. dt: 0.005 in the external entry, --dt on the command line) — frames would otherwise all sit at t = 0"
+        f"(e.g. dt: 0.005 in the external entry, --dt on the command line) — frames would otherwise all sit at t = 0 "
+        "(if the frames are unrelated configurations, not a trajectory: unwrap independent, --unwrap independent)"
     )

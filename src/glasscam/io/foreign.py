@@ -10,11 +10,18 @@ Formats (``format`` names, chosen from the suffix with ``auto``):
   or not at all: frames without their own image chunk are unwrapped by the minimum image from
   the previous frame (see *Unwrapping*). Time: ``log/glasscam/time`` where every frame has it,
   else ``configuration/step`` × ``dt`` where ``dt`` is given, else the file is refused.
-* ``lammps-dump`` (``.dump``, ``.lammpstrj``): LAMMPS text dumps (``dump custom``/``atom``),
-  read with ASE (:func:`ase.io.read`, ``lammps-dump-text``). Columns ``id type`` and either
-  unwrapped ``xu yu zu`` (exact) or wrapped ``x y z``/``xs ys zs`` (unwrapped by the minimum
-  image; ASE does not carry image flags ``ix iy iz``). Types are LAMMPS' integer types, mapped by
-  ``type_map`` (keys ``"1"``, ``"2"``, …); time = ``TIMESTEP`` × ``dt``.
+* ``lammps-dump`` (``.dump``, ``.lammpstrj``, or any name whose first line is ``ITEM:``):
+  LAMMPS text dumps (``dump custom``/``atom``), read by :mod:`glasscam.io.lammps`. Coordinates:
+  unwrapped ``xu yu zu``/``xsu ysu zsu`` (exact), or wrapped ``x y z``/``xs ys zs`` with the
+  image flags ``ix iy iz`` (exact: x + ix·L), or wrapped without flags (unwrapped by the minimum
+  image). Species from ``typelabel`` (LAMMPS ≥ 2023 type labels), ``element`` or ``type``
+  (integer types or labels), mapped by ``type_map`` (keys ``"1"``, ``"2"``, … or the labels);
+  where ``type`` and a label column are both present, the one ``type_map``/the system's species
+  name is used and the two must agree one to one. Rows are matched by ``id`` (sorted); a dump
+  without ``id`` is read in file order only where order cannot matter (one frame, or
+  ``unwrap="independent"``). 2D dumps may omit ``z``. Time: ``ITEM: TIME`` where written, else
+  ``TIMESTEP`` × ``dt``. A LAMMPS ``dump xyz`` file (``Atoms. Timestep: N``) holds no box and is
+  refused with what to write instead.
 * ``extxyz`` (``.xyz``, ``.extxyz``): extended XYZ (ASE) with ``Lattice="…"``; species are the
   file's symbols, mapped by ``type_map``; time from the comment's ``time=`` key, else
   ``step=``/``timestep=`` × ``dt``.
@@ -25,7 +32,10 @@ Formats (``format`` names, chosen from the suffix with ``auto``):
   Read by :func:`read_npz`, which returns the initial configurations and the replica ends.
 
 Refused, with an error naming the file, the frame and the problem, before any analysis runs
-(:class:`ReaderError`): a box that is not cubic (square in 2D; Lx ≠ Ly ≠ Lz — glasscam's
+(:class:`ReaderError`): axes that are not periodic (LAMMPS ``BOX BOUNDS`` other than ``pp``,
+extended XYZ ``pbc`` false), times that repeat or go back within one file
+(:func:`glasscam.io.checks.check_times_increase`), rows reordered between frames of files
+without particle ids (:func:`glasscam.io.checks.check_rows_follow`), a box that is not cubic (square in 2D; Lx ≠ Ly ≠ Lz — glasscam's
 states, voxel grids and analyses are written for one box length) or tilted (triclinic), a box
 that changes between frames (NPT), a particle number that changes, particles closer than
 ``min_separation`` (coincident), non-finite coordinates, types outside the type list or not
@@ -63,22 +73,58 @@ from glasscam.io.checks import (
     check_state,
     map_types,
 )
-from glasscam.io.gsd import read_gsd
+from glasscam.io.gsd import open_trajectory, read_gsd
+from glasscam.io.lammps import count_dump_frames, read_dump_frames, sniff
 
 FORMATS = ("gsd", "lammps-dump", "extxyz", "npz")
 SUFFIXES = {".gsd": "gsd", ".dump": "lammps-dump", ".lammpstrj": "lammps-dump", ".xyz": "extxyz", ".extxyz": "extxyz", ".npz": "npz"}
 
 
+NO_BOX_XYZ = ("a LAMMPS `dump xyz` file ({evidence}), which stores no box: glasscam needs the box to wrap, unwrap and "
+              "voxelize; write the trajectory with `dump custom <ID> all custom <N> <file> id type xu yu zu` (a text "
+              "dump with the box in every frame) instead")
+
+
 def detect_format(path, fmt: str = "auto") -> str:
-    """``fmt`` checked, or the format implied by the suffix of ``path`` with ``auto``."""
+    """``fmt`` checked against the file's first bytes, or, with ``auto``, the format the content
+    shows (:func:`glasscam.io.lammps.sniff`: GSD magic number, zip archive, ``ITEM: TIMESTEP``,
+    extended XYZ ``Lattice=``) whatever the suffix, else the one the suffix implies. A LAMMPS
+    ``dump xyz`` file (no box) and a file whose content contradicts an explicit ``fmt`` are
+    refused with what to do."""
+    content, evidence = sniff(path)
+    if content == "lammps-xyz":
+        raise ReaderError(f"{path}: " + NO_BOX_XYZ.format(evidence=evidence))
     if fmt != "auto":
         if fmt not in FORMATS:
             raise ReaderError(f"{path}: format {fmt!r}; expected one of {FORMATS} or 'auto'")
+        if content is not None and content != fmt:
+            what = {"lammps-dump": "a LAMMPS text dump", "gsd": "a GSD file", "npz": "an npz archive",
+                    "extxyz": "an extended XYZ file"}[content]
+            raise ReaderError(f"{path}: {what} ({evidence}), not {fmt}: use --format {content} (format: {content} in an "
+                              "external entry), or auto")
         return fmt
+    if content is not None:
+        return content
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
         raise ReaderError(f"{path}: cannot tell the format from the suffix {suffix!r}; give one of {FORMATS}")
     return SUFFIXES[suffix]
+
+
+def frame_count(path, fmt: str = "auto") -> int:
+    """Frames (configurations) in ``path`` without reading their particles where the format
+    allows (GSD, LAMMPS dump); extended XYZ and npz are read."""
+    fmt = detect_format(path, fmt)
+    if fmt == "gsd":
+        with open_trajectory(path) as traj:
+            return len(traj)
+    if fmt == "lammps-dump":
+        return count_dump_frames(path)
+    if fmt == "npz":
+        return len(read_npz(path, 1.0, min_separation=0).states)
+    import ase.io
+
+    return len(ase.io.read(str(path), index=":", format="extxyz"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,15 +136,170 @@ def detect_format(path, fmt: str = "auto") -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# LAMMPS dumps and extended XYZ (ASE)
+# LAMMPS text dumps
 
 
-def _dump_columns(path) -> list[str]:
-    with open(path) as fh:
-        for line in fh:
-            if line.startswith("ITEM: ATOMS"):
-                return line.split()[2:]
-    raise ReaderError(f"{path}: frame 0: no 'ITEM: ATOMS' section (not a LAMMPS text dump)")
+LABEL_COLUMNS = ("typelabel", "element")
+
+
+def _is_integer_column(values: np.ndarray) -> bool:
+    return all(v.lstrip("-").isdigit() for v in np.unique(values))
+
+
+def _species_column(path, frame, dump, type_map: dict | None, species: list[str] | None) -> np.ndarray:
+    """The per-row species labels of a dump frame: from ``typelabel``/``element`` or ``type``
+    (integers or labels), whichever ``type_map`` and the system's species name; the label and
+    numeric columns, where both exist, must agree one to one (LAMMPS' labelmap is a bijection)."""
+    candidates = [c for c in (*LABEL_COLUMNS, "type") if c in dump.columns]
+    if not candidates:
+        raise ReaderError(
+            f"{path}: frame {frame}: dump columns {dump.columns} hold no species column: write `type` (or `typelabel` with "
+            "LAMMPS type labels) in the dump custom column list"
+        )
+    columns = {c: dump.column(c) for c in candidates}
+    label = next((c for c in LABEL_COLUMNS if c in columns), None)
+    if label and "type" in columns and _is_integer_column(columns["type"]):
+        for a, b in (("type", label), (label, "type")):
+            for value in np.unique(columns[a]):
+                partners = np.unique(columns[b][columns[a] == value])
+                if len(partners) > 1:
+                    shown = sorted((str(x) for x in partners), key=lambda x: (len(x), x))
+                    shown = [int(x) for x in shown] if b == "type" else shown
+                    raise ReaderError(
+                        f"{path}: frame {frame}: {a} '{value}' is given to {b}s {shown}: the `type` and `{label}` columns "
+                        "disagree (LAMMPS maps each type to one label); fix the labelmap or drop one column"
+                    )
+    mapping = {str(k): str(v) for k, v in (type_map or {}).items()}
+
+    def names(c):
+        return {mapping.get(v, v) for v in np.unique(columns[c])}
+
+    if species is not None:
+        fits = [c for c in candidates if names(c) <= set(species)]
+    else:
+        fits = [c for c in candidates if mapping and set(np.unique(columns[c])) <= set(mapping)]
+    return columns[(fits or candidates)[0]]
+
+
+def _dump_coordinates(path, frame, dump, dimensions: int) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """(positions (N, 3) relative to the box centre, images or None, unwrapped) of a dump frame:
+    ``xu``/``xsu`` unwrapped; ``x``/``xs`` wrapped, with ``ix iy iz`` where present."""
+    lo, hi = dump.bounds[:, 0], dump.bounds[:, 1]
+    lengths = hi - lo
+    axes = "xyz"[:dimensions]
+    for kind, unwrapped in (("{}u", True), ("{}su", True), ("{}", False), ("{}s", False)):
+        names = [kind.format(a) for a in axes]
+        if all(n in dump.columns for n in names):
+            break
+    else:
+        raise ReaderError(
+            f"{path}: frame {frame}: dump columns {dump.columns} hold no {'/'.join(axes)} coordinates (x, xs, xu or xsu): write "
+            f"`id type {' '.join(a + 'u' for a in axes)}`"
+        )
+    try:
+        values = np.stack([dump.column(n).astype(np.float64) for n in names], axis=1)
+    except ValueError as err:
+        raise ReaderError(f"{path}: frame {frame}: coordinates {names} are not numbers ({err})") from err
+    scaled = "s" in kind
+    pos = np.zeros((len(values), 3))
+    for a in range(dimensions):
+        x = values[:, a] * lengths[a] + lo[a] if scaled else values[:, a]
+        pos[:, a] = x - lo[a] - 0.5 * lengths[a]
+    images = None
+    flags = ["i" + a for a in axes]
+    if not unwrapped and all(f in dump.columns for f in flags):
+        try:
+            images = np.zeros((len(values), 3), dtype=np.int64)
+            images[:, :dimensions] = np.stack([dump.column(f).astype(np.int64) for f in flags], axis=1)
+        except ValueError as err:
+            raise ReaderError(f"{path}: frame {frame}: image flags {flags} are not integers ({err})") from err
+    return pos, images, unwrapped
+
+
+def read_lammps_dump(
+    path,
+    type_map: dict | None = None,
+    species: list[str] | None = None,
+    dt: float | None = None,
+    dimensions: int = 3,
+    unwrap: str = "auto",
+    max_unwrap_fraction: float = MAX_UNWRAP_FRACTION,
+    min_separation: float = MIN_SEPARATION,
+    require_time: bool = True,
+    masses: dict | None = None,
+) -> Trajectory:
+    """A LAMMPS text dump (see the module docstring): every frame as a checked state."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReaderError(f"{path}: no such file")
+    frames = read_dump_frames(path)
+    states, explicit, steps, own_images = [], [], [], []
+    ids0 = None
+    for k, dump in enumerate(frames):
+        if dimensions == 3 and not {"z", "zs", "zu", "zsu"} & set(dump.columns) and {"x", "xs", "xu", "xsu"} & set(dump.columns):
+            raise ReaderError(
+                f"{path}: frame {k}: no z column in {dump.columns} — a 2D dump, but the system is 3D: analyse it as a 2D "
+                "system (--system of dimensions 2), or dump z too"
+            )
+        if dump.tilt is not None and any(t != 0.0 for t in dump.tilt):
+            raise ReaderError(f"{path}: frame {k}: tilted (triclinic) box, tilts xy, xz, yz = {list(dump.tilt)}; glasscam "
+                              "supports cubic boxes only")
+        lengths = dump.bounds[:, 1] - dump.bounds[:, 0]
+        L = box_length_of(path, k, [*lengths, 0, 0, 0], dimensions)
+        open_axes = [a for a, flag in zip("xyz"[:dimensions], dump.boundary, strict=False) if flag != "pp"]
+        if open_axes:
+            raise ReaderError(
+                f"{path}: frame {k}: not periodic along {', '.join(open_axes)} ({dump.header[len('ITEM: '):]}): glasscam's "
+                "neighbour lists, voxel grids and energies assume a box periodic along every axis; simulate and dump with "
+                "`boundary p p p`"
+            )
+        order = np.arange(len(dump.table))
+        if "id" in dump.columns:
+            ids = dump.column("id").astype(np.int64)
+            order = np.argsort(ids, kind="stable")
+            ids = ids[order]
+            if len(np.unique(ids)) != len(ids):
+                raise ReaderError(f"{path}: frame {k}: particle ids repeat (e.g. id {ids[np.flatnonzero(np.diff(ids) == 0)[0]]})")
+            if ids0 is None:
+                ids0 = ids
+            elif len(ids) == len(ids0) and not np.array_equal(ids, ids0):
+                raise ReaderError(f"{path}: frame {k}: the particle ids differ from frame 0's (same N, other particles); "
+                                  "glasscam follows a fixed set of particles")
+        elif len(frames) > 1 and unwrap == "auto":
+            raise ReaderError(
+                f"{path}: frame 1: no 'id' column ({dump.columns}): without ids the rows of one frame cannot be matched to the "
+                "particles of another (LAMMPS writes them in processor order, which changes as particles migrate), so "
+                "displacements would be wrong. Dump with `dump custom <ID> all custom <N> <file> id type xu yu zu` and "
+                "`dump_modify <ID> sort id`, or read the frames as unrelated configurations (unwrap independent)"
+            )
+        labels = _species_column(path, k, dump, type_map, species)[order]
+        names = sorted(set(labels.tolist()), key=lambda x: (len(x), x) if not x.lstrip("-").isdigit() else (0, int(x)))
+        index = {name: i for i, name in enumerate(names)}
+        typeid, types = map_types(path, k, names, np.array([index[x] for x in labels], dtype=np.int64), type_map, species)
+        pos, images, unwrapped = _dump_coordinates(path, k, dump, dimensions)
+        pos = pos[order]
+        exact = unwrapped or images is not None
+        images = np.zeros((len(pos), 3), dtype=np.int64) if images is None else images[order]
+        pos, images = wrap_into_box(pos, images, L, dimensions)
+        own_images.append(exact)
+        n = len(pos)
+        vel = np.zeros((n, 3))
+        if all(c in dump.columns for c in ("vx", "vy", "vz")):
+            vel = np.stack([dump.column(c).astype(np.float64) for c in ("vx", "vy", "vz")], axis=1)[order]
+        mass = np.array([float((masses or {}).get(t, 1.0)) for t in types])[typeid]
+        explicit.append(dump.time)
+        steps.append(dump.step)
+        states.append(State(pos, images, vel, typeid, types, mass, L, dimensions, step=dump.step))
+    times, known = _times(path, explicit, steps, dt, require_time)
+    for s, t in zip(states, times, strict=True):
+        s.time = t
+    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation, steps=steps,
+            order_times=known and (require_time or unwrap == "auto"), rows_identified=ids0 is not None)
+    return Trajectory(path, "lammps-dump", states, [{} for _ in states])
+
+
+# ---------------------------------------------------------------------------------------------
+# extended XYZ (ASE)
 
 
 def read_ase(
@@ -114,28 +315,18 @@ def read_ase(
     require_time: bool = True,
     masses: dict | None = None,
 ) -> Trajectory:
-    """A LAMMPS text dump or extended XYZ file through ASE (see the module docstring)."""
+    """An extended XYZ file through ASE (see the module docstring)."""
     import ase.io
 
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
-    ase_format = {"lammps-dump": "lammps-dump-text", "extxyz": "extxyz"}[fmt]
     unwrapped_input = False
-    if fmt == "lammps-dump":
-        columns = _dump_columns(path)
-        if "type" not in columns:
-            raise ReaderError(f"{path}: frame 0: dump columns {columns} lack 'type'")
-        if not ({"x", "xs", "xu", "xsu"} & set(columns)):
-            raise ReaderError(f"{path}: frame 0: dump columns {columns} hold no coordinates (x/xs/xu/xsu)")
-        if "id" not in columns:
-            raise ReaderError(f"{path}: frame 0: dump columns {columns} lack 'id'; particles could not be followed between frames")
-        unwrapped_input = bool({"xu", "xsu"} & set(columns)) and not ({"x", "xs"} & set(columns))
     try:
-        frames = ase.io.read(str(path), index=":", format=ase_format)
+        frames = ase.io.read(str(path), index=":", format="extxyz")
     except Exception as err:
         hint = ""
-        if fmt == "extxyz" and isinstance(err, KeyError):
+        if isinstance(err, KeyError):
             hint = (f"; ASE reads the species column of extended XYZ as chemical symbols, and {err} is not an "
                     "element: write element symbols (e.g. Ar, Ne) and map them with type_map (Ar=A,Ne=B), or a "
                     "'type' per-atom column, or use GSD")
@@ -144,14 +335,20 @@ def read_ase(
         raise ReaderError(f"{path}: no frames")
     states, explicit, steps, own_images = [], [], [], []
     for k, atoms in enumerate(frames):
+        open_axes = [a for a, p in zip("xyz"[:dimensions], atoms.pbc, strict=False) if not p]
+        if open_axes:
+            flags = " ".join("T" if p else "F" for p in atoms.pbc)
+            raise ReaderError(
+                f"{path}: frame {k}: not periodic along {', '.join(open_axes)} (pbc=\"{flags}\"): glasscam's neighbour lists, "
+                "voxel grids and energies assume a box periodic along every axis; give a periodic configuration "
+                "(pbc=\"T T T\" with its Lattice)"
+            )
         cell = np.asarray(atoms.cell.array, dtype=np.float64)
         if not np.allclose(cell, np.diag(np.diag(cell)), atol=0):
             raise ReaderError(f"{path}: frame {k}: tilted (triclinic) cell {cell.tolist()}; glasscam supports cubic boxes only")
         lengths = np.diag(cell)
         L = box_length_of(path, k, [*lengths, 0, 0, 0], dimensions)
-        if fmt == "lammps-dump":
-            labels = [str(t) for t in np.asarray(atoms.arrays["type"])]
-        elif "type" in atoms.arrays:
+        if "type" in atoms.arrays:
             labels = [str(t) for t in np.asarray(atoms.arrays["type"])]
         else:
             labels = list(atoms.get_chemical_symbols())
@@ -166,7 +363,7 @@ def read_ase(
         n = len(pos)
         images = np.zeros((n, 3), dtype=np.int64)
         pos, images = wrap_into_box(pos, images, L, dimensions)
-        if fmt == "extxyz" and np.any(images != 0):
+        if np.any(images != 0):
             unwrapped_input = True  # coordinates outside the cell: the file holds unwrapped positions
         mass = np.array([float((masses or {}).get(t, 1.0)) for t in types])[typeid]
         vel = np.asarray(atoms.get_velocities(), dtype=np.float64) if atoms.has("momenta") else np.zeros((n, 3))
@@ -175,13 +372,12 @@ def read_ase(
         step = info.get("timestep", info.get("step"))
         steps.append(int(step) if step is not None else None)
         states.append(State(pos, images, vel, typeid, types, mass, L, dimensions, step=int(step or 0)))
-    own_images = [unwrapped_input] * len(states)
-    times = _times(path, explicit, steps, dt, require_time)
+    times, known = _times(path, explicit, steps, dt, require_time)
     for s, t in zip(states, times, strict=True):
         s.time = t
-    if unwrapped_input:
-        own_images = [True] * len(states)
-    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation)
+    own_images = [unwrapped_input] * len(states)
+    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation, steps=steps,
+            order_times=known and (require_time or unwrap == "auto"), rows_identified=False)
     return Trajectory(path, fmt, states, [{} for _ in states])
 
 
@@ -220,9 +416,23 @@ def read_npz(
         missing = [key for key in NPZ_KEYS if key not in data.files]
         if missing:
             raise ReaderError(f"{path}: frame 0: missing arrays {missing} (npz layout: types, initial_positions[, positions]; has {data.files})")
-        types = np.asarray(data["types"])
-        initial = np.asarray(data["initial_positions"], dtype=np.float64)
-        ends = np.asarray(data["positions"], dtype=np.float64) if "positions" in data.files else None
+        arrays = {}
+        for key in (*NPZ_KEYS, "positions"):
+            if key not in data.files:
+                continue
+            try:
+                arrays[key] = np.asarray(data[key])
+            except ValueError as err:  # object arrays need pickle, which is never enabled for foreign files
+                raise ReaderError(
+                    f"{path}: array {key!r} is an object array (a list of arrays of different shapes, saved with pickle; "
+                    f"numpy: {err}): "
+                    + ("samples need equal numbers of replicas — write one file per sample, or keep the same number of "
+                       "replicas R for every sample, as a (S, R, N, d) float array" if key == "positions" else
+                       "write it as one numeric array (every sample with the same N)")
+                ) from err
+        types = arrays["types"]
+        initial = arrays["initial_positions"].astype(np.float64)
+        ends = arrays["positions"].astype(np.float64) if "positions" in arrays else None
     if initial.ndim == 2:
         initial, types = initial[None], types[None]
         ends = None if ends is None else ends[None]
@@ -236,9 +446,15 @@ def read_npz(
     if ends is not None and (ends.ndim != 4 or ends.shape[0] != n_samples or ends.shape[2:] != (n, dimensions)):
         raise ReaderError(f"{path}: frame 0: positions has shape {ends.shape}; expected (R, {n}, {dimensions}) for initial_positions {initial.shape}")
     if ends is not None and not np.all(np.isfinite(ends)):
-        s, r = np.argwhere(~np.isfinite(ends))[0][:2]
-        raise ReaderError(f"{path}: frame {s}: replica {r} has non-finite end positions")
-    if not box_length and density:
+        s = int(np.argwhere(~np.isfinite(ends))[0][0])
+        replicas = np.flatnonzero(~np.isfinite(ends[s]).all(axis=(1, 2))).tolist()
+        raise ReaderError(
+            f"{path}: array 'positions': sample {s} has non-finite end points in replicas {replicas} (NaN padding of a sample "
+            f"with fewer replicas?): samples need equal numbers of replicas — write one file per sample, or drop the padded "
+            "replicas so that every sample has the same R"
+        )
+    inferred = not box_length and bool(density)
+    if inferred:
         box_length = (n / float(density)) ** (1.0 / dimensions)
     if not box_length or box_length <= 0:
         raise ReaderError(f"{path}: the npz layout stores no box: give box_length (σ) or the system's density")
@@ -255,7 +471,7 @@ def read_npz(
         state = State(pos, images, np.zeros((n, 3)), typeid, type_names, mass, float(box_length), dimensions)
         check_state(path, s, state, min_separation)
         states.append(state)
-    return ReplicaSet(path, states, ends)
+    return ReplicaSet(path, states, ends, box_inferred=inferred)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,4 +500,7 @@ def read_trajectory(
     if fmt == "npz":
         replicas = read_npz(path, box_length, dimensions or 3, type_map, species, masses, min_separation)
         return Trajectory(Path(path), "npz", replicas.states, [{} for _ in replicas.states])
+    if fmt == "lammps-dump":
+        return read_lammps_dump(path, type_map, species, dt, dimensions or 3, unwrap, max_unwrap_fraction, min_separation, require_time,
+                                masses)
     return read_ase(path, fmt, type_map, species, dt, dimensions or 3, unwrap, max_unwrap_fraction, min_separation, require_time, masses)

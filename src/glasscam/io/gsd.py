@@ -135,10 +135,14 @@ def read_logs(path) -> list[dict]:
             raise damaged(path, "truncated or corrupt frame", err) from err
 
 
-def read_provenance(path) -> dict:
+def read_provenance(path, missing_ok: bool = False) -> dict:
+    """The provenance record of a GSD file glasscam wrote (frame 0); a file without one raises
+    :class:`TrajectoryError`, or gives ``{}`` with ``missing_ok``."""
     with open_trajectory(path) as traj:
         chunk = traj[0].log.get(PROVENANCE_KEY)
     if chunk is None:
+        if missing_ok:
+            return {}
         raise TrajectoryError(f"{path}: no {PROVENANCE_KEY} record")
     return decode_json(chunk)
 
@@ -229,10 +233,11 @@ def read_gsd(
             steps.append(int(frame.configuration.step))
             states.append(State(pos, img, vel, typeid, types, mass, L, dims, step=int(frame.configuration.step)))
             logs.append(log)
-    times = _times(path, explicit, steps, dt, require_time)
+    times, known = _times(path, explicit, steps, dt, require_time)
     for s, t in zip(states, times, strict=True):
         s.time = t
-    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation)
+    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation, steps=steps,
+            order_times=known and not own_writer and (require_time or unwrap == "auto"), rows_identified=own_writer)
     return Trajectory(path, "gsd", states, logs)
 
 

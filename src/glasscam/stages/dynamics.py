@@ -27,7 +27,7 @@ from glasscam.core.periodic import max_minimum_image_difference
 from glasscam.core.schedule import WINDOW_TOLERANCE, window_end_frame
 from glasscam.core.state import State
 from glasscam.errors import TrajectoryError
-from glasscam.io.foreign import detect_format, read_trajectory
+from glasscam.io.foreign import detect_format, frame_count, read_trajectory
 from glasscam.io.gsd import (
     per_frame_scalars,
     read_gsd_frame,
@@ -46,6 +46,12 @@ POSITION_MATCH_TOLERANCE = 1e-3  # σ; glass samples and aging frames are both f
 
 def _read(path, reader: dict | None):
     return read_trajectory(path, **(reader or {})).states
+
+
+def _check_frame_count(path, reader: dict | None, n: int | None = None) -> None:
+    n = frame_count(path, (reader or {}).get("fmt", "auto")) if n is None else n
+    if n < 2:
+        raise TrajectoryError(f"{path}: {n} frame: no dynamics (MSD, Fs, Q, χ4 and τα need at least 2 frames)")
 
 
 def _first_frame(path, reader: dict | None) -> State:
@@ -71,6 +77,8 @@ def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: f
     paths = [Path(p) for p in aging_paths]
     if not paths:
         raise ValueError("compute_aging_dynamics: no aging trajectories given")
+    for path in paths:  # before any frame is read: a one-frame file has no dynamics
+        _check_frame_count(path, reader)
     q_source, k, s = "config", None, None
     if q is None:
         q, k, s = first_peak_q([_first_frame(p, reader) for p in paths])
@@ -107,17 +115,23 @@ def compute_liquid_relaxation(*, trajectory_paths, out_json, q: float | None = N
         raise ValueError("compute_liquid_relaxation: no trajectories given")
     by_temperature: dict[float, list[Path]] = defaultdict(list)
     for path in paths:
-        record = read_provenance(path)
+        gsd = detect_format(path, (reader or {}).get("fmt", "auto")) == "gsd"
+        record = read_provenance(path, missing_ok=True) if gsd else {}
         if "temperature" not in record:
-            raise TrajectoryError(f"{path}: provenance lacks 'temperature'")
+            _read(path, reader)  # the file's own refusals (times, images, …) come first
+            raise TrajectoryError(
+                f"{path}: no glasscam provenance record with the temperature (the file was not written by the pipeline): "
+                "compute_liquid_relaxation groups the pipeline's own liquid runs by temperature; for trajectories from "
+                "elsewhere call glasscam.analysis.relaxation.liquid_relaxation([glasscam.io.foreign.read_trajectory(path, "
+                "...).states]) per state point (README: Bring your own trajectories)"
+            )
         by_temperature[float(record["temperature"])].append(path)
     temperatures, rows = [], []
     dimensions = None
     for temperature, group in sorted(by_temperature.items()):
         trajectories = [_read(p, reader) for p in group]
         for path, states in zip(group, trajectories, strict=True):
-            if len(states) < 2:
-                raise TrajectoryError(f"{path}: {len(states)} frame; relaxation needs at least 2")
+            _check_frame_count(path, reader, len(states))
         result = liquid_relaxation(trajectories, q, a, msd_min, max_origins)
         dimensions = result.pop("dimensions")
         for species, series in result["species"].items():

@@ -43,7 +43,7 @@ from glasscam.core.seeds import rng
 from glasscam.core.state import State
 from glasscam.core.systems import System, system_from_config
 from glasscam.errors import ReaderError
-from glasscam.io.checks import UNWRAP_MODES
+from glasscam.io.checks import UNWRAP_MODES, check_against_system
 from glasscam.io.foreign import FORMATS, detect_format, read_npz, read_trajectory
 from glasscam.io.gsd import write_states
 from glasscam.io.provenance import provenance
@@ -122,12 +122,16 @@ def resolve_paths(patterns) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def load_configurations(paths, entry: dict, system: System) -> tuple[list[State], list[tuple[str, int]], list[np.ndarray | None]]:
+def load_configurations(paths, entry: dict, system: System, require_time: bool = False) -> tuple[list[State], list[tuple[str, int]], list[np.ndarray | None]]:
     """Every configuration of ``paths`` as checked states in the system's species order, with
     (file, frame) of each and the replica end points (R, N, d) where the file has them.
-    Refusals (:class:`glasscam.errors.ReaderError`) name the file and frame; a dimension
-    different from the system's is refused too."""
-    states, sources, ends = [], [], []
+    Refusals (:class:`glasscam.errors.ReaderError`) name the file and frame: a dimension
+    different from the system's, and every configuration that contradicts the system
+    (:func:`glasscam.io.checks.check_against_system`: a box no larger than twice the pair cutoff;
+    a box inferred from the configured density that the configuration contradicts).
+    ``require_time``: frames of a multi-frame file must have known, increasing
+    times (the trajectory reading of `glasscam check`)."""
+    states, sources, ends, inferred = [], [], [], []
     for path in map(Path, paths):
         fmt = detect_format(path, entry.get("format", "auto"))
         if fmt == "npz":
@@ -144,6 +148,7 @@ def load_configurations(paths, entry: dict, system: System) -> tuple[list[State]
                 states.append(state)
                 sources.append((str(path), k))
                 ends.append(None if replicas.replica_ends is None else replicas.replica_ends[k])
+                inferred.append(replicas.box_inferred)
             continue
         traj = read_trajectory(
             path,
@@ -153,16 +158,18 @@ def load_configurations(paths, entry: dict, system: System) -> tuple[list[State]
             dt=entry.get("dt"),
             dimensions=system.dimensions,
             unwrap=entry.get("unwrap", "independent"),
-            require_time=False,
+            require_time=require_time,
             masses=system.masses,
         )
         for k, state in enumerate(traj.states):
             states.append(state)
             sources.append((str(path), k))
             ends.append(None)
-    for state, (path, k) in zip(states, sources, strict=True):
+            inferred.append(False)
+    for state, (path, k), box_inferred in zip(states, sources, inferred, strict=True):
         if state.dimensions != system.dimensions:
             raise ReaderError(f"{path}: frame {k}: dimensions {state.dimensions}, but system {system.name} is {system.dimensions}D")
+        check_against_system(path, k, state, system, box_inferred)
     return states, sources, ends
 
 
