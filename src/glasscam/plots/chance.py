@@ -4,6 +4,8 @@ learned structure, and whatever is computed from them must say so on the figure 
 
 from __future__ import annotations
 
+import textwrap
+
 from glasscam.analysis.statistics import chance_status
 from glasscam.io.tables import read_json
 
@@ -20,8 +22,10 @@ def chance_banner(fig, metrics_json) -> dict | None:
     if the model of ``metrics_json`` is at chance; returns the model's status (None: no file)."""
     status = model_status(metrics_json)
     if status and status["at_chance"]:
-        warning = status["warning"].replace(" (", "\n(", 1)
-        fig.text(0.5, 0.5, warning, ha="center", va="center", fontsize=11, color="white", weight="bold",
-                 zorder=10, bbox={"boxstyle": "round,pad=0.6", "facecolor": "#c00000", "alpha": 0.85, "edgecolor": "none"})
-        fig.text(0.5, 0.005, status["warning"].split(" (")[0], ha="center", va="bottom", fontsize=8, color="#c00000")
+        # wrapped to the figure's width (≈ 0.6 em per character), never clipped by it
+        width = max(20, int(fig.get_figwidth() * 72 / (11 * 0.62)))
+        headline, numbers = status["warning"].split(" (", 1)
+        text = "\n".join(textwrap.wrap(headline, width) + textwrap.wrap("(" + numbers, width))
+        fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color="white", weight="bold", zorder=10,
+                 bbox={"boxstyle": "round,pad=0.6", "facecolor": "#c00000", "alpha": 0.85, "edgecolor": "none"})
     return status
