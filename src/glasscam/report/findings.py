@@ -475,7 +475,7 @@ def verdict(system: str, sections: dict, runs: int | None = None) -> dict:
                 strongest = max(dynamics, key=lambda c: abs(c["spearman"]))
                 sentences.append(
                     f"{task}: does the Grad-CAM field go with the dynamics? "
-                    + (f"Yes, {_strength(strongest['spearman'])}ly" if strongest["beyond_null"] else "Not resolved")
+                    + (f"Yes ({_strength(strongest['spearman'])})" if strongest["beyond_null"] else "Not resolved")
                     + f": the largest |ρ| ({strongest['quantity']}) is {fmt(strongest['spearman'])} {_interval(*strongest['interval'])} "
                     f"against the null of the largest of {strongest['n_candidates']} {_interval(*strongest['null_interval_of_maximum'])}."
                 )
