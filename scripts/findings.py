@@ -10,4 +10,5 @@ write_findings(
     out_json=snakemake.output.json,
     out_rst=snakemake.output.rst,
     out_html=snakemake.output.html,
+    runs=snakemake.params.runs,
 )

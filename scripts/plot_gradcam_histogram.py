@@ -4,4 +4,4 @@ from glasscam.plots.learning import plot_gradcam_histogram
 from glasscam.support.runlog import redirect_to_log
 
 redirect_to_log(snakemake.log[0])
-plot_gradcam_histogram(snakemake.input.gradcam, snakemake.output[0])
+plot_gradcam_histogram(snakemake.input.gradcam, snakemake.output[0], model_metrics=snakemake.input.model)

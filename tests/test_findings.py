@@ -76,7 +76,7 @@ def test_strongest_correlation_per_quantity_and_null_verdict():
     assert [(r["quantity"], r["spearman"]) for r in best] == [("propensity", -0.31), ("q6", 0.05)]
     found = findings({"ka3d": {"correlations": {"": rows}}})["systems"]["ka3d"]
     dyn, struct = found["correlation_dynamics"][0], found["correlation_structure"][0]
-    assert dyn["beyond_null"] and "moderate association beyond the null" in dyn["sentences"][0]
+    assert dyn["beyond_null"] and "moderate association beyond that null" in dyn["sentences"][0]
     assert "lower propensity" in dyn["sentences"][0]
     assert not struct["beyond_null"] and "no association can be claimed" in struct["sentences"][0]
 
@@ -177,3 +177,93 @@ def test_missing_diffusion_coefficient_says_why_without_a_unit():
     text = " ".join(relaxation_findings("ka3d", record)["sentences"])
     assert f"T = 1: τα = 2.61 τ, no D ({reason})" in text and "T = 2: τα = 0.5 τ, D = 0.125 σ²/τ" in text
     assert "n/a σ²/τ" not in text
+
+
+# ------------------------------------------------------------------ verdict, max-null, chance (issue 21)
+AT_CHANCE = [[0, 2], [0, 2]]  # the demo's age CNN: one class for every sample, 2 of 4 right
+ABOVE_CHANCE = [[20, 0], [1, 19]]
+
+
+def task_results(matrix, rows=None, curve=None):
+    """Planted results of one system with one task 'age': its thermal metrics, correlations and
+    a correlation length, and optionally a learning curve."""
+    kinds = {
+        "metrics": {"age/thermal": {**metrics(matrix), "class_counts": {"train": {"liquid": 4, "glass": 4}, "test": {
+            "liquid": sum(matrix[0]), "glass": sum(matrix[1])}}}},
+        "correlations": {"age": rows or [corr_row("propensity", "mobility", 0.4, 0.3, 0.5, window=10.0)]},
+        "correlation_length": {"age": {"field": "gradcam_glass", "xi": 1.2, "xi_bootstrap_lo": 0.9, "xi_bootstrap_hi": 1.5,
+                                       "n_frames": 8, "fit_r_min": 0.0, "fit_r_max": 4.0, "groups": []}},
+    }
+    if curve:
+        kinds["learning_curve"] = {"age/thermal": curve}
+    return {"ka3d": kinds}
+
+
+def test_model_at_chance_is_said_in_every_sentence_drawn_from_its_maps():
+    from glasscam.analysis.statistics import AT_CHANCE_WARNING, chance_status
+
+    assert chance_status(AT_CHANCE)["at_chance"] and not chance_status(ABOVE_CHANCE)["at_chance"]
+    assert chance_status([[3, 0], [0, 1]])["at_chance"]  # 4/4 right, Wilson lower 0.51 < majority 0.75
+    for matrix, warned in ((AT_CHANCE, True), (ABOVE_CHANCE, False)):
+        found = findings(task_results(matrix), runs=4)["systems"]["ka3d"]
+        drawn = found["correlation_dynamics"] + found["correlation_length"]
+        for item in drawn:
+            assert (AT_CHANCE_WARNING in item["sentences"][0].lower()) == warned, item["sentences"][0]
+        assert (AT_CHANCE_WARNING in found["classification"][0]["sentences"][0]) == warned
+        verdict = " ".join(found["verdict"][0]["sentences"])
+        assert "4 independent runs" in verdict and "8 train" in verdict
+        assert ("Cannot be asked of a model at chance" in verdict) == warned
+        assert ("Yes" in verdict) != warned
+
+
+def test_caption_directive_and_figure_banner_warn_only_at_chance(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from glasscam.analysis.statistics import AT_CHANCE_WARNING
+    from glasscam.plots.chance import chance_banner
+    from glasscam.report.findings import register_report_directives
+
+    register_report_directives()
+    for matrix, warned in ((AT_CHANCE, True), (ABOVE_CHANCE, False)):
+        path = tmp_path / f"metrics_{warned}.json"
+        path.write_text(json.dumps(metrics(matrix)))
+        html = rst_to_html(f".. glasscam-model-status:: {path}\n\nA caption.\n")
+        assert (AT_CHANCE_WARNING in html.lower()) == warned
+        fig, _ = plt.subplots()
+        chance_banner(fig, path)
+        texts = " ".join(t.get_text() for t in fig.texts)
+        assert (AT_CHANCE_WARNING in texts) == warned
+        plt.close(fig)
+
+
+def test_largest_of_many_correlations_is_tested_against_the_null_of_the_maximum():
+    from glasscam.report.findings import corrected_null
+
+    assert corrected_null(-0.02, 0.02, 1) == pytest.approx((-0.02, 0.02))
+    lo9, hi9 = corrected_null(-0.02, 0.02, 9)  # z(1 − 0.025/9) = 2.77 → ±0.0283
+    assert hi9 == pytest.approx(0.02 * 2.7729 / 1.95996, rel=1e-3) and lo9 == pytest.approx(-hi9)
+    # a ρ of 0.03 [0.021, 0.04]: beyond the one-cell null, not beyond the null of the largest of 9
+    rows = [corr_row("propensity", "mobility", 0.03, 0.021, 0.04, window=1.0)]
+    rows += [corr_row("propensity", "mobility", 0.001 * k, -0.01, 0.01, window=float(k)) for k in range(2, 10)]
+    item = findings(task_results(ABOVE_CHANCE, rows))["systems"]["ka3d"]["correlation_dynamics"][0]
+    assert item["n_candidates"] == 9 and not item["beyond_null"]
+    assert "largest |ρ| of 9 candidates" in item["sentences"][0] and "no association can be claimed" in item["sentences"][0]
+    alone = findings(task_results(ABOVE_CHANCE, rows[:1]))["systems"]["ka3d"]["correlation_dynamics"][0]
+    assert alone["beyond_null"]
+
+
+def test_no_bullet_without_a_number_and_learning_curve_reads_its_intervals():
+    rows = [corr_row("mobility", "mobility", float("nan"), float("nan"), float("nan"), window=1.0),
+            {**corr_row("q6", "indicator", 0.2, float("nan"), float("nan")), "n_samples": 1.0}]
+    curve = {"test_samples": 4, "summary": [
+        {"train_samples_mean": 4.0, "test_accuracy_mean": 0.75, "repeats": 2},
+        {"train_samples_mean": 8.0, "test_accuracy_mean": 0.5, "repeats": 2}]}
+    found = findings(task_results(ABOVE_CHANCE, rows, curve))
+    text = findings_rst(found)
+    assert "n/a" not in text
+    assert "correlation_dynamics" not in found["systems"]["ka3d"] and "correlation_structure" not in found["systems"]["ka3d"]
+    sentence = found["systems"]["ka3d"]["learning_curve"][0]["sentences"][0]
+    assert "no measurable change at this size" in sentence and "[0.301, 0.954]" in sentence and "[0.15, 0.85]" in sentence
+    big = {"test_samples": 400, "summary": [{**curve["summary"][0], "test_accuracy_mean": 0.6},
+                                             {**curve["summary"][1], "test_accuracy_mean": 0.9}]}
+    assert "more data helps beyond both intervals" in findings(task_results(ABOVE_CHANCE, None, big))["systems"]["ka3d"]["learning_curve"][0]["sentences"][0]

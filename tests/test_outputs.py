@@ -3,6 +3,8 @@ stage that reads it with the file's path and the advice to delete it (Snakemake 
 everything downstream), never with a bare library error or a silently short table."""
 
 import json
+import os
+import stat
 
 import h5py
 import numpy as np
@@ -111,3 +113,33 @@ def test_missing_outputs_are_named(tmp_path):
     for reader in (read_json, read_table, load_dataset):
         with pytest.raises(FileNotFoundError, match="absent"):
             reader(tmp_path / "absent")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
+def test_every_writer_gives_its_output_the_mode_of_the_umask(tmp_path, umask):
+    """libgsd creates files 0o660 & ~umask (0o640 under 022) where open() gives 0o666 & ~umask:
+    outputs of one run had different modes. Every writer through atomic_output now lands at
+    0o666 & ~umask — the GSD trajectory, an HDF5 file, a JSON record, a CSV table, a text page."""
+    from glasscam.core.state import State
+    from glasscam.io.datasets import dataset_writer
+    from glasscam.io.gsd import write_states
+    from glasscam.io.tables import write_json, write_table, write_text
+
+    rng = np.random.default_rng(0)
+    n = 4
+    state = State(positions=rng.uniform(-1, 1, (n, 3)), images=np.zeros((n, 3), int), velocities=np.zeros((n, 3)),
+                  typeid=np.zeros(n, int), types=["A"], masses=np.ones(n), box_length=3.0, dimensions=3)
+    old = os.umask(umask)
+    try:
+        write_states(tmp_path / "traj.gsd", [state], {"stage": "test"})
+        write_json(tmp_path / "record.json", {"a": 1})
+        write_table(tmp_path / "table.csv", [{"a": 1, "b": 2.0}], ["a", "b"])
+        write_text(tmp_path / "page.rst", "text")
+        with dataset_writer(tmp_path / "dataset.h5", (1, 1, 2, 2)) as (images, finish):
+            images[0] = np.ones((1, 2, 2))
+            finish({"label": [0]}, {"stage": "test"})
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~umask
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {name: expected for name in modes}, {k: oct(v) for k, v in modes.items()}

@@ -115,7 +115,12 @@ def test_every_figure_and_report(tiny_runs):
                 pooled = [r for r in csv.DictReader(fh) if r["t_w"] == "all" and r["spearman"] not in ("", "nan")]
             for key in {(r.get("field"), r["quantity"]) for r in pooled}:
                 best = max((r for r in pooled if (r.get("field"), r["quantity"]) == key), key=lambda r: abs(float(r["spearman"])))
-                assert f"ρ = {fmt(float(best['spearman']))}" in desc, key
+                numbered = all(best[c] not in ("", "nan") for c in ("spearman_lo", "spearman_hi", "null_spearman_lo", "null_spearman_hi"))
+                assert (f"ρ = {fmt(float(best['spearman']))}" in desc) == numbered, key  # no bullet without a number
+    from test_report_browser import assert_opens_on_findings, chromium_binary
+
+    if chromium_binary():  # the report opens on its findings in a real browser (tests/test_report_browser.py)
+        assert_opens_on_findings(workdir / "report.html")
 
 
 def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):

@@ -61,6 +61,21 @@ TASK_FIGURE_INPUTS = {
         "correlations": f"{RESULTS}/{{system}}/analysis/{{task}}/correlations.csv",
     },
 }
+# Figures drawn from the Grad-CAM maps also read the metrics of the model the maps come from
+# (the thermal classifier): at chance, the figure and its caption say so (glasscam.plots.chance).
+GRADCAM_FIGURES = [
+    "gradcam_maps",
+    "gradcam_histogram",
+    "correlation_length",
+    "snapshots",
+    "correlation_matrix",
+    "correlation_vs_coarse_graining",
+    "gradcam_vs_mobility",
+]
+for _name in GRADCAM_FIGURES:
+    TASK_FIGURE_INPUTS[_name][
+        "model"
+    ] = f"{RESULTS}/{{system}}/model/{{task}}/thermal/metrics.json"
 FIGURE_INPUTS = {**SYSTEM_FIGURE_INPUTS, **TASK_FIGURE_INPUTS}
 # Report grouping in pipeline order: the stage of each figure is its subcategory (with the task
 # for task figures); the "figure" label numbers the figures so that the landing page and the

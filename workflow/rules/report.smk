@@ -73,5 +73,7 @@ rule findings:
     params:
         # the results root: labels (system, variant) are read relative to it
         root=lambda wildcards, output: os.path.dirname(os.path.dirname(output.json)),
+        # independent runs per system, stated in the verdict
+        runs=config["protocol"]["runs"],
     script:
         "../../scripts/findings.py"

@@ -86,3 +86,30 @@ def is_finite_number(value) -> bool:
     """True for an int or float that is finite (not NaN or ±inf); False for None, strings and the
     like — how tables read back from CSV/JSON mark a missing number."""
     return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+AT_CHANCE_WARNING = "model at chance: maps show no learned structure"
+
+
+def chance_status(confusion_matrix) -> dict:
+    """Whether a classifier has learnt anything its test split can show: its test accuracy's
+    Wilson 95 % interval against the majority-class rate (the accuracy of always answering the
+    commoner class).
+
+    ``confusion_matrix``: (n_classes, n_classes) counts, rows = true class. Returns ``accuracy``,
+    ``interval`` (Wilson 95 %), ``n_test``, ``majority_rate`` and ``at_chance`` — True unless the
+    interval's lower bound lies above the majority rate (an empty test split is at chance), with
+    ``warning``: :data:`AT_CHANCE_WARNING` and the numbers, or '' when above chance."""
+    matrix = np.asarray(confusion_matrix, dtype=int)
+    n = int(matrix.sum())
+    correct = int(np.trace(matrix))
+    lo, hi = wilson_interval(correct, n)
+    majority = float(matrix.sum(axis=1).max() / n) if n else float("nan")
+    accuracy = correct / n if n else float("nan")
+    at_chance = not (n > 0 and lo > majority)
+    warning = (
+        f"{AT_CHANCE_WARNING} (test accuracy {accuracy:.3g}, 95 % interval [{lo:.3g}, {hi:.3g}] on {n} samples, "
+        f"not above the majority rate {majority:.3g})" if at_chance else ""
+    )
+    return {"accuracy": accuracy, "interval": [lo, hi], "n_test": n, "majority_rate": majority,
+            "at_chance": at_chance, "warning": warning}

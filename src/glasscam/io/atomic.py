@@ -11,15 +11,29 @@ from glasscam.errors import DamagedFile, ReaderError, TrajectoryError
 RESULTS_ENV = "GLASSCAM_RESULTS"  # where `results:` is not the default ./results
 
 
+def default_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0o666 minus the process umask (0o644 under
+    the usual umask 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike):
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
+
+    The file that lands at ``path`` gets :func:`default_file_mode` whatever wrote it: libgsd
+    creates its files 0o660 & ~umask (0o640 under umask 022) where every other writer gives
+    0o644, so outputs of one run would otherwise differ in who may read them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
     tmp.unlink(missing_ok=True)
     try:
         yield tmp
+        if tmp.is_file():
+            os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.io.gsd import read_logs  # noqa: E402
 from glasscam.io.tables import (
     read_json,  # noqa: E402
@@ -68,7 +69,7 @@ def _row_order(row: dict) -> tuple:
     return (kind, row["quantity"], second if isinstance(second, float) and np.isfinite(second) else -1.0)
 
 
-def plot_correlation_matrix(correlations_csv, out_png) -> None:
+def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None) -> None:
     """Spearman ρ(Grad-CAM, quantity) for every quantity (rows: dynamics by window, then
     indicators by coarse-graining radius) and species (columns); cells whose 95 % bootstrap
     interval overlaps the shuffled-null range are marked °, blank cells have no value (e.g.
@@ -95,6 +96,7 @@ def plot_correlation_matrix(correlations_csv, out_png) -> None:
     ax.set_title(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n° : 95 % interval overlaps the shuffled null; blank: no value", fontsize=8)
     ax.set_xlabel("species")
     fig.colorbar(image, ax=ax, label="ρ")
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
 
 
@@ -110,7 +112,7 @@ def age_label(realised: float, requested: list[float] | None = None) -> str:
 
 
 def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str | None = None,
-                             requested_ages: list[float] | None = None) -> None:
+                             requested_ages: list[float] | None = None, model_metrics=None) -> None:
     """Left: per-particle Grad-CAM against mobility |Δr_i| (all particles, pooled samples) at the
     window with the largest |ρ|; right: within-frame Spearman ρ vs Δt for mobility,
     cage-relative displacement and propensity pooled over every aging time (95 % bootstrap
@@ -156,10 +158,11 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     rho_ax.set_xlabel("window Δt (τ)")
     rho_ax.set_ylabel("Spearman ρ with Grad-CAM")
     rho_ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="t_w: realised (frames)", title_fontsize=7)
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
 
 
-def plot_correlation_vs_coarse_graining(correlations_csv, out_png) -> None:
+def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics=None) -> None:
     """Within-frame Spearman ρ(Grad-CAM, indicator) pooled over every aging time against
     coarse-graining radius L (L = 0: raw), one panel per species, 95 % bootstrap bars."""
     rows = [r for r in _pooled_rows(correlations_csv) if r["kind"] == "indicator"]
@@ -174,6 +177,7 @@ def plot_correlation_vs_coarse_graining(correlations_csv, out_png) -> None:
         ax.set_xlabel("coarse-graining radius L (σ)")
     axes[0, 0].set_ylabel("Spearman ρ with Grad-CAM")
     axes[0, -1].legend(fontsize=7)
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
 
 
@@ -245,7 +249,7 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     _save(fig, out_png)
 
 
-def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None) -> None:
+def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None) -> None:
     """Left: C(r) of the standardised Grad-CAM field (all glass samples) with the fit
     A exp(−r/ξ) drawn only over the fitted range where C(r) has data, ξ and its bootstrap 95 %
     interval in the legend; right: ξ per aging time t_w (realised frame times; requested ages
@@ -287,4 +291,5 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     else:
         xi_ax.text(0.5, 0.5, "no group with a finite ξ", transform=xi_ax.transAxes, ha="center")
     xi_ax.set_ylabel("ξ (σ)")
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)

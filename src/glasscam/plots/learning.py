@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 from glasscam.analysis.statistics import wilson_interval
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.io.gsd import open_trajectory, state_from_frame  # noqa: E402
 from glasscam.io.tables import open_h5, read_json  # noqa: E402
 
@@ -72,7 +73,7 @@ def showcase_sample(gradcam_h5, samples: list[int], class_name: str | None = Non
     return best
 
 
-def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, class_name: str | None = None) -> None:
+def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, class_name: str | None = None, model_metrics=None) -> None:
     """Grad-CAM of every class for one glass sample of ``glass_gsd``, with the particles overlaid
     (2D), or in the mid-plane slice z ≈ 0 with the particles within half a cell of it (3D).
 
@@ -131,10 +132,11 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     where = f"run {run}, " if run is not None else ""
     plane = ", mid-plane slice z = 0" if d == 3 else ""
     fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ{plane}) — {why}", fontsize=9)
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
 
 
-def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
+def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None) -> None:
     """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples:
     the ReLU map of each class (values ≥ 0; each frame divided by its maximum over the ReLU maps
     of all classes, range [0, 1]) and, where present, the signed map before the ReLU (each frame
@@ -172,6 +174,7 @@ def plot_gradcam_histogram(gradcam_gsd, out_png) -> None:
             ax.axvline(0, color="k", lw=0.5)
         ax.legend(fontsize=8, title="species", title_fontsize=8)
     fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
 
 

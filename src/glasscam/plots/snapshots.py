@@ -25,6 +25,7 @@ from scipy.stats import rankdata, spearmanr  # noqa: E402
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.core.systems import system_from_config
 from glasscam.io.atomic import atomic_output  # noqa: E402
+from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def positive_class_key(gradcam_gsd) -> str:
 
 
 def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str | None = None, renderer: str = "auto",
-                   radii: dict | None = None) -> str:
+                   radii: dict | None = None, model_metrics=None) -> str:
     """Three renders of one glass sample coloured by Grad-CAM (``gradcam_key``, default the map of
     the positive class), by the dynamics (propensity, else mobility) and by the best classical
     descriptor (:func:`choose_snapshot`); ``renderer`` 'auto' (OVITO if importable, else
@@ -230,6 +231,7 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
     fig.colorbar(plt.cm.ScalarMappable(cmap=CMAP), ax=axes, shrink=0.7, label="percentile within the sample (0 = lowest)")
     fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {len(state.positions)} particles ({used} render)\n"
                  f"chosen: {choice['reason']}", fontsize=8)
+    chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     with atomic_output(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)

@@ -36,14 +36,17 @@ from __future__ import annotations
 
 import base64
 import math
+from statistics import NormalDist
 from pathlib import Path
 
+from docutils import nodes
 from docutils.core import publish_string
+from docutils.parsers.rst import Directive
 from docutils.parsers.rst import directives
 from docutils.parsers.rst.directives.images import Figure
 from docutils.writers.html4css1 import Writer
 
-from glasscam.analysis.statistics import is_finite_number, wilson_interval
+from glasscam.analysis.statistics import AT_CHANCE_WARNING, chance_status, is_finite_number, wilson_interval
 from glasscam.core.keys import ALL_AGES
 from glasscam.io.tables import read_json, read_table, write_json, write_text
 
@@ -142,9 +145,12 @@ def classification_finding(system: str, variant: str, metrics: dict) -> dict:
         sentence = f"{where}, baseline '{name}': accuracy {fmt(b_acc)} {_interval(b_lo, b_hi)} on the same test split; {verdict}."
         baselines.append({"name": name, "test_accuracy": b_acc, "interval": [b_lo, b_hi], "cnn_vs_baseline": order, "sentence": sentence})
         sentences.append(sentence)
+    status = chance_status(matrix)
     return {
         "system": system,
         "variant": variant,
+        "at_chance": status["at_chance"],
+        "chance_status": status,
         "test_accuracy": accuracy,
         "interval": [lo, hi],
         "interval_kind": "Wilson 95 %",
@@ -203,23 +209,39 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
 
 
 def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | None:
-    """Mean test accuracy at the smallest and the largest training set of a learning curve."""
+    """Mean test accuracy at the smallest and the largest training set of a learning curve, each
+    with the Wilson 95 % interval of its test split (``test_samples``); the change is called a gain
+    or a loss only where the two intervals do not overlap."""
     rows = sorted(curve.get("summary", []), key=lambda r: r["train_samples_mean"])
     if not rows:
         return None
+    n_test = int(curve.get("test_samples") or 0)
+
+    def interval(row) -> tuple[float, float]:
+        return wilson_interval(round(row["test_accuracy_mean"] * n_test), n_test)
+
     first, last = rows[0], rows[-1]
     where = f"{system}" + (f", {variant}" if variant else "")
-    change = last["test_accuracy_mean"] - first["test_accuracy_mean"]
-    sentence = (
-        f"{where}: with {fmt(first['train_samples_mean'])} training samples the CNN's mean test accuracy over "
-        f"{first['repeats']} retraining(s) is {fmt(first['test_accuracy_mean'])}; with {fmt(last['train_samples_mean'])} it is "
-        f"{fmt(last['test_accuracy_mean'])} ({'+' if change >= 0 else '−'}{fmt(abs(change))}"
-        + (", more data still helps)." if change > 0.02 else ", no gain from the extra data at this size).")
-    ) if len(rows) > 1 else f"{where}: mean test accuracy {fmt(last['test_accuracy_mean'])} with {fmt(last['train_samples_mean'])} training samples."
+    if len(rows) > 1:
+        order = _compare(*interval(last), *interval(first))
+        change = last["test_accuracy_mean"] - first["test_accuracy_mean"]
+        sentence = (
+            f"{where}: with {fmt(first['train_samples_mean'])} training samples the CNN's mean test accuracy over "
+            f"{first['repeats']} retraining(s) is {fmt(first['test_accuracy_mean'])} {_interval(*interval(first))}; with "
+            f"{fmt(last['train_samples_mean'])} it is {fmt(last['test_accuracy_mean'])} {_interval(*interval(last))} "
+            f"(Wilson 95 % on the {n_test} test samples; change {'+' if change >= 0 else '−'}{fmt(abs(change))}): "
+            + ("more data helps beyond both intervals." if order > 0 else "more data makes it worse beyond both intervals."
+               if order < 0 else "the intervals overlap — no measurable change at this size.")
+        )
+    else:
+        sentence = (f"{where}: mean test accuracy {fmt(last['test_accuracy_mean'])} {_interval(*interval(last))} "
+                    f"with {fmt(last['train_samples_mean'])} training samples ({n_test} test samples).")
     return {
         "system": system,
         "variant": variant,
-        "points": [{"train_samples": r["train_samples_mean"], "test_accuracy_mean": r["test_accuracy_mean"], "repeats": r["repeats"]} for r in rows],
+        "n_test": n_test,
+        "points": [{"train_samples": r["train_samples_mean"], "test_accuracy_mean": r["test_accuracy_mean"],
+                    "interval": list(interval(r)), "repeats": r["repeats"]} for r in rows],
         "sentences": [sentence],
     }
 
@@ -233,37 +255,74 @@ def _describe_row(row: dict) -> str:
 
 def strongest_correlations(rows: list[dict]) -> list[dict]:
     """Per (Grad-CAM field, kind, quantity): the pooled (t_w = all) row with the largest |Spearman
-    ρ| over windows, coarse-graining radii and species; fields in the order of the table (the
+    ρ| over windows, coarse-graining radii and species, with ``n_candidates`` (how many rows it was
+    picked from — the multiple comparison :func:`correlation_finding` corrects for); fields in the order of the table (the
     primary field — the ReLU map of the positive class — first). Rows: dicts with the columns of
     :data:`glasscam.analysis.correlations.CORRELATION_COLUMNS`, numbers as floats."""
     best: dict[tuple[str, str, str], dict] = {}
+    candidates: dict[tuple[str, str, str], int] = {}
     fields = list(dict.fromkeys(str(row.get("field", "")) for row in rows))
     for row in rows:
         if str(row.get("t_w")) != ALL_AGES or not is_finite_number(row.get("spearman")):
             continue
         key = (str(row.get("field", "")), row["kind"], row["quantity"])
+        candidates[key] = candidates.get(key, 0) + 1
         if key not in best or abs(row["spearman"]) > abs(best[key]["spearman"]):
             best[key] = row
+    for key, row in best.items():
+        best[key] = {**row, "n_candidates": candidates[key]}
     order = {"mobility": 0, "indicator": 1}
     return [best[k] for k in sorted(best, key=lambda k: (fields.index(k[0]), order.get(k[1], 2), -abs(best[k]["spearman"])))]
 
 
-def correlation_finding(system: str, variant: str, row: dict) -> dict:
-    """One strongest correlation with its interval, the null and a sentence."""
+def corrected_null(null_lo: float, null_hi: float, n_candidates: int) -> tuple[float, float]:
+    """The shuffled-field null band widened for picking the largest |ρ| of ``n_candidates``
+    (Bonferroni): the one-cell null's 2.5–97.5 % range read as mean ± 1.96 σ (normal
+    approximation of the permutation null), then mean ± z σ with z the two-sided 0.05 /
+    n_candidates quantile. Equals the given band for one candidate."""
+    if not (is_finite_number(null_lo) and is_finite_number(null_hi)):
+        return float("nan"), float("nan")
+    centre, sigma = (null_lo + null_hi) / 2, (null_hi - null_lo) / (2 * NormalDist().inv_cdf(0.975))
+    z = NormalDist().inv_cdf(1 - 0.025 / max(1, int(n_candidates)))
+    return centre - z * sigma, centre + z * sigma
+
+
+def _chance_prefix(model: dict | None) -> str:
+    """'Model at chance (numbers): maps show no learned structure — ' where ``model`` (a
+    :func:`chance_status`) is at chance; '' otherwise."""
+    if not model or not model["at_chance"]:
+        return ""
+    return model["warning"][0].upper() + model["warning"][1:] + " — "
+
+
+def correlation_finding(system: str, variant: str, row: dict, model: dict | None = None) -> dict | None:
+    """One strongest correlation with its interval, tested against the shuffled-field null of the
+    same maximum (Bonferroni over the ``n_candidates`` rows it was picked from,
+    :func:`corrected_null`), and a sentence; prefixed with the at-chance warning where the Grad-CAM
+    model (``model``, a :func:`chance_status`) is at chance. None where the interval or the null
+    is not a number (nothing to report)."""
     rho, lo, hi = row["spearman"], row.get("spearman_lo"), row.get("spearman_hi")
     null_lo, null_hi = row.get("null_spearman_lo"), row.get("null_spearman_hi")
-    beyond_null = _compare(lo, hi, null_lo, null_hi) != 0
+    if not all(is_finite_number(v) for v in (rho, lo, hi, null_lo, null_hi)):
+        return None
+    k = int(row.get("n_candidates") or 1)
+    max_lo, max_hi = corrected_null(null_lo, null_hi, k)
+    beyond_null = _compare(lo, hi, max_lo, max_hi) != 0
     species = "all particles" if row["species"] == "all" else f"{row['species']} particles"
     where = f"{system}" + (f", {variant}" if variant else "")
     direction = "higher" if rho > 0 else "lower"
     field = f" ({row['field']})" if row.get("field") else ""
-    sentence = (
+    picked = (f"the largest |ρ| of {k} candidates (species, windows, radii); the shuffled-field null of one candidate spans "
+              f"{_interval(null_lo, null_hi)}, of the largest of {k} (Bonferroni) {_interval(max_lo, max_hi)}. ")
+    if k == 1:
+        picked = f"the shuffled-field null spans {_interval(null_lo, null_hi)}. "
+    sentence = _chance_prefix(model) + (
         f"{where}: Grad-CAM{field} vs {_describe_row(row)} ({species}, {int(row['n_samples'])} glass samples): Spearman ρ = {fmt(rho)}, "
-        f"bootstrap 95 % interval {_interval(lo, hi)}; the shuffled-field null spans {_interval(null_lo, null_hi)}. "
-        + ((f"A {_strength(rho)} association beyond the null: particles with larger Grad-CAM have {direction} {row['quantity']}."
+        f"bootstrap 95 % interval {_interval(lo, hi)}; " + picked
+        + ((f"A {_strength(rho)} association beyond that null: particles with larger Grad-CAM have {direction} {row['quantity']}."
             if _strength(rho) != "negligible" else
-            f"Resolved beyond the null but negligible in size (|ρ| < 0.1): particles with larger Grad-CAM have marginally {direction} {row['quantity']}.")
-           if beyond_null else "The interval reaches into the null range: no association can be claimed.")
+            f"Resolved beyond that null but negligible in size (|ρ| < 0.1): particles with larger Grad-CAM have marginally {direction} {row['quantity']}.")
+           if beyond_null else "The interval reaches into that null range: no association can be claimed.")
     )
     return {
         "system": system,
@@ -278,13 +337,18 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
         "spearman": rho,
         "interval": [lo, hi],
         "null_interval": [null_lo, null_hi],
+        "n_candidates": k,
+        "null_interval_of_maximum": [max_lo, max_hi],
         "beyond_null": beyond_null,
+        "model_at_chance": bool(model and model["at_chance"]),
         "sentences": [sentence],
     }
 
 
-def length_findings(system: str, variant: str, record: dict) -> dict:
-    """ξ of the Grad-CAM field pooled and per aging time, with bootstrap intervals."""
+def length_findings(system: str, variant: str, record: dict, model: dict | None = None) -> dict:
+    """ξ of the Grad-CAM field pooled and per aging time, with bootstrap intervals (aging times
+    without a number are left out); prefixed with the at-chance warning where the Grad-CAM model
+    (``model``, a :func:`chance_status`) is at chance."""
     where = f"{system}" + (f", {variant}" if variant else "")
     groups = []
     for group in record.get("groups", []):
@@ -302,7 +366,8 @@ def length_findings(system: str, variant: str, record: dict) -> dict:
             "sampled and ξ is poorly constrained (fit a longer range to pin it down)."
         )
     for g in groups:
-        sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
+        if is_finite_number(g["xi"]) and all(is_finite_number(v) for v in g["interval"]):
+            sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
     finite = [g for g in groups if is_finite_number(g["xi"]) and g["t_w"] is not None]
     if len(finite) > 1:
         first, last = finite[0], finite[-1]
@@ -312,7 +377,9 @@ def length_findings(system: str, variant: str, record: dict) -> dict:
             + ("grows beyond both intervals." if order > 0 else "shrinks beyond both intervals." if order < 0
                else "does not change beyond its intervals.")
         )
-    return {"system": system, "variant": variant, "xi": record["xi"], "interval": [record.get("xi_bootstrap_lo"), record.get("xi_bootstrap_hi")], "groups": groups, "sentences": sentences}
+    sentences = [_chance_prefix(model) + text for text in sentences]
+    return {"system": system, "variant": variant, "xi": record["xi"], "interval": [record.get("xi_bootstrap_lo"), record.get("xi_bootstrap_hi")],
+            "groups": groups, "model_at_chance": bool(model and model["at_chance"]), "sentences": sentences}
 
 
 def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) -> dict | None:
@@ -359,20 +426,98 @@ def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) ->
     return {"system": system, "species": species, "tau_alpha": tau, "q": record["q"], "sentences": [sentence]}
 
 
-def findings(results: dict) -> dict:
+GRADCAM_INPUTS = "thermal"  # the classifier whose Grad-CAM maps the correlations read (workflow/rules/explain.smk)
+
+
+def verdict(system: str, sections: dict, runs: int | None = None) -> dict:
+    """The opening paragraph of a system's findings, from its numbers: the run's size (runs,
+    samples per split of each task), which questions it can answer at that size and the answer
+    to each, with intervals.
+
+    Questions: (1) does the CNN tell the classes apart — answerable where even a perfect score on
+    the test split would have a Wilson interval above the majority rate; (2) does its Grad-CAM
+    field go with the dynamics — only where that CNN is above chance; (3) does more data help —
+    the learning curve's intervals."""
+    sentences = []
+    size = []
+    for item in sections.get("classification", []):
+        if item["variant"].endswith(f"/{GRADCAM_INPUTS}") or "/" not in item["variant"]:
+            counts = item.get("split_counts") or {"test": item["n_test"]}
+            size.append(f"{item['variant'].split('/')[0] or 'classifier'}: " + ", ".join(f"{n} {split}" for split, n in counts.items()))
+    if size or runs:
+        sentences.append(f"{system}: " + (f"{runs} independent runs; " if runs else "") + "samples per split — " + "; ".join(size) + ".")
+    for item in sections.get("classification", []):
+        if not (item["variant"].endswith(f"/{GRADCAM_INPUTS}") or "/" not in item["variant"]):
+            continue
+        task = item["variant"].split("/")[0] or "classifier"
+        n, chance = item["n_test"], item["majority_rate"]
+        resolvable = n > 0 and wilson_interval(n, n)[0] > chance
+        lo, hi = item["interval"]
+        if not resolvable:
+            sentences.append(
+                f"{task}: can the CNN tell the classes apart? Not at this size — with {n} test samples even a perfect score "
+                f"has a Wilson interval reaching {fmt(wilson_interval(n, n)[0])}, below the majority rate {fmt(chance)} "
+                f"(measured: {fmt(item['test_accuracy'])} {_interval(lo, hi)}); nothing below can be read as what the CNN learnt."
+            )
+        else:
+            sentences.append(
+                f"{task}: can the CNN tell the classes apart? "
+                + (f"Yes: accuracy {fmt(item['test_accuracy'])} {_interval(lo, hi)} lies above the majority rate {fmt(chance)}."
+                   if not item["at_chance"] else
+                   f"Not shown: accuracy {fmt(item['test_accuracy'])} {_interval(lo, hi)} is not above the majority rate "
+                   f"{fmt(chance)} — {AT_CHANCE_WARNING}.")
+            )
+        dynamics = [c for c in sections.get("correlation_dynamics", []) if c["variant"] == task]
+        if dynamics:
+            if item["at_chance"]:
+                sentences.append(f"{task}: does the Grad-CAM field go with the dynamics? Cannot be asked of a model at chance.")
+            else:
+                strongest = max(dynamics, key=lambda c: abs(c["spearman"]))
+                sentences.append(
+                    f"{task}: does the Grad-CAM field go with the dynamics? "
+                    + (f"Yes ({_strength(strongest['spearman'])})" if strongest["beyond_null"] else "Not resolved")
+                    + f": the largest |ρ| ({strongest['quantity']}) is {fmt(strongest['spearman'])} {_interval(*strongest['interval'])} "
+                    f"against the null of the largest of {strongest['n_candidates']} {_interval(*strongest['null_interval_of_maximum'])}."
+                )
+        for curve in sections.get("learning_curve", []):
+            if curve["variant"] == item["variant"] and len(curve["points"]) > 1:
+                first, last = curve["points"][0], curve["points"][-1]
+                order = _compare(*last["interval"], *first["interval"])
+                sentences.append(
+                    f"{task}: does more training data help? "
+                    + ("Yes" if order > 0 else "It hurts" if order < 0 else "No measurable change at this size")
+                    + f": {fmt(first['test_accuracy_mean'])} {_interval(*first['interval'])} with {fmt(first['train_samples'])} "
+                    f"training samples, {fmt(last['test_accuracy_mean'])} {_interval(*last['interval'])} with {fmt(last['train_samples'])}."
+                )
+    return {"system": system, "runs": runs, "sentences": sentences}
+
+
+def findings(results: dict, runs: int | None = None) -> dict:
     """Findings from parsed results.
 
     ``results``: {system: {kind: {variant: data}}}, kind one of ``metrics``, ``learning_curve``,
     ``correlations`` (list of row dicts), ``correlation_length``, ``liquid_relaxation``,
-    ``aging_dynamics``; variant a string ('' where the kind has none).
+    ``aging_dynamics``; variant a string ('' where the kind has none). ``runs``: independent runs
+    per system (config ``protocol.runs``), stated in the verdict.
     Returns {"systems": {system: {section: [finding, ...]}}}, each finding with its numbers and
-    ``sentences``; sections appear only where their kind was given."""
+    ``sentences``, the first section ``verdict`` (:func:`verdict`); other sections appear only where
+    their kind was given. Findings drawn from the Grad-CAM maps of a model at chance
+    (:func:`glasscam.analysis.statistics.chance_status` of the task's thermal classifier) open with
+    the at-chance warning."""
     out = {}
     for system in sorted(results):
         kinds = results[system]
         sections: dict[str, list] = {}
+        models = {}
         for variant, metrics in sorted(kinds.get("metrics", {}).items()):
-            sections.setdefault("classification", []).append(classification_finding(system, variant, metrics))
+            item = classification_finding(system, variant, metrics)
+            item["split_counts"] = {split: sum(c.values()) for split, c in (metrics.get("class_counts") or {}).items()}
+            sections.setdefault("classification", []).append(item)
+            task, _, inputs = variant.rpartition("/")
+            if inputs == GRADCAM_INPUTS:
+                models[task] = item["chance_status"]
+                if item["at_chance"]:
+                    item["sentences"][0] += f" This is the model of the {task} Grad-CAM maps: {AT_CHANCE_WARNING}."
         for variant, record in sorted(kinds.get("baselines", {}).items()):
             sections.setdefault("baselines", []).append(baselines_findings(system, variant, record))
         for variant, curve in sorted(kinds.get("learning_curve", {}).items()):
@@ -382,9 +527,11 @@ def findings(results: dict) -> dict:
         for variant, rows in sorted(kinds.get("correlations", {}).items()):
             for row in strongest_correlations(rows):
                 key = "correlation_dynamics" if row["kind"] == "mobility" else "correlation_structure"
-                sections.setdefault(key, []).append(correlation_finding(system, variant, row))
+                item = correlation_finding(system, variant, row, models.get(variant))
+                if item:
+                    sections.setdefault(key, []).append(item)
         for variant, record in sorted(kinds.get("correlation_length", {}).items()):
-            sections.setdefault("correlation_length", []).append(length_findings(system, variant, record))
+            sections.setdefault("correlation_length", []).append(length_findings(system, variant, record, models.get(variant)))
         for variant, record in sorted(kinds.get("liquid_relaxation", {}).items()):
             item = relaxation_findings(system, record)
             if item:
@@ -393,11 +540,12 @@ def findings(results: dict) -> dict:
             item = aging_findings(system, record)
             if item:
                 sections.setdefault("aging_dynamics", []).append({**item, "variant": variant})
-        out[system] = sections
+        out[system] = {"verdict": [verdict(system, sections, runs)], **sections}
     return {"systems": out}
 
 
 SECTION_TITLES = {
+    "verdict": "Verdict: what this run can show at its size",
     "classification": "Classification: CNN against chance and baselines",
     "baselines": "Classical baselines and thermal cues (paired comparison with the CNN)",
     "learning_curve": "Learning curve",
@@ -446,15 +594,22 @@ def accuracy_table(system: str, sections: dict) -> list[str]:
 
 
 def findings_rst(found: dict, title: str = "Findings") -> str:
-    """The findings as a reStructuredText page: one section per system (opening with its table of
-    test accuracies), one subsection per kind of finding, one bullet per sentence."""
+    """The findings as a reStructuredText page: the verdict of each system (one paragraph each),
+    then one section per system (opening with its table of test accuracies), one subsection per
+    kind of finding, one bullet per sentence."""
     lines = [title, "=" * len(title), ""]
     if not found["systems"]:
         lines += ["No results were given.", ""]
     for system, sections in found["systems"].items():
+        for item in sections.get("verdict", []):
+            if item["sentences"]:
+                lines += [_rst_escape(" ".join(item["sentences"])), ""]
+    for system, sections in found["systems"].items():
         lines += [system, "-" * len(system), ""]
         lines += accuracy_table(system, sections)
         for key, items in sections.items():
+            if key == "verdict":
+                continue
             heading = SECTION_TITLES.get(key, key)
             lines += [heading, "~" * len(heading), ""]
             for item in items:
@@ -520,10 +675,11 @@ def rst_to_html(text: str) -> str:
     return html if isinstance(html, str) else html.decode()
 
 
-def write_findings(*, files: dict[str, list], root, out_json, out_rst, out_html) -> dict:
+def write_findings(*, files: dict[str, list], root, out_json, out_rst, out_html, runs: int | None = None) -> dict:
     """Stage function: read the result files (kind → paths under ``root``), compute
-    :func:`findings` and write them as JSON (NaN → null), reStructuredText and HTML."""
-    found = findings(load_results(files, root))
+    :func:`findings` (``runs``: independent runs per system, for the verdict) and write them as
+    JSON (NaN → null), reStructuredText and HTML."""
+    found = findings(load_results(files, root), runs=runs)
     found["sources"] = {kind: [str(p) for p in paths] for kind, paths in files.items()}
     text = findings_rst(found)
     html = rst_to_html(text)
@@ -552,4 +708,21 @@ def register_report_directives() -> None:
             self.arguments[0] = png_data_uri(path)
             return super().run()
 
+    class ModelStatus(Directive):
+        """``.. glasscam-model-status:: metrics.json``: a warning box with the at-chance warning
+        and its numbers where that model's test accuracy is not above its majority rate; nothing
+        otherwise (captions of the figures drawn from its Grad-CAM maps)."""
+
+        required_arguments = 1
+
+        def run(self):
+            status = chance_status(read_json(self.arguments[0])["confusion_matrix"])
+            if not status["at_chance"]:
+                return []
+            box = nodes.warning()
+            box += nodes.paragraph(text=status["warning"][0].upper() + status["warning"][1:] + ": nothing in this "
+                                   "figure can be read as structure the network learnt.")
+            return [box]
+
     directives.register_directive("glasscam-figure", EmbeddedFigure)
+    directives.register_directive("glasscam-model-status", ModelStatus)
