@@ -49,6 +49,9 @@ napoleon_use_rtype = False
 doctest_test_doctest_blocks = ""
 doctest_global_setup = "import numpy as np"
 
+# "--cores" stays two hyphens, quotes stay straight
+smartquotes = False
+
 html_theme = "alabaster"
 html_title = "glasscam"
 html_static_path = []

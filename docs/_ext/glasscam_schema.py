@@ -205,9 +205,12 @@ class ConfigReference(Directive):
         env.note_dependency(str(schema_path))
         env.note_dependency(str(config_path))
         schema, config = load(schema_path, config_path)
-        groups: dict[str, list[Row]] = {}
+        groups: dict[str, list[Row]] = {"top-level keys": []}
         for row in rows(schema, config):
             groups.setdefault(row.key.split(".")[0], []).append(row)
+        for top in list(groups):  # single keys (seed, engine, …) share one table
+            if len(groups[top]) == 1 and "." not in groups[top][0].key:
+                groups["top-level keys"] += groups.pop(top)
         out = []
         for top, members in groups.items():
             target_id = nodes.make_id(f"config-{top}")
