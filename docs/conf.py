@@ -55,3 +55,8 @@ smartquotes = False
 html_theme = "alabaster"
 html_title = "glasscam"
 html_static_path = []
+
+# a reference to a glasscam name that does not exist (renamed, moved) fails the -W build;
+# references into other projects (numpy, torch, …) are not resolved without intersphinx
+nitpicky = True
+nitpick_ignore_regex = [(r"py:.*", r"(?!glasscam\.).*"), (r"py:.*", r".*\._\w+")]  # private names are not documented

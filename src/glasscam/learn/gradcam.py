@@ -71,7 +71,7 @@ def _check_cfg(gradcam_cfg: dict) -> dict:
 
 
 def model_grid(checkpoint: dict, path) -> dict:
-    """The voxelization a checkpoint was trained on (:func:`glasscam.io.checkpoints.save_checkpoint`)."""
+    """The voxelization a checkpoint was trained on (:func:`glasscam.stages.models.save_checkpoint`)."""
     grid = checkpoint.get("grid")
     if not grid:
         raise ValueError(f"{path}: the checkpoint records no voxel grid (trained before grids were saved); retrain it")
