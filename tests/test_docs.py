@@ -30,6 +30,7 @@ def doctrees(tmp_path_factory):
     return tmp_path_factory.mktemp("doctrees")
 
 
+@pytest.mark.slow  # imports every module and renders the site: ≈ 1–2 min
 def test_site_builds_with_warnings_as_errors(tmp_path, doctrees):
     result = _sphinx("html", tmp_path / "html", doctrees)
     assert result.returncode == 0, f"sphinx-build -W failed:\n{result.stderr[-6000:]}"
@@ -41,6 +42,7 @@ def test_site_builds_with_warnings_as_errors(tmp_path, doctrees):
     assert "dynamics.window_tolerance" in config and "voxel.spacing" in config
 
 
+@pytest.mark.slow
 def test_examples_run(tmp_path, doctrees):
     result = _sphinx("doctest", tmp_path / "doctest", doctrees)
     report = (tmp_path / "doctest" / "output.txt").read_text() if (tmp_path / "doctest" / "output.txt").exists() else ""
