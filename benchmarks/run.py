@@ -5,7 +5,7 @@
     python benchmarks/run.py --quick --out benchmarks/out/quick.json      # reduced set (~5 min, 2 cores)
 
 A full run (every figure, not --quick) also writes a dated record, benchmarks/records/<date>-<host>.json
-(see records.py: compare with the previous record, regenerate the README's performance table).
+(see records.py: compare with the previous record, regenerate the performance table of docs/performance.md).
 
 Options: --repeats (default 3), --only md,engine,voxelization,training,analysis,demo, --record,
 --demo-results DIR (default results_demo, if present), --run-demo (fresh demo DAG in a temporary
@@ -281,7 +281,7 @@ def main(argv=None) -> int:
         import records
 
         path = records.write_record(records.record_from_results(results))
-        log(f"record {path}: compare with `python benchmarks/records.py compare`, README table with "
+        log(f"record {path}: compare with `python benchmarks/records.py compare`, performance table with "
             f"`python benchmarks/records.py readme`")
     for name, t in results["targets"].items():
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]

@@ -1,6 +1,6 @@
 """Benchmark records (benchmarks/records/): every committed record is complete, `compare` gives
 new ÷ old per common figure with the right verdict, run.py results turn into records, and the
-README's performance table is the one the records generate."""
+performance table (docs/performance.md) is the one the records generate."""
 
 import json
 import sys
@@ -53,7 +53,7 @@ def test_record_from_results_roundtrip(tmp_path):
 
 
 def test_readme_table_is_generated_from_the_records():
-    assert records.update_readme(check=True), "README performance table is stale: python benchmarks/records.py readme"
+    assert records.update_readme(check=True), "docs/performance.md table is stale: python benchmarks/records.py readme"
 
 
 def test_dag_wall_time_sums_benchmark_files_per_rule(tmp_path):

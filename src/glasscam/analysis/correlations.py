@@ -45,6 +45,7 @@ from glasscam.core.keys import SAMPLE_KEY, per_particle_key
 from glasscam.core.neighbors import ball_query
 from glasscam.core.seeds import rng
 
+#: columns of the tidy correlation tables the correlate and external stages write
 CORRELATION_COLUMNS = [
     "field",
     "quantity",

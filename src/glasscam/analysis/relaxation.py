@@ -1,10 +1,10 @@
 """Particle and collective dynamics of aging trajectories (time in τ, lengths in σ).
 
-Displacement of particle i between frames 0 and k, centre-of-mass drift removed:
+Displacement of particle i between frames 0 and k, centre-of-mass drift removed::
 
     Δr_i(t_k) = [r_i(t_k) − r_i(t_0)] − [R(t_k) − R(t_0)],   R = Σ_j m_j r_j / Σ_j m_j
 
-(unwrapped coordinates r = position + image · L). From the displacements of N particles:
+(unwrapped coordinates r = position + image · L). From the displacements of N particles::
 
     MSD(t)  = (1/N) Σ_i |Δr_i(t)|²
     Fs(q,t) = (1/N) Σ_i ⟨exp(i q·Δr_i)⟩_q̂ = (1/N) Σ_i sin(q|Δr_i|)/(q|Δr_i|)   (3D)

@@ -100,4 +100,5 @@ def kinetic_relaxation_time(times: np.ndarray, kinetic_temperatures: np.ndarray,
 
 
 
+#: split index of each split name in a dataset's ``split`` column
 SPLITS = {"train": 0, "validation": 1, "test": 2}

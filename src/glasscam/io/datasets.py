@@ -42,7 +42,7 @@ def dataset_writer(path, image_shape: tuple[int, ...]):
 
 
 def write_gradcam_maps(path, relu: np.ndarray, signed: np.ndarray, columns: dict, attrs: dict) -> None:
-    """Grad-CAM maps of S samples: ``maps`` (ReLU) and ``signed_maps``, (S, n_classes, *grid)
+    """Grad-CAM maps of S samples: ``maps`` (ReLU) and ``signed_maps``, ``(S, n_classes, *grid)``
     float32, gzip, one chunk per sample map; then per-sample ``columns`` and file ``attrs`` in the
     order given; written atomically."""
     grid_shape = relu.shape[1:]

@@ -7,7 +7,7 @@ half-written output. These readers cover a file damaged afterwards (a copy cut s
 crashed file system): the error is a :class:`glasscam.errors.DamagedFile` that names the file
 and says to delete it, after which the same ``snakemake`` command remakes it and everything
 downstream. GSD trajectories have the same guarantee through :mod:`glasscam.io.gsd` and
-:mod:`glasscam.io.foreign`; model checkpoints through :func:`glasscam.io.checkpoints.load_checkpoint`.
+:mod:`glasscam.io.foreign`; model checkpoints through :func:`glasscam.stages.models.load_checkpoint`.
 """
 
 from __future__ import annotations

@@ -46,8 +46,8 @@ def upsample_periodic(maps: torch.Tensor, factor: int) -> torch.Tensor:
 
 def gradcam_maps(model: torch.nn.Module, layer: torch.nn.Module, images: torch.Tensor, n_classes: int,
                  stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Grad-CAM of every class, upsampled to the input grid: the ReLU maps M_c (B, n_classes,
-    *grid), the signed maps Σ_k α_k A_k before the ReLU (same shape; an all-negative signed map
+    """Grad-CAM of every class, upsampled to the input grid: the ReLU maps M_c ``(B, n_classes,
+    *grid)``, the signed maps Σ_k α_k A_k before the ReLU (same shape; an all-negative signed map
     — a class the network does not see anywhere — still ranks particles), and the class
     probabilities (B, n_classes)."""
     cam = LayerGradCam(model, layer)
@@ -71,7 +71,7 @@ def _check_cfg(gradcam_cfg: dict) -> dict:
 
 
 def model_grid(checkpoint: dict, path) -> dict:
-    """The voxelization a checkpoint was trained on (:func:`glasscam.io.checkpoints.save_checkpoint`)."""
+    """The voxelization a checkpoint was trained on (:func:`glasscam.stages.models.save_checkpoint`)."""
     grid = checkpoint.get("grid")
     if not grid:
         raise ValueError(f"{path}: the checkpoint records no voxel grid (trained before grids were saved); retrain it")
@@ -95,7 +95,7 @@ def particle_gradcam(model: torch.nn.Module, checkpoint: dict, states: list[Stat
     explained for every class; the maps are read at the particles by periodic linear
     interpolation. Returns (per state a dict {``gradcam_<class>``: (N,), ``gradcam_signed_<class>``:
     (N,)} float64, probabilities (S, n_classes)); with ``return_maps`` also the list of
-    (relu (n_classes, *grid), signed (n_classes, *grid)) float32 maps. ``model``, ``checkpoint``:
+    (relu ``(n_classes, *grid)``, signed ``(n_classes, *grid)``) float32 maps. ``model``, ``checkpoint``:
     from :func:`glasscam.stages.models.load_checkpoint`; ``source`` names the model in errors."""
     cfg = _check_cfg(gradcam_cfg or {})
     dev = resolve_device(device)

@@ -52,7 +52,7 @@ def point_group(dimensions: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator, translate: bool, symmetry: bool) -> torch.Tensor:
-    """Random periodic translation and point-group operation per sample of (B, C, *grid)."""
+    """Random periodic translation and point-group operation per sample of ``(B, C, *grid)``."""
     d = x.ndim - 2
     operations = point_group(d)
     out = []

@@ -1,5 +1,5 @@
 """The study summary: what one system's run found, per classification task and input kind, as
-tables (JSON + CSV) and a Markdown table for the README.
+tables (JSON + CSV) and Markdown tables for docs/study.md.
 
 For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals) and the
 CNN minus the best baseline (paired Agresti–Min interval, :mod:`glasscam.stages.baselines`); the
@@ -184,7 +184,7 @@ def _fmt(value, digits: int = 2) -> str:
 
 def markdown_tables(record: dict) -> str:
     """The study's numbers as Markdown tables (classifiers; Grad-CAM and best descriptor vs
-    dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for the README."""
+    dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for docs/study.md."""
     lines = [f"**{record['system']}** (correlations: {record['species']} particles, within-frame Spearman ρ and "
              "Pearson r with 95 % bootstrap intervals over samples; null = 95 % range of the shuffled field)", ""]
     lines += ["| task | inputs | test n | majority | CNN | logistic on descriptors | U/N threshold | CNN − best |",

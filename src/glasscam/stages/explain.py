@@ -20,7 +20,7 @@ from glasscam.stages.models import load_checkpoint
 
 def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
     """Grad-CAM of every class for every frame of ``glass_gsd`` (the analysis glass samples):
-    maps to ``out_h5`` (``maps`` ReLU and ``signed_maps``, (S, n_classes, *grid), the
+    maps to ``out_h5`` (``maps`` ReLU and ``signed_maps``, ``(S, n_classes, *grid)``, the
     probabilities, and which maps are identically zero), and the same frames with per-particle
     ``gradcam_<class>`` / ``gradcam_signed_<class>`` log arrays to ``out_gsd``.
 
