@@ -33,12 +33,15 @@ from glasscam.analysis.statistics import (
     accuracy_record,
     fit_logistic,
     paired_accuracy_difference,
+    run_bootstrap_mean,
 )
 from glasscam.analysis.structure import coarse_grain, raw_indicators
 from glasscam.core.keys import POTENTIAL_ENERGY_KEY
+from glasscam.core.seeds import derive_seed
 from glasscam.core.tasks import SPLITS
 from glasscam.io.gsd import open_trajectory, state_from_frame
 from glasscam.io.provenance import provenance as make_provenance
+from glasscam.io.provenance import settings_record
 from glasscam.io.tables import open_h5, read_json, write_json
 from glasscam.learn.training import energy_threshold_baseline
 
@@ -165,7 +168,7 @@ def vibration_amplitudes(thermal_states: list, inherent_states: list) -> np.ndar
 
 
 def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict, seed: int,
-                         inherent_dataset_h5=None) -> dict:
+                         inherent_dataset_h5=None, settings: dict | None = None) -> dict:
     """Baselines of one task and input kind on the CNN's own split, and the CNN minus each.
 
     Reads the dataset's samples back from their source trajectories (``source``/``frame``),
@@ -174,7 +177,11 @@ def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict
     ``inherent_dataset_h5`` (optional, thermal inputs): the inherent-structure dataset of the
     same task; samples are matched by their identity (stage, run, replica, temperature, time;
     :func:`match_samples`) to give each thermal sample its
-    vibration amplitude. Writes ``out_json``; returns the record."""
+    vibration amplitude. Every accuracy and the CNN minus each baseline also carry a
+    cluster-bootstrap interval over the test split's runs (``run_interval``,
+    :func:`glasscam.analysis.statistics.run_bootstrap_mean`). ``settings``: the config keys that
+    made the result, recorded with their hash (:func:`glasscam.io.provenance.settings_record`).
+    Writes ``out_json``; returns the record."""
     index = _read_dataset_index(dataset_h5)
     metrics = read_json(metrics_json)
     labels, split = index["labels"].astype(int), index["split"].astype(int)
@@ -216,11 +223,16 @@ def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict
                                           "logistic": {**accuracy_record(np.asarray(fit["test_predicted"]), test_labels),
                                                        "C": fit["C"]},
                                           "units": "σ (RMS distance thermal → inherent structure)"}
-    cnn = accuracy_record(cnn_predicted, test_labels)
+    test_runs = index["run"][test]
+    cnn = {**accuracy_record(cnn_predicted, test_labels),
+           "run_interval": run_bootstrap_mean(cnn_predicted == test_labels, test_runs, derive_seed(seed, "runs", "cnn"))}
     comparison = {}
     for name, baseline in baselines.items():
-        comparison[name] = paired_accuracy_difference(cnn_predicted == test_labels,
-                                                      np.asarray(baseline["test_predicted"]) == test_labels)
+        right = np.asarray(baseline["test_predicted"]) == test_labels
+        baseline["run_interval"] = run_bootstrap_mean(right, test_runs, derive_seed(seed, "runs", name))
+        comparison[name] = {**paired_accuracy_difference(cnn_predicted == test_labels, right),
+                            "run_interval": run_bootstrap_mean((cnn_predicted == test_labels).astype(float) - right,
+                                                               test_runs, derive_seed(seed, "runs", "cnn", name))}
     best = max(baselines, key=lambda n: baselines[n]["accuracy"])
     record = {
         "task": index["task"],
@@ -235,6 +247,7 @@ def classifier_baselines(dataset_h5, metrics_json, out_json, indicator_cfg: dict
         "thermal_cues": thermal,
         "kinetic_relaxation": index["kinetic_relaxation"],
         "features": {"names": names, "statistics": list(STATISTICS), "count": len(names)},
+        **settings_record(settings or {"indicators": indicator_cfg}),
         "provenance": make_provenance({"indicators": indicator_cfg}, stage="baselines", seed=int(seed),
                                       dataset=str(dataset_h5), metrics=str(metrics_json)),
     }

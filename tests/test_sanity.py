@@ -1,0 +1,112 @@
+"""Sanity nulls (Adebayo et al., NeurIPS 2018): an attribution correlation is called learned only
+beyond the shuffled null and beyond the same network re-initialised and trained on permuted
+labels. Planted truth: a motif the network must learn passes both nulls; a map that only mirrors
+the input density does not. Also the run-level (cluster-bootstrap) intervals and the settings
+record that lets a summary refuse stale inputs."""
+
+import math
+
+import numpy as np
+import pytest
+
+from glasscam.analysis.correlations import _rows_for_field
+from glasscam.analysis.sanity import beyond, control_band, sanity_table
+from glasscam.analysis.statistics import run_bootstrap_mean, wilson_interval
+from glasscam.core.keys import ALL_AGES
+from glasscam.io.provenance import config_hash, settings_difference, settings_record
+
+N_FRAMES, N = 12, 200
+
+
+def correlation_rows(field_name, fields, targets, runs=None, seed=0):
+    """Rows of the correlate stage's own function for per-frame fields against named targets."""
+    target_list = [("indicator", name, name, 0.0, float("nan"), values) for name, values in targets.items()]
+    masks = {"all": [np.ones(len(f), bool) for f in fields]}
+    return _rows_for_field(field_name, fields, target_list, masks, [(ALL_AGES, np.arange(len(fields)))],
+                           n_null=50, n_bootstrap=100, seed=seed, runs=runs)
+
+
+def frames(generator):
+    """Per frame: local density d_i (what any map of a density image follows), motif membership
+    m_i (what only the labels reveal: independent of d)."""
+    density = [generator.normal(0, 1, N) for _ in range(N_FRAMES)]
+    motif = [(generator.uniform(size=N) < 0.15).astype(float) for _ in range(N_FRAMES)]
+    return density, motif
+
+
+def test_planted_motif_is_learned_and_density_mirror_is_not():
+    g = np.random.default_rng(3)
+    density, motif = frames(g)
+    targets = {"local_density": density, "motif": motif}
+    mirror = lambda s: [0.6 * d + np.random.default_rng(s + k).normal(0, 1, N) for k, d in enumerate(density)]  # noqa: E731
+    # trained model: attends to the motif and, like every map of a density image, to the density
+    model = [0.6 * d + 1.5 * m + g.normal(0, 1, N) for d, m in zip(density, motif, strict=True)]
+    controls = {"random_weights": [correlation_rows("map", mirror(100 * s), targets) for s in range(3)],
+                "shuffled_labels": [correlation_rows("map", mirror(1000 + 100 * s), targets) for s in range(3)]}
+    table = {row["quantity"]: row for row in sanity_table(correlation_rows("map", model, targets), controls)}
+    motif_row, density_row = table["motif"], table["local_density"]
+    assert motif_row["learned"] and motif_row["beyond_random_weights"] and motif_row["beyond_shuffled_labels"]
+    assert motif_row["spearman"] > 0.3 and abs(motif_row["random_weights_mean"]) < 0.05
+    # the density association is far beyond the shuffled null, but every control has it too
+    assert density_row["beyond_null"] and density_row["spearman"] > 0.2
+    assert not density_row["learned"]
+    assert density_row["random_weights_lo"] <= density_row["spearman"] <= density_row["random_weights_hi"]
+    assert density_row["random_weights_seeds"] == 3
+
+
+def test_beyond_is_directional_and_undefined_bands_never_pass():
+    assert beyond(0.5, -0.1, 0.3) and beyond(-0.5, -0.3, 0.1)
+    assert not beyond(0.2, -0.1, 0.3) and not beyond(0.0, 0.1, 0.2)
+    assert not beyond(0.05, 0.2, 0.4)  # weaker than the control: not a learned association
+    assert not beyond(0.5, float("nan"), float("nan"))
+    band = control_band([{"spearman": 0.1, "spearman_lo": 0.05, "spearman_hi": 0.2},
+                         {"spearman": 0.3, "spearman_lo": 0.25, "spearman_hi": 0.4}, None])
+    assert band["seeds"] == 2 and band["mean"] == pytest.approx(0.2) and (band["lo"], band["hi"]) == (0.05, 0.4)
+    assert band["sd"] == pytest.approx(np.std([0.1, 0.3], ddof=1))
+    assert control_band([None, {"spearman": float("nan")}])["seeds"] == 0
+
+
+def test_missing_control_row_makes_nothing_learned():
+    g = np.random.default_rng(5)
+    density, motif = frames(g)
+    model = correlation_rows("map", [m + g.normal(0, 0.3, N) for m in motif], {"motif": motif})
+    assert sanity_table(model, {"random_weights": [model[:0]]})[0]["learned"] is False
+
+
+def test_run_bootstrap_is_wider_than_wilson_for_correlated_frames():
+    """8 runs of 32 frames each: a run is right or wrong as a whole (the frames of one lineage
+    share it). Wilson treats 256 samples as independent; the run bootstrap sees 8."""
+    runs = np.repeat(np.arange(8), 32)
+    correct = np.isin(runs, [0, 1, 2, 3, 4, 5]).astype(float)  # 6 of 8 runs right: 0.75
+    record = run_bootstrap_mean(correct, runs, seed=1)
+    lo, hi = wilson_interval(int(correct.sum()), len(correct))
+    assert record["mean"] == pytest.approx(0.75) and record["n_runs"] == 8
+    assert hi - lo < 0.12 and record["hi"] - record["lo"] > 0.45
+    # independent samples (one per run): the two agree within resampling noise
+    runs = np.arange(400)
+    correct = (np.random.default_rng(0).uniform(size=400) < 0.7).astype(float)
+    record = run_bootstrap_mean(correct, runs, seed=2)
+    lo, hi = wilson_interval(int(correct.sum()), 400)
+    assert record["lo"] == pytest.approx(lo, abs=0.015) and record["hi"] == pytest.approx(hi, abs=0.015)
+    assert math.isnan(run_bootstrap_mean([1.0, 0.0], [3, 3], seed=0)["lo"])  # one run: no interval
+
+
+def test_correlation_run_interval_counts_runs():
+    g = np.random.default_rng(9)
+    density, _ = frames(g)
+    # each run has its own association strength: the run interval must cover that spread
+    runs = np.repeat(np.arange(4), 3)
+    strength = {0: 0.1, 1: 0.4, 2: 0.7, 3: 1.0}
+    fields = [strength[r] * d + g.normal(0, 1, N) for r, d in zip(runs, density, strict=True)]
+    row = correlation_rows("map", fields, {"local_density": density}, runs=runs)[0]
+    assert row["n_runs"] == 4
+    assert row["spearman_run_hi"] - row["spearman_run_lo"] > row["spearman_hi"] - row["spearman_lo"]
+
+
+def test_settings_record_and_difference():
+    a = {"model": {"channels": [8, 16]}, "training": {"epochs": 15, "learning_rate": 0.003}, "seed": 1}
+    b = {"model": {"channels": [16, 32]}, "training": {"epochs": 15}, "seed": 1}
+    record = settings_record(a)
+    assert record["settings_hash"] == config_hash(a) != config_hash(b)
+    assert settings_difference(a, b) == ["model.channels", "training.learning_rate"]
+    assert settings_difference(a, a) == []
