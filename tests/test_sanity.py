@@ -110,3 +110,130 @@ def test_settings_record_and_difference():
     assert record["settings_hash"] == config_hash(a) != config_hash(b)
     assert settings_difference(a, b) == ["model.channels", "training.learning_rate"]
     assert settings_difference(a, a) == []
+
+
+def line_configuration(rng, aged: bool, time: float):
+    """Uniform random particles (L = 8 σ, 2D) with two lines of 8 B particles (spacing 0.55 σ):
+    young samples have two vertical lines, aged ones one horizontal and one vertical. Every B
+    particle has the same local B density either way; only the orientation of a line tells the
+    class — a motif that no map of the local (species) density carries."""
+    from test_tasks import D, L, N, T_G, TYPES
+
+    from glasscam.core.state import State
+
+    positions = np.zeros((N, 3))
+    positions[:, :D] = rng.uniform(-L / 2, L / 2, (N, D))
+    typeid = np.zeros(N, dtype=int)
+    motif = np.zeros(N, dtype=bool)
+    slots = rng.choice(N, 16, replace=False)
+    for line, direction in enumerate(((1.0, 0.0) if aged else (0.0, 1.0), (0.0, 1.0))):
+        centre = np.array([-L / 4 + line * L / 2, rng.uniform(-L / 2, L / 2)])
+        members = slots[8 * line: 8 * line + 8]
+        positions[members, :D] = centre + np.outer(np.arange(8) - 3.5, direction) * 0.55
+        typeid[members] = 1
+        motif[members] = aged and line == 0
+    positions[:, :D] -= L * np.round(positions[:, :D] / L)
+    velocities = rng.normal(0, np.sqrt(T_G), (N, 3)) * [1, 1, 0]
+    state = State(positions, np.zeros((N, 3), dtype=int), velocities, typeid, TYPES, np.ones(N), L, D,
+                  step=int(time * 200), time=time)
+    return state, motif
+
+
+def test_trained_motif_network_passes_both_nulls(tmp_path):
+    """End to end: a CNN trained on the line-orientation age task (:func:`line_configuration`)
+    ranks the particles of the horizontal line (per-particle target: motif membership, among
+    the B particles) beyond the shuffled null and beyond the same CNN re-initialised and trained
+    on permuted labels (two seeds each); in the same maps the B particles as a whole — what
+    the input channels show any map — are not a learned association."""
+    from test_tasks import TIMES, build_age
+
+    from glasscam.io.gsd import read_logs, write_states
+    from glasscam.stages.explain import explain
+    from glasscam.stages.train import train_classifier, train_control
+
+    rng = np.random.default_rng(7)
+    paths = []
+    for run in range(16):
+        states = [line_configuration(rng, t >= 50, t)[0] for t in TIMES]
+        logs = [{"particles/glasscam/potential_energy": np.zeros(len(s.typeid), dtype=np.float32),
+                 "glasscam/kinetic_temperature": np.array([0.3])} for s in states]
+        paths.append(str(tmp_path / f"a{run}.gsd"))
+        write_states(paths[-1], states, {"system": "planted", "run": run, "replica": 0, "stage": "aging",
+                                         "seed": run, "temperature": 0.3}, logs)
+    build_age(tmp_path, paths)
+    model_cfg = {"channels": [8, 16]}
+    train_cfg = {"epochs": 15, "batch_size": 16, "learning_rate": 0.005, "patience": 5, "augment": False}
+    models = {"model": tmp_path / "model.pt"}
+    metrics = train_classifier(tmp_path / "age.h5", models["model"], tmp_path / "metrics.json", model_cfg, train_cfg,
+                               seed=2, device="cpu")
+    print("model test accuracy", metrics["test_accuracy"])
+    for control in ("random_weights", "shuffled_labels"):
+        for k in range(2):
+            models[(control, k)] = tmp_path / f"{control}{k}.pt"
+            metrics = train_control(tmp_path / "age.h5", models[(control, k)], tmp_path / f"{control}{k}.json",
+                                    model_cfg, train_cfg, control, seed=2, control_seed=k, device="cpu")
+            print(control, k, "test accuracy", metrics["test_accuracy"])
+    samples = [line_configuration(np.random.default_rng(100 + k), True, 60.0) for k in range(12)]
+    aged = [state for state, _ in samples]
+    for k, state in enumerate(aged):
+        state.step = k
+    write_states(tmp_path / "aged.gsd", aged, {"stage": "test"}, [{"glasscam/sample": np.array([k])} for k in range(12)])
+    b = [s.typeid == 1 for s in aged]
+    targets = {"motif": [m[sel].astype(float) for (_, m), sel in zip(samples, b, strict=True)]}
+    species_b = {"motif": targets["motif"]}
+    rows = {}
+    for name, path in models.items():
+        out = tmp_path / f"cam_{'_'.join(map(str, name)) if isinstance(name, tuple) else name}"
+        explain(path, tmp_path / "aged.gsd", out.with_suffix(".h5"), out.with_suffix(".gsd"), {}, device="cpu")
+        field = [np.asarray(log["particles/glasscam/gradcam_signed_aged"], float) for log in read_logs(out.with_suffix(".gsd"))]
+        rows[name] = (correlation_rows("gradcam_signed_aged", [f[sel] for f, sel in zip(field, b, strict=True)], species_b)
+                      + correlation_rows("gradcam_signed_aged", field, {"B": [sel.astype(float) for sel in b]}))
+    table = {r["quantity"]: r for r in sanity_table(rows["model"], {c: [rows[(c, k)] for k in range(2)]
+                                                                    for c in ("random_weights", "shuffled_labels")})}
+    for row in table.values():
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+    assert table["motif"]["spearman"] > 0.3
+    assert table["motif"]["learned"]
+
+
+def test_findings_call_learned_only_beyond_the_sanity_nulls():
+    from glasscam.report.findings import correlation_finding
+
+    row = {"field": "gradcam_aged", "kind": "mobility", "quantity": "propensity", "window": 10.0,
+           "coarse_graining": 0.0, "species": "A", "t_w": "all", "n_samples": 24.0, "spearman": -0.45,
+           "spearman_lo": -0.5, "spearman_hi": -0.4, "null_spearman_lo": -0.02, "null_spearman_hi": 0.02}
+    imposed = {"learned": "False", "beyond_null": "True", "random_weights_mean": -0.44, "random_weights_lo": -0.6,
+               "random_weights_hi": -0.3, "random_weights_seeds": 2.0, "beyond_random_weights": "False",
+               "shuffled_labels_mean": -0.5, "shuffled_labels_lo": -0.55, "shuffled_labels_hi": -0.42,
+               "shuffled_labels_seeds": 2.0, "beyond_shuffled_labels": "True"}
+    found = correlation_finding("ka3d", "age", row, imposed)
+    assert found["learned"] is False
+    assert "NOT learned: the random weights control shows as strong an association" in found["sentences"][0]
+    learned = {**imposed, "learned": "True", "beyond_random_weights": "True"}
+    found = correlation_finding("ka3d", "age", row, learned)
+    assert found["learned"] is True and "it is learned" in found["sentences"][0]
+    found = correlation_finding("ka3d", "age", row)
+    assert found["learned"] is None and "cannot be told" in found["sentences"][0]
+
+
+def test_study_summary_refuses_inputs_made_under_other_settings(tmp_path):
+    import json
+
+    from glasscam.io.tables import write_table
+    from glasscam.report.study import StaleInput, check_settings
+
+    current = {"model": {"channels": [8, 16, 32]}, "training": {"epochs": 15}, "seed": 1}
+    old = {"model": {"channels": [16, 32, 64]}, "training": {"epochs": 15}, "seed": 1}
+    (tmp_path / "baselines.json").write_text(json.dumps(settings_record(old)))
+    write_table(tmp_path / "correlations.csv", [{"field": "x", "settings_hash": config_hash(current)}],
+                ["field", "settings_hash"])
+    baselines = {"age": {"thermal": tmp_path / "baselines.json"}}
+    correlations = {"age": tmp_path / "correlations.csv"}
+    with pytest.raises(StaleInput, match=r"baselines.json: made under other settings.*differing keys: model.channels"):
+        check_settings(baselines, correlations, current)
+    (tmp_path / "baselines.json").write_text(json.dumps(settings_record(current)))
+    check_settings(baselines, correlations, current)
+    write_table(tmp_path / "correlations.csv", [{"field": "x", "settings_hash": config_hash(old)}],
+                ["field", "settings_hash"])
+    with pytest.raises(StaleInput, match=r"correlations.csv: settings_hash"):
+        check_settings(baselines, correlations, current)

@@ -273,6 +273,22 @@ def external_model(wildcards):
     return f"{RESULTS}/{entry['system']}/model/{task}/{entry['model_inputs']}/model.pt"
 
 
+def external_controls(wildcards):
+    """The permuted-label control models of the external entry's classifier when it is one of the
+    system's own (their training dataset is here); none for a checkpoint from elsewhere.
+    """
+    entry = EXTERNAL[wildcards.external]
+    if entry["model"] or "shuffled_labels" not in CONTROL_KINDS:
+        return {}
+    task = entry["task"] or next(iter(TASKS))
+    return {
+        "shuffled_labels": [
+            f"{RESULTS}/{entry['system']}/controls/{task}/{entry['model_inputs']}/shuffled_labels/seed{k}/model.pt"
+            for k in CONTROL_SEEDS
+        ]
+    }
+
+
 def external_system(wildcards):
     return config["systems"][EXTERNAL[wildcards.external]["system"]]
 

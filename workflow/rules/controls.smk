@@ -1,6 +1,7 @@
 """Sanity nulls of the attribution correlations (Adebayo et al., NeurIPS 2018): control models of
 each task's classifier — re-initialised weights, and trained on permuted labels — explained and
-correlated by the same stages as the real model, and the table of what lies beyond them."""
+correlated by the same stages as the real model, and the table of what lies beyond them.
+"""
 
 
 rule train_control:

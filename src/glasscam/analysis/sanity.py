@@ -49,7 +49,7 @@ def sanity_columns(controls=CONTROL_NAMES) -> list[str]:
     return columns + ["learned"]
 
 
-def _key(row: dict) -> tuple:
+def row_key(row: dict) -> tuple:
     """The row's identity; numbers as rounded floats, NaN (no coarse-graining / no Δt) as a label
     (NaN ≠ NaN would make every such key unique)."""
     out = []
@@ -104,10 +104,10 @@ def sanity_table(model_rows: list[dict], controls: dict[str, list[list[dict]]]) 
     for name, seeds in controls.items():
         if not seeds:
             raise ValueError(f"control {name!r} has no seeds")
-    indexed = {name: [{_key(r): r for r in rows} for rows in seeds] for name, seeds in controls.items()}
+    indexed = {name: [{row_key(r): r for r in rows} for rows in seeds] for name, seeds in controls.items()}
     out = []
     for row in model_rows:
-        key = _key(row)
+        key = row_key(row)
         rho = _number(row.get("spearman"))
         record = {c: row.get(c) for c in KEY_COLUMNS}
         record.update({c: _number(row.get(c)) for c in ("n_samples", "spearman", "spearman_lo", "spearman_hi",

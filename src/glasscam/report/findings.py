@@ -21,6 +21,10 @@ Result kinds (the key of the ``files`` mapping of :func:`write_findings`) and wh
   dynamical quantity and per structural indicator the strongest within-frame Spearman ρ with the
   Grad-CAM field (over windows / coarse-graining radii / species), its bootstrap 95 % interval
   and the shuffled-field null range;
+* ``sanity_nulls`` (``controls/<task>/<inputs>/sanity_nulls.csv``, :mod:`glasscam.analysis.sanity`):
+  each correlation above against the same CNN with random weights and trained on permuted
+  labels; an association is called *learned* only where it lies beyond both, and every
+  correlation sentence says plainly whether it is (or that no sanity nulls were run);
 * ``correlation_length`` (``gradcam_correlation_length.json``): ξ of the Grad-CAM field, pooled and
   per group of frames (aging time t_w), with bootstrap 95 % intervals;
 * ``liquid_relaxation`` (``liquid_relaxation.json``): τα(T) of the A particles (the Kob–Andersen
@@ -43,11 +47,12 @@ from docutils.parsers.rst import directives
 from docutils.parsers.rst.directives.images import Figure
 from docutils.writers.html4css1 import Writer
 
+from glasscam.analysis.sanity import row_key
 from glasscam.analysis.statistics import wilson_interval
 from glasscam.core.keys import ALL_AGES
 from glasscam.io.tables import read_json, read_table, write_json, write_text
 
-STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures"}
+STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures", "controls"}
 DEFAULT_SPECIES = "A"  # Kob–Andersen convention: relaxation times of the A (majority) particles
 
 
@@ -250,8 +255,40 @@ def strongest_correlations(rows: list[dict]) -> list[dict]:
     return [best[k] for k in sorted(best, key=lambda k: (fields.index(k[0]), order.get(k[1], 2), -abs(best[k]["spearman"])))]
 
 
-def correlation_finding(system: str, variant: str, row: dict) -> dict:
-    """One strongest correlation with its interval, the null and a sentence."""
+def _band(row: dict, control: str) -> str:
+    return (f"ρ = {fmt(row.get(f'{control}_mean'))} (band {_interval(row.get(f'{control}_lo'), row.get(f'{control}_hi'))}, "
+            f"{int(row.get(f'{control}_seeds') or 0)} seeds)")
+
+
+def _truth(value) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "1.0")
+
+
+def sanity_sentence(row: dict, sanity: dict | None) -> tuple[bool | None, str]:
+    """(learned, sentence) of one correlation against the sanity nulls
+    (:mod:`glasscam.analysis.sanity`); (None, …) when no sanity-null table was given."""
+    if sanity is None:
+        return None, ("No sanity nulls (random-weight and permuted-label CNNs) were run for it: whether the network "
+                      "learned this association, or any map of this input shows it, cannot be told.")
+    if not sanity:
+        return False, "The sanity-null table has no row for it: it is not called learned."
+    controls = "; ".join(f"{name.replace('_', ' ')} CNNs {_band(sanity, name)}"
+                         for name in ("random_weights", "shuffled_labels") if f"{name}_mean" in sanity)
+    if _truth(sanity.get("learned")):
+        return True, (f"Against the sanity nulls ({controls}) it is learned: stronger than every control and the "
+                      "shuffled null.")
+    failed = [name.replace("_", " ") for name in ("random_weights", "shuffled_labels")
+              if f"beyond_{name}" in sanity and not _truth(sanity[f"beyond_{name}"])]
+    return False, (f"Against the sanity nulls ({controls}) it is NOT learned: the "
+                   f"{' and '.join(failed) or 'shuffled'} control{'s' if len(failed) > 1 else ''} show{'' if len(failed) > 1 else 's'} "
+                   "as strong an association, so it comes from the input representation and the architecture, not "
+                   "from what the network learned.")
+
+
+def correlation_finding(system: str, variant: str, row: dict, sanity: dict | None = None) -> dict:
+    """One strongest correlation with its interval, the null, the sanity nulls (``sanity``: the
+    row of the sanity-null table for it, {} if it has none, None if no table was given) and a
+    sentence; an association is called *learned* only where the sanity table says so."""
     rho, lo, hi = row["spearman"], row.get("spearman_lo"), row.get("spearman_hi")
     null_lo, null_hi = row.get("null_spearman_lo"), row.get("null_spearman_hi")
     beyond_null = _compare(lo, hi, null_lo, null_hi) != 0
@@ -267,6 +304,8 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
             f"Resolved beyond the null but negligible in size (|ρ| < 0.1): particles with larger Grad-CAM have marginally {direction} {row['quantity']}.")
            if beyond_null else "The interval reaches into the null range: no association can be claimed.")
     )
+    learned, note = sanity_sentence(row, sanity)
+    sentence += " " + note
     return {
         "system": system,
         "variant": variant,
@@ -281,6 +320,8 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
         "interval": [lo, hi],
         "null_interval": [null_lo, null_hi],
         "beyond_null": beyond_null,
+        "learned": learned,
+        "sanity_nulls": sanity or None,
         "sentences": [sentence],
     }
 
@@ -381,10 +422,15 @@ def findings(results: dict) -> dict:
             item = learning_curve_finding(system, variant, curve)
             if item:
                 sections.setdefault("learning_curve", []).append(item)
+        # sanity-null tables by task (variant <task>/<inputs> under controls/)
+        sanity = {variant.split("/")[0]: {row_key(r): r for r in rows}
+                  for variant, rows in kinds.get("sanity_nulls", {}).items()}
         for variant, rows in sorted(kinds.get("correlations", {}).items()):
+            table = sanity.get(variant.split("/")[0]) if sanity else None
             for row in strongest_correlations(rows):
                 key = "correlation_dynamics" if row["kind"] == "mobility" else "correlation_structure"
-                sections.setdefault(key, []).append(correlation_finding(system, variant, row))
+                match = None if table is None else table.get(row_key(row), {})
+                sections.setdefault(key, []).append(correlation_finding(system, variant, row, match))
         for variant, record in sorted(kinds.get("correlation_length", {}).items()):
             sections.setdefault("correlation_length", []).append(length_findings(system, variant, record))
         for variant, record in sorted(kinds.get("liquid_relaxation", {}).items()):
@@ -476,6 +522,7 @@ READERS = {
     "baselines": read_json,
     "learning_curve": read_json,
     "correlations": _read_correlations,
+    "sanity_nulls": _read_correlations,
     "correlation_length": read_json,
     "liquid_relaxation": read_json,
     "aging_dynamics": read_json,

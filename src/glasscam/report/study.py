@@ -1,14 +1,19 @@
 """The study summary: what one system's run found, per classification task and input kind, as
 tables (JSON + CSV) and a Markdown table for the README.
 
-For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals) and the
-CNN minus the best baseline (paired Agresti–Min interval, :mod:`glasscam.stages.baselines`); the
+For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals, and the
+cluster-bootstrap interval over the test split's runs) and the CNN minus the best baseline
+(paired Agresti–Min interval, and over runs, :mod:`glasscam.stages.baselines`); the
 within-frame Spearman and Pearson correlation of the Grad-CAM field (ReLU and signed map of the
 positive class) with propensity and mobility of the A particles per t_w and Δt, with bootstrap
 intervals and the shuffled null (:mod:`glasscam.analysis.correlations`); the same for the best single
 classical descriptor — chosen once, as the descriptor with the largest pooled |ρ| with the
 propensity over every t_w and Δt (a maximum over many descriptors: its null is the shuffled one
-of that descriptor, not a selection-corrected one); ξ of the Grad-CAM field per t_w. For the
+of that descriptor, not a selection-corrected one); for every attribution correlation the
+sanity nulls (the same CNN with random weights and trained on permuted labels, several seeds
+each; ``learned`` only beyond both, :mod:`glasscam.analysis.sanity`) and the run-level interval;
+ξ of the Grad-CAM field per t_w. Inputs made under other settings than the current config are
+refused (:func:`check_settings`). For the
 system: the fraction of A particles moving more than 0.5 σ per t_w and Δt (in the sample's
 own trajectory and over the iso-configurational replicas) and the requested vs realised t_w of
 the analysis samples.
@@ -272,18 +277,23 @@ def markdown_tables(record: dict) -> str:
     dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for the README."""
     lines = [f"**{record['system']}** (correlations: {record['species']} particles, within-frame Spearman ρ and "
              "Pearson r with 95 % bootstrap intervals over samples; null = 95 % range of the shuffled field)", ""]
-    lines += ["| task | inputs | test n | majority | CNN | logistic on descriptors | U/N threshold | CNN − best |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["| task | inputs | test n | majority | CNN | CNN, runs resampled | logistic on descriptors | U/N threshold "
+              "| CNN − best | CNN − best, runs resampled |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for inputs, c in entry["classifiers"].items():
             b = c["baselines"]
             d = c["cnn_minus_best_baseline"]
+            runs = c["cnn"].get("run_interval") or {}
+            d_runs = d.get("run_interval") or {}
             lines.append(
                 f"| {task} | {inputs} | {c['cnn']['n']} | {_fmt(c['majority_rate'])} | "
                 f"{_fmt(c['cnn']['accuracy'])} [{_fmt(c['cnn']['lo'])}, {_fmt(c['cnn']['hi'])}] | "
+                f"[{_fmt(runs.get('lo'))}, {_fmt(runs.get('hi'))}] ({runs.get('n_runs', '–')} runs) | "
                 + " | ".join(f"{_fmt(b[k]['accuracy'])} [{_fmt(b[k]['lo'])}, {_fmt(b[k]['hi'])}]"
                              for k in ("descriptor_logistic", "energy_threshold"))
-                + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] |")
+                + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] | "
+                f"[{_fmt(d_runs.get('lo'))}, {_fmt(d_runs.get('hi'))}] |")
     windows = sorted({row["window"] for entry in record["tasks"].values() for row in entry["correlations"]})
     lines += ["", "Cells: Spearman ρ [95 % bootstrap interval] / Pearson r; † = ρ's interval excludes the shuffled "
               "null's 95 % range; samples counts frames used, (z) frames whose map is identically zero.", "",
@@ -313,6 +323,26 @@ def markdown_tables(record: dict) -> str:
                            f"{'†' if significant else ''} / {c['pearson']:+.2f}")
             lines.append(f"| {task} | {field} | {dynamics} | {t_w:g} | {int(first['n_samples'])} "
                          f"({int(first.get('n_zero_maps') or 0)}) | " + " | ".join(out) + " |")
+    sanity_rows = [(task, row) for task, entry in record["tasks"].items() for row in entry["correlations"]
+                   if "learned" in row]
+    if sanity_rows:
+        lines += ["", "Sanity nulls (Adebayo et al. 2018): ρ of the model's map; the shuffled null; the same CNN with "
+                  "random weights and trained on permuted labels, mean ρ over seeds [band: every seed's ρ and 95 % "
+                  "interval]; **learned** only where ρ lies beyond the null and both bands in its own direction. "
+                  "Run-level interval: runs resampled.", "",
+                  "| task | field | dynamics | t_w (τ) | Δt (τ) | ρ | runs resampled | null | random weights | "
+                  "permuted labels | learned |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for task, row in sanity_rows:
+            if not _finite(row.get("spearman")):
+                continue
+            t_w = row["t_w"] if isinstance(row["t_w"], str) else f"{row['t_w']:g}"
+            lines.append(
+                f"| {task} | {row['field']} | {row['dynamics']} | {t_w} | {_fmt(row['window'], 0)} | "
+                f"{row['spearman']:+.2f} | [{_fmt(row.get('spearman_run_lo'))}, {_fmt(row.get('spearman_run_hi'))}] | "
+                f"[{_fmt(row.get('null_spearman_lo'))}, {_fmt(row.get('null_spearman_hi'))}] | "
+                + " | ".join(f"{_fmt(row.get(f'{c}_mean'))} [{_fmt(row.get(f'{c}_lo'))}, {_fmt(row.get(f'{c}_hi'))}]"
+                             for c in ("random_weights", "shuffled_labels"))
+                + f" | {'**yes**' if row['learned'] else 'no'} |")
     lines += ["", "| task | map | t_w (τ) | ξ (σ) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for row in entry["correlation_length"]:
