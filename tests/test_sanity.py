@@ -59,6 +59,9 @@ def test_beyond_is_directional_and_undefined_bands_never_pass():
     assert not beyond(0.2, -0.1, 0.3) and not beyond(0.0, 0.1, 0.2)
     assert not beyond(0.05, 0.2, 0.4)  # weaker than the control: not a learned association
     assert not beyond(0.5, float("nan"), float("nan"))
+    # the model's own interval must clear the band, not only its point estimate
+    assert beyond(0.5, -0.1, 0.3, 0.35, 0.6) and not beyond(0.5, -0.1, 0.3, 0.25, 0.6)
+    assert not beyond(-0.5, -0.3, 0.1, -0.7, -0.28)
     band = control_band([{"spearman": 0.1, "spearman_lo": 0.05, "spearman_hi": 0.2},
                          {"spearman": 0.3, "spearman_lo": 0.25, "spearman_hi": 0.4}, None])
     assert band["seeds"] == 2 and band["mean"] == pytest.approx(0.2) and (band["lo"], band["hi"]) == (0.05, 0.4)

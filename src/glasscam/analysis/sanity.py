@@ -20,8 +20,10 @@ coarse-graining, Δt, species, t_w). For every such key this module gives:
   [c_lo, c_hi] = [min_k min(ρ_k, lo_k), max_k max(ρ_k, hi_k)] — the envelope of every seed's
   95 % frame-bootstrap interval, so it holds both the spread over seeds and each seed's sampling
   spread (with K = 2 or 3 seeds a t-interval of the mean would be mostly the t quantile);
-* ``beyond_<c>`` / ``beyond_null``: ρ lies outside the band *in its own direction* — ρ > hi for
-  ρ > 0, ρ < lo for ρ < 0 — i.e. the model's association is stronger than the control's;
+* ``beyond_<c>`` / ``beyond_null``: the model's 95 % frame-bootstrap interval [lo, hi] of ρ lies
+  wholly outside the band *in ρ's own direction* — lo > band_hi for ρ > 0, hi < band_lo for
+  ρ < 0 — i.e. the model's association is stronger than the control's beyond sampling noise
+  (where the model row has no interval, ρ itself is compared);
 * ``learned``: beyond the shuffled null and beyond every control. A missing or undefined band
   (e.g. a control whose map is identically zero in every frame) is never passed.
 
@@ -72,12 +74,17 @@ def _finite(value) -> bool:
     return math.isfinite(_number(value))
 
 
-def beyond(rho: float, lo: float, hi: float) -> bool:
-    """ρ outside [lo, hi] in its own direction (ρ > hi for ρ > 0, ρ < lo for ρ < 0); False when
-    any of the three is undefined or ρ = 0."""
+def beyond(rho: float, lo: float, hi: float, rho_lo: float = float("nan"), rho_hi: float = float("nan")) -> bool:
+    """The model's ρ (with its interval [rho_lo, rho_hi] where finite) wholly outside the band
+    [lo, hi] in ρ's own direction: rho_lo > hi for ρ > 0, rho_hi < lo for ρ < 0 (ρ itself stands
+    in for a missing interval end); False when ρ or the band is undefined, or ρ = 0."""
     if not (_finite(rho) and _finite(lo) and _finite(hi)):
         return False
-    return bool(rho > hi) if rho > 0 else bool(rho < lo) if rho < 0 else False
+    if rho > 0:
+        return bool((_number(rho_lo) if _finite(rho_lo) else rho) > hi)
+    if rho < 0:
+        return bool((_number(rho_hi) if _finite(rho_hi) else rho) < lo)
+    return False
 
 
 def control_band(seed_rows: list[dict | None]) -> dict:
@@ -113,12 +120,13 @@ def sanity_table(model_rows: list[dict], controls: dict[str, list[list[dict]]]) 
         record.update({c: _number(row.get(c)) for c in ("n_samples", "spearman", "spearman_lo", "spearman_hi",
                                                         "spearman_run_lo", "spearman_run_hi", "null_spearman_lo",
                                                         "null_spearman_hi")})
-        record["beyond_null"] = beyond(rho, record["null_spearman_lo"], record["null_spearman_hi"])
+        interval = (record["spearman_lo"], record["spearman_hi"])
+        record["beyond_null"] = beyond(rho, record["null_spearman_lo"], record["null_spearman_hi"], *interval)
         learned = record["beyond_null"]
         for name, seeds in indexed.items():
             band = control_band([seed.get(key) for seed in seeds])
             record.update({f"{name}_{k}": v for k, v in band.items()})
-            record[f"beyond_{name}"] = beyond(rho, band["lo"], band["hi"])
+            record[f"beyond_{name}"] = beyond(rho, band["lo"], band["hi"], *interval)
             learned = learned and record[f"beyond_{name}"]
         record["learned"] = bool(learned)
         out.append(record)
