@@ -28,6 +28,8 @@ wildcard_constraints:
     inputs="thermal|inherent",
     task="|".join(TASKS),
     age=r"[0-9.]+",
+    control="random_weights|shuffled_labels",
+    k=r"\d+",
 
 
 include: "workflow/rules/simulate.smk"
@@ -37,6 +39,7 @@ include: "workflow/rules/explain.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/correlate.smk"
+include: "workflow/rules/controls.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/external.smk"

@@ -11,4 +11,5 @@ classifier_baselines(
     indicator_cfg=snakemake.params.indicators,
     seed=snakemake.params.seed,
     inherent_dataset_h5=snakemake.input.get("inherent"),
+    settings=snakemake.params.settings,
 )

@@ -11,4 +11,5 @@ correlate(
     out_csv=snakemake.output[0],
     correlation_cfg=snakemake.params.correlations,
     seed=snakemake.params.seed,
+    settings=snakemake.params.settings,
 )

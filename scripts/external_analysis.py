@@ -18,4 +18,7 @@ analyse_external(
     seed=snakemake.params.seed,
     threads=snakemake.threads,
     paths=list(snakemake.input.files),
+    out_sanity_csv=snakemake.output.sanity,
+    control_seeds=snakemake.params.control_seeds,
+    shuffled_label_models=list(snakemake.input.get("shuffled_labels", [])),
 )

@@ -16,4 +16,6 @@ summarize_study(
     mobility_gsd=snakemake.input.mobility,
     glass_samples_gsd=snakemake.input.glass_samples,
     out_json=snakemake.output[0],
+    sanity={task: snakemake.input[f"sanity_{task}"] for task in snakemake.params.tasks},
+    settings=snakemake.params.settings,
 )

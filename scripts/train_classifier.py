@@ -13,4 +13,5 @@ train_classifier(
     train_cfg=snakemake.params.training,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
+    settings=snakemake.params.settings,
 )

@@ -17,7 +17,6 @@ from glasscam.config import load_yaml, validate_config
 from glasscam.core.systems import system_from_config
 from glasscam.errors import DamagedFile, ReaderError, TrajectoryError
 from glasscam.io.foreign import read_trajectory
-from glasscam.io.gsd import write_states
 from glasscam.stages.dynamics import compute_aging_dynamics, compute_liquid_relaxation
 
 CONFIG = str(ROOT / "config.yaml")

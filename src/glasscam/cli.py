@@ -5,7 +5,9 @@
     glasscam analyse --model MODEL.pt --system ka3d --out DIR FILE... [--config config.yaml]
         [--format F] [--type-map 1=A,2=B] [--dt DT] [--box-length L] [--device cpu]
         the analysis of an external dataset (glasscam.stages.external.analyse_external) into DIR:
-        external.gsd (per-particle fields, for OVITO), correlations.csv, summary.json,
+        external.gsd (per-particle fields, for OVITO), correlations.csv, sanity_nulls.csv
+        (Grad-CAM correlations against controls.seeds random-weight re-initialisations of the
+        model; no permuted-label control: it needs the model's training dataset), summary.json,
         summary.png
 
 Exit status 0 on success, 2 on a refused or unreadable input (the message names the file and
@@ -117,13 +119,18 @@ def _analyse(args) -> int:
         seed=int(config.get("seed", 0)),
         device=args.device,
         threads=args.threads,
+        out_sanity_csv=out / "sanity_nulls.csv",
+        control_seeds=int(config.get("controls", {}).get("seeds", 3)),
     )
     plot_external(out / "correlations.csv", out / "summary.json", out / "summary.png")
     p = [c.get("p_glass") for c in summary["configurations"] if "p_glass" in c]
     print(
         f"{summary['n_configurations']} configurations from {len(summary['files'])} files"
         + (f"; mean p(glass) = {sum(p) / len(p):.3f}" if p else "")
-        + f"; results in {out}/ (external.gsd, correlations.csv, summary.json, summary.png)"
+        + f"; results in {out}/ (external.gsd, correlations.csv, sanity_nulls.csv, summary.json, summary.png)"
+        + (f"; sanity nulls: {summary['sanity_nulls']['learned']} of {summary['sanity_nulls']['rows']} Grad-CAM "
+           "correlations beyond the random-weight control (no permuted-label control without the training dataset)"
+           if summary["sanity_nulls"].get("ran") else "")
         + ("" if summary.get("has_propensity") else
            "; no propensity (these files hold no iso-configurational replica end points; give them in the npz "
            "layout) — correlations.csv has only its header")

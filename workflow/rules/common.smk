@@ -273,5 +273,43 @@ def external_model(wildcards):
     return f"{RESULTS}/{entry['system']}/model/{task}/{entry['model_inputs']}/model.pt"
 
 
+def external_controls(wildcards):
+    """The permuted-label control models of the external entry's classifier when it is one of the
+    system's own (their training dataset is here); none for a checkpoint from elsewhere.
+    """
+    entry = EXTERNAL[wildcards.external]
+    if entry["model"] or "shuffled_labels" not in CONTROL_KINDS:
+        return {}
+    task = entry["task"] or next(iter(TASKS))
+    return {
+        "shuffled_labels": [
+            f"{RESULTS}/{entry['system']}/controls/{task}/{entry['model_inputs']}/shuffled_labels/seed{k}/model.pt"
+            for k in CONTROL_SEEDS
+        ]
+    }
+
+
 def external_system(wildcards):
     return config["systems"][EXTERNAL[wildcards.external]["system"]]
+
+
+# Sanity nulls (controls.smk): control models of each task's classifier
+CONTROLS = config.get("controls", {})
+CONTROL_KINDS = list(CONTROLS.get("kinds", ["random_weights", "shuffled_labels"]))
+CONTROL_SEEDS = list(range(int(CONTROLS.get("seeds", 3))))
+# the config keys that make a model and its numbers: recorded with every result (settings hash),
+# and checked by the study summary (glasscam.io.provenance.settings_record)
+SETTINGS = {
+    key: config[key] for key in ("seed", "voxel", "dataset", "model", "training")
+}
+
+
+def control_correlations(wildcards):
+    """{control: [correlations.csv of every seed]} of one task's thermal classifier."""
+    return {
+        control: [
+            f"{RESULTS}/{wildcards.system}/controls/{wildcards.task}/thermal/{control}/seed{k}/correlations.csv"
+            for k in CONTROL_SEEDS
+        ]
+        for control in CONTROL_KINDS
+    }

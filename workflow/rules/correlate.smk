@@ -20,6 +20,7 @@ rule correlate:
     params:
         correlations={k: v for k, v in config["correlations"].items() if k != "length"},
         seed=config["seed"],
+        settings=SETTINGS,
     script:
         "../../scripts/correlate.py"
 
@@ -83,6 +84,10 @@ rule study_summary:
             f"length_{task}": f"{RESULTS}/{{system}}/analysis/{task}/gradcam_correlation_length.json"
             for task in TASKS
         },
+        **{
+            f"sanity_{task}": f"{RESULTS}/{{system}}/controls/{task}/thermal/sanity_nulls.csv"
+            for task in TASKS
+        },
         descriptors=f"{RESULTS}/{{system}}/analysis/descriptor_dynamics.csv",
         mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
         glass_samples=f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
@@ -100,5 +105,6 @@ rule study_summary:
     params:
         tasks=list(TASKS),
         inputs=INPUTS,
+        settings=SETTINGS,
     script:
         "../../scripts/study_summary.py"

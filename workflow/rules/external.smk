@@ -5,11 +5,13 @@ classifier, Grad-CAM, indicators, energies, propensity and correlations (glassca
 
 rule external_analysis:
     input:
+        unpack(external_controls),
         files=external_files,
         model=external_model,
     output:
         gsd=f"{RESULTS}/external/{{external}}/external.gsd",
         table=f"{RESULTS}/external/{{external}}/correlations.csv",
+        sanity=f"{RESULTS}/external/{{external}}/sanity_nulls.csv",
         summary=f"{RESULTS}/external/{{external}}/summary.json",
     log:
         f"{RESULTS}/external/{{external}}/logs/external_analysis.log",
@@ -28,6 +30,7 @@ rule external_analysis:
         correlations=config["correlations"],
         gradcam=config["gradcam"],
         seed=config["seed"],
+        control_seeds=len(CONTROL_SEEDS) if "random_weights" in CONTROL_KINDS else 0,
     script:
         "../../scripts/external_analysis.py"
 

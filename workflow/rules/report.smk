@@ -35,6 +35,11 @@ FINDINGS_INPUTS = {
         system=SYSTEMS,
         task=list(TASKS),
     ),
+    "sanity_nulls": expand(
+        f"{RESULTS}/{{system}}/controls/{{task}}/thermal/sanity_nulls.csv",
+        system=SYSTEMS,
+        task=list(TASKS),
+    ),
     "correlation_length": expand(
         f"{RESULTS}/{{system}}/analysis/{{task}}/gradcam_correlation_length.json",
         system=SYSTEMS,

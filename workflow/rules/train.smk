@@ -22,6 +22,7 @@ rule train_classifier:
         model=config["model"],
         training=config["training"],
         seed=config["seed"],
+        settings=SETTINGS,
     script:
         "../../scripts/train_classifier.py"
 
@@ -69,5 +70,6 @@ rule classifier_baselines:
     params:
         indicators=config["indicators"],
         seed=config["seed"],
+        settings=SETTINGS,
     script:
         "../../scripts/classifier_baselines.py"

@@ -18,6 +18,9 @@ different Grad-CAM level — therefore do not enter; pooling raw values would mi
 
 * 95 % bootstrap interval: frames of F resampled with replacement (multiplicity m_f weighs
   n_f r_f), percentiles 2.5 / 97.5;
+* run-level 95 % interval (``spearman_run_lo/hi``): the runs (lineages) of the frames in F
+  resampled with replacement, every frame of a drawn run entering — frames of one run share
+  their history, so the frame bootstrap understates the spread (``n_runs`` runs);
 * shuffled-field null: Grad-CAM ranks permuted among the analysed particles within each frame,
   ρ_F recomputed; mean and 2.5 / 97.5 percentiles (centred on 0 by construction).
 
@@ -66,6 +69,10 @@ CORRELATION_COLUMNS = [
     "null_spearman_mean",
     "null_spearman_lo",
     "null_spearman_hi",
+    "n_runs",
+    "spearman_run_lo",
+    "spearman_run_hi",
+    "settings_hash",
 ]
 PARTICLE_PREFIX = per_particle_key("")
 MIN_PARTICLES_PER_FRAME = 3
@@ -117,9 +124,12 @@ class FrameCorrelations:
             np.array(frame, dtype=int),
         )
 
-    def pooled(self, frames: np.ndarray, n_bootstrap: int, generator: np.random.Generator) -> dict:
+    def pooled(self, frames: np.ndarray, n_bootstrap: int, generator: np.random.Generator,
+               runs: np.ndarray | None = None, run_generator: np.random.Generator | None = None) -> dict:
         """n-weighted means over the frames ``frames`` (input-list indices) with bootstrap
-        intervals (frames resampled) and the null distribution of the Spearman mean."""
+        intervals (frames resampled), the null distribution of the Spearman mean, and — given
+        ``runs`` (the run of every input-list frame) — the run-level interval of the Spearman
+        mean (runs resampled with ``run_generator``)."""
         select = np.isin(self.frame, frames)
         n, pearson, spearman, null = self.n[select], self.pearson[select], self.spearman[select], self.null_spearman[:, select]
         out = {"n_samples": int(select.sum()), "n_particles": int(n.sum())}
@@ -130,6 +140,17 @@ class FrameCorrelations:
             weights = np.array([np.bincount(generator.integers(0, len(n), len(n)), minlength=len(n)) for _ in range(n_bootstrap)]) * n
             for name, values in (("pearson", pearson), ("spearman", spearman)):
                 out[f"{name}_lo"], out[f"{name}_hi"] = map(float, np.percentile(weights @ values / weights.sum(axis=1), [2.5, 97.5]))
+        if runs is not None and n_bootstrap > 0:
+            run_of = np.asarray(runs)[self.frame[select]]
+            labels, index = np.unique(run_of, return_inverse=True)
+            out["n_runs"] = int(len(labels))
+            if len(labels) > 1:
+                sums = np.bincount(index, weights=n * spearman, minlength=len(labels))
+                counts = np.bincount(index, weights=n, minlength=len(labels))
+                draws = (run_generator or generator).integers(0, len(labels), (n_bootstrap, len(labels)))
+                multiplicity = np.array([np.bincount(d, minlength=len(labels)) for d in draws], dtype=float)
+                out["spearman_run_lo"], out["spearman_run_hi"] = map(
+                    float, np.percentile(multiplicity @ sums / (multiplicity @ counts), [2.5, 97.5]))
         if null.shape[0]:
             draws = null @ n / n.sum()
             out["null_spearman_mean"] = float(draws.mean())
@@ -208,9 +229,12 @@ def gradcam_fields(cfg: dict, arrays: dict, class_names: list[str] | None) -> li
 
 
 def _rows_for_field(field: str, xs_all: list[np.ndarray], targets: list[tuple], species_masks: dict, groups: list,
-                    n_null: int, n_bootstrap: int, seed: int, stream: tuple = ()) -> list[dict]:
+                    n_null: int, n_bootstrap: int, seed: int, stream: tuple = (), runs: np.ndarray | None = None,
+                    extra: dict | None = None) -> list[dict]:
     """Correlation rows of one field with every target; ``stream`` labels the field's random
-    stream (empty for the primary Grad-CAM field, so its resampling is unchanged by others)."""
+    stream (empty for the primary Grad-CAM field, so its resampling is unchanged by others);
+    ``runs`` (the run of every frame) adds the run-level interval (its own random stream);
+    ``extra`` columns (e.g. ``settings_hash``) are copied into every row."""
     rows = []
     zero = np.array([np.all(x == 0) for x in xs_all])
     for kind, name, quantity, cg, window, values in targets:
@@ -221,11 +245,12 @@ def _rows_for_field(field: str, xs_all: list[np.ndarray], targets: list[tuple], 
                 xs.append(g[ok])
                 ys.append(v[ok])
             generator = rng(seed, "correlate", name, species, *stream)
+            run_generator = rng(seed, "correlate", name, species, *stream, "runs")
             frames = FrameCorrelations.compute(xs, ys, n_null, generator)
             for t_w, members in groups:
                 row = {"field": field, "quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window,
-                       "species": species, "t_w": t_w, "n_zero_maps": int(zero[members].sum())}
-                row.update(frames.pooled(members, n_bootstrap, generator))
+                       "species": species, "t_w": t_w, "n_zero_maps": int(zero[members].sum()), **(extra or {})}
+                row.update(frames.pooled(members, n_bootstrap, generator, runs, run_generator))
                 rows.append({c: row.get(c, float("nan")) for c in CORRELATION_COLUMNS})
     return rows
 

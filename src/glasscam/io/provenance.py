@@ -36,6 +36,27 @@ def provenance(config_section, **fields) -> dict:
     return {"config_hash": config_hash(config_section), "versions": package_versions(), **fields}
 
 
+def settings_record(settings: dict) -> dict:
+    """``{"settings": settings, "settings_hash": config_hash(settings)}``: the config keys that made
+    a result (model, training, dataset, voxel, seed …), stored with every result so a summary can
+    refuse inputs made under other settings (:func:`settings_difference`)."""
+    return {"settings": settings, "settings_hash": config_hash(settings)}
+
+
+def settings_difference(recorded: dict, current: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the keys whose values differ between two settings trees (a key present in
+    only one counts), sorted."""
+    out = []
+    for key in sorted(set(recorded) | set(current), key=str):
+        name = f"{prefix}{key}"
+        a, b = recorded.get(key, "<absent>"), current.get(key, "<absent>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += settings_difference(a, b, f"{name}.")
+        elif json.dumps(a, sort_keys=True, default=str) != json.dumps(b, sort_keys=True, default=str):
+            out.append(name)
+    return out
+
+
 def encode_json(record: dict) -> np.ndarray:
     """JSON as a uint8 array, storable as a GSD log chunk or HDF5 attribute."""
     return np.frombuffer(json.dumps(record, sort_keys=True, default=str).encode(), dtype=np.uint8)

@@ -88,6 +88,10 @@ def write_table(path, rows: list[dict], columns: list[str]) -> None:
             writer.writerows(rows)
 
 
+#: columns kept as text by :func:`read_table` (a hex hash such as 12e45… would parse as a float)
+TEXT_COLUMNS = ("settings_hash",)
+
+
 def read_table(path) -> list[dict]:
     """Rows of a tidy CSV (as :func:`correlate` writes it), numeric cells converted to float.
 
@@ -110,6 +114,8 @@ def read_table(path) -> list[dict]:
             cells = len(reader.fieldnames) + len(extra) - missing
             raise damaged(path, f"line {k + 2} has {cells} cells, the header {len(reader.fieldnames)}")
         for key, value in row.items():
+            if key in TEXT_COLUMNS:
+                continue
             try:
                 row[key] = float(value)
             except (TypeError, ValueError):

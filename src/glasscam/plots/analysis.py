@@ -16,12 +16,12 @@ import numpy as np  # noqa: E402
 
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
-from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.io.gsd import read_logs  # noqa: E402
 from glasscam.io.tables import (
     read_json,  # noqa: E402
     read_table,  # noqa: E402
 )
+from glasscam.plots.chance import chance_banner  # noqa: E402
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 

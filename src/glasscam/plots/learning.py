@@ -14,9 +14,9 @@ import numpy as np  # noqa: E402
 from glasscam.analysis.statistics import wilson_interval
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
-from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.io.gsd import open_trajectory, state_from_frame  # noqa: E402
 from glasscam.io.tables import open_h5, read_json  # noqa: E402
+from glasscam.plots.chance import chance_banner  # noqa: E402
 
 
 def _save(fig, out_png) -> None:

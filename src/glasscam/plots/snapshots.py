@@ -25,8 +25,8 @@ from scipy.stats import rankdata, spearmanr  # noqa: E402
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.core.systems import system_from_config
 from glasscam.io.atomic import atomic_output  # noqa: E402
-from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
+from glasscam.plots.chance import chance_banner  # noqa: E402
 
 log = logging.getLogger(__name__)
 PREFIX = per_particle_key("")

@@ -21,6 +21,10 @@ Result kinds (the key of the ``files`` mapping of :func:`write_findings`) and wh
   dynamical quantity and per structural indicator the strongest within-frame Spearman ρ with the
   Grad-CAM field (over windows / coarse-graining radii / species), its bootstrap 95 % interval
   and the shuffled-field null range;
+* ``sanity_nulls`` (``controls/<task>/<inputs>/sanity_nulls.csv``, :mod:`glasscam.analysis.sanity`):
+  each correlation above against the same CNN with random weights and trained on permuted
+  labels; an association is called *learned* only where it lies beyond both, and every
+  correlation sentence says plainly whether it is (or that no sanity nulls were run);
 * ``correlation_length`` (``gradcam_correlation_length.json``): ξ of the Grad-CAM field, pooled and
   per group of frames (aging time t_w), with bootstrap 95 % intervals;
 * ``liquid_relaxation`` (``liquid_relaxation.json``): τα(T) of the A particles (the Kob–Andersen
@@ -36,21 +40,26 @@ from __future__ import annotations
 
 import base64
 import math
-from statistics import NormalDist
 from pathlib import Path
+from statistics import NormalDist
 
 from docutils import nodes
 from docutils.core import publish_string
-from docutils.parsers.rst import Directive
-from docutils.parsers.rst import directives
+from docutils.parsers.rst import Directive, directives
 from docutils.parsers.rst.directives.images import Figure
 from docutils.writers.html4css1 import Writer
 
-from glasscam.analysis.statistics import AT_CHANCE_WARNING, chance_status, is_finite_number, wilson_interval
+from glasscam.analysis.sanity import row_key
+from glasscam.analysis.statistics import (
+    AT_CHANCE_WARNING,
+    chance_status,
+    is_finite_number,
+    wilson_interval,
+)
 from glasscam.core.keys import ALL_AGES
 from glasscam.io.tables import read_json, read_table, write_json, write_text
 
-STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures"}
+STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures", "controls"}
 DEFAULT_SPECIES = "A"  # Kob–Andersen convention: relaxation times of the A (majority) particles
 
 
@@ -295,12 +304,45 @@ def _chance_prefix(model: dict | None) -> str:
     return model["warning"][0].upper() + model["warning"][1:] + " — "
 
 
-def correlation_finding(system: str, variant: str, row: dict, model: dict | None = None) -> dict | None:
+def _band(row: dict, control: str) -> str:
+    return (f"ρ = {fmt(row.get(f'{control}_mean'))} (band {_interval(row.get(f'{control}_lo'), row.get(f'{control}_hi'))}, "
+            f"{int(row.get(f'{control}_seeds') or 0)} seeds)")
+
+
+def _truth(value) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "1.0")
+
+
+def sanity_sentence(row: dict, sanity: dict | None) -> tuple[bool | None, str]:
+    """(learned, sentence) of one correlation against the sanity nulls
+    (:mod:`glasscam.analysis.sanity`); (None, …) when no sanity-null table was given."""
+    if sanity is None:
+        return None, ("No sanity nulls (random-weight and permuted-label CNNs) were run for it: whether the network "
+                      "learned this association, or any map of this input shows it, cannot be told.")
+    if not sanity:
+        return False, "The sanity-null table has no row for it: it is not called learned."
+    controls = "; ".join(f"{name.replace('_', ' ')} CNNs {_band(sanity, name)}"
+                         for name in ("random_weights", "shuffled_labels") if f"{name}_mean" in sanity)
+    if _truth(sanity.get("learned")):
+        return True, (f"Against the sanity nulls ({controls}) it is learned: stronger than every control and the "
+                      "shuffled null.")
+    failed = [name.replace("_", " ") for name in ("random_weights", "shuffled_labels")
+              if f"beyond_{name}" in sanity and not _truth(sanity[f"beyond_{name}"])]
+    return False, (f"Against the sanity nulls ({controls}) it is NOT learned: the "
+                   f"{' and '.join(failed) or 'shuffled'} control{'s' if len(failed) > 1 else ''} show{'' if len(failed) > 1 else 's'} "
+                   "as strong an association, so it comes from the input representation and the architecture, not "
+                   "from what the network learned.")
+
+
+def correlation_finding(system: str, variant: str, row: dict, model: dict | None = None,
+                        sanity: dict | None = None) -> dict | None:
     """One strongest correlation with its interval, tested against the shuffled-field null of the
     same maximum (Bonferroni over the ``n_candidates`` rows it was picked from,
-    :func:`corrected_null`), and a sentence; prefixed with the at-chance warning where the Grad-CAM
-    model (``model``, a :func:`chance_status`) is at chance. None where the interval or the null
-    is not a number (nothing to report)."""
+    :func:`corrected_null`), the sanity nulls (``sanity``: the row of the sanity-null table for it,
+    {} if it has none, None if no table was given) and a sentence; an association is called
+    *learned* only where the sanity table says so; prefixed with the at-chance warning where the
+    Grad-CAM model (``model``, a :func:`chance_status`) is at chance. None where the interval or
+    the null is not a number (nothing to report)."""
     rho, lo, hi = row["spearman"], row.get("spearman_lo"), row.get("spearman_hi")
     null_lo, null_hi = row.get("null_spearman_lo"), row.get("null_spearman_hi")
     if not all(is_finite_number(v) for v in (rho, lo, hi, null_lo, null_hi)):
@@ -324,6 +366,8 @@ def correlation_finding(system: str, variant: str, row: dict, model: dict | None
             f"Resolved beyond that null but negligible in size (|ρ| < 0.1): particles with larger Grad-CAM have marginally {direction} {row['quantity']}.")
            if beyond_null else "The interval reaches into that null range: no association can be claimed.")
     )
+    learned, note = sanity_sentence(row, sanity)
+    sentence += " " + note
     return {
         "system": system,
         "variant": variant,
@@ -341,6 +385,8 @@ def correlation_finding(system: str, variant: str, row: dict, model: dict | None
         "null_interval_of_maximum": [max_lo, max_hi],
         "beyond_null": beyond_null,
         "model_at_chance": bool(model and model["at_chance"]),
+        "learned": learned,
+        "sanity_nulls": sanity or None,
         "sentences": [sentence],
     }
 
@@ -524,10 +570,15 @@ def findings(results: dict, runs: int | None = None) -> dict:
             item = learning_curve_finding(system, variant, curve)
             if item:
                 sections.setdefault("learning_curve", []).append(item)
+        # sanity-null tables by task (variant <task>/<inputs> under controls/)
+        sanity = {variant.split("/")[0]: {row_key(r): r for r in rows}
+                  for variant, rows in kinds.get("sanity_nulls", {}).items()}
         for variant, rows in sorted(kinds.get("correlations", {}).items()):
+            table = sanity.get(variant.split("/")[0]) if sanity else None
             for row in strongest_correlations(rows):
                 key = "correlation_dynamics" if row["kind"] == "mobility" else "correlation_structure"
-                item = correlation_finding(system, variant, row, models.get(variant))
+                match = None if table is None else table.get(row_key(row), {})
+                item = correlation_finding(system, variant, row, models.get(variant), match)
                 if item:
                     sections.setdefault(key, []).append(item)
         for variant, record in sorted(kinds.get("correlation_length", {}).items()):
@@ -629,6 +680,7 @@ READERS = {
     "baselines": read_json,
     "learning_curve": read_json,
     "correlations": _read_correlations,
+    "sanity_nulls": _read_correlations,
     "correlation_length": read_json,
     "liquid_relaxation": read_json,
     "aging_dynamics": read_json,

@@ -1,14 +1,19 @@
 """The study summary: what one system's run found, per classification task and input kind, as
 tables (JSON + CSV) and Markdown tables for docs/study.md.
 
-For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals) and the
-CNN minus the best baseline (paired Agresti–Min interval, :mod:`glasscam.stages.baselines`); the
+For every task: the test accuracy of the CNN and of each baseline (Wilson 95 % intervals, and the
+cluster-bootstrap interval over the test split's runs) and the CNN minus the best baseline
+(paired Agresti–Min interval, and over runs, :mod:`glasscam.stages.baselines`); the
 within-frame Spearman and Pearson correlation of the Grad-CAM field (ReLU and signed map of the
 positive class) with propensity and mobility of the A particles per t_w and Δt, with bootstrap
 intervals and the shuffled null (:mod:`glasscam.analysis.correlations`); the same for the best single
 classical descriptor — chosen once, as the descriptor with the largest pooled |ρ| with the
 propensity over every t_w and Δt (a maximum over many descriptors: its null is the shuffled one
-of that descriptor, not a selection-corrected one); ξ of the Grad-CAM field per t_w. For the
+of that descriptor, not a selection-corrected one); for every attribution correlation the
+sanity nulls (the same CNN with random weights and trained on permuted labels, several seeds
+each; ``learned`` only beyond both, :mod:`glasscam.analysis.sanity`) and the run-level interval;
+ξ of the Grad-CAM field per t_w. Inputs made under other settings than the current config are
+refused (:func:`check_settings`). For the
 system: the fraction of A particles moving more than 0.5 σ per t_w and Δt (in the sample's
 own trajectory and over the iso-configurational replicas) and the requested vs realised t_w of
 the analysis samples.
@@ -26,6 +31,7 @@ import numpy as np
 from glasscam.analysis.statistics import is_finite_number
 from glasscam.core.schedule import time_key
 from glasscam.io.gsd import read_logs, read_provenance, read_states
+from glasscam.io.provenance import config_hash, settings_difference
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.io.tables import read_json, read_table, write_json, write_table
 
@@ -40,7 +46,7 @@ def _read_csv(path) -> list[dict]:
 
 def _correlation_entry(row: dict) -> dict:
     keys = ("n_samples", "n_zero_maps", "n_particles", "pearson", "pearson_lo", "pearson_hi", "spearman", "spearman_lo",
-            "spearman_hi", "null_spearman_lo", "null_spearman_hi")
+            "spearman_hi", "n_runs", "spearman_run_lo", "spearman_run_hi", "null_spearman_lo", "null_spearman_hi")
     return {k: row.get(k) for k in keys if k in row}
 
 
@@ -105,13 +111,81 @@ def realised_ages(glass_samples_gsd) -> list[dict]:
     return [{"requested": k, "realised": sorted(v)} for k, v in sorted(out.items())]
 
 
+class StaleInput(ValueError):
+    """A result made under other settings than the current config."""
+
+
+def check_settings(baselines: dict, correlations: dict, settings: dict | None) -> None:
+    """Refuse inputs made under other settings than ``settings`` (the current config's model,
+    training, dataset, voxel and seed keys): every baselines JSON records the settings of its
+    results, every correlation CSV their hash (:func:`glasscam.io.provenance.settings_record`).
+    Raises :class:`StaleInput` naming the file and the differing keys; a file without a record
+    (made before results recorded their settings) is refused too. No check when ``settings`` is
+    None."""
+    if settings is None:
+        return
+    current = config_hash(settings)
+    for by_inputs in baselines.values():
+        for path in by_inputs.values():
+            b = read_json(path)
+            if "settings" not in b:
+                raise StaleInput(f"{path}: no settings recorded (made before results recorded them); rerun it "
+                                 f"(snakemake --forcerun train_classifier)")
+            if b.get("settings_hash") != current:
+                differ = settings_difference(b["settings"], settings)
+                raise StaleInput(f"{path}: made under other settings than the current config; differing keys: "
+                                 f"{', '.join(differ) or '(none by value; hash ' + str(b.get('settings_hash')) + ')'}; "
+                                 f"rerun it (snakemake --forcerun train_classifier, or --rerun-triggers params)")
+    for path in correlations.values():
+        hashes = {str(r.get("settings_hash", "")) for r in read_table(path)}
+        if hashes != {current}:
+            raise StaleInput(f"{path}: settings_hash {sorted(hashes)} ≠ {current} of the current config "
+                             f"(its model was made under other model/training/dataset/voxel/seed keys, or before "
+                             f"results recorded them); rerun it (snakemake --forcerun train_classifier)")
+
+
+def _sanity_index(path) -> dict:
+    return {(r["field"], r["quantity"], r["kind"], str(r["t_w"]), r["window"] if is_finite_number(r["window"]) else None,
+             r["species"]): r for r in read_table(path) if not is_finite_number(r.get("coarse_graining")) or r["coarse_graining"] == 0}
+
+
+SANITY_KEYS = ("learned", "beyond_null", "random_weights_seeds", "random_weights_mean", "random_weights_lo",
+               "random_weights_hi", "beyond_random_weights", "shuffled_labels_seeds", "shuffled_labels_mean",
+               "shuffled_labels_lo", "shuffled_labels_hi", "beyond_shuffled_labels")
+
+
+def _truth(value) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "1.0")
+
+
+def sanity_summary(path, species: str) -> dict:
+    """Counts of the sanity-null table of one task for ``species``: rows, rows beyond the
+    shuffled null, and rows *learned* (beyond both controls too), per field."""
+    out = {}
+    for row in read_table(path):
+        if row["species"] != species:
+            continue
+        entry = out.setdefault(row["field"], {"rows": 0, "beyond_null": 0, "learned": 0})
+        entry["rows"] += 1
+        entry["beyond_null"] += _truth(row["beyond_null"])
+        entry["learned"] += _truth(row["learned"])
+    return out
+
+
 def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths: dict, descriptor_csv,
-                    mobility_gsd, glass_samples_gsd, out_json, species: str = "A") -> dict:
+                    mobility_gsd, glass_samples_gsd, out_json, species: str = "A", sanity: dict | None = None,
+                    settings: dict | None = None) -> dict:
     """Collect one system's findings. ``baselines`` {task: {inputs: baselines.json}},
-    ``correlations`` {task: correlations.csv}, ``lengths`` {task: gradcam_correlation_length.json}.
+    ``correlations`` {task: correlations.csv}, ``lengths`` {task: gradcam_correlation_length.json},
+    ``sanity`` {task: sanity_nulls.csv} (the attribution rows then carry the control bands and
+    ``learned``, :mod:`glasscam.analysis.sanity`). ``settings``: the current config's settings;
+    inputs made under others are refused (:func:`check_settings`).
     Writes ``out_json`` and, beside it, ``classifiers.csv``, ``correlations.csv``,
     ``rearrangements.csv``, ``correlation_lengths.csv``; returns the record."""
+    check_settings(baselines, correlations, settings)
     record = {"system": system, "species": species, "tasks": {}}
+    if settings is not None:
+        record["settings_hash"] = config_hash(settings)
     descriptor_rows = _read_csv(descriptor_csv)
     best = best_descriptor(descriptor_rows, species)
     record["best_descriptor"] = best
@@ -123,7 +197,8 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
             entry["classifiers"][inputs] = {
                 "class_names": b["class_names"], "test_class_counts": b["class_balance"]["test"],
                 "majority_rate": b["chance_majority"], "cnn": b["cnn"],
-                "baselines": {k: {x: v[x] for x in ("accuracy", "lo", "hi", "n")} for k, v in b["baselines"].items()},
+                "baselines": {k: {**{x: v[x] for x in ("accuracy", "lo", "hi", "n")},
+                                  "run_interval": v.get("run_interval")} for k, v in b["baselines"].items()},
                 "best_baseline": b["best_baseline"], "cnn_minus_best_baseline": b["cnn_minus_best_baseline"],
                 "thermal_cues": {k: {"distribution": v["distribution"],
                                      "accuracy_alone": {x: v["logistic"][x] for x in ("accuracy", "lo", "hi")}}
@@ -134,14 +209,28 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
             classifier_rows.append({
                 "task": task, "inputs": inputs, "test_samples": b["cnn"]["n"], "majority_rate": c["majority_rate"],
                 **{f"cnn_{k}": b["cnn"][k] for k in ("accuracy", "lo", "hi")},
+                **{f"cnn_run_{k}": (b["cnn"].get("run_interval") or {}).get(k) for k in ("lo", "hi", "n_runs")},
                 **{f"{name}_{k}": v[k] for name, v in c["baselines"].items() for k in ("accuracy", "lo", "hi")},
                 "best_baseline": c["best_baseline"],
                 **{f"cnn_minus_best_{k}": c["cnn_minus_best_baseline"][k] for k in ("difference", "lo", "hi")},
+                **{f"cnn_minus_best_run_{k}": (c["cnn_minus_best_baseline"].get("run_interval") or {}).get(k)
+                   for k in ("lo", "hi")},
             })
         rows = _read_csv(correlations[task])
         fields = list(dict.fromkeys(r["field"] for r in rows))
         for field in fields:
             entry["correlations"] += dynamics_correlations(rows, field, species)
+        if sanity and task in sanity:
+            index = _sanity_index(sanity[task])
+            for row in entry["correlations"]:
+                match = index.get((row["field"], row["dynamics"], "mobility", str(row["t_w"]),
+                                   row["window"] if is_finite_number(row["window"]) else None, species))
+                if match is None:
+                    raise ValueError(f"{sanity[task]}: no row for {row['field']} × {row['dynamics']} "
+                                     f"(t_w {row['t_w']}, Δt {row['window']}, {species}) of {correlations[task]}")
+                row.update({k: (_truth(match[k]) if k == "learned" or k.startswith("beyond") else match.get(k))
+                            for k in SANITY_KEYS if k in match})
+            entry["sanity_nulls"] = sanity_summary(sanity[task], species)
         if best:
             entry["correlations"] += dynamics_correlations(descriptor_rows, best, species)
         for row in entry["correlations"]:
@@ -164,6 +253,7 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
     record["realised_ages"] = realised_ages(glass_samples_gsd)
     record["provenance"] = make_provenance({"system": system}, stage="study_summary",
                                            inputs={"baselines": baselines, "correlations": correlations,
+                                                   "sanity": sanity,
                                                    "lengths": lengths, "descriptors": str(descriptor_csv)})
 
     out_dir = Path(out_json).parent
@@ -187,18 +277,23 @@ def markdown_tables(record: dict) -> str:
     dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for docs/study.md."""
     lines = [f"**{record['system']}** (correlations: {record['species']} particles, within-frame Spearman ρ and "
              "Pearson r with 95 % bootstrap intervals over samples; null = 95 % range of the shuffled field)", ""]
-    lines += ["| task | inputs | test n | majority | CNN | logistic on descriptors | U/N threshold | CNN − best |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["| task | inputs | test n | majority | CNN | CNN, runs resampled | logistic on descriptors | U/N threshold "
+              "| CNN − best | CNN − best, runs resampled |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for inputs, c in entry["classifiers"].items():
             b = c["baselines"]
             d = c["cnn_minus_best_baseline"]
+            runs = c["cnn"].get("run_interval") or {}
+            d_runs = d.get("run_interval") or {}
             lines.append(
                 f"| {task} | {inputs} | {c['cnn']['n']} | {_fmt(c['majority_rate'])} | "
                 f"{_fmt(c['cnn']['accuracy'])} [{_fmt(c['cnn']['lo'])}, {_fmt(c['cnn']['hi'])}] | "
+                f"[{_fmt(runs.get('lo'))}, {_fmt(runs.get('hi'))}] ({runs.get('n_runs', '–')} runs) | "
                 + " | ".join(f"{_fmt(b[k]['accuracy'])} [{_fmt(b[k]['lo'])}, {_fmt(b[k]['hi'])}]"
                              for k in ("descriptor_logistic", "energy_threshold"))
-                + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] |")
+                + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] | "
+                f"[{_fmt(d_runs.get('lo'))}, {_fmt(d_runs.get('hi'))}] |")
     windows = sorted({row["window"] for entry in record["tasks"].values() for row in entry["correlations"]})
     lines += ["", "Cells: Spearman ρ [95 % bootstrap interval] / Pearson r; † = ρ's interval excludes the shuffled "
               "null's 95 % range; samples counts frames used, (z) frames whose map is identically zero.", "",
@@ -228,6 +323,26 @@ def markdown_tables(record: dict) -> str:
                            f"{'†' if significant else ''} / {c['pearson']:+.2f}")
             lines.append(f"| {task} | {field} | {dynamics} | {t_w:g} | {int(first['n_samples'])} "
                          f"({int(first.get('n_zero_maps') or 0)}) | " + " | ".join(out) + " |")
+    sanity_rows = [(task, row) for task, entry in record["tasks"].items() for row in entry["correlations"]
+                   if "learned" in row]
+    if sanity_rows:
+        lines += ["", "Sanity nulls (Adebayo et al. 2018): ρ of the model's map; the shuffled null; the same CNN with "
+                  "random weights and trained on permuted labels, mean ρ over seeds [band: every seed's ρ and 95 % "
+                  "interval]; **learned** only where ρ lies beyond the null and both bands in its own direction. "
+                  "Run-level interval: runs resampled.", "",
+                  "| task | field | dynamics | t_w (τ) | Δt (τ) | ρ | runs resampled | null | random weights | "
+                  "permuted labels | learned |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for task, row in sanity_rows:
+            if not is_finite_number(row.get("spearman")):
+                continue
+            t_w = row["t_w"] if isinstance(row["t_w"], str) else f"{row['t_w']:g}"
+            lines.append(
+                f"| {task} | {row['field']} | {row['dynamics']} | {t_w} | {_fmt(row['window'], 0)} | "
+                f"{row['spearman']:+.2f} | [{_fmt(row.get('spearman_run_lo'))}, {_fmt(row.get('spearman_run_hi'))}] | "
+                f"[{_fmt(row.get('null_spearman_lo'))}, {_fmt(row.get('null_spearman_hi'))}] | "
+                + " | ".join(f"{_fmt(row.get(f'{c}_mean'))} [{_fmt(row.get(f'{c}_lo'))}, {_fmt(row.get(f'{c}_hi'))}]"
+                             for c in ("random_weights", "shuffled_labels"))
+                + f" | {'**yes**' if row['learned'] else 'no'} |")
     lines += ["", "| task | map | t_w (τ) | ξ (σ) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for row in entry["correlation_length"]:

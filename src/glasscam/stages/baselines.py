@@ -33,12 +33,15 @@ from glasscam.analysis.statistics import (
     accuracy_record,
     fit_logistic,
     paired_accuracy_difference,
+    run_bootstrap_mean,
 )
 from glasscam.analysis.structure import coarse_grain, raw_indicators
 from glasscam.core.keys import POTENTIAL_ENERGY_KEY
+from glasscam.core.seeds import derive_seed
 from glasscam.core.tasks import SPLITS
 from glasscam.io.gsd import open_trajectory, state_from_frame
 from glasscam.io.provenance import provenance as make_provenance
+from glasscam.io.provenance import settings_record
 from glasscam.io.tables import open_h5, read_json, write_json
 from glasscam.learn.training import energy_threshold_baseline
 
@@ -89,6 +92,9 @@ def _read_dataset_index(dataset_h5) -> dict:
     with open_h5(dataset_h5) as h5:
         out = {key: h5[key][:] for key in ("labels", "split", "frame", "run", "replica", "time", "potential_energy")}
         out["source"] = [s.decode() if isinstance(s, bytes) else str(s) for s in h5["source"][:]]
+        out["temperature"] = h5["temperature"][:]
+        # datasets written before the stage column: None (match_samples refuses them)
+        out["stage"] = [s.decode() if isinstance(s, bytes) else str(s) for s in h5["stage"][:]] if "stage" in h5 else None
         out["kinetic_temperature"] = (h5["kinetic_temperature"][:] if "kinetic_temperature" in h5
                                       else np.full(len(out["labels"]), np.nan))
         out["class_names"] = [str(c) for c in h5.attrs["class_names"]]
@@ -115,6 +121,41 @@ def _read_sample_states(index: dict) -> tuple[list, list[np.ndarray]]:
     return states, energies
 
 
+def sample_identity(index: dict, k: int) -> tuple:
+    """The identity of dataset sample ``k``: (stage, run, replica, temperature, time) — every
+    liquid temperature has its own runs with the same (run, replica, time), so all five are
+    needed to name one configuration (temperature and time rounded to 1e-9)."""
+    return (index["stage"][k], int(index["run"][k]), int(index["replica"][k]),
+            round(float(index["temperature"][k]), 9), round(float(index["time"][k]), 9))
+
+
+def match_samples(thermal: dict, inherent: dict, thermal_name: str = "thermal dataset",
+                  inherent_name: str = "inherent dataset") -> list[int]:
+    """For every sample of the ``thermal`` dataset index, the row of its own inherent structure in
+    the ``inherent`` index, matched by :func:`sample_identity` (stage, run, replica,
+    temperature, time). Raises ``ValueError`` if either index lacks the ``stage`` column (a
+    dataset from before it: rebuild it), if an identity occurs twice in the inherent index, or if
+    a thermal sample has no inherent structure."""
+    for name, index in ((thermal_name, thermal), (inherent_name, inherent)):
+        if index.get("stage") is None:
+            raise ValueError(f"{name}: no 'stage' column (a dataset written before samples recorded their stage); "
+                             f"rebuild it (snakemake --forcerun build_dataset) so thermal and inherent samples can "
+                             f"be paired by (stage, run, replica, temperature, time)")
+    rows: dict[tuple, int] = {}
+    for k in range(len(inherent["run"])):
+        key = sample_identity(inherent, k)
+        if key in rows:
+            raise ValueError(f"{inherent_name}: rows {rows[key]} and {k} are the same sample {key} "
+                             f"(stage, run, replica, temperature, time)")
+        rows[key] = k
+    mapping = [rows.get(sample_identity(thermal, k)) for k in range(len(thermal["run"]))]
+    missing = [k for k, m in enumerate(mapping) if m is None]
+    if missing:
+        raise ValueError(f"{inherent_name}: {len(missing)} samples of {thermal_name} have no inherent structure there "
+                         f"(first: row {missing[0]}, {sample_identity(thermal, missing[0])})")
+    return mapping
+
+
 def vibration_amplitudes(thermal_states: list, inherent_states: list) -> np.ndarray:
     """Per-sample root-mean-square displacement between a thermal configuration and its inherent
     structure, √(⟨|r_i − r_i^IS|²⟩_i) with minimum-image differences (σ)."""
@@ -127,15 +168,20 @@ def vibration_amplitudes(thermal_states: list, inherent_states: list) -> np.ndar
 
 
 def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: dict, seed: int,
-                         inherent_dataset_h5=None) -> dict:
+                         inherent_dataset_h5=None, settings: dict | None = None) -> dict:
     """Baselines of one task and input kind on the CNN's own split, and the CNN minus each.
 
     Reads the dataset's samples back from their source trajectories (``source``/``frame``),
     computes their descriptor statistics (:func:`sample_features`), fits the baselines and
     compares them with the CNN's test predictions in ``metrics_json`` (paired, same samples).
     ``inherent_dataset_h5`` (optional, thermal inputs): the inherent-structure dataset of the
-    same task; samples are matched by (run, replica, time) to give each thermal sample its
-    vibration amplitude. Writes ``out_json``; returns the record."""
+    same task; samples are matched by their identity (stage, run, replica, temperature, time;
+    :func:`match_samples`) to give each thermal sample its
+    vibration amplitude. Every accuracy and the CNN minus each baseline also carry a
+    cluster-bootstrap interval over the test split's runs (``run_interval``,
+    :func:`glasscam.analysis.statistics.run_bootstrap_mean`). ``settings``: the config keys that
+    made the result, recorded with their hash (:func:`glasscam.io.provenance.settings_record`).
+    Writes ``out_json``; returns the record."""
     index = _read_dataset_index(dataset_h5)
     metrics = read_json(metrics_json)
     labels, split = index["labels"].astype(int), index["split"].astype(int)
@@ -167,13 +213,7 @@ def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: d
                                                        "C": fit["C"]}}
     if inherent_dataset_h5 is not None:
         other = _read_dataset_index(inherent_dataset_h5)
-        key = {(int(r), int(p), round(float(t), 9)): k for k, (r, p, t) in
-               enumerate(zip(other["run"], other["replica"], other["time"], strict=True))}
-        mapping = [key.get((int(r), int(p), round(float(t), 9))) for r, p, t in
-                   zip(index["run"], index["replica"], index["time"], strict=True)]
-        if any(m is None for m in mapping):
-            missing = sum(m is None for m in mapping)
-            raise ValueError(f"{inherent_dataset_h5}: {missing} samples of {dataset_h5} have no inherent structure there")
+        mapping = match_samples(index, other, str(dataset_h5), str(inherent_dataset_h5))
         inherent_states, _ = _read_sample_states({**other, "frame": other["frame"][mapping],
                                                   "source": [other["source"][m] for m in mapping],
                                                   "labels": labels})
@@ -183,11 +223,16 @@ def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: d
                                           "logistic": {**accuracy_record(np.asarray(fit["test_predicted"]), test_labels),
                                                        "C": fit["C"]},
                                           "units": "σ (RMS distance thermal → inherent structure)"}
-    cnn = accuracy_record(cnn_predicted, test_labels)
+    test_runs = index["run"][test]
+    cnn = {**accuracy_record(cnn_predicted, test_labels),
+           "run_interval": run_bootstrap_mean(cnn_predicted == test_labels, test_runs, derive_seed(seed, "runs", "cnn"))}
     comparison = {}
     for name, baseline in baselines.items():
-        comparison[name] = paired_accuracy_difference(cnn_predicted == test_labels,
-                                                      np.asarray(baseline["test_predicted"]) == test_labels)
+        right = np.asarray(baseline["test_predicted"]) == test_labels
+        baseline["run_interval"] = run_bootstrap_mean(right, test_runs, derive_seed(seed, "runs", name))
+        comparison[name] = {**paired_accuracy_difference(cnn_predicted == test_labels, right),
+                            "run_interval": run_bootstrap_mean((cnn_predicted == test_labels).astype(float) - right,
+                                                               test_runs, derive_seed(seed, "runs", "cnn", name))}
     best = max(baselines, key=lambda n: baselines[n]["accuracy"])
     record = {
         "task": index["task"],
@@ -202,6 +247,7 @@ def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: d
         "thermal_cues": thermal,
         "kinetic_relaxation": index["kinetic_relaxation"],
         "features": {"names": names, "statistics": list(STATISTICS), "count": len(names)},
+        **settings_record(settings or {"indicators": indicator_cfg}),
         "provenance": make_provenance({"indicators": indicator_cfg}, stage="baselines", seed=int(seed),
                                       dataset=str(dataset_h5), metrics=str(metrics_json)),
     }

@@ -13,9 +13,11 @@ from glasscam.analysis.correlations import (
     _targets,
     gradcam_fields,
 )
-from glasscam.core.keys import ALL_AGES
+from glasscam.analysis.sanity import sanity_columns, sanity_table
+from glasscam.core.keys import ALL_AGES, RUN_KEY
 from glasscam.io.gsd import read_logs, read_provenance, read_states
-from glasscam.io.tables import write_json, write_table
+from glasscam.io.provenance import config_hash
+from glasscam.io.tables import read_table, write_json, write_table
 
 
 def _class_names(path) -> list[str] | None:
@@ -43,7 +45,16 @@ def _write_rows(out_csv, rows: list[dict]) -> None:
     write_table(out_csv, rows, CORRELATION_COLUMNS)
 
 
-def correlate(*, gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int) -> None:
+def frame_runs(logs: list[dict]) -> np.ndarray | None:
+    """The run (lineage) of every frame from its ``glasscam/run`` log; None if a frame lacks it
+    (then no run-level intervals)."""
+    if not logs or any(RUN_KEY not in log for log in logs):
+        return None
+    return np.array([int(np.ravel(log[RUN_KEY])[0]) for log in logs])
+
+
+def correlate(*, gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation_cfg: dict, seed: int,
+              settings: dict | None = None) -> None:
     """Within-frame correlations of the per-particle Grad-CAM field(s) (:func:`gradcam_fields`:
     ReLU and signed map of the positive class by default) with every indicator (raw and
     coarse-grained) and every mobility measure, per species (all and each type) and per aging
@@ -59,16 +70,20 @@ def correlate(*, gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation
     ``correlation_cfg`` keys: ``gradcam_key`` (default ``positive``), ``n_bootstrap``
     (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
     The three files must hold the same frames (equal ``glasscam/sample`` sequences).
+    Frames carrying ``glasscam/run`` get run-level intervals (runs resampled); ``settings`` (the
+    config keys that made the model) is recorded as its hash in column ``settings_hash``.
     """
     paths = {"gradcam": gradcam_gsd, "indicator": indicators_gsd, "mobility": mobility_gsd}
     logs, groups, species_masks, n_bootstrap, n_null = _correlation_setup(paths, correlation_cfg)
     gradcam_logs = logs[str(gradcam_gsd)]
     fields = gradcam_fields(correlation_cfg, _particle_arrays(gradcam_logs[0]), _class_names(gradcam_gsd))
     targets = _targets(logs, paths, ("indicator", "mobility"))
+    runs = frame_runs(gradcam_logs)
+    extra = {"settings_hash": config_hash(settings)} if settings is not None else {}
     rows = []
     for i, field in enumerate(fields):
         rows += _rows_for_field(field, _per_frame(gradcam_logs, field, gradcam_gsd), targets, species_masks, groups,
-                                n_null, n_bootstrap, seed, stream=(field,) if i else ())
+                                n_null, n_bootstrap, seed, stream=(field,) if i else (), runs=runs, extra=extra)
     _write_rows(out_csv, rows)
 
 
@@ -80,9 +95,11 @@ def correlate_descriptors(*, indicators_gsd, mobility_gsd, out_csv, correlation_
     paths = {"indicator": indicators_gsd, "mobility": mobility_gsd}
     logs, groups, species_masks, n_bootstrap, n_null = _correlation_setup(paths, correlation_cfg)
     targets = _targets(logs, paths, ("mobility",))
+    runs = frame_runs(logs[str(indicators_gsd)])
     rows = []
     for kind, name, _quantity, _cg, _window, values in _targets(logs, paths, ("indicator",)):
-        rows += _rows_for_field(name, values, targets, species_masks, groups, n_null, n_bootstrap, seed, stream=(name,))
+        rows += _rows_for_field(name, values, targets, species_masks, groups, n_null, n_bootstrap, seed, stream=(name,),
+                                runs=runs)
     _write_rows(out_csv, rows)
 
 
@@ -105,3 +122,23 @@ def gradcam_correlation_length(*, gradcam_gsd, out_json, cfg: dict, seed: int = 
     if len(fields) > 1:
         record["signed"] = _length_record(gradcam_gsd, states, logs, fields[1], cfg, seed)
     write_json(out_json, record, indent=2)
+
+
+def sanity_nulls(model_csv, control_csvs: dict[str, list], out_csv) -> list[dict]:
+    """The sanity-null table (:func:`glasscam.analysis.sanity.sanity_table`) of one task: the
+    model's correlation table ``model_csv`` against each control's tables ``control_csvs``
+    ({control: [CSV of seed 0, seed 1, …]}, made by :func:`correlate` from the control models of
+    :func:`glasscam.stages.train.train_control`) → ``out_csv``. A control table made under other
+    settings than the model's (``settings_hash``) is refused, naming both files."""
+    model_rows = read_table(model_csv)
+    controls = {name: [read_table(p) for p in paths] for name, paths in control_csvs.items()}
+    reference = {r.get("settings_hash") for r in model_rows}
+    for name, paths in control_csvs.items():
+        for path, rows in zip(paths, controls[name], strict=True):
+            recorded = {r.get("settings_hash") for r in rows}
+            if recorded != reference:
+                raise ValueError(f"{path}: settings_hash {sorted(map(str, recorded))} differs from the model's "
+                                 f"{sorted(map(str, reference))} in {model_csv}; rerun both under the same config")
+    rows = sanity_table(model_rows, controls)
+    write_table(out_csv, rows, sanity_columns(list(controls)))
+    return rows

@@ -7,7 +7,7 @@ HDF5 layout (S samples, C species, d grid axes of n cells):
   (class index into ``class_names``: liquid/glass or young/aged, :mod:`.tasks`); ``split`` (S,) int8 (0 train, 1 validation, 2 test, 3 analysis only:
   glass samples younger than ``dataset.classifier_min_age``, kept for Grad-CAM and the analysis
   but in no classifier split);
-* per sample: ``source`` (trajectory path), ``frame``, ``temperature`` (ε/k_B), ``run``,
+* per sample: ``source`` (trajectory path), ``frame``, ``stage`` (liquid / aging), ``temperature`` (ε/k_B), ``run``,
   ``replica``, ``time`` (τ; aging time t_w for glasses), ``seed`` (the trajectory's seed),
   ``potential_energy`` U/N (ε; of the inherent structure for inherent inputs),
   ``kinetic_temperature`` (ε/k_B, of the thermal frame; NaN for inherent structures);
@@ -72,6 +72,7 @@ class Sample:
     time: float
     seed: int
     kinetic_temperature: float = float("nan")
+    stage: str = ""  # liquid / aging: with run, replica, temperature and time the sample's identity
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ def _plan_samples(liquids: list[_Trajectory], glasses: list[_Trajectory], datase
         p = traj.provenance
         samples.extend(
             Sample(traj.path, int(f), label, int(p["run"]), int(p["replica"]), float(p["temperature"]),
-                   float(traj.times[f]), int(p["seed"]), float(traj.kinetic_temperatures[f]))
+                   float(traj.times[f]), int(p["seed"]), float(traj.kinetic_temperatures[f]), str(p["stage"]))
             for f in frames
         )
 
@@ -352,6 +353,7 @@ def build_dataset(
             "replica": np.array([s.replica for s in samples], dtype=np.int64),
             "time": np.array([s.time for s in samples], dtype=np.float64),
             "seed": np.array([s.seed for s in samples], dtype=np.int64),
+            "stage": [s.stage for s in samples],
             "kinetic_temperature": np.array([s.kinetic_temperature for s in samples]),
             # U/N, ε per particle
             "potential_energy": np.array([np.mean(energies[s.source][s.frame], dtype=np.float64) for s in samples]),

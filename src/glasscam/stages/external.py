@@ -21,7 +21,9 @@ both end in :func:`analyse_external`). For every configuration of its files:
 Outputs: a GSD (every frame with its per-particle arrays as ``particles/glasscam/<name>``, for
 OVITO; per-frame ``glasscam/p_<class>``, ``glasscam/source_file``, ``glasscam/source_frame``), a
 correlation CSV (:data:`glasscam.analysis.correlations.CORRELATION_COLUMNS`, ``kind`` gradcam / indicator /
-energy, ``window`` NaN, ``t_w`` all), a JSON summary and a figure (:func:`plot_external`).
+energy, ``window`` NaN, ``t_w`` all), the sanity nulls of the Grad-CAM correlations (random-weight
+re-initialisations of the model, and permuted-label models where the training dataset is
+available; :func:`external_sanity_nulls`), a JSON summary and a figure (:func:`plot_external`).
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ import re
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from glasscam.analysis.correlations import CORRELATION_COLUMNS, FrameCorrelations
 from glasscam.analysis.displacement import replica_propensity
+from glasscam.analysis.sanity import sanity_columns, sanity_table
 from glasscam.analysis.structure import indicators_for_states
 from glasscam.core.hamiltonian import evaluate_pairs
 from glasscam.core.keys import SOURCE_FRAME_KEY, per_particle_key
-from glasscam.core.seeds import rng
+from glasscam.core.seeds import derive_seed, rng
 from glasscam.core.state import State
 from glasscam.core.systems import System, system_from_config
 from glasscam.errors import ReaderError
@@ -49,6 +53,7 @@ from glasscam.io.gsd import write_states
 from glasscam.io.provenance import provenance
 from glasscam.io.tables import write_json, write_table
 from glasscam.learn import gradcam
+from glasscam.learn.model import build_model
 from glasscam.md.engines import create_engine
 from glasscam.stages.models import load_checkpoint
 
@@ -268,13 +273,23 @@ def analyse_external(
     device: str = "auto",
     threads: int = 1,
     paths=None,
+    out_sanity_csv=None,
+    control_seeds: int = 0,
+    shuffled_label_models: list | None = None,
 ) -> dict:
     """Stage: the whole analysis of the external dataset ``name`` (module docstring).
 
     ``entry``: the config entry (checked by :func:`check_entry` against ``{system: system_spec}``);
     ``system_spec``: the ``systems.<system>`` config entry; ``model_path``: the classifier
     checkpoint; ``paths``: the files (default: ``entry['paths']`` globbed). Every file is read
-    and checked before any expensive step. Returns the JSON summary."""
+    and checked before any expensive step. Returns the JSON summary.
+
+    Sanity nulls (:mod:`glasscam.analysis.sanity`), written to ``out_sanity_csv`` when given and
+    the files carry a propensity: ``control_seeds`` re-initialisations of the model's architecture
+    (``random_weights``, no training data needed) and the permuted-label models
+    ``shuffled_label_models`` (checkpoints of :func:`glasscam.stages.train.train_control` on the
+    model's training dataset; without them the summary says that control was not run), each
+    explained and correlated with the propensity like the model."""
     system_name = entry["system"]
     entry = check_entry(name, entry, {system_name: system_spec})
     system = system_from_config(system_name, system_spec)
@@ -308,6 +323,8 @@ def analyse_external(
     rows = correlate_with_propensity(
         fields, propensity, states, int(correlation_cfg.get("n_bootstrap", 200)), int(correlation_cfg.get("n_null", 100)), seed
     )
+    sanity = external_sanity_nulls(model, checkpoint, states, propensity, rows, gradcam_cfg, correlation_cfg, seed,
+                                   device, control_seeds, shuffled_label_models or [], out_sanity_csv)
     file_index = {f: i for i, f in enumerate(dict.fromkeys(p for p, _ in sources))}
     logs = []
     for k, (state, (path, frame)) in enumerate(zip(states, sources, strict=True)):
@@ -354,9 +371,62 @@ def analyse_external(
         ],
         "fields": sorted(fields[0]),
         "has_propensity": any(p is not None for p in propensity),
+        "sanity_nulls": sanity,
         "provenance": record,
     }
     write_json(out_json, summary, indent=2, default=str, allow_nan=True)
+    return summary
+
+
+def random_weight_model(checkpoint: dict, seed: int):
+    """The architecture of ``checkpoint`` with freshly initialised weights (seeded), eval mode —
+    the model-randomization control; the checkpoint record with those weights for Grad-CAM."""
+    torch.manual_seed(int(seed))
+    model = build_model(checkpoint["model_cfg"], int(checkpoint["dimensions"]), int(checkpoint["in_channels"]),
+                        int(checkpoint["n_classes"])).eval()
+    return model, {**checkpoint, "state_dict": model.state_dict()}
+
+
+def external_sanity_nulls(model, checkpoint, states, propensity, model_rows, gradcam_cfg, correlation_cfg, seed, device,
+                          control_seeds: int, shuffled_label_models: list, out_csv) -> dict:
+    """Sanity nulls of the external dataset's attribution correlations (see
+    :func:`analyse_external`); returns a summary for the JSON (what ran, counts learned, or why
+    not)."""
+    if out_csv is None:
+        return {"ran": False, "reason": "no sanity-null output requested"}
+    if not any(p is not None for p in propensity):
+        write_table(out_csv, [], sanity_columns([]))
+        return {"ran": False, "reason": "no propensity in these files: nothing to correlate"}
+    n_bootstrap, n_null = int(correlation_cfg.get("n_bootstrap", 200)), int(correlation_cfg.get("n_null", 100))
+    attribution_rows = [r for r in model_rows if r["kind"] == "gradcam"]
+
+    def control_rows(control_model, control_checkpoint, source) -> list[dict]:
+        maps, _ = gradcam.particle_gradcam(control_model, control_checkpoint, states, gradcam_cfg, device=device,
+                                           source=source)
+        fields = [{k: np.asarray(v, float) for k, v in m.items()} for m in maps]
+        return correlate_with_propensity(fields, propensity, states, n_bootstrap, n_null, seed)
+
+    controls = {}
+    if control_seeds > 0:
+        controls["random_weights"] = [
+            control_rows(*random_weight_model(checkpoint, derive_seed(seed, "external", "random_weights", k)),
+                         f"random weights #{k}")
+            for k in range(int(control_seeds))
+        ]
+    for path in shuffled_label_models:
+        control_model, control_checkpoint = load_checkpoint(path, "cpu")
+        controls.setdefault("shuffled_labels", []).append(control_rows(control_model, control_checkpoint, str(path)))
+    if not controls:
+        write_table(out_csv, [], sanity_columns([]))
+        return {"ran": False, "reason": "controls.seeds = 0 and no permuted-label models"}
+    table = sanity_table(attribution_rows, controls)
+    write_table(out_csv, table, sanity_columns(list(controls)))
+    summary = {"ran": True, "controls": {c: len(v) for c, v in controls.items()},
+               "rows": len(table), "beyond_null": sum(r["beyond_null"] for r in table),
+               "learned": sum(r["learned"] for r in table)}
+    if "shuffled_labels" not in controls:
+        summary["shuffled_labels"] = ("not run: the model's training dataset is not available here (a permuted-label "
+                                      "control needs it); 'learned' means beyond the random-weight control only")
     return summary
 
 

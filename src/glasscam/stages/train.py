@@ -6,16 +6,20 @@ import time
 import numpy as np
 import torch
 
+from glasscam.analysis.statistics import run_bootstrap_accuracy
 from glasscam.core.seeds import derive_seed
 from glasscam.core.tasks import SPLITS
 from glasscam.io.datasets import load_dataset
 from glasscam.io.provenance import provenance as make_provenance
+from glasscam.io.provenance import settings_record
 from glasscam.io.tables import write_json
 from glasscam.learn.device import resolve_device
+from glasscam.learn.model import build_model
 from glasscam.learn.training import (
     _check_learning_curve_cfg,
     _check_train_cfg,
     _energy_baseline,
+    evaluate,
     fit_classifier,
 )
 from glasscam.stages.models import save_checkpoint
@@ -24,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
-                     device: str = "auto", threads: int = 1) -> dict:
+                     device: str = "auto", threads: int = 1, settings: dict | None = None) -> dict:
     """Train a :class:`~glasscam.learn.model.GlassCNN` on the train split with early stopping on the
     validation loss (:func:`fit_classifier`); write the best checkpoint to ``model_out`` and
     metrics JSON to ``metrics_out``; return the metrics.
@@ -32,6 +36,9 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
     ``train_cfg`` keys (defaults :data:`TRAIN_DEFAULTS`): epochs, batch_size, learning_rate,
     weight_decay, patience, augment (bool or {translate, point_group}), balance_classes,
     precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch).
+    ``settings``: the config keys that made the result (:func:`glasscam.io.provenance.settings_record`;
+    default model and training), recorded with their hash so a summary can refuse stale inputs.
+    The test accuracy carries a cluster-bootstrap interval over the test split's runs.
     """
     _check_train_cfg(train_cfg)
     dev = resolve_device(device)
@@ -52,8 +59,11 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
         dataset_provenance=data["provenance"],
     )
     n_parameters = int(sum(p.numel() for p in model.parameters()))
+    correct = np.asarray(fit["test_predicted"]) == fit["test_labels"]
     metrics = {
         "test_accuracy": fit["test_accuracy"],
+        "test_accuracy_run_interval": run_bootstrap_accuracy(correct, data["run"][fit["test_rows"]],
+                                                             derive_seed(seed, "train", "run_bootstrap")),
         "test_loss": fit["test_loss"],
         "best_epoch": fit["best_epoch"],
         "best_validation_loss": fit["best_validation_loss"],
@@ -75,6 +85,7 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
         "n_parameters": n_parameters,
         "seed": int(seed),
         "train_config": fit["config"],
+        **settings_record(settings or {"model": model_cfg, "training": train_cfg}),
         "provenance": record,
     }
     save_checkpoint(model_out, model, model_cfg, data["in_channels"], n_classes, data["class_names"], record,
@@ -144,3 +155,82 @@ def learning_curve(*, dataset_h5, out_json, model_cfg: dict, train_cfg: dict, cu
     }
     write_json(out_json, result, indent=1, default=str)
     return result
+
+
+CONTROLS = ("random_weights", "shuffled_labels")
+
+
+def permuted_labels(labels: torch.Tensor, split: np.ndarray, seed: int) -> torch.Tensor:
+    """The labels with the train and validation rows each permuted among themselves (class counts
+    per split kept; test rows untouched, so the test accuracy of a model fitted to them measures
+    chance) — the data-randomization test of Adebayo et al., NeurIPS 2018."""
+    out = labels.clone()
+    generator = np.random.default_rng(seed)
+    for name in ("train", "validation"):
+        rows = np.flatnonzero(split == SPLITS[name])
+        out[rows] = labels[rows[generator.permutation(len(rows))]]
+    return out
+
+
+def train_control(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, control: str, seed: int,
+                  control_seed: int, device: str = "auto", threads: int = 1, settings: dict | None = None) -> dict:
+    """A sanity-null model of the classifier (Adebayo et al., "Sanity checks for saliency maps",
+    NeurIPS 2018), written like :func:`train_classifier` (checkpoint + metrics JSON) so the
+    explain and correlate stages treat it as the real model:
+
+    * ``random_weights`` (model randomization): the same architecture with freshly initialised
+      weights (PyTorch's default initialisation seeded by ``seed`` and ``control_seed``), no
+      training; BatchNorm layers keep their initial statistics (mean 0, variance 1).
+    * ``shuffled_labels`` (data randomization): the same architecture trained with the same
+      ``train_cfg`` (epochs, early stopping, augmentation) on the same split, with the train and
+      validation labels permuted within each split (:func:`permuted_labels`).
+
+    Whatever an attribution of such a model correlates with is imposed by the input
+    representation and the architecture, not learned from the labels. ``control_seed`` (0, 1, …)
+    numbers the independent draws. Metrics: test accuracy on the true test labels (≈ chance),
+    control name and seed, settings (:func:`glasscam.io.provenance.settings_record`). Raises
+    ``ValueError`` for an unknown ``control``."""
+    if control not in CONTROLS:
+        raise ValueError(f"control = {control!r}; expected one of {list(CONTROLS)}")
+    _check_train_cfg(train_cfg)
+    dev = resolve_device(device)
+    torch.set_num_threads(int(threads))
+    data = load_dataset(dataset_h5)
+    n_classes = len(data["class_names"])
+    draw = derive_seed(seed, "control", control, int(control_seed))
+    if control == "random_weights":
+        torch.manual_seed(draw)
+        model = build_model(model_cfg, data["dimensions"], data["in_channels"], n_classes).to(dev)
+        test = np.flatnonzero(data["split"] == SPLITS["test"])
+        loss, accuracy, predicted = evaluate(model, data["images"][test], data["labels"][test],
+                                             torch.nn.CrossEntropyLoss(), int(train_cfg.get("batch_size", 16)), dev)
+        fit = {"test_loss": loss, "test_accuracy": accuracy, "test_predicted": predicted, "test_rows": test,
+               "test_labels": data["labels"][test].numpy(), "best_epoch": 0, "curves": None}
+    else:
+        shuffled = {**data, "labels": permuted_labels(data["labels"], data["split"], draw)}
+        fit = fit_classifier(shuffled, model_cfg, train_cfg, draw, dev, desc=f"{control} #{control_seed}")
+        model = fit["model"]
+    correct = np.asarray(fit["test_predicted"]) == fit["test_labels"]
+    record = make_provenance({"model": model_cfg, "train": train_cfg}, stage="train_control", control=control,
+                             seed=int(seed), control_seed=int(control_seed), derived_seed=int(draw), device=str(dev),
+                             dataset=str(dataset_h5), dataset_provenance=data["provenance"])
+    metrics = {
+        "control": control,
+        "control_seed": int(control_seed),
+        "test_accuracy": fit["test_accuracy"],
+        "test_accuracy_run_interval": run_bootstrap_accuracy(correct, data["run"][fit["test_rows"]],
+                                                             derive_seed(draw, "run_bootstrap")),
+        "test_loss": fit["test_loss"],
+        "best_epoch": fit["best_epoch"],
+        "curves": fit["curves"],
+        "test_samples": {"rows": np.asarray(fit["test_rows"]).tolist(), "labels": fit["test_labels"].tolist(),
+                         "predicted": np.asarray(fit["test_predicted"]).tolist()},
+        "class_names": data["class_names"],
+        **settings_record(settings or {"model": model_cfg, "training": train_cfg}),
+        "provenance": record,
+    }
+    save_checkpoint(model_out, model, model_cfg, data["in_channels"], n_classes, data["class_names"], record,
+                    grid=data["grid"])
+    write_json(metrics_out, metrics, indent=1, default=str)
+    logger.info("%s control #%d: test accuracy %.3f", control, control_seed, fit["test_accuracy"])
+    return metrics
