@@ -15,10 +15,14 @@ from glasscam.stages.models import load_checkpoint
 from glasscam.stages.train import learning_curve, train_classifier
 
 
-@pytest.mark.parametrize("d, norm", [(2, "batch"), (3, "group")])
-def test_forward_shape_and_periodic_roll_invariance(d, norm):
+@pytest.mark.parametrize("d, norm, extra", [
+    (2, "batch", {}), (3, "group", {}),
+    (2, "batch", {"convs_per_block": 2, "residual": True, "pool": "strided", "kernel_size": 5}),
+    (3, "batch", {"convs_per_block": 2, "residual": True, "pool": "avg"}),
+])
+def test_forward_shape_and_periodic_roll_invariance(d, norm, extra):
     torch.manual_seed(0)
-    model = GlassCNN(d, in_channels=2, n_classes=2, channels=[4, 8, 8], norm=norm, groups=2).eval()
+    model = GlassCNN(d, in_channels=2, n_classes=2, channels=[4, 8, 8], norm=norm, groups=2, **extra).eval()
     n = 16 if d == 2 else 8
     x = torch.rand((3, 2) + (n,) * d)
     out = model(x)
@@ -28,7 +32,7 @@ def test_forward_shape_and_periodic_roll_invariance(d, norm):
     for shift in ([4] + [0] * (d - 1), [4] * d, [-8] + [4] * (d - 1)):
         torch.testing.assert_close(model(torch.roll(x, shift, dims)), out, rtol=1e-5, atol=1e-6)
     # the same network with zero padding sees the edges and is not invariant
-    zero_padded = GlassCNN(d, 2, 2, channels=[4, 8, 8], norm=norm, groups=2).eval()
+    zero_padded = GlassCNN(d, 2, 2, channels=[4, 8, 8], norm=norm, groups=2, **extra).eval()
     zero_padded.load_state_dict(model.state_dict())
     for module in zero_padded.modules():
         if isinstance(module, (torch.nn.Conv2d, torch.nn.Conv3d)):
@@ -133,7 +137,7 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     # another seed gives other weights
     train_classifier(data, tmp_path / "c.pt", tmp_path / "c.json", MODEL, {**TRAIN, "epochs": 1}, seed=4, device="cpu")
     model_c, _ = load_checkpoint(tmp_path / "c.pt")
-    assert not torch.equal(model_c.blocks[0].conv.weight, model_a.blocks[0].conv.weight)
+    assert not torch.equal(model_c.blocks[0].body[0].weight, model_a.blocks[0].body[0].weight)
 
 
 @pytest.mark.parametrize("sign", [1, -1], ids=["glass lower", "glass higher"])

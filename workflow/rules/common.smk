@@ -275,3 +275,12 @@ def external_model(wildcards):
 
 def external_system(wildcards):
     return config["systems"][EXTERNAL[wildcards.external]["system"]]
+
+
+def search_selection(wildcards):
+    """The search's selected settings, when the config runs a search (search.n_trials > 0)."""
+    if int(config["search"].get("n_trials", 0)) > 0:
+        return {
+            "selected": f"{RESULTS}/{wildcards.system}/model/{wildcards.task}/{wildcards.inputs}/search/selected.json"
+        }
+    return {}
