@@ -341,6 +341,8 @@ def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) ->
     out = {}
     for name in sorted({p for t in trials for p in t["params"]}):
         values = [t["params"].get(name) for t in trials]
+        if len({str(v) for v in values}) < 2:
+            continue  # fixed, or never varied: explains nothing
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values) and len(set(values)) > bins:
             edges = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
             groups = np.searchsorted(edges, values, side="right")
@@ -356,7 +358,7 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
     """The hyperparameter search per input kind (one row each): left, every trial's validation
     accuracy (filled) and unaugmented training accuracy at its kept epoch (open), the best
     validation score so far (step line), the selected trial (star) and the fit threshold (dashed);
-    right, the main-effect share of the score variance per parameter (:func:`main_effect_shares`)."""
+    right, the main-effect share of the score variance per varied parameter (:func:`main_effect_shares`)."""
     searches = {inputs: read_json(path) for inputs, path in trials_by_inputs.items()}
     fig, axes = plt.subplots(len(searches), 2, figsize=(10, 3.4 * len(searches)), constrained_layout=True,
                              squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
@@ -375,6 +377,7 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
         ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g}")
         ax_hist.set_ylim(0, 1.02)
         ax_hist.set_xlabel("trial")
+        ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax_hist.set_ylabel("accuracy at the kept epoch")
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
         ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected {params}", fontsize=7, wrap=True)
