@@ -33,6 +33,7 @@ weight_decay         L2 weight decay (training.weight_decay)
 schedule             constant | cosine | one_cycle (training.schedule)
 batch_size           training.batch_size
 epochs               training.epochs (the schedule's length; early stopping may end sooner)
+patience             training.patience (epochs without a lower validation loss before stopping)
 ===================  ============================================================================
 
 Depths whose total pooling stride 2^(depth − 1) does not divide the dataset's grid, or leaves
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 
 MODEL_PARAMS = ("convs_per_block", "kernel_size", "residual", "pool", "dropout")
 ARCHITECTURE_PARAMS = ("depth", "base_width", "width_doublings")
-TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs")
+TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs", "patience")
 SPACE_KEYS = ARCHITECTURE_PARAMS + MODEL_PARAMS + TRAIN_PARAMS
 SEARCH_DEFAULTS = {"n_trials": 20, "cpu_minutes": None, "space": {}}
 MIN_FEATURE_CELLS = 2
@@ -125,7 +126,7 @@ def configs_from_params(params: dict, model_cfg: dict, train_cfg: dict) -> tuple
     for key in ("convs_per_block", "kernel_size"):
         if key in model:
             model[key] = int(model[key])
-    for key in ("batch_size", "epochs"):
+    for key in ("batch_size", "epochs", "patience"):
         if key in train:
             train[key] = int(train[key])
     return model, train
