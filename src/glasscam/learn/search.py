@@ -34,6 +34,8 @@ schedule             constant | cosine | one_cycle (training.schedule)
 batch_size           training.batch_size
 epochs               training.epochs (the schedule's length; early stopping may end sooner)
 patience             training.patience (epochs without a lower validation loss before stopping)
+augment              training.augment: random periodic translations and point-group operations
+                     (true/false); the network is translation-equivariant without them
 ===================  ============================================================================
 
 Depths whose total pooling stride 2^(depth − 1) does not divide the dataset's grid, or leaves
@@ -57,7 +59,7 @@ log = logging.getLogger(__name__)
 
 MODEL_PARAMS = ("convs_per_block", "kernel_size", "residual", "pool", "dropout")
 ARCHITECTURE_PARAMS = ("depth", "base_width", "width_doublings")
-TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs", "patience")
+TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs", "patience", "augment")
 SPACE_KEYS = ARCHITECTURE_PARAMS + MODEL_PARAMS + TRAIN_PARAMS
 SEARCH_DEFAULTS = {"n_trials": 20, "cpu_minutes": None, "space": {}}
 MIN_FEATURE_CELLS = 2
