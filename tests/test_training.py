@@ -126,6 +126,12 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     assert np.sum(saved["confusion_matrix"]) == saved["class_counts"]["test"]["liquid"] + saved["class_counts"]["test"]["glass"]
     assert saved["n_parameters"] == sum(p.numel() for p in model_a.parameters())
     assert len(saved["curves"]["validation_loss"]) == saved["epochs_run"]
+    # the kept epoch's train (unaugmented), validation and test loss and accuracy; no search here
+    kept = saved["kept"]
+    assert kept["epoch"] == saved["best_epoch"] and kept["test_accuracy"] == saved["test_accuracy"]
+    assert kept["validation_loss"] == saved["best_validation_loss"] == saved["curves"]["validation_loss"][kept["epoch"] - 1]
+    assert saved["train_accuracy"] == kept["train_accuracy"] >= 0.9 and saved["fits_training_split"]
+    assert saved["search"] is None and saved["model_config"] == MODEL
     groups = saved["test_accuracy_by_group"]
     assert [(g["class"], g["temperature"], g["aging_time"]) for g in groups] == [
         ("liquid", 1.0, None), ("glass", 0.3, 0.0), ("glass", 0.3, 10.0)]
