@@ -354,6 +354,9 @@ def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) ->
     return out
 
 
+MIN_TRIALS_FOR_SHARES = 8
+
+
 def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float = 0.95) -> None:
     """The hyperparameter search per input kind (one row each): left, every trial's validation
     accuracy (filled) and unaugmented training accuracy at its kept epoch (open), the best
@@ -382,12 +385,16 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
         ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected {params}", fontsize=7, wrap=True)
         ax_hist.legend(fontsize=7, loc="lower right")
-        shares = main_effect_shares(trials) if len(trials) > 1 else {}
+        if len(trials) < MIN_TRIALS_FOR_SHARES:
+            ax_imp.axis("off")
+            ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"
+                        f"(main-effect shares from {MIN_TRIALS_FOR_SHARES} trials on)", ha="center", va="center",
+                        fontsize=8, transform=ax_imp.transAxes)
+            continue
+        shares = main_effect_shares(trials)
         names = sorted(shares, key=shares.get)
         ax_imp.barh(range(len(names)), [shares[n] for n in names], color="C2")
         ax_imp.set_yticks(range(len(names)), names, fontsize=7)
         ax_imp.set_xlim(0, 1)
         ax_imp.set_xlabel("share of score variance (main effect, η²)")
-        if len(trials) < 8:
-            ax_imp.set_title(f"only {len(trials)} trials: shares are not estimates", fontsize=8)
     _save(fig, out_png)
