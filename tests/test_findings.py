@@ -267,3 +267,27 @@ def test_no_bullet_without_a_number_and_learning_curve_reads_its_intervals():
     big = {"test_samples": 400, "summary": [{**curve["summary"][0], "test_accuracy_mean": 0.6},
                                              {**curve["summary"][1], "test_accuracy_mean": 0.9}]}
     assert "more data helps beyond both intervals" in findings(task_results(ABOVE_CHANCE, None, big))["systems"]["ka3d"]["learning_curve"][0]["sentences"][0]
+@pytest.mark.parametrize("train_accuracy, fits", [(0.99, True), (0.62, False)])
+def test_fit_of_the_cnn_is_stated_where_a_baseline_beats_chance(train_accuracy, fits):
+    """Structure-only task (inherent inputs), the descriptor baseline above chance: the findings say
+    whether the searched CNN fits its training split; on thermal inputs of liquid vs glass they
+    do not (not a structure-only task), nor where no baseline beats chance."""
+    record = {
+        "task": {"kind": "liquid_vs_glass"}, "chance_majority": 0.5, "best_baseline": "descriptor_logistic",
+        "cnn": {"accuracy": 0.48, "lo": 0.4, "hi": 0.57, "n": 128, "correct": 62},
+        "baselines": {"descriptor_logistic": {"accuracy": 0.84, "lo": 0.77, "hi": 0.89, "n": 128, "correct": 108}},
+        "cnn_minus_baseline": {"descriptor_logistic": {"difference": -0.36, "lo": -0.46, "hi": -0.26}},
+        "cnn_fit": {"train_accuracy": train_accuracy, "validation_accuracy": 0.55, "fits_training_split": fits,
+                    "fit_threshold": 0.95, "search_trials": 16, "selected_trial": 7},
+    }
+    found = findings({"abm2d": {"baselines": {"liquid_vs_glass/inherent": record,
+                                              "liquid_vs_glass/thermal": record}}})["systems"]["abm2d"]["baselines"]
+    inherent, thermal = (next(f for f in found if f["variant"].endswith(v)) for v in ("inherent", "thermal"))
+    sentence = inherent["sentences"][-1]
+    assert "search of 16 trials" in sentence and fmt(train_accuracy) in sentence
+    assert ("fits its training split" in sentence) == fits and ("does NOT fit" in sentence) == (not fits)
+    assert not any("training split" in s for s in thermal["sentences"])
+    below = {**record, "baselines": {"descriptor_logistic": {**record["baselines"]["descriptor_logistic"], "lo": 0.45}}}
+    found = findings({"abm2d": {"baselines": {"age/inherent": below}}})["systems"]["abm2d"]["baselines"][0]
+    assert not any("training split" in s for s in found["sentences"])
+    rst_to_html(findings_rst({"systems": {"abm2d": {"baselines": [inherent]}}}))

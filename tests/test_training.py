@@ -15,10 +15,14 @@ from glasscam.stages.models import load_checkpoint
 from glasscam.stages.train import learning_curve, train_classifier
 
 
-@pytest.mark.parametrize("d, norm", [(2, "batch"), (3, "group")])
-def test_forward_shape_and_periodic_roll_invariance(d, norm):
+@pytest.mark.parametrize("d, norm, extra", [
+    (2, "batch", {}), (3, "group", {}),
+    (2, "batch", {"convs_per_block": 2, "residual": True, "pool": "strided", "kernel_size": 5}),
+    (3, "batch", {"convs_per_block": 2, "residual": True, "pool": "avg"}),
+])
+def test_forward_shape_and_periodic_roll_invariance(d, norm, extra):
     torch.manual_seed(0)
-    model = GlassCNN(d, in_channels=2, n_classes=2, channels=[4, 8, 8], norm=norm, groups=2).eval()
+    model = GlassCNN(d, in_channels=2, n_classes=2, channels=[4, 8, 8], norm=norm, groups=2, **extra).eval()
     n = 16 if d == 2 else 8
     x = torch.rand((3, 2) + (n,) * d)
     out = model(x)
@@ -28,7 +32,7 @@ def test_forward_shape_and_periodic_roll_invariance(d, norm):
     for shift in ([4] + [0] * (d - 1), [4] * d, [-8] + [4] * (d - 1)):
         torch.testing.assert_close(model(torch.roll(x, shift, dims)), out, rtol=1e-5, atol=1e-6)
     # the same network with zero padding sees the edges and is not invariant
-    zero_padded = GlassCNN(d, 2, 2, channels=[4, 8, 8], norm=norm, groups=2).eval()
+    zero_padded = GlassCNN(d, 2, 2, channels=[4, 8, 8], norm=norm, groups=2, **extra).eval()
     zero_padded.load_state_dict(model.state_dict())
     for module in zero_padded.modules():
         if isinstance(module, (torch.nn.Conv2d, torch.nn.Conv3d)):
@@ -122,6 +126,12 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     assert np.sum(saved["confusion_matrix"]) == saved["class_counts"]["test"]["liquid"] + saved["class_counts"]["test"]["glass"]
     assert saved["n_parameters"] == sum(p.numel() for p in model_a.parameters())
     assert len(saved["curves"]["validation_loss"]) == saved["epochs_run"]
+    # the kept epoch's train (unaugmented), validation and test loss and accuracy; no search here
+    kept = saved["kept"]
+    assert kept["epoch"] == saved["best_epoch"] and kept["test_accuracy"] == saved["test_accuracy"]
+    assert kept["validation_loss"] == saved["best_validation_loss"] == saved["curves"]["validation_loss"][kept["epoch"] - 1]
+    assert saved["train_accuracy"] == kept["train_accuracy"] >= 0.9 and saved["fits_training_split"]
+    assert saved["search"] is None and saved["model_config"] == MODEL
     groups = saved["test_accuracy_by_group"]
     assert [(g["class"], g["temperature"], g["aging_time"]) for g in groups] == [
         ("liquid", 1.0, None), ("glass", 0.3, 0.0), ("glass", 0.3, 10.0)]
@@ -133,7 +143,7 @@ def test_training_is_accurate_and_bit_identical(tmp_path):
     # another seed gives other weights
     train_classifier(dataset_h5=data, model_out=tmp_path / "c.pt", metrics_out=tmp_path / "c.json", model_cfg=MODEL, train_cfg={**TRAIN, "epochs": 1}, seed=4, device="cpu")
     model_c, _ = load_checkpoint(tmp_path / "c.pt")
-    assert not torch.equal(model_c.blocks[0].conv.weight, model_a.blocks[0].conv.weight)
+    assert not torch.equal(model_c.blocks[0].body[0].weight, model_a.blocks[0].body[0].weight)
 
 
 @pytest.mark.parametrize("sign", [1, -1], ids=["glass lower", "glass higher"])

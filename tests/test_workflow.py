@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ["config/demo.yaml", "tests/data/tiny.yaml"]
 SYSTEMS = ["ka3d", "abm2d"]
 TASKS = ["liquid_vs_glass", "age"]
-SYSTEM_FIGURES, TASK_FIGURES = 3, 11
+SYSTEM_FIGURES, TASK_FIGURES = 3, 12
 
 pytestmark = pytest.mark.slow
 
@@ -177,13 +177,14 @@ def test_one_figure_target_plans_only_its_dependencies(tmp_path):
         "quench": runs,
         "age": runs,  # replica 0 only: the other replicas feed dynamics, not training
         "build_dataset": 1,
+        "search_classifier": 1,
         "train_classifier": 1,
         "figure_training_curves": 1,
     }
     # the age task needs no liquid samples: only the liquid each quench starts from
     jobs = planned_jobs(workdir, "results/figures/ka3d/age/training_curves.png")
     assert jobs == {"initialize": runs, "equilibrate_liquid": runs, "quench": runs, "age": runs, "build_dataset": 1,
-                    "train_classifier": 1, "figure_training_curves": 1}
+                    "search_classifier": 1, "train_classifier": 1, "figure_training_curves": 1}
     named = planned_jobs(workdir, "fig_training_curves")
     assert named["figure_training_curves"] == len(SYSTEMS) * len(TASKS) and "gradcam" not in named
 

@@ -313,3 +313,12 @@ def control_correlations(wildcards):
         ]
         for control in CONTROL_KINDS
     }
+
+
+def search_selection(wildcards):
+    """The search's selected settings, when the config runs a search (search.n_trials > 0)."""
+    if int(config["search"].get("n_trials", 0)) > 0:
+        return {
+            "selected": f"{RESULTS}/{wildcards.system}/model/{wildcards.task}/{wildcards.inputs}/search/selected.json"
+        }
+    return {}

@@ -34,6 +34,11 @@ TASK_FIGURE_INPUTS = {
         inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/learning_curve.json"
         for inputs in INPUTS
     },
+    # the hyperparameter search (only when the config runs one: search.n_trials > 0)
+    "search": {
+        inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/search/trials.json"
+        for inputs in INPUTS
+    },
     "gradcam_maps": {
         "maps": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.h5",
         "glass_samples": f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
@@ -76,6 +81,8 @@ for _name in GRADCAM_FIGURES:
     TASK_FIGURE_INPUTS[_name][
         "model"
     ] = f"{RESULTS}/{{system}}/model/{{task}}/thermal/metrics.json"
+if int(config["search"].get("n_trials", 0)) == 0:
+    del TASK_FIGURE_INPUTS["search"]
 FIGURE_INPUTS = {**SYSTEM_FIGURE_INPUTS, **TASK_FIGURE_INPUTS}
 # Report grouping in pipeline order: the stage of each figure is its subcategory (with the task
 # for task figures); the "figure" label numbers the figures so that the landing page and the
@@ -88,6 +95,7 @@ FIGURE_STAGES = {
     "classifier_inputs": "2 Classifier",
     "baselines": "2 Classifier",
     "learning_curve": "2 Classifier",
+    "search": "2 Classifier",
     "gradcam_maps": "3 Grad-CAM",
     "gradcam_histogram": "3 Grad-CAM",
     "correlation_length": "3 Grad-CAM",

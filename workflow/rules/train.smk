@@ -1,10 +1,38 @@
-"""CNN classifier per task and input kind (PyTorch): training with early stopping, test metrics,
-the classical baselines on the same split, and the learning curve."""
+"""CNN classifier per task and input kind (PyTorch): hyperparameter search on the validation
+split, training with early stopping, test metrics, the classical baselines on the same split, and
+the learning curve."""
+
+
+rule search_classifier:
+    input:
+        dataset=f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
+    output:
+        trials=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/search/trials.json",
+        table=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/search/trials.csv",
+        selected=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/search/selected.json",
+    log:
+        f"{RESULTS}/{{system}}/logs/search_classifier/{{task}}/{{inputs}}.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/search_classifier/{{task}}/{{inputs}}.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    threads: THREADS["learn"]
+    resources:
+        gpu=gpu_request,
+        runtime=720,
+    params:
+        model=config["model"],
+        training=config["training"],
+        search=config["search"],
+        seed=config["seed"],
+    script:
+        "../../scripts/search_classifier.py"
 
 
 rule train_classifier:
     input:
-        f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
+        unpack(search_selection),
+        dataset=f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
     output:
         model=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/model.pt",
         metrics=f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/metrics.json",
@@ -29,7 +57,8 @@ rule train_classifier:
 
 rule learning_curve:
     input:
-        f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
+        unpack(search_selection),
+        dataset=f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
     output:
         f"{RESULTS}/{{system}}/model/{{task}}/{{inputs}}/learning_curve.json",
     log:

@@ -244,6 +244,40 @@ def learning_errors(config: dict) -> list[str]:
     return errors + gradcam_key_errors(config)
 
 
+def search_errors(config: dict) -> list[str]:
+    """``search.space`` ranges must be ordered (log ranges positive), kernel sizes odd, and with a
+    search at least one depth must fit every run system's voxel grid."""
+    search = config.get("search", {})
+    space = search.get("space", {}) or {}
+    errors = []
+    for key, spec in space.items():
+        if isinstance(spec, dict):
+            if float(spec["low"]) > float(spec["high"]):
+                errors.append(f"search.space.{key}: low {spec['low']} > high {spec['high']}")
+            elif spec.get("log") and float(spec["low"]) <= 0:
+                errors.append(f"search.space.{key}: a log range needs low > 0, got {spec['low']}")
+    kernels = space.get("kernel_size", [])
+    for k in kernels if isinstance(kernels, list) else [kernels]:
+        if isinstance(k, (int, float)) and int(k) % 2 != 1:
+            errors.append(f"search.space.kernel_size: {k} is even; kernels must be odd (symmetric circular padding)")
+    depth = space.get("depth")
+    if int(search.get("n_trials", 0)) > 0 and depth is not None:
+        depths = (list(range(int(depth["low"]), int(depth["high"]) + 1)) if isinstance(depth, dict)
+                  else depth if isinstance(depth, list) else [depth])
+        voxel = config["voxel"]
+        for name in config["run_systems"]:
+            try:
+                system = system_from_config(name, config["systems"][name])
+            except (KeyError, ValueError):
+                continue
+            n = grid_points(system.box_length, float(voxel["spacing"]), int(voxel.get("grid_multiple", 1)))
+            fitting = [d for d in depths if n % 2 ** (int(d) - 1) == 0 and n // 2 ** (int(d) - 1) >= 2]
+            if not fitting:
+                errors.append(f"search.space.depth = {depth}: none fits the {n}-cell grid of systems.{name} "
+                              f"(depth d needs n divisible by 2^(d−1)); raise voxel.grid_multiple or lower the depths")
+    return errors
+
+
 def physics_errors(config: dict) -> list[str]:
     """Consistency checks the schema cannot express."""
     errors = []
@@ -258,6 +292,7 @@ def physics_errors(config: dict) -> list[str]:
         errors.append(f"dataset.classifier_min_age = {dataset['classifier_min_age']} leaves no glass_ages "
                       f"{dataset['glass_ages']} for the classifier")
     errors += learning_errors(config)
+    errors += search_errors(config)
     for name in config["run_systems"]:
         if name not in config["systems"]:
             errors.append(f"run_systems: {name!r} is not defined under systems ({sorted(config['systems'])})")

@@ -1,10 +1,14 @@
 """Periodic CNN classifier for voxelized configurations (liquid = 0, glass = 1).
 
-Architecture (d = 2 or 3 from the system): ``len(channels)`` blocks of
+Architecture (d = 2 or 3 from the system): ``len(channels)`` blocks (the depth) of
 
-    Conv(k, circular padding k//2) → BatchNorm | GroupNorm → ReLU [→ MaxPool/AvgPool(2)]
+    [Conv(k, circular padding k//2) → BatchNorm | GroupNorm → ReLU] × convs_per_block
+    [+ residual: the block input (1×1 conv when the width changes) added before the last ReLU]
+    [→ downsampling by 2: MaxPool | AvgPool | strided Conv(2, stride 2)]
 
-(pooling after every block but the last), global average pooling over space, linear head → logits.
+(downsampling after every block but the last), global average pooling over space, dropout,
+linear head → logits. Every hyperparameter is a ``model`` config key (:data:`MODEL_KEYS`), so
+:mod:`glasscam.learn.search` can choose them.
 Circular padding keeps every layer equivariant to periodic translations, so rolling the input by
 a multiple of the total stride 2^(blocks−1) rolls every feature map and leaves the logits unchanged.
 The grid must be divisible by that stride (choose ``voxel.grid_multiple`` accordingly).
@@ -17,13 +21,42 @@ rest of the image, and Grad-CAM highlights the wrong particles (seen on the plan
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import torch
 from torch import nn
 
 NORMS = ("batch", "group")
-POOLS = ("max", "avg")
+POOLS = ("max", "avg", "strided")
+
+
+class ConvBlock(nn.Module):
+    """``convs`` × (conv → norm → ReLU), optionally residual, then optional downsampling.
+
+    ``activation`` is the last ReLU (its output is the block's rectified feature map A_k, the
+    layer Grad-CAM explains); ``pool`` (absent in the last block) halves every side."""
+
+    def __init__(self, conv, norm_layer, width_in: int, width: int, kernel_size: int, convs: int,
+                 residual: bool, pool_layer):
+        super().__init__()
+        layers = []
+        for j in range(convs):
+            layers += [conv(width_in if j == 0 else width, width, kernel_size, padding=kernel_size // 2,
+                            padding_mode="circular", bias=False), norm_layer(width)]
+            if j < convs - 1:
+                layers.append(nn.ReLU())
+        self.body = nn.Sequential(*layers)
+        self.shortcut = None
+        if residual:
+            self.shortcut = (nn.Identity() if width_in == width
+                             else nn.Sequential(conv(width_in, width, 1, bias=False), norm_layer(width)))
+        self.activation = nn.ReLU()
+        self.pool = pool_layer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        if self.shortcut is not None:
+            y = y + self.shortcut(x)
+        y = self.activation(y)
+        return self.pool(y) if self.pool is not None else y
 
 
 class GlassCNN(nn.Module):
@@ -44,6 +77,8 @@ class GlassCNN(nn.Module):
         groups: int = 4,
         pool: str = "max",
         dropout: float = 0.0,
+        convs_per_block: int = 1,
+        residual: bool = False,
     ):
         super().__init__()
         if dimensions not in (2, 3):
@@ -56,24 +91,28 @@ class GlassCNN(nn.Module):
             raise ValueError(f"model.pool = {pool!r}; expected one of {POOLS}")
         if not channels:
             raise ValueError("model.channels must list at least one conv block width")
+        if int(convs_per_block) < 1:
+            raise ValueError(f"model.convs_per_block = {convs_per_block!r}; must be ≥ 1")
         conv = nn.Conv2d if dimensions == 2 else nn.Conv3d
-        pool_layer = {("max", 2): nn.MaxPool2d, ("max", 3): nn.MaxPool3d,
-                      ("avg", 2): nn.AvgPool2d, ("avg", 3): nn.AvgPool3d}[(pool, dimensions)]
         batch_norm = nn.BatchNorm2d if dimensions == 2 else nn.BatchNorm3d
+
+        def pool_layer(width: int) -> nn.Module:
+            if pool == "strided":
+                return nn.Sequential(conv(width, width, 2, stride=2, bias=False), norm_layer(width), nn.ReLU())
+            return {("max", 2): nn.MaxPool2d, ("max", 3): nn.MaxPool3d,
+                    ("avg", 2): nn.AvgPool2d, ("avg", 3): nn.AvgPool3d}[(pool, dimensions)](2)
+
+        def norm_layer(width: int) -> nn.Module:
+            return batch_norm(width) if norm == "batch" else nn.GroupNorm(groups, width)
+
         self.dimensions = dimensions
         blocks = []
         width_in = in_channels
         for i, width in enumerate(channels):
             if norm == "group" and width % groups:
                 raise ValueError(f"model.channels[{i}] = {width} is not divisible by model.groups = {groups}")
-            layers = {
-                "conv": conv(width_in, width, kernel_size, padding=kernel_size // 2, padding_mode="circular", bias=False),
-                "norm": batch_norm(width) if norm == "batch" else nn.GroupNorm(groups, width),
-                "activation": nn.ReLU(),
-            }
-            if i < len(channels) - 1:
-                layers["pool"] = pool_layer(2)
-            blocks.append(nn.Sequential(OrderedDict(layers)))
+            blocks.append(ConvBlock(conv, norm_layer, width_in, width, kernel_size, int(convs_per_block),
+                                    bool(residual), pool_layer(width) if i < len(channels) - 1 else None))
             width_in = width
         self.blocks = nn.ModuleList(blocks)
         self.total_stride = 2 ** (len(channels) - 1)
@@ -113,7 +152,7 @@ class GlassCNN(nn.Module):
         return 2 ** self.block_index(layer)
 
 
-MODEL_KEYS = ("channels", "kernel_size", "norm", "groups", "pool", "dropout")
+MODEL_KEYS = ("channels", "kernel_size", "norm", "groups", "pool", "dropout", "convs_per_block", "residual")
 
 
 def build_model(model_cfg: dict, dimensions: int, in_channels: int, n_classes: int = 2) -> GlassCNN:

@@ -1,11 +1,16 @@
 """Training the liquid/glass CNN on a voxelized dataset (:mod:`.dataset`).
 
 Loss: cross-entropy, optionally class-weighted w_c = S_train / (n_classes · S_train,c) so an
-unbalanced training split counts both classes equally. Adam optimizer. Augmentation per sample:
+unbalanced training split counts both classes equally. Adam optimizer (L2 ``weight_decay``) with a
+learning-rate ``schedule`` stepped every batch: ``constant``; ``cosine`` (cosine annealing from
+``learning_rate`` to 0 over ``epochs``; Loshchilov & Hutter, ICLR 2017); ``one_cycle`` (warm-up
+to ``learning_rate`` over the first 30 % then cosine annealing; Smith & Topin 2019, torch's
+OneCycleLR). Augmentation per sample:
 a random periodic translation (``torch.roll`` by a uniform number of cells along every axis) and a
 random element of the square (8) / cubic (48) point group (axis permutation × reflections; a
 reflection i → n−1−i maps cell centres x → −x exactly). Early stopping on the validation loss
-with ``patience`` epochs; the best epoch's weights are kept. After each epoch the BatchNorm
+with ``patience`` epochs; the best epoch's weights are kept, and the train (unaugmented, eval
+mode), validation and test loss and accuracy of that kept epoch are reported. After each epoch the BatchNorm
 statistics are recomputed over the (unaugmented) training split ("precise BatchNorm").
 
 Reproducibility: initial weights, batch order, augmentation and dropout derive from ``seed``
@@ -34,11 +39,13 @@ TRAIN_DEFAULTS = {
     "batch_size": 16,
     "learning_rate": 1e-3,
     "weight_decay": 0.0,
+    "schedule": "constant",
     "patience": 10,
     "augment": True,
     "balance_classes": True,
     "precise_batchnorm": True,
 }
+SCHEDULES = ("constant", "cosine", "one_cycle")
 log = logging.getLogger(__name__)
 
 
@@ -79,6 +86,8 @@ def _check_train_cfg(train_cfg: dict) -> dict:
             raise ValueError(f"train.{key} = {cfg[key]!r}; must be ≥ 1")
     if not float(cfg["learning_rate"]) > 0:
         raise ValueError(f"train.learning_rate = {cfg['learning_rate']!r}; must be positive")
+    if cfg["schedule"] not in SCHEDULES:
+        raise ValueError(f"train.schedule = {cfg['schedule']!r}; expected one of {SCHEDULES}")
     augment = cfg["augment"]
     if isinstance(augment, bool):
         cfg["augment"] = {"translate": augment, "point_group": augment}
@@ -88,6 +97,17 @@ def _check_train_cfg(train_cfg: dict) -> dict:
         cfg["augment"] = {"translate": bool(augment.get("translate", True)),
                           "point_group": bool(augment.get("point_group", True))}
     return cfg
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, schedule: str, learning_rate: float, total_steps: int):
+    """Per-batch learning-rate scheduler of ``schedule`` (:data:`SCHEDULES`) over ``total_steps``
+    optimizer steps, or None for a constant rate."""
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total_steps, 1))
+    if schedule == "one_cycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=learning_rate, total_steps=max(total_steps, 2),
+                                                   pct_start=0.3, cycle_momentum=False)
+    return None
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator | None):
@@ -193,14 +213,17 @@ def _energy_baseline(data: dict) -> dict:
 
 
 def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, device: torch.device,
-                   train_rows: np.ndarray | None = None, desc: str = "train") -> dict:
+                   train_rows: np.ndarray | None = None, desc: str = "train", evaluate_test: bool = True) -> dict:
     """Train a :class:`~glasscam.learn.model.GlassCNN` on the train split of ``data`` (as
     :func:`load_dataset` returns it; only the rows ``train_rows`` of it if given) with early
     stopping on the validation loss, and evaluate the best epoch's weights on the test split.
 
     Returns the model (best weights), the resolved training config, curves, best epoch/loss,
-    class counts per split, the loss's class weights, and the test loss, accuracy, predictions,
-    labels and accuracy per group (:func:`accuracy_by_group`)."""
+    class counts per split, the loss's class weights, ``kept`` — loss and accuracy on the train
+    (unaugmented, eval mode), validation and test splits at the kept epoch — and the test loss,
+    accuracy, predictions, labels and accuracy per group (:func:`accuracy_by_group`).
+    ``evaluate_test=False`` (the hyperparameter search) never runs the model on the test split:
+    the test entries are then None."""
     cfg = _check_train_cfg(train_cfg)
     torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     n_classes = len(data["class_names"])
@@ -229,9 +252,12 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(class_weights, dtype=torch.float32, device=device))
     optimizer = torch.optim.Adam(model.parameters(), lr=float(cfg["learning_rate"]),
                                  weight_decay=float(cfg["weight_decay"]))
+    batch_size = int(cfg["batch_size"])
+    steps_per_epoch = -(-len(rows["train"]) // batch_size)
+    scheduler = make_scheduler(optimizer, cfg["schedule"], float(cfg["learning_rate"]),
+                               steps_per_epoch * int(cfg["epochs"]))
     shuffle_gen = torch.Generator().manual_seed(derive_seed(seed, "training", "shuffle"))
     augment_gen = torch.Generator().manual_seed(derive_seed(seed, "training", "augment"))
-    batch_size = int(cfg["batch_size"])
 
     curves = {key: [] for key in ("epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy")}
     best_loss, best_epoch, best_state, waited = float("inf"), 0, None, 0
@@ -248,6 +274,8 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
             loss = loss_fn(logits, y)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.item() * len(idx)
             correct += int((logits.argmax(dim=1) == y).sum())
         if cfg["precise_batchnorm"]:
@@ -265,12 +293,23 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
                 break
     progress.close()
     model.load_state_dict(best_state)
-    test_loss, test_acc, predicted = evaluate(model, *parts["test"], loss_fn, batch_size, device)
+    if evaluate_test:
+        test_loss, test_acc, predicted = evaluate(model, *parts["test"], loss_fn, batch_size, device)
+    else:
+        test_loss = test_acc = predicted = None
+    train_loss, train_acc, _ = evaluate(model, *parts["train"], loss_fn, batch_size, device)
+    kept = {"epoch": best_epoch,
+            "train_loss": train_loss, "train_accuracy": train_acc,
+            "train_augmented_loss": curves["train_loss"][best_epoch - 1],
+            "train_augmented_accuracy": curves["train_accuracy"][best_epoch - 1],
+            "validation_loss": best_loss, "validation_accuracy": curves["validation_accuracy"][best_epoch - 1],
+            "test_loss": test_loss, "test_accuracy": test_acc}
     return {
         "model": model, "config": cfg, "curves": curves, "best_epoch": best_epoch, "best_validation_loss": best_loss,
+        "kept": kept,
         "counts": counts, "class_weights": class_weights, "test_loss": test_loss, "test_accuracy": test_acc,
         "test_predicted": predicted, "test_labels": parts["test"][1].numpy(), "test_rows": rows["test"],
-        "test_accuracy_by_group": accuracy_by_group(data, rows["test"], predicted),
+        "test_accuracy_by_group": accuracy_by_group(data, rows["test"], predicted) if evaluate_test else None,
     }
 
 

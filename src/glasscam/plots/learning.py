@@ -333,3 +333,71 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
         cue_ax.set_title(f"accuracy on it alone {acc['accuracy']:.2f}\n[{acc['lo']:.2f}, {acc['hi']:.2f}]", fontsize=9)
     fig.suptitle("median and 10–90 % range per class (thermal inputs)", x=0.99, ha="right", fontsize=8)
     _save(fig, out_png)
+
+
+def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) -> dict[str, float]:
+    """Per searched parameter, the share of the variance of ``key`` over trials explained by that
+    parameter alone (η² of a one-way ANOVA: categorical values as groups, numbers in ``bins``
+    quantile bins) — a main-effect importance, not fANOVA's: interactions are not separated."""
+    y = np.array([t[key] for t in trials], dtype=float)
+    total = float(np.sum((y - y.mean()) ** 2))
+    out = {}
+    for name in sorted({p for t in trials for p in t["params"]}):
+        values = [t["params"].get(name) for t in trials]
+        if len({str(v) for v in values}) < 2:
+            continue  # fixed, or never varied: explains nothing
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values) and len(set(values)) > bins:
+            edges = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
+            groups = np.searchsorted(edges, values, side="right")
+        else:
+            labels = sorted({str(v) for v in values})
+            groups = np.array([labels.index(str(v)) for v in values])
+        between = sum(np.sum(groups == g) * (y[groups == g].mean() - y.mean()) ** 2 for g in np.unique(groups))
+        out[name] = float(between / total) if total > 0 else 0.0
+    return out
+
+
+MIN_TRIALS_FOR_SHARES = 8
+
+
+def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float = 0.95) -> None:
+    """The hyperparameter search per input kind (one row each): left, every trial's validation
+    accuracy (filled) and unaugmented training accuracy at its kept epoch (open), the best
+    validation score so far (step line), the selected trial (star) and the fit threshold (dashed);
+    right, the main-effect share of the score variance per varied parameter (:func:`main_effect_shares`)."""
+    searches = {inputs: read_json(path) for inputs, path in trials_by_inputs.items()}
+    fig, axes = plt.subplots(len(searches), 2, figsize=(10, 3.4 * len(searches)), constrained_layout=True,
+                             squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
+    for (inputs, search), (ax_hist, ax_imp) in zip(searches.items(), axes):
+        trials = search["trials"]
+        numbers = [t["number"] for t in trials]
+        val = [t["validation_accuracy"] for t in trials]
+        ax_hist.plot(numbers, val, "o", color="C0", label="validation accuracy")
+        ax_hist.plot(numbers, [t["train_accuracy"] for t in trials], "o", mfc="none", color="C1",
+                     label="training accuracy (unaugmented)")
+        best = np.maximum.accumulate([t["validation_accuracy"] for t in trials])
+        ax_hist.step(numbers, best, where="post", color="C0", lw=1, label="best validation so far")
+        chosen = search["selected"]
+        ax_hist.plot(chosen["number"], chosen["validation_accuracy"], "*", ms=14, color="C3",
+                     label=f"selected: trial {chosen['number']}")
+        ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g}")
+        ax_hist.set_ylim(0, 1.02)
+        ax_hist.set_xlabel("trial")
+        ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax_hist.set_ylabel("accuracy at the kept epoch")
+        params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
+        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected {params}", fontsize=7, wrap=True)
+        ax_hist.legend(fontsize=7, loc="lower right")
+        if len(trials) < MIN_TRIALS_FOR_SHARES:
+            ax_imp.axis("off")
+            ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"
+                        f"(main-effect shares from {MIN_TRIALS_FOR_SHARES} trials on)", ha="center", va="center",
+                        fontsize=8, transform=ax_imp.transAxes)
+            continue
+        shares = main_effect_shares(trials)
+        names = sorted(shares, key=shares.get)
+        ax_imp.barh(range(len(names)), [shares[n] for n in names], color="C2")
+        ax_imp.set_yticks(range(len(names)), names, fontsize=7)
+        ax_imp.set_xlim(0, 1)
+        ax_imp.set_xlabel("share of score variance (main effect, η²)")
+    _save(fig, out_png)

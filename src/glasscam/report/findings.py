@@ -214,7 +214,42 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
                if separable else "not resolved above the majority rate on this test split.")
         )
         items.append({"name": f"thermal cue: {cue_name}", "accuracy": fit["accuracy"], "interval": [fit.get("lo"), fit.get("hi")]})
-    return {"system": system, "variant": variant, "items": items, "chance": chance, "sentences": sentences}
+    fit_sentence = cnn_fit_sentence(where, variant, record)
+    if fit_sentence:
+        sentences.append(fit_sentence)
+    return {"system": system, "variant": variant, "items": items, "chance": chance, "sentences": sentences,
+            "cnn_fit": record.get("cnn_fit")}
+
+
+def structure_only(variant: str, record: dict) -> bool:
+    """A task only structure can answer: inherent-structure inputs, or the age task (one temperature)."""
+    return "inherent" in (variant or "") or (record.get("task") or {}).get("kind") == "age"
+
+
+def cnn_fit_sentence(where: str, variant: str, record: dict) -> str | None:
+    """On a structure-only task where a baseline beats chance (its Wilson interval above the
+    majority rate): whether the CNN fits its training split (unaugmented training accuracy ≥ the
+    fit threshold) and the search that chose it; None elsewhere or without the fit keys."""
+    fit = record.get("cnn_fit") or {}
+    chance = record.get("chance_majority")
+    best = (record.get("baselines") or {}).get(record.get("best_baseline")) or {}
+    if not (structure_only(variant, record) and is_finite_number(fit.get("train_accuracy")) and is_finite_number(best.get("lo"))
+            and is_finite_number(chance) and best["lo"] > chance):
+        return None
+    threshold = fit.get("fit_threshold") or 0.95
+    search = (f"chosen by a search of {fit['search_trials']} trials on the validation split (trial "
+              f"{fit.get('selected_trial')}; the search figure shows every trial)" if fit.get("search_trials")
+              else "trained with the config's settings (no search)")
+    head = (f"{where}: baseline '{str(record['best_baseline']).replace('_', ' ')}' beats chance "
+            f"({fmt(best.get('accuracy'))} {_interval(best.get('lo'), best.get('hi'))} > majority {fmt(chance)}); the CNN, "
+            f"{search}, ")
+    if fit.get("fits_training_split"):
+        return (head + f"fits its training split (unaugmented training accuracy {fmt(fit['train_accuracy'])} ≥ "
+                f"{fmt(threshold)}; validation {fmt(fit.get('validation_accuracy'))}): where it falls short of the "
+                "baseline on the test split it generalises worse, it does not fail to learn.")
+    return (head + f"does NOT fit its training split (unaugmented training accuracy {fmt(fit['train_accuracy'])} < "
+            f"{fmt(threshold)}; validation {fmt(fit.get('validation_accuracy'))}): it did not learn its own data, so "
+            "its test accuracy is no measure of what these images hold.")
 
 
 def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | None:

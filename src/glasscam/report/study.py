@@ -204,6 +204,7 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
                                      "accuracy_alone": {x: v["logistic"][x] for x in ("accuracy", "lo", "hi")}}
                                  for k, v in b["thermal_cues"].items()},
                 "kinetic_relaxation_time": (b.get("kinetic_relaxation") or {}).get("time"),
+                "cnn_fit": b.get("cnn_fit") or {},
             }
             c = entry["classifiers"][inputs]
             classifier_rows.append({
@@ -215,6 +216,8 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
                 **{f"cnn_minus_best_{k}": c["cnn_minus_best_baseline"][k] for k in ("difference", "lo", "hi")},
                 **{f"cnn_minus_best_run_{k}": (c["cnn_minus_best_baseline"].get("run_interval") or {}).get(k)
                    for k in ("lo", "hi")},
+                **{f"cnn_{k}": c["cnn_fit"].get(k) for k in ("train_accuracy", "validation_accuracy",
+                                                             "fits_training_split", "search_trials")},
             })
         rows = _read_csv(correlations[task])
         fields = list(dict.fromkeys(r["field"] for r in rows))
@@ -272,14 +275,25 @@ def _fmt(value, digits: int = 2) -> str:
     return "–" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
 
 
+def _fit_cell(fit: dict) -> str:
+    """'1.00 / 0.83 (24)' — the CNN's unaugmented training and validation accuracy at its kept
+    epoch and the number of search trials; '(no search)' without one; '*' marks a CNN that does
+    not fit its training split (training accuracy < the fit threshold)."""
+    if not is_finite_number(fit.get("train_accuracy")):
+        return "n/a"
+    flag = "" if fit.get("fits_training_split") else " *"
+    trials = f"({fit['search_trials']})" if fit.get("search_trials") else "(no search)"
+    return f"{_fmt(fit['train_accuracy'])}{flag} / {_fmt(fit.get('validation_accuracy'))} {trials}"
+
+
 def markdown_tables(record: dict) -> str:
     """The study's numbers as Markdown tables (classifiers; Grad-CAM and best descriptor vs
     dynamics per t_w and Δt; ξ per t_w; rearranged fractions), for docs/study.md."""
     lines = [f"**{record['system']}** (correlations: {record['species']} particles, within-frame Spearman ρ and "
              "Pearson r with 95 % bootstrap intervals over samples; null = 95 % range of the shuffled field)", ""]
     lines += ["| task | inputs | test n | majority | CNN | CNN, runs resampled | logistic on descriptors | U/N threshold "
-              "| CNN − best | CNN − best, runs resampled |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| CNN − best | CNN − best, runs resampled | CNN train / validation (search trials) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for inputs, c in entry["classifiers"].items():
             b = c["baselines"]
@@ -293,7 +307,7 @@ def markdown_tables(record: dict) -> str:
                 + " | ".join(f"{_fmt(b[k]['accuracy'])} [{_fmt(b[k]['lo'])}, {_fmt(b[k]['hi'])}]"
                              for k in ("descriptor_logistic", "energy_threshold"))
                 + f" | {d['difference']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] | "
-                f"[{_fmt(d_runs.get('lo'))}, {_fmt(d_runs.get('hi'))}] |")
+                f"[{_fmt(d_runs.get('lo'))}, {_fmt(d_runs.get('hi'))}] | {_fit_cell(c.get('cnn_fit') or {})} |")
     windows = sorted({row["window"] for entry in record["tasks"].values() for row in entry["correlations"]})
     lines += ["", "Cells: Spearman ρ [95 % bootstrap interval] / Pearson r; † = ρ's interval excludes the shuffled "
               "null's 95 % range; samples counts frames used, (z) frames whose map is identically zero.", "",

@@ -167,6 +167,18 @@ def vibration_amplitudes(thermal_states: list, inherent_states: list) -> np.ndar
     return out
 
 
+def cnn_fit(metrics: dict) -> dict:
+    """How well the CNN of ``metrics`` fits its own training split: unaugmented training and
+    validation accuracy at the kept epoch, whether the training accuracy reaches the fit threshold
+    (0.95), and the search that chose it (trials, selected trial), or None entries for metrics
+    written before these keys existed."""
+    search = metrics.get("search") or {}
+    return {"train_accuracy": metrics.get("train_accuracy"), "validation_accuracy": metrics.get("validation_accuracy"),
+            "fits_training_split": metrics.get("fits_training_split"), "fit_threshold": metrics.get("fit_threshold"),
+            "search_trials": search.get("trials"), "selected_trial": search.get("number"),
+            "selected_params": search.get("params"), "model_config": metrics.get("model_config")}
+
+
 def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: dict, seed: int,
                          inherent_dataset_h5=None, settings: dict | None = None) -> dict:
     """Baselines of one task and input kind on the CNN's own split, and the CNN minus each.
@@ -245,6 +257,7 @@ def classifier_baselines(*, dataset_h5, metrics_json, out_json, indicator_cfg: d
         "cnn_minus_best_baseline": comparison[best],
         "cnn_minus_baseline": comparison,
         "thermal_cues": thermal,
+        "cnn_fit": cnn_fit(metrics),
         "kinetic_relaxation": index["kinetic_relaxation"],
         "features": {"names": names, "statistics": list(STATISTICS), "count": len(names)},
         **settings_record(settings or {"indicators": indicator_cfg}),

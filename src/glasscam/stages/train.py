@@ -1,5 +1,6 @@
 """Stages of the training rules: classifier and learning curve."""
 
+import json
 import logging
 import time
 
@@ -12,9 +13,10 @@ from glasscam.core.tasks import SPLITS
 from glasscam.io.datasets import load_dataset
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.io.provenance import settings_record
-from glasscam.io.tables import write_json
+from glasscam.io.tables import read_json, write_json, write_table
 from glasscam.learn.device import resolve_device
 from glasscam.learn.model import build_model
+from glasscam.learn.search import search_classifier as run_search
 from glasscam.learn.training import (
     _check_learning_curve_cfg,
     _check_train_cfg,
@@ -25,21 +27,49 @@ from glasscam.learn.training import (
 from glasscam.stages.models import save_checkpoint
 
 logger = logging.getLogger(__name__)
+FIT_THRESHOLD = 0.95  # unaugmented training accuracy above which the CNN "fits its training split"
+TRIAL_COLUMNS = ["number", "state", "validation_accuracy", "validation_loss", "train_accuracy", "train_loss",
+                 "train_augmented_loss", "best_epoch", "epochs_run", "n_parameters", "score", "wall_seconds",
+                 "cpu_seconds", "params", "model", "training"]
+
+
+def selected_configs(selected_json, model_cfg: dict, train_cfg: dict) -> tuple[dict, dict, dict | None]:
+    """The ``model`` and ``training`` sections to train: those chosen by the search
+    (``selected_json``, written by :func:`search_classifier`) when given, else the config's;
+    and the selection record (None without a search)."""
+    if selected_json is None:
+        return dict(model_cfg), dict(train_cfg), None
+    selection = read_json(selected_json)
+    try:
+        chosen = selection["selected"]
+        return dict(chosen["model"]), dict(chosen["training"]), selection
+    except (KeyError, TypeError):
+        raise ValueError(f"{selected_json}: not a search selection (no selected.model / selected.training); "
+                         f"rerun the search_classifier rule") from None
 
 
 def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, seed: int,
-                     device: str = "auto", threads: int = 1, settings: dict | None = None) -> dict:
+                     device: str = "auto", threads: int = 1, settings: dict | None = None, selected_json=None) -> dict:
     """Train a :class:`~glasscam.learn.model.GlassCNN` on the train split with early stopping on the
     validation loss (:func:`fit_classifier`); write the best checkpoint to ``model_out`` and
     metrics JSON to ``metrics_out``; return the metrics.
 
     ``train_cfg`` keys (defaults :data:`TRAIN_DEFAULTS`): epochs, batch_size, learning_rate,
     weight_decay, patience, augment (bool or {translate, point_group}), balance_classes,
-    precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch).
+    precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch),
+    schedule.
     ``settings``: the config keys that made the result (:func:`glasscam.io.provenance.settings_record`;
     default model and training), recorded with their hash so a summary can refuse stale inputs.
     The test accuracy carries a cluster-bootstrap interval over the test split's runs.
+
+    ``selected_json`` (optional): the hyperparameter search's selection (:func:`search_classifier`);
+    its ``model`` and ``training`` sections replace ``model_cfg`` and ``train_cfg``, and the
+    selection (trial, validation score) is recorded in the metrics under ``search``.
+
+    Metrics: ``kept`` holds the train (unaugmented), validation and test loss and accuracy of the
+    kept epoch; ``fits_training_split`` is true when the unaugmented training accuracy is ≥ 0.95.
     """
+    model_cfg, train_cfg, selection = selected_configs(selected_json, model_cfg, train_cfg)
     _check_train_cfg(train_cfg)
     dev = resolve_device(device)
     torch.set_num_threads(int(threads))
@@ -55,7 +85,7 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
     np.add.at(confusion, (fit["test_labels"], fit["test_predicted"]), 1)
     record = make_provenance(
         {"model": model_cfg, "train": train_cfg},
-        stage="train", seed=int(seed), device=str(dev), threads=int(threads), dataset=str(dataset_h5),
+        stage="train", seed=int(seed), selected_by_search=selected_json is not None, device=str(dev), threads=int(threads), dataset=str(dataset_h5),
         dataset_provenance=data["provenance"],
     )
     n_parameters = int(sum(p.numel() for p in model.parameters()))
@@ -65,6 +95,19 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
         "test_accuracy_run_interval": run_bootstrap_accuracy(correct, data["run"][fit["test_rows"]],
                                                              derive_seed(seed, "train", "run_bootstrap")),
         "test_loss": fit["test_loss"],
+        "train_accuracy": fit["kept"]["train_accuracy"],
+        "train_loss": fit["kept"]["train_loss"],
+        "validation_accuracy": fit["kept"]["validation_accuracy"],
+        "validation_loss": fit["kept"]["validation_loss"],
+        "kept": fit["kept"],
+        "fits_training_split": fit["kept"]["train_accuracy"] >= FIT_THRESHOLD,
+        "fit_threshold": FIT_THRESHOLD,
+        "model_config": model_cfg,
+        "search": None if selection is None else {
+            "selected_json": str(selected_json), "trials": len(selection["trials"]),
+            **{k: selection["selected"][k] for k in ("number", "params", "validation_accuracy", "validation_loss",
+                                                     "train_accuracy", "score")},
+        },
         "best_epoch": fit["best_epoch"],
         "best_validation_loss": fit["best_validation_loss"],
         "best_validation_accuracy": curves["validation_accuracy"][fit["best_epoch"] - 1],
@@ -95,7 +138,7 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
 
 
 def learning_curve(*, dataset_h5, out_json, model_cfg: dict, train_cfg: dict, curve_cfg: dict, seed: int,
-                   device: str = "auto", threads: int = 1) -> dict:
+                   device: str = "auto", threads: int = 1, selected_json=None) -> dict:
     """Test accuracy against the amount of training data: for each fraction f of
     ``curve_cfg['fractions']`` and each of ``curve_cfg['repeats']`` repeats, train on the samples
     of k = max(1, round(f · R)) of the R training trajectories (runs, drawn without replacement;
@@ -104,7 +147,9 @@ def learning_curve(*, dataset_h5, out_json, model_cfg: dict, train_cfg: dict, cu
 
     Writes ``out_json``: one row per (fraction, repeat) and per fraction the mean and standard
     deviation of the test accuracy over repeats, with the binomial standard error
-    √(a(1 − a)/S_test) of one accuracy a on S_test test samples for scale."""
+    √(a(1 − a)/S_test) of one accuracy a on S_test test samples for scale. ``selected_json``: the
+    search's selection replaces ``model_cfg`` and ``train_cfg`` (:func:`selected_configs`)."""
+    model_cfg, train_cfg, _ = selected_configs(selected_json, model_cfg, train_cfg)
     fractions, repeats = _check_learning_curve_cfg(curve_cfg)
     _check_train_cfg(train_cfg)
     dev = resolve_device(device)
@@ -172,7 +217,7 @@ def permuted_labels(labels: torch.Tensor, split: np.ndarray, seed: int) -> torch
     return out
 
 
-def train_control(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, control: str, seed: int,
+def train_control(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, control: str, seed: int,
                   control_seed: int, device: str = "auto", threads: int = 1, settings: dict | None = None) -> dict:
     """A sanity-null model of the classifier (Adebayo et al., "Sanity checks for saliency maps",
     NeurIPS 2018), written like :func:`train_classifier` (checkpoint + metrics JSON) so the
@@ -234,3 +279,36 @@ def train_control(dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg
     write_json(metrics_out, metrics, indent=1, default=str)
     logger.info("%s control #%d: test accuracy %.3f", control, control_seed, fit["test_accuracy"])
     return metrics
+
+
+def search_classifier(*, dataset_h5, trials_json, trials_csv, selected_json, model_cfg: dict, train_cfg: dict,
+                      search_cfg: dict, seed: int, device: str = "auto", threads: int = 1) -> dict:
+    """Hyperparameter search on the validation split (:func:`glasscam.learn.search.search_classifier`).
+
+    Writes every trial to ``trials_json`` (with the search config, objective, sampler, grid and
+    timing) and ``trials_csv`` (one row per trial; params, model and training as JSON cells), and
+    the selection to ``selected_json`` — the selected trial's ``model`` and ``training`` sections,
+    without timings, so two searches with the same seed and trials write identical files.
+    Returns the trials record."""
+    dev = resolve_device(device)
+    torch.set_num_threads(int(threads))
+    data = load_dataset(dataset_h5)
+    result = run_search(data, model_cfg, train_cfg, search_cfg, seed, dev)
+    record = make_provenance(
+        {"model": model_cfg, "train": train_cfg, "search": search_cfg},
+        stage="search", seed=int(seed), dataset=str(dataset_h5), dataset_provenance=data["provenance"],
+    )
+    write_json(trials_json, {**result, "provenance": {**record, "device": str(dev), "threads": int(threads)}},
+               indent=1, default=str)
+    rows = [{k: (json.dumps(t[k], sort_keys=True) if isinstance(t[k], dict) else t[k]) for k in TRIAL_COLUMNS}
+            for t in result["trials"]]
+    write_table(trials_csv, rows, TRIAL_COLUMNS)
+    selection = {key: result[key] for key in ("selected", "search", "allowed_depths", "grid", "objective", "sampler")}
+    selection["trials"] = [{k: t[k] for k in ("number", "params", "validation_accuracy", "validation_loss",
+                                              "train_accuracy", "score")} for t in result["trials"]]
+    write_json(selected_json, {**selection, "provenance": record}, indent=1, default=str)
+    chosen = result["selected"]
+    logger.info("search: %d trials; selected trial %d %s (validation accuracy %.3f, train accuracy %.3f)",
+                len(result["trials"]), chosen["number"], chosen["params"], chosen["validation_accuracy"],
+                chosen["train_accuracy"])
+    return result

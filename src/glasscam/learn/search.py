@@ -1,0 +1,233 @@
+"""Hyperparameter search of the CNN classifier on the validation split (Optuna).
+
+Each trial draws a network and a training setting from ``search.space``, trains it with
+:func:`glasscam.learn.training.fit_classifier` on the training split (early stopping on the
+validation loss, the test split never evaluated) and scores the kept epoch by
+
+    score = validation accuracy − 10⁻³ · min(validation loss, 10)
+
+(accuracy first; on the small validation splits of this pipeline many trials tie in accuracy,
+and the loss term breaks ties towards the better-calibrated model). The sampler is Optuna's TPE
+(Bergstra et al., NeurIPS 2011; Akiba et al., KDD 2019) seeded from the config seed, run with
+``n_jobs = 1`` and every trial trained with the same training seed, so the same seed, dataset
+and number of trials give the same trials and the same selection (a repeated draw, common in
+small categorical spaces, reuses the first fit instead of training it again). A ``cpu_minutes`` budget
+stops the search early (process CPU time, checked after each trial): reproducible as long as
+``n_trials`` ends the search first — the trial table records how many ran.
+
+Search space (``search.space``; every key optional — an absent key keeps the ``model`` /
+``training`` value of the config). A value is a list (categorical choice), a scalar (fixed) or
+``{low, high, log}`` (a range; integer when both bounds are integers):
+
+===================  ============================================================================
+depth                conv blocks; channels = base_width · 2^min(i, width_doublings) for block i
+base_width           channels of the first block
+width_doublings      how many blocks double the width (default 3)
+convs_per_block      convolutions per block (model.convs_per_block)
+kernel_size          odd kernel side (model.kernel_size)
+residual             residual connection per block (model.residual)
+pool                 max | avg | strided (model.pool)
+dropout              dropout before the head (model.dropout)
+learning_rate        Adam learning rate (training.learning_rate)
+weight_decay         L2 weight decay (training.weight_decay)
+schedule             constant | cosine | one_cycle (training.schedule)
+batch_size           training.batch_size
+epochs               training.epochs (the schedule's length; early stopping may end sooner)
+patience             training.patience (epochs without a lower validation loss before stopping)
+augment              training.augment: random periodic translations and point-group operations
+                     (true/false); the network is translation-equivariant without them
+===================  ============================================================================
+
+Depths whose total pooling stride 2^(depth − 1) does not divide the dataset's grid, or leaves
+fewer than :data:`MIN_FEATURE_CELLS` cells per side, are dropped from the choices (logged).
+The voxel spacing and Gaussian width change the dataset itself, not the network, and are not in
+this space: searching them needs one dataset per voxel setting (README, "Classifier search").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import numpy as np
+import torch
+
+from glasscam.learn.training import _check_train_cfg, fit_classifier
+
+log = logging.getLogger(__name__)
+
+MODEL_PARAMS = ("convs_per_block", "kernel_size", "residual", "pool", "dropout")
+ARCHITECTURE_PARAMS = ("depth", "base_width", "width_doublings")
+TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs", "patience", "augment")
+SPACE_KEYS = ARCHITECTURE_PARAMS + MODEL_PARAMS + TRAIN_PARAMS
+SEARCH_DEFAULTS = {"n_trials": 20, "cpu_minutes": None, "space": {}}
+MIN_FEATURE_CELLS = 2
+LOSS_WEIGHT = 1e-3
+
+
+def check_search_cfg(search_cfg: dict) -> dict:
+    """Validated ``search`` section with defaults (:data:`SEARCH_DEFAULTS`); ValueError names
+    the key and value."""
+    unknown = set(search_cfg) - set(SEARCH_DEFAULTS)
+    if unknown:
+        raise ValueError(f"search: unknown keys {sorted(unknown)}; expected a subset of {list(SEARCH_DEFAULTS)}")
+    cfg = {**SEARCH_DEFAULTS, **search_cfg}
+    if int(cfg["n_trials"]) < 0:
+        raise ValueError(f"search.n_trials = {cfg['n_trials']!r}; must be ≥ 0 (0: no search)")
+    if cfg["cpu_minutes"] is not None and not float(cfg["cpu_minutes"]) > 0:
+        raise ValueError(f"search.cpu_minutes = {cfg['cpu_minutes']!r}; must be positive or null")
+    space = dict(cfg["space"] or {})
+    unknown = set(space) - set(SPACE_KEYS)
+    if unknown:
+        raise ValueError(f"search.space: unknown keys {sorted(unknown)}; expected a subset of {list(SPACE_KEYS)}")
+    for key, value in space.items():
+        if isinstance(value, dict):
+            if set(value) - {"low", "high", "log"} or not {"low", "high"} <= set(value):
+                raise ValueError(f"search.space.{key} = {value!r}; a range is {{low, high, log}}")
+            if not float(value["low"]) <= float(value["high"]):
+                raise ValueError(f"search.space.{key}: low {value['low']!r} > high {value['high']!r}")
+            if value.get("log") and not float(value["low"]) > 0:
+                raise ValueError(f"search.space.{key}: a log range needs low > 0, got {value['low']!r}")
+        elif isinstance(value, list) and not value:
+            raise ValueError(f"search.space.{key} is an empty list; give at least one choice")
+    cfg["space"] = space
+    return cfg
+
+
+def _suggest(trial, name: str, spec):
+    if isinstance(spec, dict):
+        low, high, log_scale = spec["low"], spec["high"], bool(spec.get("log", False))
+        if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool):
+            return trial.suggest_int(name, low, high, log=log_scale)
+        return trial.suggest_float(name, float(low), float(high), log=log_scale)
+    if isinstance(spec, list):
+        return trial.suggest_categorical(name, spec)
+    return spec
+
+
+def valid_depths(grid: tuple[int, ...], max_depth: int = 8) -> list[int]:
+    """Depths d whose pooling stride 2^(d−1) divides every grid side and leaves ≥ MIN_FEATURE_CELLS."""
+    return [d for d in range(1, max_depth + 1)
+            if all(n % 2 ** (d - 1) == 0 and n // 2 ** (d - 1) >= MIN_FEATURE_CELLS for n in grid)]
+
+
+def configs_from_params(params: dict, model_cfg: dict, train_cfg: dict) -> tuple[dict, dict]:
+    """The ``model`` and ``training`` sections of one trial: the config's, overridden by the
+    drawn ``params`` (keys of :data:`SPACE_KEYS`)."""
+    model = dict(model_cfg)
+    train = dict(train_cfg)
+    if any(k in params for k in ARCHITECTURE_PARAMS):
+        channels = list(model.get("channels", [16, 32, 64]))
+        depth = int(params.get("depth", len(channels)))
+        base = int(params.get("base_width", channels[0]))
+        doublings = int(params.get("width_doublings", 3))
+        model["channels"] = [base * 2 ** min(i, doublings) for i in range(depth)]
+    model.update({k: params[k] for k in MODEL_PARAMS if k in params})
+    train.update({k: params[k] for k in TRAIN_PARAMS if k in params})
+    for key in ("convs_per_block", "kernel_size"):
+        if key in model:
+            model[key] = int(model[key])
+    for key in ("batch_size", "epochs", "patience"):
+        if key in train:
+            train[key] = int(train[key])
+    return model, train
+
+
+def score(validation_accuracy: float, validation_loss: float) -> float:
+    """The search objective (maximised): accuracy, ties broken by the loss."""
+    return float(validation_accuracy) - LOSS_WEIGHT * min(float(validation_loss), 10.0)
+
+
+def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: dict, seed: int,
+                      device: torch.device) -> dict:
+    """Run the search on ``data`` (as :func:`glasscam.io.datasets.load_dataset` returns it).
+
+    Returns ``trials`` (one record per trial: number, state, params, model and training config,
+    validation accuracy/loss, unaugmented training accuracy/loss and augmented training loss at
+    the kept epoch, best epoch, epochs run, parameters, score, wall and CPU seconds), the
+    ``selected`` trial's number, params, ``model`` and ``training`` sections and scores, the
+    resolved search config and the depths allowed by the grid. Never evaluates the test split."""
+    import optuna  # noqa: PLC0415 — optional heavy dependency
+
+    cfg = check_search_cfg(search_cfg)
+    _check_train_cfg(train_cfg)
+    space = dict(cfg["space"])
+    grid = tuple(int(n) for n in data["images"].shape[2:])
+    allowed = valid_depths(grid)
+    if "depth" in space:
+        spec = space["depth"]
+        choices = (list(range(int(spec["low"]), int(spec["high"]) + 1)) if isinstance(spec, dict)
+                   else spec if isinstance(spec, list) else [spec])
+        kept = [int(d) for d in choices if int(d) in allowed]
+        if not kept:
+            raise ValueError(f"search.space.depth = {spec!r}: no depth fits the grid {grid} "
+                             f"(allowed {allowed}); raise voxel.grid_multiple")
+        if len(kept) < len(choices):
+            log.info("search.space.depth: %s dropped (grid %s allows %s)",
+                     sorted(set(map(int, choices)) - set(kept)), grid, allowed)
+        space["depth"] = kept
+    budget = None if cfg["cpu_minutes"] is None else 60.0 * float(cfg["cpu_minutes"])
+    start_cpu = time.process_time()
+    records = []
+
+    done: dict[str, dict] = {}
+
+    def objective(trial):
+        params = {name: _suggest(trial, name, spec) for name, spec in space.items()}
+        key = json.dumps(params, sort_keys=True)
+        if key in done:  # small categorical spaces repeat draws: the same seed gives the same fit
+            first = done[key]
+            records.append({**first, "number": trial.number, "state": f"duplicate of trial {first['number']}",
+                            "wall_seconds": 0.0, "cpu_seconds": 0.0})
+            return first["score"]
+        model, train = configs_from_params(params, model_cfg, train_cfg)
+        wall, cpu = time.perf_counter(), time.process_time()
+        fit = fit_classifier(data, model, train, seed, device, desc=f"trial {trial.number}", evaluate_test=False)
+        kept = fit["kept"]
+        value = score(kept["validation_accuracy"], kept["validation_loss"])
+        records.append({
+            "number": trial.number, "state": "complete", "params": params, "model": model, "training": train,
+            "validation_accuracy": kept["validation_accuracy"], "validation_loss": kept["validation_loss"],
+            "train_accuracy": kept["train_accuracy"], "train_loss": kept["train_loss"],
+            "train_augmented_loss": kept["train_augmented_loss"], "best_epoch": fit["best_epoch"],
+            "epochs_run": len(fit["curves"]["epoch"]),
+            "n_parameters": int(sum(p.numel() for p in fit["model"].parameters())), "score": value,
+            "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
+        })
+        done[key] = records[-1]
+        log.info("trial %d: %s → validation accuracy %.3f, loss %.3f, train accuracy %.3f",
+                 trial.number, params, kept["validation_accuracy"], kept["validation_loss"], kept["train_accuracy"])
+        return value
+
+    def stop_on_budget(study, _trial):
+        if budget is not None and time.process_time() - start_cpu >= budget:
+            log.info("search: CPU budget of %.1f min spent after %d trials", budget / 60, len(study.trials))
+            study.stop()
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=int(seed) % 2**32, n_startup_trials=min(10, max(1, int(cfg["n_trials"]))))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    if int(cfg["n_trials"]) > 0:
+        study.optimize(objective, n_trials=int(cfg["n_trials"]), n_jobs=1, callbacks=[stop_on_budget],
+                       gc_after_trial=True)
+    if not records:
+        raise ValueError("search: no trial completed (search.n_trials = 0 or every trial failed)")
+    best = max(records, key=lambda r: (r["score"], -r["number"]))  # ties: the earliest trial
+    return {
+        "trials": records,
+        "selected": {key: best[key] for key in ("number", "params", "model", "training", "validation_accuracy",
+                                                "validation_loss", "train_accuracy", "score")},
+        "search": {**cfg, "space": space},
+        "allowed_depths": allowed,
+        "grid": list(grid),
+        "objective": f"validation accuracy − {LOSS_WEIGHT:g} · min(validation loss, 10), maximised",
+        "sampler": f"optuna.samplers.TPESampler(seed={int(seed) % 2**32})",
+        "optuna_version": optuna.__version__,
+        "cpu_seconds_total": time.process_time() - start_cpu,
+        "summary": {
+            "trials": len(records),
+            "validation_accuracy_max": float(np.max([r["validation_accuracy"] for r in records])),
+            "train_accuracy_of_selected": best["train_accuracy"],
+        },
+    }

@@ -1,0 +1,122 @@
+"""Hyperparameter search of the CNN (glasscam.learn.search, stage search_classifier).
+
+Planted truth: in each 24 × 24 periodic image two identical narrow blobs sit 5 cells apart
+(class 1) or 9–12 cells apart (class 0). Every 3 × 3 patch looks alike in both classes (the
+blobs' tails overlap by < 1 % of their height under noise of 5 %), so one conv block followed by
+global average pooling cannot tell them apart; three blocks with pooling see ~18 cells and can.
+The search over depth ∈ {1, 3} must select a deep model that fits its training split.
+"""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from glasscam.io.datasets import load_dataset
+from glasscam.learn.search import check_search_cfg, configs_from_params, valid_depths
+from glasscam.learn.training import fit_classifier
+from glasscam.stages.train import search_classifier, train_classifier
+
+pytest.importorskip("optuna")
+
+TRAIN = {"epochs": 25, "batch_size": 16, "learning_rate": 0.01, "patience": 25, "schedule": "one_cycle"}
+
+
+def write_pair_distance_dataset(path, n_per_class=64, n=24, seed=0, width=0.7, noise=0.05):
+    rng = np.random.default_rng(seed)
+    grid = np.arange(n)
+
+    def blob(cx, cy):
+        dx = (grid[:, None] - cx + n / 2) % n - n / 2
+        dy = (grid[None, :] - cy + n / 2) % n - n / 2
+        return np.exp(-(dx**2 + dy**2) / (2 * width**2))
+
+    labels = np.repeat([0, 1], n_per_class).astype(np.int8)
+    images = np.zeros((len(labels), 1, n, n), dtype=np.float32)
+    for k, label in enumerate(labels):
+        cx, cy = rng.uniform(0, n, 2)
+        distance = 5.0 if label else rng.uniform(9.0, 12.0)
+        angle = rng.uniform(0, 2 * np.pi)
+        images[k, 0] = (blob(cx, cy) + blob(cx + distance * np.cos(angle), cy + distance * np.sin(angle))
+                        + noise * rng.random((n, n)))
+    split = np.tile([0, 0, 0, 1, 2, 0], len(labels) // 6 + 1)[: len(labels)].astype(np.int8)
+    with h5py.File(path, "w") as h5:
+        h5["images"], h5["labels"], h5["split"] = images, labels, split
+        h5["run"] = np.arange(len(labels)) // 6
+        h5["temperature"] = np.where(labels == 1, 0.3, 1.0)
+        h5["time"] = np.zeros(len(labels))
+        h5["potential_energy"] = rng.normal(-5.0, 0.1, len(labels))
+        h5.attrs["dimensions"] = 2
+        h5.attrs["class_names"] = ["liquid", "glass"]
+        h5.attrs["provenance"] = json.dumps({"config_hash": "test"})
+
+
+@pytest.fixture(scope="module")
+def pair_dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("search") / "pairs.h5"
+    write_pair_distance_dataset(path)
+    return path
+
+
+def test_shallow_network_cannot_fit_what_a_deep_one_fits(pair_dataset):
+    """The planted data: depth 1 stays near chance on its own training split, depth 3 fits it."""
+    torch.set_num_threads(1)
+    data = load_dataset(pair_dataset)
+    kept = {}
+    for depth in (1, 3):
+        model, train = configs_from_params({"depth": depth, "base_width": 8}, {"kernel_size": 3}, TRAIN)
+        kept[depth] = fit_classifier(data, model, train, 1, torch.device("cpu"), evaluate_test=False)["kept"]
+    assert kept[1]["train_accuracy"] < 0.75
+    assert kept[3]["train_accuracy"] >= 0.95 and kept[3]["validation_accuracy"] >= 0.85
+
+
+def test_search_selects_a_fitting_model_and_is_reproducible(pair_dataset, tmp_path):
+    torch.set_num_threads(1)
+    search = {"n_trials": 4, "space": {"depth": [1, 3], "base_width": 8, "kernel_size": 3,
+                                       "learning_rate": {"low": 0.005, "high": 0.02, "log": True}}}
+    outputs = []
+    for tag in ("a", "b"):
+        paths = [tmp_path / f"{tag}_{name}" for name in ("trials.json", "trials.csv", "selected.json")]
+        result = search_classifier(pair_dataset, *paths, {"channels": [8, 8]}, TRAIN, search, seed=7, device="cpu")
+        outputs.append((result, paths))
+    (first, paths_a), (second, paths_b) = outputs
+    # same seed, same trials → the same parameters, scores and selection, byte for byte
+    assert [t["params"] for t in first["trials"]] == [t["params"] for t in second["trials"]]
+    assert [t["score"] for t in first["trials"]] == [t["score"] for t in second["trials"]]
+    assert paths_a[2].read_bytes() == paths_b[2].read_bytes()
+    depths = {t["params"]["depth"] for t in first["trials"]}
+    assert depths == {1, 3}, "the seeded sampler should try both depths in 4 trials"
+    chosen = first["selected"]
+    assert chosen["params"]["depth"] == 3 and chosen["train_accuracy"] >= 0.95
+    assert all(t["validation_accuracy"] < chosen["validation_accuracy"] for t in first["trials"] if t["params"]["depth"] == 1)
+    saved = json.loads(paths_a[0].read_text())
+    assert len(saved["trials"]) == 4 and {"wall_seconds", "cpu_seconds", "epochs_run"} <= set(saved["trials"][0])
+    assert paths_a[1].read_text().count("\n") == 5  # header + 4 trials
+    # the selected configuration trains the final model, the test split now evaluated once
+    metrics = train_classifier(dataset_h5=pair_dataset, model_out=tmp_path / "m.pt", metrics_out=tmp_path / "m.json", model_cfg={"channels": [8, 8]}, train_cfg=TRAIN,
+                               seed=7, device="cpu", selected_json=paths_a[2])
+    assert metrics["model_config"]["channels"] == [8, 16, 32]
+    assert metrics["search"]["number"] == chosen["number"] and metrics["search"]["trials"] == 4
+    # the same seed and settings as the selected trial: the same kept epoch
+    assert metrics["validation_accuracy"] == chosen["validation_accuracy"]
+    assert metrics["train_accuracy"] == chosen["train_accuracy"] and metrics["fits_training_split"]
+    for key in ("train", "validation", "test"):
+        assert 0 <= metrics["kept"][f"{key}_accuracy"] <= 1 and metrics["kept"][f"{key}_loss"] >= 0
+    assert metrics["test_accuracy"] >= 0.8
+
+
+def test_search_config_and_depths_are_checked():
+    assert valid_depths((24, 24)) == [1, 2, 3, 4]  # 24 / 8 = 3 cells; 24 / 16 not an integer
+    assert valid_depths((20, 20, 20)) == [1, 2, 3]
+    with pytest.raises(ValueError, match="search.space: unknown keys"):
+        check_search_cfg({"space": {"dept": [1]}})
+    with pytest.raises(ValueError, match="low"):
+        check_search_cfg({"space": {"learning_rate": {"low": 1e-2, "high": 1e-3}}})
+    with pytest.raises(ValueError, match="log range"):
+        check_search_cfg({"space": {"weight_decay": {"low": 0.0, "high": 1e-3, "log": True}}})
+    model, train = configs_from_params({"depth": 4, "base_width": 8, "width_doublings": 2, "residual": True,
+                                        "schedule": "cosine"}, {"channels": [8], "norm": "batch"}, {"epochs": 3})
+    assert model == {"channels": [8, 16, 32, 32], "norm": "batch", "residual": True}
+    assert train == {"epochs": 3, "schedule": "cosine"}
