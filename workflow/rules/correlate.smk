@@ -41,6 +41,7 @@ rule gradcam_correlation_length:
     params:
         length=config["correlations"].get("length", {}),
         gradcam_key=config["correlations"].get("gradcam_key", "positive"),
+        attributions=config["correlations"].get("attributions", "all"),
         seed=config["seed"],
     script:
         "../../scripts/gradcam_correlation_length.py"
