@@ -285,27 +285,49 @@ def correlation_finding(system: str, variant: str, row: dict) -> dict:
     }
 
 
+def _quotable(record: dict) -> bool:
+    """A ξ record may be quoted unless its fit was flagged (``reliable: false``; records written
+    before fits were judged carry no verdict and are quoted as before)."""
+    return _finite(record.get("xi")) and record.get("reliable", True) is not False
+
+
 def length_findings(system: str, variant: str, record: dict) -> dict:
-    """ξ of the Grad-CAM field pooled and per aging time, with bootstrap intervals."""
+    """ξ of the Grad-CAM field pooled and per aging time, with bootstrap intervals; a flagged fit
+    (:func:`glasscam.analysis.correlations.fit_correlation_length`) is named with its reason,
+    never quoted as a length."""
     where = f"{system}" + (f", {variant}" if variant else "")
     groups = []
     for group in record.get("groups", []):
         age = group.get("glasscam/time")
-        groups.append({"t_w": age, "xi": group["xi"], "interval": [group.get("xi_bootstrap_lo"), group.get("xi_bootstrap_hi")], "n_frames": group["n_frames"]})
-    sentences = [
-        f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ "
-        f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
-        f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ, {record['n_frames']} glass samples); "
-        "per aging time below, t_w is the realised time of the stored frame."
-    ]
-    if _finite(record["xi"]) and _finite(record.get("fit_r_max")) and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0)):
+        groups.append({"t_w": age, "xi": group["xi"] if _quotable(group) else None,
+                       "interval": [group.get("xi_bootstrap_lo"), group.get("xi_bootstrap_hi")] if _quotable(group) else [None, None],
+                       "n_frames": group["n_frames"], "flag": group.get("flag"), "r_squared": group.get("r_squared")})
+    fit_range = (f"on {fmt(record.get('fit_r_start', record.get('fit_r_min')))} ≤ r ≤ "
+                 f"{fmt(record.get('fit_r_end', record.get('fit_r_max')))} σ"
+                 + (f", R² = {fmt(record['r_squared'])}" if _finite(record.get("r_squared")) else ""))
+    if _quotable(record):
+        sentences = [
+            f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ "
+            f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
+            f"{fit_range}, {record['n_frames']} glass samples); "
+            "per aging time below, t_w is the realised time of the stored frame."
+        ]
+    else:
+        sentences = [f"{where}: no correlation length of the Grad-CAM field ({record.get('field', 'gradcam')}) is quoted: "
+                     f"{record.get('flag') or 'the fit failed'} ({record.get('n_frames', 0)} glass samples)."]
+    if (_quotable(record) and _finite(record.get("fit_r_max"))
+            and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0))):
         sentences.append(
             f"{where}: ξ is more than half the fitted range (r ≤ {fmt(record['fit_r_max'])} σ): the decay is barely "
             "sampled and ξ is poorly constrained (fit a longer range to pin it down)."
         )
     for g in groups:
-        sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
-    finite = [g for g in groups if _finite(g["xi"]) and g["t_w"] is not None]
+        if g["xi"] is None:
+            sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ not quoted — "
+                             f"{g['flag'] or 'the fit failed'}.")
+        else:
+            sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
+    finite = [g for g in groups if g["xi"] is not None and _finite(g["xi"]) and g["t_w"] is not None]
     if len(finite) > 1:
         first, last = finite[0], finite[-1]
         order = _compare(*last["interval"], *first["interval"])
@@ -314,7 +336,9 @@ def length_findings(system: str, variant: str, record: dict) -> dict:
             + ("grows beyond both intervals." if order > 0 else "shrinks beyond both intervals." if order < 0
                else "does not change beyond its intervals.")
         )
-    return {"system": system, "variant": variant, "xi": record["xi"], "interval": [record.get("xi_bootstrap_lo"), record.get("xi_bootstrap_hi")], "groups": groups, "sentences": sentences}
+    return {"system": system, "variant": variant, "xi": record["xi"] if _quotable(record) else None,
+            "interval": [record.get("xi_bootstrap_lo"), record.get("xi_bootstrap_hi")] if _quotable(record) else [None, None],
+            "reliable": _quotable(record), "flag": record.get("flag"), "groups": groups, "sentences": sentences}
 
 
 def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) -> dict | None:

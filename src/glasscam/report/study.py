@@ -147,14 +147,21 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
         for row in entry["correlations"]:
             correlation_rows.append({"task": task, "species": species, **row})
         length = read_json(lengths[task])
-        for label, rec in (("relu", length), ("signed", length.get("signed"))):
+        maps = [("relu", length), ("signed", length.get("signed"))] + sorted((length.get("attributions") or {}).items())
+        for label, rec in maps:
             if not rec:
                 continue
             for group in rec.get("groups", []):
+                # a flagged fit (misses its data, or ξ below the particle size) is listed with its
+                # reason and no ξ: never quoted
+                quotable = group.get("reliable", True) is not False
                 row = {"task": task, "map": label, "field": rec["field"], "t_w": group.get("glasscam/time"),
-                       "xi": group.get("xi"), "xi_lo": group.get("xi_bootstrap_lo"),
-                       "xi_hi": group.get("xi_bootstrap_hi"), "amplitude": group.get("amplitude"),
-                       "n_frames": group.get("n_frames")}
+                       "xi": group.get("xi") if quotable else None,
+                       "xi_lo": group.get("xi_bootstrap_lo") if quotable else None,
+                       "xi_hi": group.get("xi_bootstrap_hi") if quotable else None, "amplitude": group.get("amplitude"),
+                       "fit_r_start": group.get("fit_r_start"), "fit_r_end": group.get("fit_r_end"),
+                       "r_squared": group.get("r_squared"), "reduced_chi2": group.get("reduced_chi2"),
+                       "reliable": quotable, "flag": group.get("flag"), "n_frames": group.get("n_frames")}
                 entry["correlation_length"].append(row)
                 length_rows.append(row)
             if "note" in rec:
@@ -228,14 +235,19 @@ def markdown_tables(record: dict) -> str:
                            f"{'†' if significant else ''} / {c['pearson']:+.2f}")
             lines.append(f"| {task} | {field} | {dynamics} | {t_w:g} | {int(first['n_samples'])} "
                          f"({int(first.get('n_zero_maps') or 0)}) | " + " | ".join(out) + " |")
-    lines += ["", "| task | map | t_w (τ) | ξ (σ) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
+    lines += ["", "ξ from C(r) = A exp(−r/ξ) fitted from the peak of C(r) (fit range, R²); a flagged fit is not quoted.", "",
+              "| task | map | t_w (τ) | ξ (σ) | 95 % interval | fit range (σ) | R² | frames |",
+              "|---|---|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for row in entry["correlation_length"]:
             if "note" in row:
-                lines.append(f"| {task} | {row['map']} | – | – | {row['note']} | – |")
+                lines.append(f"| {task} | {row['map']} | – | – | {row['note']} | – | – | – |")
                 continue
-            lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {_fmt(row['xi'])} | "
-                         f"[{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}] | {row.get('n_frames')} |")
+            xi = (f"{_fmt(row['xi'])} | [{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}]" if row.get("reliable", True)
+                  else f"flagged | {row.get('flag')}")
+            lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {xi} | "
+                         f"{_fmt(row.get('fit_r_start'))}–{_fmt(row.get('fit_r_end'))} | {_fmt(row.get('r_squared'))} | "
+                         f"{row.get('n_frames')} |")
     lines += ["", "| t_w (τ) | Δt (τ) | realised Δt (τ) | A moved > 0.5 σ (own trajectory) | (over replicas) | samples |",
               "|---|---|---|---|---|---|"]
     for row in record["rearrangements"]:
