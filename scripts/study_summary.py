@@ -16,4 +16,5 @@ summarize_study(
     mobility_gsd=snakemake.input.mobility,
     glass_samples_gsd=snakemake.input.glass_samples,
     out_json=snakemake.output[0],
+    ceiling=snakemake.input.ceiling,
 )

@@ -85,6 +85,7 @@ rule study_summary:
             for task in TASKS
         },
         descriptors=f"{RESULTS}/{{system}}/analysis/descriptor_dynamics.csv",
+        ceiling=f"{RESULTS}/{{system}}/analysis/supervised_ceiling.json",
         mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
         glass_samples=f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
     output:
@@ -103,3 +104,30 @@ rule study_summary:
         inputs=INPUTS,
     script:
         "../../scripts/study_summary.py"
+
+
+rule supervised_ceiling:
+    input:
+        indicators=f"{RESULTS}/{{system}}/analysis/indicators.gsd",
+        mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+    output:
+        json=f"{RESULTS}/{{system}}/analysis/supervised_ceiling.json",
+        table=f"{RESULTS}/{{system}}/analysis/supervised_ceiling.csv",
+    log:
+        f"{RESULTS}/{{system}}/logs/supervised_ceiling.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/supervised_ceiling.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    threads: THREADS["learn"]
+    resources:
+        runtime=60,
+    params:
+        model=config["model"],
+        voxel=config["voxel"],
+        split=config["dataset"]["split"],
+        ceiling=config["ceiling"],
+        n_bootstrap=config["correlations"].get("n_bootstrap", 200),
+        seed=config["seed"],
+    script:
+        "../../scripts/supervised_ceiling.py"
