@@ -348,7 +348,10 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
         data = entry["species"].get(species)
         if data is None:
             continue
-        points.append({"temperature": entry["temperature"], "tau_alpha": data["tau_alpha"], "D": data.get("D"), "q": entry["q"],
+        fit = data.get("tau_alpha_fit") or {}
+        flagged = fit.get("reliable") is False and _finite(data["tau_alpha"])  # a crossing that cannot be quoted
+        points.append({"temperature": entry["temperature"], "tau_alpha": None if flagged else data["tau_alpha"],
+                       "tau_flag": fit.get("flag") if flagged else None, "D": data.get("D"), "q": entry["q"],
                        "D_reason": data.get("reason")})
     if not points:
         return None
@@ -358,7 +361,10 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
             return f"D = {fmt(p['D'])} σ²/τ"
         return f"no D ({p['D_reason']})" if p.get("D_reason") else "no D"
 
-    listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, {diffusion(p)}" for p in points)
+    def relaxation(p) -> str:
+        return f"τα not quoted ({p['tau_flag']})" if p.get("tau_flag") else f"τα = {fmt(p['tau_alpha'])} τ"
+
+    listing = "; ".join(f"T = {fmt(p['temperature'])}: {relaxation(p)}, {diffusion(p)}" for p in points)
     sentences = [f"{system}: equilibrium liquid, {species} particles (q* = first peak of S(q)) — {listing}."]
     finite = [p for p in points if _finite(p["tau_alpha"])]
     if len(finite) > 1:
@@ -375,6 +381,10 @@ def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) ->
     tau = (record.get("tau_alpha") or {}).get(species)
     if tau is None:
         return None
+    fit = (record.get("tau_alpha_fit") or {}).get(species) or {}
+    if fit.get("reliable") is False and _finite(tau):  # a crossing interpolated too coarsely to quote
+        return {"system": system, "species": species, "tau_alpha": None, "q": record["q"], "flag": fit.get("flag"),
+                "sentences": [f"{system}: aging glass after the quench, {species} particles — τα not quoted: {fit.get('flag')}."]}
     sentence = (
         f"{system}: aging glass after the quench, {species} particles — Fs(q* = {fmt(record['q'])}, t) reaches 1/e at "
         f"t = {fmt(tau)} τ from t_w = 0 ({record.get('n_trajectories')} trajectories)."
