@@ -42,7 +42,6 @@ from dataclasses import dataclass
 
 import freud
 import numpy as np
-from scipy.optimize import curve_fit
 from scipy.stats import rankdata
 
 from glasscam.core.keys import ATTRIBUTION_METHOD_PATTERN, SAMPLE_KEY, per_particle_key
@@ -266,6 +265,37 @@ def _exponential(r, amplitude, xi):
     return amplitude * np.exp(-r / xi)
 
 
+def _exponential_jacobian(r, amplitude, xi):
+    decay = np.exp(-r / xi)
+    return np.column_stack([decay, amplitude * r / xi**2 * decay])
+
+
+def _fit_exponential(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares of c ≈ A exp(−r/ξ), A ≥ 0: A is linear given ξ (profiled out), ln ξ is found by
+    a bounded scalar search on [10⁻³, 100 r_max] σ; covariance s² (JᵀJ)⁻¹ with s² = SSE/(n − 2)."""
+    from scipy.optimize import minimize_scalar
+
+    def amplitude(xi):
+        decay = np.exp(-r / xi)
+        norm = float(decay @ decay)
+        return max(float(decay @ c) / norm, 0.0) if norm > 0 else 0.0
+
+    def sse(log_xi):
+        xi = np.exp(log_xi)
+        return float(np.sum((c - amplitude(xi) * np.exp(-r / xi)) ** 2))
+
+    upper = np.log(100.0 * float(r.max()))
+    result = minimize_scalar(sse, bounds=(np.log(1e-3), upper), method="bounded", options={"xatol": 1e-6})
+    if not result.success:
+        raise RuntimeError(result.message)
+    xi = float(np.exp(result.x))
+    params = np.array([amplitude(xi), xi])
+    jac = _exponential_jacobian(r, *params)
+    dof = max(len(r) - 2, 1)
+    cov = np.linalg.pinv(jac.T @ jac) * result.fun / dof
+    return params, cov
+
+
 LENGTH_MIN_R_SQUARED = 0.8  # default: a C(r) fit explaining less of its points' variance is flagged
 PARTICLE_SIZE = 1.0  # σ: default shortest length quoted (a field varying below the particle size is not a length)
 
@@ -294,12 +324,9 @@ def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: fl
     if ok.sum() < 3:
         out["flag"] = f"C(r) peaks at r = {r[peak]:.2f} σ, leaving {int(ok.sum())} decaying bins (need 3)"
         return out
-    positive = ok & (c > 0)
-    guess = np.polyfit(r[positive], np.log(c[positive]), 1) if positive.sum() >= 2 else np.array([-1.0, 0.0])
-    xi0 = -1.0 / guess[0] if guess[0] < 0 else 1.0
     try:
-        params, cov = curve_fit(_exponential, r[ok], c[ok], p0=[float(np.exp(guess[1])), xi0], bounds=([0, 1e-6], [np.inf, np.inf]))
-    except (RuntimeError, ValueError) as error:
+        params, cov = _fit_exponential(r[ok], c[ok])
+    except (RuntimeError, ValueError, np.linalg.LinAlgError) as error:
         out["flag"] = f"fit failed: {error}"
         return out
     residual = c[ok] - _exponential(r[ok], *params)
