@@ -91,3 +91,26 @@ def test_ceiling_with_an_uninformative_image_stays_at_chance(tmp_path):
     for row in record["rows"]:
         if row["t_w"] == "all":
             assert abs(row["spearman"]) < 0.15, row
+
+
+def test_study_table_reads_descriptor_ridge_cnn_and_each_attribution_per_tw_and_dt():
+    from glasscam.report.study import ceiling_table, markdown_tables
+
+    ceiling = {"rows": [
+        {"window": 10.0, "t_w": t_w, "predictor": p, "field": f, "spearman": v, "spearman_lo": v - 0.1,
+         "spearman_hi": v + 0.1, "pearson": v, "n_test_frames": 2, "n_particles": 800}
+        for t_w in ("all", 10.0000000001)
+        for p, f, v in (("best_descriptor", "local_density_cg2", 0.31), ("descriptor_ridge", "ridge", 0.42),
+                        ("supervised_cnn", "cnn", 0.53))]}
+    correlations = [{"task": "age", "field": name, "dynamics": "propensity", "t_w": t_w, "window": 10.0,
+                     "spearman": v, "spearman_lo": v - 0.05, "spearman_hi": v + 0.05, "null_spearman_lo": -0.02,
+                     "null_spearman_hi": 0.02, "n_samples": 6}
+                    for t_w in ("all", 10.0) for name, v in (("gradcam_aged", -0.12), ("ig_aged", 0.21))]
+    table = ceiling_table(ceiling, correlations)
+    assert [(c["window"], c["t_w"]) for c in table] == [(10.0, "all"), (10.0, 10.0)]
+    assert table[1]["supervised_cnn"]["spearman"] == 0.53 and table[1]["attributions"]["age:ig_aged"]["spearman"] == 0.21
+    assert table[0]["null_random_weights"] is None  # the column the randomisation nulls fill
+    record = {"system": "ka3d", "species": "A", "tasks": {}, "rearrangements": [], "ceiling": table}
+    text = markdown_tables(record)
+    assert "| best descriptor | descriptor ridge | supervised CNN | age:gradcam_aged | age:ig_aged |" in text
+    assert "local_density_cg2 +0.31 [+0.21, +0.41] | +0.42 [+0.32, +0.52] | +0.53 [+0.43, +0.63] | -0.12 [-0.17, -0.07]† |" in text

@@ -113,14 +113,14 @@ def ceiling_table(ceiling: dict, correlation_rows: list[dict]) -> list[dict]:
     (``null_random_weights``, ``null_permuted_labels``: None until those controls exist)."""
     table: dict = {}
     for row in ceiling.get("rows", []):
-        t_w = row["t_w"] if row["t_w"] == "all" else float(row["t_w"])
+        t_w = row["t_w"] if row["t_w"] == "all" else round(float(row["t_w"]), 6)
         cell = table.setdefault((float(row["window"]), t_w), {"window": float(row["window"]), "t_w": t_w})
         cell[row["predictor"]] = {k: row.get(k) for k in ("field", "spearman", "spearman_lo", "spearman_hi", "pearson",
                                                           "n_test_frames", "n_particles")}
     for row in correlation_rows:
         if row.get("dynamics") != "propensity":
             continue
-        t_w = row["t_w"] if row["t_w"] == "all" else float(row["t_w"])
+        t_w = row["t_w"] if row["t_w"] == "all" else round(float(row["t_w"]), 6)
         key = (float(row["window"]), t_w)
         if key not in table:
             continue
