@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import freud
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.stats import rankdata
 
 from glasscam.core.keys import ATTRIBUTION_METHOD_PATTERN, SAMPLE_KEY, per_particle_key
@@ -273,8 +274,6 @@ def _exponential_jacobian(r, amplitude, xi):
 def _fit_exponential(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least squares of c ≈ A exp(−r/ξ), A ≥ 0: A is linear given ξ (profiled out), ln ξ is found by
     a bounded scalar search on [10⁻³, 100 r_max] σ; covariance s² (JᵀJ)⁻¹ with s² = SSE/(n − 2)."""
-    from scipy.optimize import minimize_scalar
-
     def amplitude(xi):
         decay = np.exp(-r / xi)
         norm = float(decay @ decay)
