@@ -105,12 +105,13 @@ def realised_ages(glass_samples_gsd) -> list[dict]:
     return [{"requested": k, "realised": sorted(v)} for k, v in sorted(out.items())]
 
 
-def ceiling_table(ceiling: dict, correlation_rows: list[dict]) -> list[dict]:
+def ceiling_table(ceiling: dict, correlation_rows: list[dict], exclude: tuple = ()) -> list[dict]:
     """Per Δt and t_w, the comparison the GlassBench tables make: Spearman ρ with the propensity of
     the best single descriptor, the descriptor ridge and the supervised CNN (held-out test runs,
     :mod:`glasscam.stages.ceiling`), and of each attribution field of each task (every glass
     sample, from the correlation rows), with a column left for the randomisation nulls
-    (``null_random_weights``, ``null_permuted_labels``: None until those controls exist)."""
+    (``null_random_weights``, ``null_permuted_labels``: None until those controls exist).
+    Fields in ``exclude`` (the descriptor rows mixed into the correlation rows) are left out."""
     table: dict = {}
     for row in ceiling.get("rows", []):
         t_w = row["t_w"] if row["t_w"] == "all" else round(float(row["t_w"]), 6)
@@ -118,7 +119,7 @@ def ceiling_table(ceiling: dict, correlation_rows: list[dict]) -> list[dict]:
         cell[row["predictor"]] = {k: row.get(k) for k in ("field", "spearman", "spearman_lo", "spearman_hi", "pearson",
                                                           "n_test_frames", "n_particles")}
     for row in correlation_rows:
-        if row.get("dynamics") != "propensity":
+        if row.get("dynamics") != "propensity" or row.get("field") in exclude:
             continue
         t_w = row["t_w"] if row["t_w"] == "all" else round(float(row["t_w"]), 6)
         key = (float(row["window"]), t_w)
@@ -199,7 +200,7 @@ def summarize_study(system: str, baselines: dict, correlations: dict, lengths: d
         record["tasks"][task] = entry
     ceiling_rows = []
     if ceiling is not None:
-        record["ceiling"] = ceiling_table(read_json(ceiling), correlation_rows)
+        record["ceiling"] = ceiling_table(read_json(ceiling), correlation_rows, exclude=(best,))
         for cell in record["ceiling"]:
             flat = {"window": cell["window"], "t_w": cell["t_w"]}
             for predictor in ("best_descriptor", "descriptor_ridge", "supervised_cnn"):
