@@ -175,13 +175,14 @@ def particle_attributions(model: torch.nn.Module, checkpoint: dict, states: list
     """:func:`state_attributions` of every state, each voxelized on the checkpoint's own grid
     (:func:`voxelize_for_model`). The occlusion subset of state k is drawn from
     rng(seed, "occlusion", k). Returns (per state {``<method>_<class>``: (N,)}, summary with the
-    largest IG completeness gap and the logit range it is relative to)."""
+    largest IG completeness gap |Σ_i IG_i − (y(x) − y(0))|, the largest |y(x) − y(0)| it is
+    relative to, and the logit range)."""
     cfg = check_attribution_cfg(cfg)
     model = model.to(device).eval()
     grid = model_grid(checkpoint, source)
     class_names = list(checkpoint["class_names"])
     n_types = int(checkpoint["in_channels"])
-    per_particle, gaps, logits = [], [], []
+    per_particle, gaps, logits, gains = [], [], [], []
     for k, state in enumerate(states):
         image = voxelize_for_model(state, grid, n_types)
         blobs = particle_blobs(state.positions, state.typeid, state.box_length, state.dimensions, image.shape[-1],
@@ -191,9 +192,12 @@ def particle_attributions(model: torch.nn.Module, checkpoint: dict, states: list
         if "ig_completeness_gap" in info:
             gaps.append(info["ig_completeness_gap"])
         with torch.no_grad():
-            logits.append(model(torch.from_numpy(image[None]).to(device))[0].cpu().numpy())
+            x = torch.from_numpy(image[None]).to(device)
+            logits.append(model(x)[0].cpu().numpy())
+            gains.append(float((model(x) - model(torch.zeros_like(x))).abs().max()))
     logits = np.array(logits)
     summary = {"config": cfg, "fields": sorted(per_particle[0]) if per_particle else [],
                "ig_completeness_gap_max": float(max(gaps)) if gaps else None,
+               "ig_gain_max": float(max(gains)) if gains else None,
                "logit_spread": float(np.ptp(logits)) if len(logits) else None}
     return per_particle, summary
