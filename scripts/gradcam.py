@@ -14,4 +14,6 @@ explain(
     out_h5=snakemake.output.maps,
     out_gsd=snakemake.output.particles,
     gradcam_cfg=snakemake.params.gradcam,
+    attribution_cfg=snakemake.params.attribution,
+    seed=snakemake.params.seed,
 )

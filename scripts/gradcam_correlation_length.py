@@ -7,6 +7,7 @@ redirect_to_log(snakemake.log[0])
 gradcam_correlation_length(
     gradcam_gsd=snakemake.input[0],
     out_json=snakemake.output[0],
-    cfg={**snakemake.params.length, "gradcam_key": snakemake.params.gradcam_key},
+    cfg={**snakemake.params.length, "gradcam_key": snakemake.params.gradcam_key,
+         "attributions": snakemake.params.attributions},
     seed=snakemake.params.seed,
 )

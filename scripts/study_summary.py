@@ -18,4 +18,5 @@ summarize_study(
     out_json=snakemake.output[0],
     sanity={task: snakemake.input[f"sanity_{task}"] for task in snakemake.params.tasks},
     settings=snakemake.params.settings,
+    ceiling=snakemake.input.ceiling,
 )

@@ -282,3 +282,45 @@ def test_pair_correlation_sums_match_brute_force():
         np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(counts, [(pair & (k == b)).sum() for b in range(bins)])
         np.testing.assert_allclose(r, (np.arange(bins) + 0.5) * r_max / bins)
+
+
+def test_length_fit_starts_after_the_peak_and_flags_what_it_cannot_quote():
+    """C(r) that rises to a peak at r ≈ 1.05 σ and decays as exp(−r/ξ) beyond (the demo's
+    Grad-CAM shape): the fit starts at the peak and recovers ξ; fitted from r = 0 the
+    exponential would miss the rise. A field with ξ below the particle size is flagged, and so is
+    white noise (the exponential misses it)."""
+    from glasscam.analysis.correlations import fit_correlation_length
+
+    r = (np.arange(30) + 0.5) * 0.2
+    xi = 1.8
+    c = np.where(r < 1.05, 0.6 * np.exp(-1.05 / xi) * r / 1.05, 0.6 * np.exp(-r / xi))
+    fit = fit_correlation_length(r, c, 0.0, 6.0)
+    assert fit["fit_r_start"] == pytest.approx(1.1) and fit["fit_r_end"] == pytest.approx(5.9)
+    assert fit["xi"] == pytest.approx(xi, rel=1e-3) and fit["r_squared"] > 0.999
+    assert fit["reliable"] and fit["flag"] is None
+    fit_err = fit_correlation_length(r, c, 0.0, 6.0, c_err=np.full_like(r, 0.01))
+    assert fit_err["reduced_chi2"] == pytest.approx(0.0, abs=1e-6)
+
+    short = fit_correlation_length(r, 0.5 * np.exp(-r / 0.4), 0.0, 6.0)
+    assert short["xi"] == pytest.approx(0.4, rel=1e-3)
+    assert not short["reliable"] and "below the particle size" in short["flag"]
+
+    noise = np.random.default_rng(3).normal(0, 0.01, len(r))
+    white = fit_correlation_length(r, noise, 0.0, 6.0)
+    assert not white["reliable"]
+
+
+def test_every_attribution_field_of_the_positive_class_is_correlated():
+    from glasscam.analysis.correlations import gradcam_fields
+
+    names = ["gradcam_glass", "gradcam_signed_glass", "gradcam_liquid", "gradcam_b1_glass", "gradcam_signed_b1_glass",
+             "hirescam_b2_glass", "hirescam_b2_liquid", "ig_glass", "occlusion_glass", "occlusion_linear_glass",
+             "potential_energy"]
+    arrays = dict.fromkeys(names)
+    fields = gradcam_fields({}, arrays, ["liquid", "glass"])
+    assert fields[:2] == ["gradcam_glass", "gradcam_signed_glass"]  # the primary pair keeps its place
+    assert sorted(fields[2:]) == sorted(["gradcam_b1_glass", "gradcam_signed_b1_glass", "hirescam_b2_glass", "ig_glass",
+                                         "occlusion_glass", "occlusion_linear_glass"])
+    chosen = gradcam_fields({"attributions": ["ig", "hirescam_b"]}, arrays, ["liquid", "glass"])
+    assert chosen == ["gradcam_glass", "gradcam_signed_glass", "hirescam_b2_glass", "ig_glass"]
+    assert gradcam_fields({"gradcam_key": "gradcam_liquid"}, arrays, ["liquid", "glass"]) == ["gradcam_liquid"]

@@ -16,7 +16,7 @@ from glasscam.analysis.displacement import (
 )
 from glasscam.analysis.heterogeneity import chi4, overlap
 from glasscam.analysis.mobility import mobility_names
-from glasscam.analysis.relaxation import relaxation_time
+from glasscam.analysis.relaxation import relaxation_time, relaxation_time_record
 from glasscam.analysis.scattering import (
     first_peak,
     self_intermediate_scattering,
@@ -129,6 +129,13 @@ def test_relaxation_time_interpolates():
     times = np.geomspace(0.01, 100, 40)
     assert relaxation_time(times, np.exp(-times / 3.7)) == pytest.approx(3.7, rel=0.01)
     assert np.isnan(relaxation_time(times, np.full(40, 0.9)))
+    record = relaxation_time_record(times, np.exp(-times / 3.7))
+    assert record["reliable"] and record["fit_t_start"] < 3.7 < record["fit_t_end"]
+    assert record["fs_start"] > 1 / np.e >= record["fs_end"]
+    slow = relaxation_time_record(times, np.full(40, 0.9))
+    assert not slow["reliable"] and "exceeds the run" in slow["flag"]
+    sparse = relaxation_time_record(np.array([0.1, 1.0, 100.0]), np.array([1.0, 0.9, 0.1]))
+    assert not sparse["reliable"] and "interpolated across" in sparse["flag"]
 
 
 def test_compute_aging_dynamics_csv(tmp_path):

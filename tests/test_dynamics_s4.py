@@ -75,6 +75,7 @@ def test_s4_of_independent_particles_is_flat_chi4():
     assert fit["reason"] is None and fit["n_fit_shells"] == len(q) - 1
     assert fit["chi4_inf"] == pytest.approx(expected, rel=0.05)
     assert fit["xi4"] < 0.15  # σ; no length (grid spacing 2π/L = 0.79)
+    assert not fit["reliable"] and "below the particle size" in fit["flag"]  # never quoted as a length
 
 
 def planted_field(n_grid, spacing, xi, rng):
@@ -114,8 +115,14 @@ def test_ornstein_zernike_fit_recovers_planted_length():
     assert abs(fit["xi4"] - biased) < 3 * fit["xi4_err"] and 0 < fit["xi4_err"] < 0.1 * xi
     assert fit["xi4"] == pytest.approx(xi, rel=0.2)
     assert fit["chi4_inf"] == pytest.approx(1.0, rel=0.2)
+    assert fit["reliable"] and fit["flag"] is None and fit["r_squared"] > 0.9
+    assert 0 < fit["fit_q_min"] < fit["fit_q_max"] <= 2.0 / fit["xi4"] + 1e-9
     small = fit_ornstein_zernike(q[:3], s4[:3], err[:3])  # q = 0 and two shells: box "too small"
-    assert np.isnan(small["xi4"]) and "too small" in small["reason"]
+    assert np.isnan(small["xi4"]) and "too small" in small["reason"] and not small["reliable"]
+    # a planted S4 of another shape (a step, not a Lorentzian) is missed and flagged
+    step = np.where(q < 0.3, 2.0, 0.2)
+    missed = fit_ornstein_zernike(q, step, step / 50, fit_qxi_max=10.0)
+    assert not missed["reliable"] and "misses" in missed["flag"]
 
 
 def test_aging_dynamics_reports_s4_at_chi4_peak(tmp_path):

@@ -114,7 +114,9 @@ def test_written_page_states_every_number(tmp_path):
         path.write_text(json.dumps({"field": "gradcam_glass", "xi": 1.234, "xi_bootstrap_lo": 0.9, "xi_bootstrap_hi": 1.5, "n_frames": 8,
                                     "fit_r_min": 0.0, "fit_r_max": 3.0,
                                     "groups": [{"glasscam/time": 0.0, "xi": 0.5678, "xi_bootstrap_lo": 0.4, "xi_bootstrap_hi": 0.7, "n_frames": 4},
-                                               {"glasscam/time": 3.245, "xi": 2.345, "xi_bootstrap_lo": 2.0, "xi_bootstrap_hi": 2.7, "n_frames": 4}]}))
+                                               {"glasscam/time": 3.245, "xi": 2.345, "xi_bootstrap_lo": 2.0, "xi_bootstrap_hi": 2.7, "n_frames": 4},
+                                               {"glasscam/time": 7.5, "xi": 0.4321, "xi_bootstrap_lo": 0.3, "xi_bootstrap_hi": 0.5, "n_frames": 4,
+                                                "reliable": False, "flag": "ξ = 0.43 σ is below the particle size (1 σ)"}]}))
         files["correlation_length"].append(path)
         path = root / system / "analysis" / "liquid_relaxation.json"
         path.write_text(json.dumps({"temperatures": [
@@ -135,6 +137,8 @@ def test_written_page_states_every_number(tmp_path):
                 assert fmt(b["test_accuracy"]) in html
             lo, hi = item["interval"]
             assert f"[{fmt(lo)}, {fmt(hi)}]" in html  # Wilson interval of the CNN
+        # a flagged fit is named with its reason, never quoted as a length
+        assert "0.432 σ" not in html and "below the particle size" in html
         for interval in ("[0.3, 0.5]", "[-0.02, 0.02]", "[0.9, 1.5]", "[0.4, 0.7]"):  # ρ, null, ξ, ξ(t_w = 0)
             assert interval in html, interval
         for number in ("0.432", "-0.247", "1.23", "0.568", "2.35", "0.877", "2.61"):

@@ -103,8 +103,11 @@ def test_gradcam_finds_a_planted_motif(tmp_path):
                                device="cpu", threads=1)
     assert metrics["test_accuracy"] >= 0.9
     summary = explain(model_path=tmp_path / "model.pt", glass_gsd=tmp_path / "glass.gsd", out_h5=tmp_path / "cam.h5",
-                      out_gsd=tmp_path / "cam.gsd", gradcam_cfg={"layer": "last"}, device="cpu")
+                      out_gsd=tmp_path / "cam.gsd", gradcam_cfg={"layer": "last"}, device="cpu",
+                      attribution_cfg={"ig_steps": 8, "occlusion_particles": 8}, seed=3)
     assert summary["samples"] == 12 * frames
+    assert summary["attribution"]["ig_completeness_gap_max"] < 0.05 * summary["attribution"]["logit_spread"]
+    other = {name: [] for name in ("ig_glass", "occlusion_linear_glass", "gradcam_b1_glass", "hirescam_b1_glass")}
 
     motif = np.zeros(N_A + N_B, dtype=bool)
     motif[-N_MOTIF:] = True
@@ -127,11 +130,18 @@ def test_gradcam_finds_a_planted_motif(tmp_path):
             assert "particles/glasscam/potential_energy" in frame.log
             score = roc_auc(values, motif)
             auc.append(score)
+            for name, scores in other.items():
+                scores.append(roc_auc(frame.log[f"particles/glasscam/{name}"], motif))
+            exact = frame.log["particles/glasscam/occlusion_glass"]
+            assert np.isfinite(exact).sum() == 8
             if frame.log["glasscam/source_frame"][0] % 3 == 0:
                 auc_boundary.append(score)
     print(f"mean per-sample ROC-AUC {np.mean(auc):.3f}, across the boundary {np.mean(auc_boundary):.3f}")
     assert np.mean(auc) >= 0.9
     assert np.mean(auc_boundary) >= 0.9
+    print({name: round(float(np.mean(scores)), 3) for name, scores in other.items()})
+    # the input-gradient attributions find the motif too (a particle of the motif carries the logit)
+    assert np.mean(other["ig_glass"]) >= 0.8 and np.mean(other["occlusion_linear_glass"]) >= 0.8
 
     plot_training_curves(tmp_path / "metrics.json", tmp_path / "curves.png")
     plot_gradcam_maps(tmp_path / "cam.h5", tmp_path / "glass.gsd", tmp_path / "maps.png")

@@ -42,6 +42,7 @@ rule gradcam_correlation_length:
     params:
         length=config["correlations"].get("length", {}),
         gradcam_key=config["correlations"].get("gradcam_key", "positive"),
+        attributions=config["correlations"].get("attributions", "all"),
         seed=config["seed"],
     script:
         "../../scripts/gradcam_correlation_length.py"
@@ -89,6 +90,7 @@ rule study_summary:
             for task in TASKS
         },
         descriptors=f"{RESULTS}/{{system}}/analysis/descriptor_dynamics.csv",
+        ceiling=f"{RESULTS}/{{system}}/analysis/supervised_ceiling.json",
         mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
         glass_samples=f"{RESULTS}/{{system}}/samples/glass_samples.gsd",
     output:
@@ -108,3 +110,30 @@ rule study_summary:
         settings=SETTINGS,
     script:
         "../../scripts/study_summary.py"
+
+
+rule supervised_ceiling:
+    input:
+        indicators=f"{RESULTS}/{{system}}/analysis/indicators.gsd",
+        mobility=f"{RESULTS}/{{system}}/analysis/mobility.gsd",
+    output:
+        json=f"{RESULTS}/{{system}}/analysis/supervised_ceiling.json",
+        table=f"{RESULTS}/{{system}}/analysis/supervised_ceiling.csv",
+    log:
+        f"{RESULTS}/{{system}}/logs/supervised_ceiling.log",
+    benchmark:
+        f"{RESULTS}/{{system}}/benchmarks/supervised_ceiling.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    threads: THREADS["learn"]
+    resources:
+        runtime=60,
+    params:
+        model=config["model"],
+        voxel=config["voxel"],
+        split=config["dataset"]["split"],
+        ceiling=config["ceiling"],
+        n_bootstrap=config["correlations"].get("n_bootstrap", 200),
+        seed=config["seed"],
+    script:
+        "../../scripts/supervised_ceiling.py"

@@ -20,5 +20,7 @@ rule gradcam:
         runtime=60,
     params:
         gradcam=config["gradcam"],
+        attribution=config["attribution"],
+        seed=config["seed"],
     script:
         "../../scripts/gradcam.py"

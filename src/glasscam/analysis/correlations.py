@@ -30,7 +30,10 @@ Spatial autocorrelation of the per-frame standardised field δx_i = (x_i − x̄
 
     C(r) = Σ_{i≠j: |r_ij| ∈ bin(r)} δx_i δx_j / #pairs    (periodic minimum-image distances)
 
-fitted with C(r) = A exp(−r/ξ) (ξ in σ; A < 1 absorbs uncorrelated particle-level noise).
+fitted with C(r) = A exp(−r/ξ) (ξ in σ; A < 1 absorbs uncorrelated particle-level noise) from
+the peak of C(r) on; each fit reports its range and R² (and reduced χ² against the bootstrap
+errors), and is flagged (``reliable: false`` + ``flag``) where it misses its data or ξ is below
+the particle size.
 """
 
 from __future__ import annotations
@@ -41,10 +44,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import minimize_scalar
 from scipy.stats import rankdata
 
-from glasscam.core.keys import SAMPLE_KEY, per_particle_key
+from glasscam.core.keys import ATTRIBUTION_METHOD_PATTERN, SAMPLE_KEY, per_particle_key
 from glasscam.core.neighbors import ball_query
 from glasscam.core.seeds import rng
 
@@ -209,12 +212,23 @@ def _per_frame(logs: list[dict], name: str, path) -> list[np.ndarray]:
     return values
 
 
+def attribution_method(name: str, class_name: str) -> str | None:
+    """The method of a per-particle attribution array ``<method>_<class_name>``
+    (:data:`ATTRIBUTION_METHOD_PATTERN`), else None."""
+    match = re.fullmatch(rf"({ATTRIBUTION_METHOD_PATTERN})_{re.escape(class_name)}", name)
+    return match[1] if match else None
+
+
 def gradcam_fields(cfg: dict, arrays: dict, class_names: list[str] | None) -> list[str]:
     """The Grad-CAM fields to correlate: ``gradcam_key`` ``positive`` (default) means the map of
-    class 1 (glass, aged) — ReLU ``gradcam_<class>`` and signed ``gradcam_signed_<class>``; any
-    other value names one per-particle array (its signed twin is added where it exists)."""
+    class 1 (glass, aged) — ReLU ``gradcam_<class>`` and signed ``gradcam_signed_<class>`` — followed
+    by every further attribution of that class in the file (``<method>_<class>``,
+    :func:`attribution_method`; ``attributions``: ``all`` (default) or the list of methods to keep,
+    a block-less ``gradcam_b`` / ``gradcam_signed_b`` / ``hirescam_b`` keeping every block); any
+    other ``gradcam_key`` names one per-particle array (its signed twin is added where it exists)."""
     key = cfg.get("gradcam_key", "positive")
-    if key == "positive":
+    positive = key == "positive"
+    if positive:
         if not class_names or len(class_names) < 2:
             raise ValueError("correlations.gradcam_key = positive needs the model's class names in the Grad-CAM file")
         key = f"gradcam_{class_names[1]}"
@@ -225,6 +239,14 @@ def gradcam_fields(cfg: dict, arrays: dict, class_names: list[str] | None) -> li
     signed = key.replace("gradcam_", "gradcam_signed_", 1)
     if signed != key and signed in arrays:
         fields.append(signed)
+    if positive:
+        wanted = cfg.get("attributions", "all")
+        for name in sorted(arrays):
+            method = attribution_method(name, class_names[1])
+            if method is None or name in fields:
+                continue
+            if wanted == "all" or method in wanted or re.sub(r"\d+$", "", method) in wanted:
+                fields.append(name)
     return fields
 
 
@@ -269,39 +291,111 @@ def _exponential(r, amplitude, xi):
     return amplitude * np.exp(-r / xi)
 
 
-def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: float) -> tuple[float, float, float]:
-    """Least-squares fit of C(r) = A exp(−r/ξ) on r_min ≤ r ≤ r_max → (A, ξ, σ_ξ from the
-    covariance); NaNs if fewer than 3 usable bins or the fit fails."""
-    ok = (r >= r_min) & (r <= r_max) & np.isfinite(c)
+def _exponential_jacobian(r, amplitude, xi):
+    decay = np.exp(-r / xi)
+    return np.column_stack([decay, amplitude * r / xi**2 * decay])
+
+
+def _fit_exponential(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares of c ≈ A exp(−r/ξ), A ≥ 0: A is linear given ξ (profiled out), ln ξ is found by
+    a bounded scalar search on [10⁻³, 100 r_max] σ; covariance s² (JᵀJ)⁻¹ with s² = SSE/(n − 2)."""
+    def amplitude(xi):
+        decay = np.exp(-r / xi)
+        norm = float(decay @ decay)
+        return max(float(decay @ c) / norm, 0.0) if norm > 0 else 0.0
+
+    def sse(log_xi):
+        xi = np.exp(log_xi)
+        return float(np.sum((c - amplitude(xi) * np.exp(-r / xi)) ** 2))
+
+    upper = np.log(100.0 * float(r.max()))
+    result = minimize_scalar(sse, bounds=(np.log(1e-3), upper), method="bounded", options={"xatol": 1e-6})
+    if not result.success:
+        raise RuntimeError(result.message)
+    xi = float(np.exp(result.x))
+    params = np.array([amplitude(xi), xi])
+    jac = _exponential_jacobian(r, *params)
+    dof = max(len(r) - 2, 1)
+    cov = np.linalg.pinv(jac.T @ jac) * result.fun / dof
+    return params, cov
+
+
+LENGTH_MIN_R_SQUARED = 0.8  # default: a C(r) fit explaining less of its points' variance is flagged
+PARTICLE_SIZE = 1.0  # σ: default shortest length quoted (a field varying below the particle size is not a length)
+
+
+def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: float, c_err: np.ndarray | None = None,
+                           min_length: float = PARTICLE_SIZE, min_r_squared: float = LENGTH_MIN_R_SQUARED) -> dict:
+    """Least-squares fit of C(r) = A exp(−r/ξ) where C(r) decays: from the bin of the largest
+    C within [r_min, r_max] (a C(r) that first rises — particle-level anticorrelation at contact,
+    or a field smoother than the particle spacing — is not fitted through its rise) to r_max.
+
+    Returns amplitude, xi, xi_err_fit (covariance), fit_r_start, fit_r_end, n_fit_points,
+    r_squared (1 − SS_res/SS_tot over the fitted bins), reduced_chi2 (with ``c_err``, the per-bin
+    standard errors, else NaN), ``reliable`` and ``flag`` (None, or why ξ must not be quoted:
+    fewer than 3 decaying bins, the fit failed, R² < ``min_r_squared`` — the exponential misses
+    its data — ξ < ``min_length`` (σ, the particle size), or ξ longer than the fitted range)."""
+    out = {"amplitude": float("nan"), "xi": float("nan"), "xi_err_fit": float("nan"), "fit_r_start": float("nan"),
+           "fit_r_end": float("nan"), "n_fit_points": 0, "r_squared": float("nan"), "reduced_chi2": float("nan"),
+           "reliable": False, "flag": None}
+    window = (r >= r_min) & (r <= r_max) & np.isfinite(c)
+    if window.sum() < 3:
+        out["flag"] = f"fewer than 3 finite C(r) bins in {r_min:g} ≤ r ≤ {r_max:g} σ"
+        return out
+    peak = np.flatnonzero(window)[np.argmax(c[window])]
+    ok = window & (r >= r[peak])
+    out["fit_r_start"], out["fit_r_end"], out["n_fit_points"] = float(r[peak]), float(r[ok].max()), int(ok.sum())
     if ok.sum() < 3:
-        return float("nan"), float("nan"), float("nan")
-    positive = ok & (c > 0)
-    guess = np.polyfit(r[positive], np.log(c[positive]), 1) if positive.sum() >= 2 else np.array([-1.0, 0.0])
-    xi0 = -1.0 / guess[0] if guess[0] < 0 else 1.0
+        out["flag"] = f"C(r) peaks at r = {r[peak]:.2f} σ, leaving {int(ok.sum())} decaying bins (need 3)"
+        return out
     try:
-        params, cov = curve_fit(_exponential, r[ok], c[ok], p0=[float(np.exp(guess[1])), xi0], bounds=([0, 1e-6], [np.inf, np.inf]))
-    except (RuntimeError, ValueError):
-        return float("nan"), float("nan"), float("nan")
-    return float(params[0]), float(params[1]), float(np.sqrt(cov[1, 1]))
+        params, cov = _fit_exponential(r[ok], c[ok])
+    except (RuntimeError, ValueError, np.linalg.LinAlgError) as error:
+        out["flag"] = f"fit failed: {error}"
+        return out
+    residual = c[ok] - _exponential(r[ok], *params)
+    total = np.sum((c[ok] - c[ok].mean()) ** 2)
+    out.update(amplitude=float(params[0]), xi=float(params[1]), xi_err_fit=float(np.sqrt(cov[1, 1])),
+               r_squared=float(1 - np.sum(residual**2) / total) if total > 0 else float("nan"))
+    if c_err is not None:
+        err = np.asarray(c_err, float)[ok]
+        if np.all(np.isfinite(err)) and np.all(err > 0) and ok.sum() > 2:
+            out["reduced_chi2"] = float(np.sum((residual / err) ** 2) / (ok.sum() - 2))
+    if not out["r_squared"] >= min_r_squared:
+        out["flag"] = (f"the exponential misses C(r): R² = {out['r_squared']:.2f} < {min_r_squared:g} on "
+                       f"{out['fit_r_start']:.2f} ≤ r ≤ {out['fit_r_end']:.2f} σ")
+    elif out["xi"] < min_length:
+        out["flag"] = f"ξ = {out['xi']:.2f} σ is below the particle size ({min_length:g} σ)"
+    elif out["xi"] > out["fit_r_end"] - out["fit_r_start"]:
+        out["flag"] = (f"ξ = {out['xi']:.2f} σ exceeds the fitted range ({out['fit_r_start']:.2f}–{out['fit_r_end']:.2f} σ): "
+                       "the decay is not sampled")
+    out["reliable"] = out["flag"] is None
+    return out
 
 
-def _length_summary(r, sums, counts, weights_list, r_min, r_max) -> dict:
+def _length_summary(r, sums, counts, weights_list, r_min, r_max, fit_kwargs: dict) -> dict:
     c = sums.sum(axis=0) / np.maximum(counts.sum(axis=0), 1)
     c[counts.sum(axis=0) == 0] = np.nan
-    amplitude, xi, xi_err = fit_correlation_length(r, c, r_min, r_max)
-    boot = []
+    boot, boot_c = [], []
     for w in weights_list:
         total = (w[:, None] * counts).sum(axis=0)
         cb = np.where(total > 0, (w[:, None] * sums).sum(axis=0) / np.maximum(total, 1), np.nan)
-        boot.append(fit_correlation_length(r, cb, r_min, r_max)[1])
+        boot_c.append(cb)
+        boot.append(fit_correlation_length(r, cb, r_min, r_max, **fit_kwargs)["xi"])
+    c_err = None
+    if len(boot_c) > 1:
+        stacked = np.array(boot_c)
+        finite_bins = np.isfinite(stacked).sum(axis=0) > 1
+        c_err = np.full(stacked.shape[1], np.nan)
+        c_err[finite_bins] = np.nanstd(stacked[:, finite_bins], axis=0)
+    fit = fit_correlation_length(r, c, r_min, r_max, c_err, **fit_kwargs)
     finite = np.isfinite(boot)
     lo, hi = np.percentile(np.asarray(boot)[finite], [2.5, 97.5]) if finite.sum() > 1 else (np.nan, np.nan)
     return {
         "n_frames": int(len(sums)),
         "C": [None if not np.isfinite(v) else float(v) for v in c],
-        "amplitude": amplitude,
-        "xi": xi,
-        "xi_err_fit": xi_err,
+        "C_err": None if c_err is None else [None if not np.isfinite(v) else float(v) for v in c_err],
+        **fit,
         "xi_bootstrap_std": float(np.std(np.asarray(boot)[finite])) if finite.sum() > 1 else float("nan"),
         "xi_bootstrap_lo": float(lo),
         "xi_bootstrap_hi": float(hi),
@@ -328,20 +422,28 @@ def pair_correlation_sums(state, values: np.ndarray, r_max: float, bins: int) ->
     k = np.floor(r / width).astype(np.int64)
     keep = (r < r_max) & (k < bins)
     values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 2:  # several fields of the same particles: (F, N) → sums (F, bins)
+        sums = np.array([np.bincount(k[keep], weights=v[i[keep]] * v[j[keep]], minlength=bins) for v in values])
+        return (np.arange(bins) + 0.5) * width, sums, np.bincount(k[keep], minlength=bins).astype(float)
     sums = np.bincount(k[keep], weights=values[i[keep]] * values[j[keep]], minlength=bins)
     counts = np.bincount(k[keep], minlength=bins).astype(float)
     return (np.arange(bins) + 0.5) * width, sums, counts
 
 
-def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) -> dict:
-    """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
-    frames and per group of frames sharing the values of the ``cfg['group_by']`` logs.
+def _length_records(gradcam_gsd, states, logs, keys: list[str], cfg: dict, seed: int) -> dict[str, dict]:
+    """C(r) of each standardised per-particle field in ``keys`` and ξ from C(r) = A exp(−r/ξ)
+    (:func:`fit_correlation_length`), for all frames and per group of frames sharing the values of
+    the ``cfg['group_by']`` logs → {key: record}. The pairs of a frame are enumerated once for
+    every field.
 
-    ``cfg`` keys (σ): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max`` (default
-    min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame O(N)),
-    ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
-    ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
-    [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON).
+    ``cfg`` keys (σ): ``r_max`` (default min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the
+    pair count per frame O(N)), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0; the fit
+    starts at the peak of C(r) beyond it), ``fit_r_max`` (default r_max), ``min_length`` (σ,
+    default :data:`PARTICLE_SIZE`) and ``min_r_squared`` (default :data:`LENGTH_MIN_R_SQUARED`),
+    below which ξ is flagged, ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log
+    keys, default [``glasscam/time``]). Frames whose field is constant are skipped (counted);
+    a field with non-finite values (e.g. exact occlusion on a subset of particles) gets a note
+    instead of a C(r).
     """
     half_box = min(s.box_length for s in states) / 2
     r_max = float(cfg.get("r_max", min(0.98 * half_box, LENGTH_R_MAX)))
@@ -352,29 +454,56 @@ def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) ->
         raise ValueError(f"cfg.bin_width = {bin_width}; expected > 0")
     fit_r_min = float(cfg.get("fit_r_min", 0.0))
     fit_r_max = float(cfg.get("fit_r_max", r_max))
+    fit_kwargs = {"min_length": float(cfg.get("min_length", PARTICLE_SIZE)),
+                  "min_r_squared": float(cfg.get("min_r_squared", LENGTH_MIN_R_SQUARED))}
     n_bootstrap = int(cfg.get("n_bootstrap", 200))
     group_by = list(cfg.get("group_by", ["glasscam/time"]))
     bins = max(1, int(math.ceil(r_max / bin_width)))
-    sums, counts, labels, skipped = [], [], [], 0
-    for k, (state, log) in enumerate(zip(states, logs, strict=True)):
+    sparse = set()
+    fields = {key: [] for key in keys}
+    for k, log in enumerate(logs):
         arrays = _particle_arrays(log)
-        if key not in arrays:
-            raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(key)}")
-        field = arrays[key]
-        if not np.all(np.isfinite(field)):
-            raise ValueError(f"{gradcam_gsd}: frame {k} has non-finite {key} values")
-        if np.std(field) == 0:
-            skipped += 1
+        for key in keys:
+            if key not in arrays:
+                raise ValueError(f"{gradcam_gsd}: frame {k} lacks per-particle log {per_particle_key(key)}")
+            if not np.all(np.isfinite(arrays[key])):
+                sparse.add(key)
+            fields[key].append(arrays[key])
+    dense = [key for key in keys if key not in sparse]
+    sums = {key: [] for key in dense}
+    counts = {key: [] for key in dense}
+    labels = {key: [] for key in dense}
+    skipped = dict.fromkeys(dense, 0)
+    r = (np.arange(bins) + 0.5) * (r_max / bins)
+    for k, (state, log) in enumerate(zip(states, logs, strict=True)):
+        varying = [key for key in dense if np.std(fields[key][k]) > 0]
+        for key in set(dense) - set(varying):
+            skipped[key] += 1
+        if not varying:
             continue
-        standardised = (field - field.mean()) / field.std()
+        standardised = np.array([(fields[key][k] - fields[key][k].mean()) / fields[key][k].std() for key in varying])
         r, pair_sums, n_pairs = pair_correlation_sums(state, standardised, r_max, bins)
-        sums.append(pair_sums)
-        counts.append(n_pairs)
-        labels.append(tuple(float(np.ravel(log[g])[0]) if g in log else None for g in group_by))
-    if not sums:
-        return {"field": key, "n_frames_skipped": skipped,
-                "note": f"every frame has a constant {key} field (e.g. an identically zero ReLU map); no C(r)"}
-    sums, counts = np.array(sums), np.array(counts)
+        label = tuple(float(np.ravel(log[g])[0]) if g in log else None for g in group_by)
+        for row, key in enumerate(varying):
+            sums[key].append(pair_sums[row])
+            counts[key].append(n_pairs)
+            labels[key].append(label)
+    records = {}
+    for key in keys:
+        if key in sparse:
+            records[key] = {"field": key, "note": f"{key} is not finite at every particle (a subset field); no C(r)"}
+            continue
+        if not sums[key]:
+            records[key] = {"field": key, "n_frames_skipped": skipped[key],
+                            "note": f"every frame has a constant {key} field (e.g. an identically zero ReLU map); no C(r)"}
+            continue
+        records[key] = _length_record(key, r, np.array(sums[key]), np.array(counts[key]), labels[key], skipped[key],
+                                      cfg, seed, fit_r_min, fit_r_max, n_bootstrap, group_by, fit_kwargs)
+    return records
+
+
+def _length_record(key, r, sums, counts, labels, skipped, cfg, seed, fit_r_min, fit_r_max, n_bootstrap, group_by,
+                   fit_kwargs) -> dict:
     generator = rng(seed, "gradcam_correlation_length", key)
 
     def bootstrap_weights(n: int) -> list[np.ndarray]:
@@ -382,7 +511,7 @@ def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) ->
 
     record = {
         "field": key,
-        "model": "C(r) = A exp(-r/xi)",
+        "model": "C(r) = A exp(-r/xi), fitted from the peak of C(r)",
         "r": r.tolist(),
         "pair_counts": counts.sum(axis=0).tolist(),
         "fit_r_min": fit_r_min,
@@ -390,7 +519,7 @@ def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) ->
         "n_bootstrap": n_bootstrap,
         "n_frames_skipped": skipped,
         "config": cfg,
-        **_length_summary(r, sums, counts, bootstrap_weights(len(sums)), fit_r_min, fit_r_max),
+        **_length_summary(r, sums, counts, bootstrap_weights(len(sums)), fit_r_min, fit_r_max, fit_kwargs),
     }
     groups = defaultdict(list)
     for i, label in enumerate(labels):
@@ -398,10 +527,8 @@ def _length_record(gradcam_gsd, states, logs, key: str, cfg: dict, seed: int) ->
     record["groups"] = [
         {
             **dict(zip(group_by, label, strict=True)),
-            **_length_summary(r, sums[idx], counts[idx], bootstrap_weights(len(idx)), fit_r_min, fit_r_max),
+            **_length_summary(r, sums[idx], counts[idx], bootstrap_weights(len(idx)), fit_r_min, fit_r_max, fit_kwargs),
         }
         for label, idx in sorted(groups.items(), key=lambda item: [(v is None, v or 0) for v in item[0]])
     ]
     return record
-
-

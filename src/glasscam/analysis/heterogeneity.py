@@ -110,7 +110,12 @@ def _fit_ornstein_zernike_window(q, s4, relative_err, reweightings: int = 4):
     return params, cov, sigma
 
 
-def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shells: int = 3) -> dict:
+XI4_MIN_LENGTH = 1.0  # σ: a ξ4 below the particle size is flagged, not quoted
+XI4_MAX_REDUCED_CHI2 = 5.0  # a weighted OZ fit with larger reduced χ² misses its data: flagged
+
+
+def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shells: int = 3,
+                         min_length: float = XI4_MIN_LENGTH, max_reduced_chi2: float = XI4_MAX_REDUCED_CHI2) -> dict:
     """Fit S4(q) = χ4^∞ / (1 + (q ξ4)²) on the shells 0 < q ≤ ``fit_qxi_max``/ξ4 (window found
     self-consistently; q = 0 is excluded, where a closed box suppresses χ4).
 
@@ -120,8 +125,10 @@ def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shell
     ξ4 = √max(ξ4², 0), its error σ(ξ4²)/(2ξ4) (√σ(ξ4²) at ξ4 = 0). ξ4 is NaN, with the reason,
     when fewer than ``min_shells`` shells lie in the window — the box is then too small to see
     the plateau of S4 below q ≈ 1/ξ4.
-    Returns chi4_inf, chi4_inf_err, xi4, xi4_err, xi4_squared, xi4_squared_err, fit_q_max,
-    n_fit_shells, reduced_chi2, reason (None on success)."""
+    Returns chi4_inf, chi4_inf_err, xi4, xi4_err, xi4_squared, xi4_squared_err, fit_q_min,
+    fit_q_max, n_fit_shells, reduced_chi2, r_squared, reason (None on success), and ``reliable`` /
+    ``flag`` (None, or why ξ4 must not be quoted: the fit failed or had too few shells, reduced
+    χ² > ``max_reduced_chi2``, or ξ4 < ``min_length`` σ, the particle size)."""
     q, s4 = np.asarray(q, float), np.asarray(s4, float)
     usable = (q > 0) & np.isfinite(s4)
     relative = None
@@ -130,9 +137,10 @@ def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shell
         if np.all(np.isfinite(err[usable]) & (err[usable] > 0) & (s4[usable] > 0)):
             relative = err / np.where(s4 > 0, s4, 1.0)
     out = dict.fromkeys(
-        ["chi4_inf", "chi4_inf_err", "xi4", "xi4_err", "xi4_squared", "xi4_squared_err", "fit_q_max", "reduced_chi2"], float("nan")
+        ["chi4_inf", "chi4_inf_err", "xi4", "xi4_err", "xi4_squared", "xi4_squared_err", "fit_q_min", "fit_q_max",
+         "reduced_chi2", "r_squared"], float("nan")
     )
-    out["n_fit_shells"], out["reason"] = 0, None
+    out["n_fit_shells"], out["reason"], out["reliable"], out["flag"] = 0, None, False, None
     window, fitted = usable, None
     params = cov = sigma = None
     for _ in range(20):
@@ -141,7 +149,7 @@ def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shell
         try:
             params, cov, sigma = _fit_ornstein_zernike_window(q[window], s4[window], None if relative is None else relative[window])
         except (RuntimeError, ValueError) as error:
-            out["reason"] = f"fit failed: {error}"
+            out["reason"] = out["flag"] = f"fit failed: {error}"
             return out
         fitted = window
         xi = np.sqrt(max(params[1], 0.0))
@@ -158,6 +166,7 @@ def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shell
             + (f", ξ4 ≈ {np.sqrt(max(params[1], 0)):.3g} σ" if params is not None else "")
             + "): the box is too small for the Ornstein–Zernike fit"
         )
+        out["flag"] = out["reason"]
         return out
     residual = (s4[window] - _ornstein_zernike(q[window], *params)) / (1.0 if sigma is None else sigma)
     xi2, xi2_err = float(params[1]), float(np.sqrt(cov[1, 1]))
@@ -169,10 +178,19 @@ def fit_ornstein_zernike(q, s4, s4_err=None, fit_qxi_max: float = 2.0, min_shell
         xi4_err=float(xi2_err / (2 * xi)) if xi > 0 else float(np.sqrt(xi2_err)),
         xi4_squared=xi2,
         xi4_squared_err=xi2_err,
+        fit_q_min=float(q[window].min()),
         fit_q_max=float(q[window].max()),
         n_fit_shells=n_window,
         reduced_chi2=float(np.sum(residual**2) / (n_window - 2)) if sigma is not None and n_window > 2 else float("nan"),
     )
+    plain = s4[window] - _ornstein_zernike(q[window], *params)
+    total = np.sum((s4[window] - s4[window].mean()) ** 2)
+    out["r_squared"] = float(1 - np.sum(plain**2) / total) if total > 0 else float("nan")
+    if np.isfinite(out["reduced_chi2"]) and out["reduced_chi2"] > max_reduced_chi2:
+        out["flag"] = f"the Ornstein–Zernike form misses S4(q): reduced χ² = {out['reduced_chi2']:.1f} > {max_reduced_chi2:g}"
+    elif xi < min_length:
+        out["flag"] = f"ξ4 = {xi:.2f} σ is below the particle size ({min_length:g} σ)"
+    out["reliable"] = out["flag"] is None
     return out
 
 

@@ -89,6 +89,31 @@ def relaxation_time(times, fs, level: float = 1 / np.e) -> float:
     return float(t0 + f * (t1 - t0))
 
 
+def relaxation_time_record(times, fs, level: float = 1 / np.e, max_bracket_ratio: float = 10.0) -> dict:
+    """τα of :func:`relaxation_time` with how it was obtained: the bracketing frames (the
+    interpolation range [t_before, t_after] and Fs there), and ``reliable`` / ``flag`` (None, or
+    why τα must not be quoted: Fs never reaches ``level`` in the run — τα exceeds it — it is
+    already below at the first frame, or the bracket spans more than ``max_bracket_ratio`` in t)."""
+    times, fs = np.asarray(times, dtype=np.float64), np.asarray(fs, dtype=np.float64)
+    tau = relaxation_time(times, fs, level)
+    out = {"tau_alpha": tau, "level": float(level), "fit_t_start": float("nan"), "fit_t_end": float("nan"),
+           "fs_start": float("nan"), "fs_end": float("nan"), "reliable": False, "flag": None}
+    below = np.nonzero(fs <= level)[0]
+    if len(below) == 0:
+        out["flag"] = (f"Fs never falls to {level:.3g} within t ≤ {times.max():.3g} τ (lowest {np.nanmin(fs):.3g}): "
+                       "τα exceeds the run" if len(times) else "no frames")
+        return out
+    i = below[0]
+    if i == 0:
+        out["flag"] = f"Fs is already ≤ {level:.3g} at the first frame (t = {times[0]:.3g} τ)"
+        return out
+    out.update(fit_t_start=float(times[i - 1]), fit_t_end=float(times[i]), fs_start=float(fs[i - 1]), fs_end=float(fs[i]))
+    if times[i - 1] > 0 and times[i] / times[i - 1] > max_bracket_ratio:
+        out["flag"] = f"the crossing is interpolated across t = {times[i - 1]:.3g}–{times[i]:.3g} τ (ratio > {max_bracket_ratio:g})"
+    out["reliable"] = out["flag"] is None
+    return out
+
+
 def _species_masks(state: State) -> dict[str, np.ndarray]:
     masks = {"all": np.ones(len(state.typeid), dtype=bool)}
     for t, name in enumerate(state.types):
@@ -166,14 +191,16 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
                 "n_trajectories": n_traj,
             }
         )
-    tau = {}
+    tau, tau_fit = {}, {}
     for species in counts:
         sel = [r for r in rows if r["species"] == species]
-        tau[species] = relaxation_time([r["time"] for r in sel], [r["fs"] for r in sel])
+        tau_fit[species] = relaxation_time_record([r["time"] for r in sel], [r["fs"] for r in sel])
+        tau[species] = tau_fit[species]["tau_alpha"]
     summary = {
         "q": float(q),
         "a": float(a),
         "tau_alpha": tau,
+        "tau_alpha_fit": tau_fit,
         "n_trajectories": len(records),
         "s4": _four_point(
             records, box[0], box[1], species_masks, {sp: [(r["time"], r["chi4"]) for r in rows if r["species"] == sp] for sp in counts}, cfg
@@ -283,6 +310,7 @@ def liquid_relaxation(trajectories: list[list[State]], q: float | None = None, a
         per_species[species] = {
             **series,
             "tau_alpha": relaxation_time(lags, series["fs"]),
+            "tau_alpha_fit": relaxation_time_record(lags, series["fs"]),
             "tau_diffusive": float(1 / (q_t**2 * diffusion["D"])) if diffusion["D"] > 0 else float("nan"),
             **diffusion,
         }

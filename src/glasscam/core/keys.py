@@ -18,3 +18,7 @@ RUN_KEY = "glasscam/run"
 REPLICA_KEY = "glasscam/replica"
 SOURCE_FRAME_KEY = "glasscam/source_frame"
 ALL_AGES = "all"  # t_w label of correlation rows pooled over every aging time
+
+# per-particle attribution arrays beside gradcam_<class> (glasscam.learn.attribution): the method
+# part of ``<method>_<class>``; ``gradcam_b<k>`` etc. name conv block k (1-based)
+ATTRIBUTION_METHOD_PATTERN = r"gradcam_b\d+|gradcam_signed_b\d+|hirescam_b\d+|ig|occlusion|occlusion_linear"

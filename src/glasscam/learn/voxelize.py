@@ -53,6 +53,16 @@ def voxelize_gaussian(
     if len(typeid) and (typeid.min() < 0 or typeid.max() >= n_types):
         raise ValueError(f"type ids must lie in [0, {n_types}), got range [{typeid.min()}, {typeid.max()}]")
     n = grid_points(box_length, spacing, grid_multiple)
+    cells = n**dimensions
+    density = np.zeros(n_types * cells, dtype=np.float64)
+    for flat, w in _blob_chunks(positions, typeid, box_length, n, dimensions, width, truncation):
+        density += np.bincount(flat.ravel(), weights=w.ravel(), minlength=n_types * cells)
+    return density.reshape((n_types,) + (n,) * dimensions).astype(np.float32)
+
+
+def _blob_chunks(positions, typeid, box_length: float, n: int, dimensions: int, width: float, truncation: float):
+    """Per chunk of particles: flat indices into the (n_types, n, …) image (chunk, stencil^d) and
+    each particle's Gaussian weights there (same shape, σ^{−d}), zero beyond the truncation."""
     h = box_length / n
     r_cut = truncation * width
     half = int(np.floor(r_cut / h + 0.5))  # cells home ± half hold every centre within r_c
@@ -60,7 +70,6 @@ def voxelize_gaussian(
     stencil = len(offsets)
     cells = n**dimensions
     norm = 1.0 / np.sqrt(2.0 * np.pi * width**2)
-    density = np.zeros(n_types * cells, dtype=np.float64)
     chunk = max(1, _MAX_STENCIL_ENTRIES // stencil**dimensions)
     for start in range(0, len(positions), chunk):
         r = positions[start : start + chunk]
@@ -76,8 +85,39 @@ def voxelize_gaussian(
         for axis in range(dimensions):
             flat = (flat[:, :, None] + index[:, axis, None, :] * n ** (dimensions - 1 - axis)).reshape(len(r), -1)
             w = (w[:, :, None] * weight[:, axis, None, :]).reshape(len(r), -1)
-        density += np.bincount(flat.ravel(), weights=w.ravel(), minlength=n_types * cells)
-    return density.reshape((n_types,) + (n,) * dimensions).astype(np.float32)
+        yield flat, w
+
+
+def particle_blobs(positions: np.ndarray, typeid: np.ndarray, box_length: float, dimensions: int, n: int,
+                   width: float, truncation: float = DEFAULT_TRUNCATION) -> tuple[np.ndarray, np.ndarray]:
+    """Each particle's own Gaussian blob in the image of :func:`voxelize_gaussian` on an n-cell
+    grid: flat indices into the (n_types, n, …, n) image, shape (N, S) int64, and the weights
+    G(x_g − r_i) there (N, S) float64, S = stencil^d. The image is Σ_i (its blob), so the
+    derivative of any function of the image with respect to particle i's amplitude is
+    Σ_g ∂f/∂x_g · G(x_g − r_i) (the chain rule through the voxelization)."""
+    positions = np.asarray(positions, dtype=np.float64)[:, :dimensions]
+    typeid = np.asarray(typeid, dtype=np.int64)
+    chunks = list(_blob_chunks(positions, typeid, box_length, n, dimensions, width, truncation))
+    if not chunks:
+        return np.zeros((0, 1), np.int64), np.zeros((0, 1))
+    return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
+
+
+def interpolation_stencil(positions: np.ndarray, box_length: float, dimensions: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat grid indices (N, 2^d) and weights (N, 2^d) of periodic (bi/tri)linear interpolation
+    on the cell-centred n-cell grid (:func:`read_at_particles` is Σ field[index] · weight)."""
+    h = box_length / n
+    u = (np.asarray(positions, dtype=np.float64)[:, :dimensions] + 0.5 * box_length) / h - 0.5
+    lower = np.floor(u).astype(np.int64)
+    frac = u - lower
+    index = np.zeros((len(u), 2**dimensions), dtype=np.int64)
+    weights = np.ones((len(u), 2**dimensions))
+    for corner in range(2**dimensions):
+        for axis in range(dimensions):
+            bit = (corner >> axis) & 1
+            weights[:, corner] *= frac[:, axis] if bit else 1.0 - frac[:, axis]
+            index[:, corner] = index[:, corner] * n + np.mod(lower[:, axis] + bit, n)
+    return index, weights
 
 
 def read_at_particles(field: np.ndarray, positions: np.ndarray, box_length: float, dimensions: int) -> np.ndarray:
@@ -91,20 +131,7 @@ def read_at_particles(field: np.ndarray, positions: np.ndarray, box_length: floa
     grid = field.shape[field.ndim - dimensions :]
     if len(grid) != dimensions or len(set(grid)) != 1:
         raise ValueError(f"field shape {field.shape} has no {dimensions}-d square grid in its last axes")
-    n = grid[0]
-    h = box_length / n
-    u = (np.asarray(positions, dtype=np.float64)[:, :dimensions] + 0.5 * box_length) / h - 0.5
-    lower = np.floor(u).astype(np.int64)
-    frac = u - lower
+    index, weights = interpolation_stencil(positions, box_length, dimensions, grid[0])
     lead = field.shape[: field.ndim - dimensions]
     flat_field = field.reshape(lead + (-1,))
-    values = np.zeros(lead + (len(u),), dtype=np.float64)
-    for corner in range(2**dimensions):
-        bits = [(corner >> axis) & 1 for axis in range(dimensions)]
-        weight = np.ones(len(u))
-        flat = np.zeros(len(u), dtype=np.int64)
-        for axis, bit in enumerate(bits):
-            weight *= frac[:, axis] if bit else 1.0 - frac[:, axis]
-            flat = flat * n + np.mod(lower[:, axis] + bit, n)
-        values += flat_field[..., flat] * weight
-    return values
+    return (flat_field[..., index] * weights).sum(axis=-1)

@@ -261,18 +261,22 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     c_ax.plot(r, c, marker=".", lw=0.8, label=f"C(r), {record['n_frames']} glass samples")
     if np.isfinite(record["xi"]):
         has_data = np.isfinite(c) & (np.asarray(record.get("pair_counts", np.ones_like(r)), float) > 0)
-        fit_r = r[(r >= record["fit_r_min"]) & (r <= record["fit_r_max"]) & has_data]
+        start = record.get("fit_r_start", record["fit_r_min"])  # the fit starts at the peak of C(r)
+        start = start if np.isfinite(start) else record["fit_r_min"]
+        fit_r = r[(r >= start) & (r <= record["fit_r_max"]) & has_data]
         lo, hi = record.get("xi_bootstrap_lo", np.nan), record.get("xi_bootstrap_hi", np.nan)
         interval = f" [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) and np.isfinite(hi) else ""
         if len(fit_r):
             fit_r = np.linspace(fit_r.min(), fit_r.max(), 100)
-            c_ax.plot(fit_r, record["amplitude"] * np.exp(-fit_r / record["xi"]), "k--",
-                      label=f"fit A exp(−r/ξ): ξ = {record['xi']:.2f}{interval} σ (bootstrap 95 %)")
+            label = (f"fit A exp(−r/ξ): ξ = {record['xi']:.2f}{interval} σ (bootstrap 95 %)"
+                     if record.get("reliable", True) else f"fit flagged, not quoted: {record.get('flag')}")
+            c_ax.plot(fit_r, record["amplitude"] * np.exp(-fit_r / record["xi"]), "k--" if record.get("reliable", True) else "r:",
+                      label=label)
     c_ax.axhline(0, color="k", lw=0.5)
     c_ax.set_xlabel("r (σ)")
     c_ax.set_ylabel("C(r) of the Grad-CAM field")
     c_ax.legend(fontsize=7)
-    groups = [g for g in record.get("groups", []) if np.isfinite(g["xi"])]
+    groups = [g for g in record.get("groups", []) if np.isfinite(g["xi"]) and g.get("reliable", True)]
     keys = [k for k in (groups[0] if groups else {}) if k.startswith("glasscam/")]
     if groups and keys:
         x = np.array([g[keys[0]] for g in groups], float)

@@ -426,30 +426,50 @@ def correlation_finding(system: str, variant: str, row: dict, model: dict | None
     }
 
 
+def _quotable(record: dict) -> bool:
+    """A ξ record may be quoted unless its fit was flagged (``reliable: false``; records written
+    before fits were judged carry no verdict and are quoted as before)."""
+    return is_finite_number(record.get("xi")) and record.get("reliable", True) is not False
+
+
 def length_findings(system: str, variant: str, record: dict, model: dict | None = None) -> dict:
-    """ξ of the Grad-CAM field pooled and per aging time, with bootstrap intervals (aging times
-    without a number are left out); prefixed with the at-chance warning where the Grad-CAM model
+    """ξ of the Grad-CAM field pooled and per aging time, with bootstrap intervals; a flagged fit
+    (:func:`glasscam.analysis.correlations.fit_correlation_length`) is named with its reason,
+    never quoted as a length; prefixed with the at-chance warning where the Grad-CAM model
     (``model``, a :func:`chance_status`) is at chance."""
     where = f"{system}" + (f", {variant}" if variant else "")
     groups = []
     for group in record.get("groups", []):
         age = group.get("glasscam/time")
-        groups.append({"t_w": age, "xi": group["xi"], "interval": [group.get("xi_bootstrap_lo"), group.get("xi_bootstrap_hi")], "n_frames": group["n_frames"]})
-    sentences = [
-        f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ "
-        f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
-        f"on {fmt(record.get('fit_r_min'))} ≤ r ≤ {fmt(record.get('fit_r_max'))} σ, {record['n_frames']} glass samples); "
-        "per aging time below, t_w is the realised time of the stored frame."
-    ]
-    if is_finite_number(record["xi"]) and is_finite_number(record.get("fit_r_max")) and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0)):
+        groups.append({"t_w": age, "xi": group["xi"] if _quotable(group) else None,
+                       "interval": [group.get("xi_bootstrap_lo"), group.get("xi_bootstrap_hi")] if _quotable(group) else [None, None],
+                       "n_frames": group["n_frames"], "flag": group.get("flag"), "r_squared": group.get("r_squared")})
+    fit_range = (f"on {fmt(record.get('fit_r_start', record.get('fit_r_min')))} ≤ r ≤ "
+                 f"{fmt(record.get('fit_r_end', record.get('fit_r_max')))} σ"
+                 + (f", R² = {fmt(record['r_squared'])}" if is_finite_number(record.get("r_squared")) else ""))
+    if _quotable(record):
+        sentences = [
+            f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ "
+            f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
+            f"{fit_range}, {record['n_frames']} glass samples); "
+            "per aging time below, t_w is the realised time of the stored frame."
+        ]
+    else:
+        sentences = [f"{where}: no correlation length of the Grad-CAM field ({record.get('field', 'gradcam')}) is quoted: "
+                     f"{record.get('flag') or 'the fit failed'} ({record.get('n_frames', 0)} glass samples)."]
+    if (_quotable(record) and is_finite_number(record.get("fit_r_max"))
+            and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0))):
         sentences.append(
             f"{where}: ξ is more than half the fitted range (r ≤ {fmt(record['fit_r_max'])} σ): the decay is barely "
             "sampled and ξ is poorly constrained (fit a longer range to pin it down)."
         )
     for g in groups:
-        if is_finite_number(g["xi"]) and all(is_finite_number(v) for v in g["interval"]):
+        if g["xi"] is None:
+            sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ not quoted — "
+                             f"{g['flag'] or 'the fit failed'}.")
+        else:
             sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
-    finite = [g for g in groups if is_finite_number(g["xi"]) and g["t_w"] is not None]
+    finite = [g for g in groups if g["xi"] is not None and is_finite_number(g["xi"]) and g["t_w"] is not None]
     if len(finite) > 1:
         first, last = finite[0], finite[-1]
         order = _compare(*last["interval"], *first["interval"])
@@ -459,8 +479,10 @@ def length_findings(system: str, variant: str, record: dict, model: dict | None 
                else "does not change beyond its intervals.")
         )
     sentences = [_chance_prefix(model) + text for text in sentences]
-    return {"system": system, "variant": variant, "xi": record["xi"], "interval": [record.get("xi_bootstrap_lo"), record.get("xi_bootstrap_hi")],
-            "groups": groups, "model_at_chance": bool(model and model["at_chance"]), "sentences": sentences}
+    return {"system": system, "variant": variant, "xi": record["xi"] if _quotable(record) else None,
+            "interval": [record.get("xi_bootstrap_lo"), record.get("xi_bootstrap_hi")] if _quotable(record) else [None, None],
+            "reliable": _quotable(record), "flag": record.get("flag"), "groups": groups,
+            "model_at_chance": bool(model and model["at_chance"]), "sentences": sentences}
 
 
 def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) -> dict | None:
@@ -470,7 +492,10 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
         data = entry["species"].get(species)
         if data is None:
             continue
-        points.append({"temperature": entry["temperature"], "tau_alpha": data["tau_alpha"], "D": data.get("D"), "q": entry["q"],
+        fit = data.get("tau_alpha_fit") or {}
+        flagged = fit.get("reliable") is False and is_finite_number(data["tau_alpha"])  # a crossing that cannot be quoted
+        points.append({"temperature": entry["temperature"], "tau_alpha": None if flagged else data["tau_alpha"],
+                       "tau_flag": fit.get("flag") if flagged else None, "D": data.get("D"), "q": entry["q"],
                        "D_reason": data.get("reason")})
     if not points:
         return None
@@ -480,7 +505,10 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
             return f"D = {fmt(p['D'])} σ²/τ"
         return f"no D ({p['D_reason']})" if p.get("D_reason") else "no D"
 
-    listing = "; ".join(f"T = {fmt(p['temperature'])}: τα = {fmt(p['tau_alpha'])} τ, {diffusion(p)}" for p in points)
+    def relaxation(p) -> str:
+        return f"τα not quoted ({p['tau_flag']})" if p.get("tau_flag") else f"τα = {fmt(p['tau_alpha'])} τ"
+
+    listing = "; ".join(f"T = {fmt(p['temperature'])}: {relaxation(p)}, {diffusion(p)}" for p in points)
     sentences = [f"{system}: equilibrium liquid, {species} particles (q* = first peak of S(q)) — {listing}."]
     finite = [p for p in points if is_finite_number(p["tau_alpha"])]
     if len(finite) > 1:
@@ -497,6 +525,10 @@ def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) ->
     tau = (record.get("tau_alpha") or {}).get(species)
     if tau is None:
         return None
+    fit = (record.get("tau_alpha_fit") or {}).get(species) or {}
+    if fit.get("reliable") is False and is_finite_number(tau):  # a crossing interpolated too coarsely to quote
+        return {"system": system, "species": species, "tau_alpha": None, "q": record["q"], "flag": fit.get("flag"),
+                "sentences": [f"{system}: aging glass after the quench, {species} particles — τα not quoted: {fit.get('flag')}."]}
     sentence = (
         f"{system}: aging glass after the quench, {species} particles — Fs(q* = {fmt(record['q'])}, t) reaches 1/e at "
         f"t = {fmt(tau)} τ from t_w = 0 ({record.get('n_trajectories')} trajectories)."

@@ -111,6 +111,36 @@ def realised_ages(glass_samples_gsd) -> list[dict]:
     return [{"requested": k, "realised": sorted(v)} for k, v in sorted(out.items())]
 
 
+def ceiling_table(ceiling: dict, correlation_rows: list[dict], exclude: tuple = ()) -> list[dict]:
+    """Per Δt and t_w, the comparison the GlassBench tables make: Spearman ρ with the propensity of
+    the best single descriptor, the descriptor ridge and the supervised CNN (held-out test runs,
+    :mod:`glasscam.stages.ceiling`), and of each attribution field of each task (every glass
+    sample, from the correlation rows), with a column left for the randomisation nulls
+    (each attribution carries its sanity-null bands and ``learned`` where the sanity-null table
+    was given, :mod:`glasscam.analysis.sanity`).
+    Fields in ``exclude`` (the descriptor rows mixed into the correlation rows) are left out."""
+    table: dict = {}
+    for row in ceiling.get("rows", []):
+        t_w = row["t_w"] if row["t_w"] == "all" else round(float(row["t_w"]), 6)
+        cell = table.setdefault((float(row["window"]), t_w), {"window": float(row["window"]), "t_w": t_w})
+        cell[row["predictor"]] = {k: row.get(k) for k in ("field", "spearman", "spearman_lo", "spearman_hi", "pearson",
+                                                          "n_test_frames", "n_particles")}
+    for row in correlation_rows:
+        if row.get("dynamics") != "propensity" or row.get("field") in exclude:
+            continue
+        t_w = row["t_w"] if row["t_w"] == "all" else round(float(row["t_w"]), 6)
+        key = (float(row["window"]), t_w)
+        if key not in table:
+            continue
+        table[key].setdefault("attributions", {})[f"{row['task']}:{row['field']}"] = {
+            k: row.get(k) for k in ("spearman", "spearman_lo", "spearman_hi", "null_spearman_lo", "null_spearman_hi",
+                                    "n_samples", "learned", "random_weights_lo", "random_weights_hi",
+                                    "shuffled_labels_lo", "shuffled_labels_hi") if k in row}
+    for cell in table.values():
+        cell.setdefault("attributions", {})
+    return [table[k] for k in sorted(table, key=lambda k: (k[0], k[1] != "all", k[1] if k[1] != "all" else 0))]
+
+
 class StaleInput(ValueError):
     """A result made under other settings than the current config."""
 
@@ -174,14 +204,15 @@ def sanity_summary(path, species: str) -> dict:
 
 def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths: dict, descriptor_csv,
                     mobility_gsd, glass_samples_gsd, out_json, species: str = "A", sanity: dict | None = None,
-                    settings: dict | None = None) -> dict:
+                    settings: dict | None = None, ceiling=None) -> dict:
     """Collect one system's findings. ``baselines`` {task: {inputs: baselines.json}},
     ``correlations`` {task: correlations.csv}, ``lengths`` {task: gradcam_correlation_length.json},
     ``sanity`` {task: sanity_nulls.csv} (the attribution rows then carry the control bands and
     ``learned``, :mod:`glasscam.analysis.sanity`). ``settings``: the current config's settings;
-    inputs made under others are refused (:func:`check_settings`).
+    inputs made under others are refused (:func:`check_settings`). ``ceiling``:
+    supervised_ceiling.json (:func:`ceiling_table`) or None.
     Writes ``out_json`` and, beside it, ``classifiers.csv``, ``correlations.csv``,
-    ``rearrangements.csv``, ``correlation_lengths.csv``; returns the record."""
+    ``rearrangements.csv``, ``correlation_lengths.csv``, ``ceiling.csv``; returns the record."""
     check_settings(baselines, correlations, settings)
     record = {"system": system, "species": species, "tasks": {}}
     if settings is not None:
@@ -239,30 +270,53 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
         for row in entry["correlations"]:
             correlation_rows.append({"task": task, "species": species, **row})
         length = read_json(lengths[task])
-        for label, rec in (("relu", length), ("signed", length.get("signed"))):
+        maps = [("relu", length), ("signed", length.get("signed"))] + sorted((length.get("attributions") or {}).items())
+        for label, rec in maps:
             if not rec:
                 continue
             for group in rec.get("groups", []):
+                # a flagged fit (misses its data, or ξ below the particle size) is listed with its
+                # reason and no ξ: never quoted
+                quotable = group.get("reliable", True) is not False
                 row = {"task": task, "map": label, "field": rec["field"], "t_w": group.get("glasscam/time"),
-                       "xi": group.get("xi"), "xi_lo": group.get("xi_bootstrap_lo"),
-                       "xi_hi": group.get("xi_bootstrap_hi"), "amplitude": group.get("amplitude"),
-                       "n_frames": group.get("n_frames")}
+                       "xi": group.get("xi") if quotable else None,
+                       "xi_lo": group.get("xi_bootstrap_lo") if quotable else None,
+                       "xi_hi": group.get("xi_bootstrap_hi") if quotable else None, "amplitude": group.get("amplitude"),
+                       "fit_r_start": group.get("fit_r_start"), "fit_r_end": group.get("fit_r_end"),
+                       "r_squared": group.get("r_squared"), "reduced_chi2": group.get("reduced_chi2"),
+                       "reliable": quotable, "flag": group.get("flag"), "n_frames": group.get("n_frames")}
                 entry["correlation_length"].append(row)
                 length_rows.append(row)
             if "note" in rec:
                 entry["correlation_length"].append({"map": label, "note": rec["note"]})
         record["tasks"][task] = entry
+    ceiling_rows = []
+    if ceiling is not None:
+        record["ceiling"] = ceiling_table(read_json(ceiling), correlation_rows, exclude=(best,))
+        for cell in record["ceiling"]:
+            flat = {"window": cell["window"], "t_w": cell["t_w"]}
+            for predictor in ("best_descriptor", "descriptor_ridge", "supervised_cnn"):
+                entry = cell.get(predictor) or {}
+                flat[f"{predictor}_spearman"] = entry.get("spearman")
+                flat[f"{predictor}_lo"], flat[f"{predictor}_hi"] = entry.get("spearman_lo"), entry.get("spearman_hi")
+            flat["best_descriptor"] = (cell.get("best_descriptor") or {}).get("field")
+            for name, entry in cell["attributions"].items():
+                flat[f"{name}_spearman"] = entry.get("spearman")
+            flat["null_random_weights"], flat["null_permuted_labels"] = None, None
+            ceiling_rows.append(flat)
     record["rearrangements"] = rearrangement_table(mobility_gsd)
     record["realised_ages"] = realised_ages(glass_samples_gsd)
     record["provenance"] = make_provenance({"system": system}, stage="study_summary",
                                            inputs={"baselines": baselines, "correlations": correlations,
                                                    "sanity": sanity,
-                                                   "lengths": lengths, "descriptors": str(descriptor_csv)})
+                                                   "lengths": lengths, "descriptors": str(descriptor_csv),
+                                                   "ceiling": None if ceiling is None else str(ceiling)})
 
     out_dir = Path(out_json).parent
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, rows in (("classifiers", classifier_rows), ("correlations", correlation_rows),
-                       ("rearrangements", record["rearrangements"]), ("correlation_lengths", length_rows)):
+                       ("rearrangements", record["rearrangements"]), ("correlation_lengths", length_rows),
+                       ("ceiling", ceiling_rows)):
         if not rows:
             continue
         columns = list(dict.fromkeys(k for row in rows for k in row))
@@ -357,14 +411,47 @@ def markdown_tables(record: dict) -> str:
                 + " | ".join(f"{_fmt(row.get(f'{c}_mean'))} [{_fmt(row.get(f'{c}_lo'))}, {_fmt(row.get(f'{c}_hi'))}]"
                              for c in ("random_weights", "shuffled_labels"))
                 + f" | {'**yes**' if row['learned'] else 'no'} |")
-    lines += ["", "| task | map | t_w (τ) | ξ (σ) | 95 % interval | frames |", "|---|---|---|---|---|---|"]
+    lines += ["", "ξ from C(r) = A exp(−r/ξ) fitted from the peak of C(r) (fit range, R²); a flagged fit is not quoted.", "",
+              "| task | map | t_w (τ) | ξ (σ) | 95 % interval | fit range (σ) | R² | frames |",
+              "|---|---|---|---|---|---|---|---|"]
     for task, entry in record["tasks"].items():
         for row in entry["correlation_length"]:
             if "note" in row:
-                lines.append(f"| {task} | {row['map']} | – | – | {row['note']} | – |")
+                lines.append(f"| {task} | {row['map']} | – | – | {row['note']} | – | – | – |")
                 continue
-            lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {_fmt(row['xi'])} | "
-                         f"[{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}] | {row.get('n_frames')} |")
+            xi = (f"{_fmt(row['xi'])} | [{_fmt(row.get('xi_lo'))}, {_fmt(row.get('xi_hi'))}]" if row.get("reliable", True)
+                  else f"flagged | {row.get('flag')}")
+            lines.append(f"| {task} | {row['map']} | {_fmt(row['t_w'], 3)} | {xi} | "
+                         f"{_fmt(row.get('fit_r_start'))}–{_fmt(row.get('fit_r_end'))} | {_fmt(row.get('r_squared'))} | "
+                         f"{row.get('n_frames')} |")
+    if record.get("ceiling"):
+        attributions = list(dict.fromkeys(name for cell in record["ceiling"] for name in cell["attributions"]))
+        lines += ["", "Propensity (A particles), Spearman ρ per Δt and t_w: best single descriptor (chosen on the "
+                  "training runs, sign kept), ridge on every descriptor and the supervised CNN — held-out test runs, "
+                  "[95 % bootstrap over frames]; each attribution over every glass sample (task:field, † beyond the "
+                  "shuffled null); randomisation nulls: columns for the re-initialised and permuted-label controls.", "",
+                  "| Δt (τ) | t_w (τ) | best descriptor | descriptor ridge | supervised CNN | "
+                  + " | ".join(attributions) + " | null: random weights | null: permuted labels |",
+                  "|---|---|---|---|---|" + "---|" * len(attributions) + "---|---|"]
+
+        def cell_text(entry, null=False) -> str:
+            if not entry or not is_finite_number(entry.get("spearman")):
+                return "–"
+            text = f"{entry['spearman']:+.2f}"
+            if is_finite_number(entry.get("spearman_lo")) and is_finite_number(entry.get("spearman_hi")):
+                text += f" [{entry['spearman_lo']:+.2f}, {entry['spearman_hi']:+.2f}]"
+            if null and is_finite_number(entry.get("null_spearman_lo")) and is_finite_number(entry.get("spearman_lo")) and (
+                    entry["spearman_lo"] > entry["null_spearman_hi"] or entry["spearman_hi"] < entry["null_spearman_lo"]):
+                text += "†"
+            return text
+
+        for cell in record["ceiling"]:
+            best = cell.get("best_descriptor") or {}
+            t_w = cell["t_w"] if cell["t_w"] == "all" else f"{cell['t_w']:g}"
+            lines.append(f"| {cell['window']:g} | {t_w} | {best.get('field', '–')} {cell_text(best)} | "
+                         f"{cell_text(cell.get('descriptor_ridge'))} | {cell_text(cell.get('supervised_cnn'))} | "
+                         + " | ".join(cell_text(cell["attributions"].get(a), True) for a in attributions)
+                         + " | – | – |")
     lines += ["", "| t_w (τ) | Δt (τ) | realised Δt (τ) | A moved > 0.5 σ (own trajectory) | (over replicas) | samples |",
               "|---|---|---|---|---|---|"]
     for row in record["rearrangements"]:

@@ -6,7 +6,7 @@ import numpy as np
 from glasscam.analysis.correlations import (
     CORRELATION_COLUMNS,
     _check_aligned,
-    _length_record,
+    _length_records,
     _particle_arrays,
     _per_frame,
     _rows_for_field,
@@ -104,23 +104,27 @@ def correlate_descriptors(*, indicators_gsd, mobility_gsd, out_csv, correlation_
 
 
 def gradcam_correlation_length(*, gradcam_gsd, out_json, cfg: dict, seed: int = 0) -> None:
-    """C(r) of the standardised per-particle Grad-CAM field and ξ from C(r) = A exp(−r/ξ), for all
-    frames and per group of frames sharing the values of the ``cfg['group_by']`` logs — for the
-    ReLU map (top level of the JSON) and, where it exists, the signed map (``signed``).
+    """C(r) of each standardised per-particle attribution field and ξ from C(r) = A exp(−r/ξ)
+    fitted from the peak of C(r) (fit range, R², reduced χ² and a ``reliable``/``flag`` verdict per
+    fit, :func:`glasscam.analysis.correlations.fit_correlation_length`), for all frames and per
+    group of frames sharing the values of the ``cfg['group_by']`` logs — the ReLU map at the top
+    level of the JSON, the signed map under ``signed``, every further attribution field
+    (:func:`gradcam_fields`) under ``attributions`` {field: record}.
 
-    ``cfg`` keys (σ): ``gradcam_key`` (default ``positive``, :func:`gradcam_fields`), ``r_max``
-    (default min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the pair count per frame
-    O(N)), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0), ``fit_r_max`` (default r_max),
-    ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log keys, default
-    [``glasscam/time``]). Frames whose field is constant are skipped (counted in the JSON); if
-    every frame is, the record says so instead of a C(r).
+    ``cfg`` keys: ``gradcam_key`` and ``attributions`` (:func:`gradcam_fields`), and those of
+    :func:`glasscam.analysis.correlations._length_records`. Frames whose field is constant are
+    skipped (counted in the JSON); if every frame is, the record says so instead of a C(r).
     """
     states = read_states(gradcam_gsd)
     logs = read_logs(gradcam_gsd)
     fields = gradcam_fields(cfg, _particle_arrays(logs[0]), _class_names(gradcam_gsd))
-    record = _length_record(gradcam_gsd, states, logs, fields[0], cfg, seed)
-    if len(fields) > 1:
-        record["signed"] = _length_record(gradcam_gsd, states, logs, fields[1], cfg, seed)
+    records = _length_records(gradcam_gsd, states, logs, fields, cfg, seed)
+    record = records[fields[0]]
+    if len(fields) > 1 and fields[1].startswith("gradcam_signed_"):
+        record["signed"] = records[fields[1]]
+    extra = [f for f in fields[1:] if f != fields[1] or not fields[1].startswith("gradcam_signed_")]
+    if extra:
+        record["attributions"] = {f: records[f] for f in extra}
     write_json(out_json, record, indent=2)
 
 

@@ -13,12 +13,14 @@ from glasscam.io.gsd import (
 )
 from glasscam.io.provenance import decode_json
 from glasscam.io.provenance import provenance as make_provenance
+from glasscam.learn.attribution import check_attribution_cfg, particle_attributions
 from glasscam.learn.device import resolve_device
 from glasscam.learn.gradcam import _check_cfg, particle_gradcam
 from glasscam.stages.models import load_checkpoint
 
 
-def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto") -> dict:
+def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device: str = "auto",
+            attribution_cfg: dict | None = None, seed: int = 0) -> dict:
     """Grad-CAM of every class for every frame of ``glass_gsd`` (the analysis glass samples):
     maps to ``out_h5`` (``maps`` ReLU and ``signed_maps``, ``(S, n_classes, *grid)``, the
     probabilities, and which maps are identically zero), and the same frames with per-particle
@@ -26,8 +28,13 @@ def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device
 
     The frames are voxelized on the model's own grid (:func:`voxelize_for_model`).
     ``gradcam_cfg`` keys (defaults :data:`GRADCAM_DEFAULTS`): layer ("last" or a conv-block
-    index), batch_size. Returns a summary (samples, layer, stride, device, zero maps per class)."""
+    index), batch_size. ``attribution_cfg`` (:data:`glasscam.learn.attribution.ATTRIBUTION_DEFAULTS`;
+    None = no further attribution): the methods whose per-particle ``<method>_<class>`` arrays
+    are added (Grad-CAM and HiResCAM at the earlier blocks, particle-integrated IG, exact and
+    first-order occlusion); ``seed`` draws the occlusion subsets. Returns a summary (samples,
+    layer, stride, device, zero maps per class, attribution fields and IG completeness gap)."""
     cfg = _check_cfg(gradcam_cfg)
+    attribution = check_attribution_cfg(attribution_cfg) if attribution_cfg is not None else None
     dev = resolve_device(device)
     model, checkpoint = load_checkpoint(model_path, "cpu")  # moved to the device by particle_gradcam
     class_names = list(checkpoint["class_names"])
@@ -41,9 +48,15 @@ def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device
     logs = [{key: v for key, v in log.items() if key not in (PROVENANCE_KEY, TIME_KEY)} for log in raw_logs]
     per_particle, probability, maps = particle_gradcam(model, checkpoint, states, cfg, str(dev), return_maps=True,
                                                    source=str(model_path))
+    attribution_summary = None
+    if attribution is not None and attribution["methods"]:
+        extra, attribution_summary = particle_attributions(model, checkpoint, states, attribution, seed, dev,
+                                                           source=str(model_path))
+        for arrays, more in zip(per_particle, extra, strict=True):
+            arrays.update(more)
     zero = np.array([[not np.any(relu[c] > 0) for c in range(len(class_names))] for relu, _ in maps])
     record = make_provenance(
-        {"gradcam": cfg}, stage="gradcam", device=str(dev), model=str(model_path), glass_trajectory=str(glass_gsd),
+        {"gradcam": cfg, "attribution": attribution, "seed": seed}, stage="gradcam", attribution=attribution_summary, device=str(dev), model=str(model_path), glass_trajectory=str(glass_gsd),
         model_provenance=checkpoint["provenance"], glass_provenance=upstream, grid=checkpoint.get("grid"),
         class_names=class_names,
         zero_maps={name: int(zero[:, c].sum()) for c, name in enumerate(class_names)},
@@ -76,4 +89,4 @@ def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device
             logs[k][f"glasscam/p_{name}"] = np.array([probability[k, c]], dtype=np.float64)
     write_states(out_gsd, states, record, logs)
     return {"samples": len(states), "layer": str(cfg["layer"]), "layer_stride": stride, "device": str(dev),
-            "zero_maps": record["zero_maps"]}
+            "zero_maps": record["zero_maps"], "attribution": attribution_summary}
