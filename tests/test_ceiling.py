@@ -108,7 +108,9 @@ def test_study_table_reads_descriptor_ridge_cnn_and_each_attribution_per_tw_and_
     table = ceiling_table(ceiling, correlations)
     assert [(c["window"], c["t_w"]) for c in table] == [(10.0, "all"), (10.0, 10.0)]
     assert table[1]["supervised_cnn"]["spearman"] == 0.53 and table[1]["attributions"]["age:ig_aged"]["spearman"] == 0.21
-    assert table[0]["null_random_weights"] is None  # the column the randomisation nulls fill
+    assert "learned" not in table[0]["attributions"]["age:ig_aged"]  # no sanity-null table given
+    with_nulls = [{**row, "learned": False, "random_weights_lo": -0.3, "random_weights_hi": 0.3} for row in correlations]
+    assert ceiling_table(ceiling, with_nulls)[1]["attributions"]["age:ig_aged"]["random_weights_hi"] == 0.3
     record = {"system": "ka3d", "species": "A", "tasks": {}, "rearrangements": [], "ceiling": table}
     text = markdown_tables(record)
     assert "| best descriptor | descriptor ridge | supervised CNN | age:gradcam_aged | age:ig_aged |" in text

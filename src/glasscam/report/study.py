@@ -302,7 +302,9 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
             flat["best_descriptor"] = (cell.get("best_descriptor") or {}).get("field")
             for name, entry in cell["attributions"].items():
                 flat[f"{name}_spearman"] = entry.get("spearman")
-            flat["null_random_weights"], flat["null_permuted_labels"] = None, None
+                for key in ("learned", "random_weights_lo", "random_weights_hi", "shuffled_labels_lo", "shuffled_labels_hi"):
+                    if key in entry:
+                        flat[f"{name}_{key}"] = entry[key]
             ceiling_rows.append(flat)
     record["rearrangements"] = rearrangement_table(mobility_gsd)
     record["realised_ages"] = realised_ages(glass_samples_gsd)
