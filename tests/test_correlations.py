@@ -14,7 +14,6 @@ from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
 from glasscam.io.gsd import write_states
 from glasscam.plots.analysis import (
-    plot_aging_dynamics,
     plot_correlation_length,
     plot_correlation_matrix,
     plot_correlation_vs_coarse_graining,
@@ -229,15 +228,10 @@ def test_analysis_plots_write_png(planted, tmp_path):
     paths, *_ = planted
     correlate(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "corr.csv", {"n_bootstrap": 5, "n_null": 5}, seed=1)
     gradcam_correlation_length(paths["gradcam"], tmp_path / "xi.json", {"r_max": 2.5, "n_bootstrap": 5})
-    (tmp_path / "dyn.csv").write_text(
-        "species,time,msd,fs,overlap,chi4,n_trajectories\n"
-        + "".join(f"{sp},{t},{0.1 * t},{np.exp(-t)},{np.exp(-t / 2)},{t * np.exp(-t)},4\n" for sp in ("all", "A") for t in (0, 0.5, 1, 2))
-    )
     outputs = {
         "matrix.png": lambda out: plot_correlation_matrix(tmp_path / "corr.csv", out),
         "mobility.png": lambda out: plot_gradcam_vs_mobility(paths["gradcam"], paths["mobility"], tmp_path / "corr.csv", out),
         "cg.png": lambda out: plot_correlation_vs_coarse_graining(tmp_path / "corr.csv", out),
-        "dyn.png": lambda out: plot_aging_dynamics(tmp_path / "dyn.csv", out),
         "xi.png": lambda out: plot_correlation_length(tmp_path / "xi.json", out),
     }
     for name, plot in outputs.items():

@@ -177,25 +177,65 @@ def plot_correlation_vs_coarse_graining(correlations_csv, out_png) -> None:
     _save(fig, out_png)
 
 
-def plot_aging_dynamics(dynamics_csv, out_png) -> None:
-    """MSD(t) (log–log), Fs(q*, t) and χ4(t) (log t) since the quench, per species."""
-    rows = [r for r in _read_csv(dynamics_csv) if r["time"] > 0]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
-    for sp in dict.fromkeys(r["species"] for r in rows):
-        sel = [r for r in rows if r["species"] == sp]
-        t = [r["time"] for r in sel]
-        for ax, key in zip(axes, ("msd", "fs", "chi4"), strict=True):
-            ax.plot(t, [r[key] for r in sel], marker=".", label=sp)
+def _plot_species(rows: list[dict], preferred: str = "A") -> str:
+    """The species a one-species figure shows: A (the Kob–Andersen convention) if present, else
+    the first one."""
+    names = list(dict.fromkeys(r["species"] for r in rows))
+    return preferred if preferred in names else names[0]
+
+
+def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A"):
+    """Two-time functions of the aging runs as in Kob & Barrat, PRL 78, 4581 (1997): Fs(q*;
+    t_w + t, t_w), MSD(t_w + t, t_w), Q(t_w + t, t_w; a) and χ4(t_w + t, t_w) against t (log), one
+    line per waiting time t_w (sequential colours, realised frame times; τ(t_w) at which Fs
+    falls to 1/e in the legend), bands = 95 % interval over independent runs (replicas averaged
+    within each run; χ4: bootstrap over runs). ``species`` (default A) is named in the title
+    with the system, T_G, q* and its source, the cutoff a and the numbers of runs and
+    trajectories. Returns the Figure (closed after saving)."""
+    rows = [r for r in _read_csv(two_time_csv) if r["time"] > 0]
+    summary = read_json(summary_json)
+    two = summary["two_time"]
+    species = _plot_species(rows, species)
+    rows = [r for r in rows if r["species"] == species]
+    ages = sorted({r["t_w"] for r in rows})
+    tau = {round(e["t_w"], 9): e["tau"] for e in two["tau_fs_1e"].get(species, [])}
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True, sharex=True)
+    panels = (("fs", f"Fs(q*; t_w + t, t_w), q* = {summary['q']:.3g} σ⁻¹"), ("msd", "MSD(t_w + t, t_w) (σ²)"),
+              ("overlap", f"Q(t_w + t, t_w; a), a = {summary['a']:g} σ"), ("chi4", "χ4(t_w + t, t_w)"))
+    for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.85, len(ages))), ages, strict=True):
+        sel = sorted((r for r in rows if r["t_w"] == t_w), key=lambda r: r["time"])
+        t = np.array([r["time"] for r in sel])
+        value = tau.get(round(t_w, 9), float("nan"))
+        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else ", Fs > 1/e to the end")
+        for ax, (key, _) in zip(axes.flat, panels, strict=True):
+            y = np.array([r[key] for r in sel])
+            ax.plot(t, y, marker=".", ms=4, lw=1.2, color=colour, label=label)
+            lo, hi = np.array([r[f"{key}_lo"] for r in sel]), np.array([r[f"{key}_hi"] for r in sel])
+            if np.isfinite(lo).any():
+                ax.fill_between(t, lo, hi, color=colour, alpha=0.18, lw=0)
+    axes[0, 0].axhline(1 / math.e, color="k", lw=0.6, ls="--")
+    axes[0, 0].text(0.02, 1 / math.e, " 1/e", transform=axes[0, 0].get_yaxis_transform(), va="bottom", fontsize=7)
+    axes[0, 1].set_yscale("log")
     if not any(np.isfinite(r["chi4"]) for r in rows):
-        axes[2].text(0.5, 0.5, "χ4 needs ≥ 2 trajectories", transform=axes[2].transAxes, ha="center")
-    axes[0].set_yscale("log")
-    axes[1].axhline(1 / math.e, color="k", lw=0.5, ls="--")
-    for ax, label in zip(axes, ("MSD (σ²)", "Fs(q*, t)", "χ4(t)"), strict=True):
+        axes[1, 1].text(0.5, 0.5, "χ4 needs ≥ 2 trajectories", transform=axes[1, 1].transAxes, ha="center")
+    for ax, (_, label) in zip(axes.flat, panels, strict=True):
         ax.set_xscale("log")
-        ax.set_xlabel("time since quench t (τ)")
         ax.set_ylabel(label)
-    axes[0].legend(fontsize=8)
+    for ax in axes[1]:
+        ax.set_xlabel("time since t_w, t (τ)")
+    axes[0, 0].legend(fontsize=7, title=f"{species} particles", title_fontsize=7, loc="lower left")
+    system = summary.get("system") or "aging runs"
+    temperature = summary.get("temperature")
+    state = f" at T_G = {temperature:g} ε/k_B" if temperature is not None else ""
+    fig.suptitle(
+        f"{system}: aging after the quench{state} — two-time functions C(t_w + t, t_w), {species} particles\n"
+        f"q* = {summary['q']:.4g} σ⁻¹ ({summary.get('q_source', '?')}); overlap cutoff a = {summary['a']:g} σ\n"
+        f"{two['n_runs']} independent runs, {two['n_trajectories']} trajectories; bands: {100 * two['confidence']:g} % interval over runs "
+        "(replicas averaged within a run; χ4: bootstrap over runs)",
+        fontsize=9,
+    )
     _save(fig, out_png)
+    return fig
 
 
 def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
