@@ -65,6 +65,7 @@ def test_mobility_decaying_with_age_decorrelates_slower_at_larger_waiting_time()
         assert fs_at(0.0, t) < fs_at(3.0, t) < fs_at(10.0, t)
     tau = [e["tau"] for e in summary["tau_fs_1e"]["all"]]
     assert tau[0] < tau[1] < tau[2]  # τ(t_w) grows with the age
+    assert [e["t_max"] for e in summary["tau_fs_1e"]["all"]] == [100.0, 97.0, 90.0]
 
 
 def test_run_intervals_ignore_replica_duplication_and_shrink_with_runs():
@@ -156,3 +157,14 @@ def test_liquid_relaxation_uses_one_q_from_the_lowest_temperature(tmp_path):
     assert entries[0]["q"] == entries[1]["q"]
     assert entries[0]["q"] in (pytest.approx(2 * np.pi, abs=0.1), pytest.approx(2 * np.pi * np.sqrt(2), abs=0.1))  # spacing-1 lattice (T = 0.5)
     assert all("lowest T_L = 0.5" in e["q_source"] for e in entries)
+
+
+def test_findings_name_the_quench_time_and_list_tau_of_each_waiting_time():
+    from glasscam.report.findings import aging_findings
+
+    record = {"q": 7.4, "n_trajectories": 8, "tau_fs_1e_from_quench": {"A": 5.25},
+              "two_time": {"n_runs": 4, "tau_fs_1e": {"A": [{"t_w": 0.0, "tau": 5.25, "t_max": 100.0},
+                                                            {"t_w": 10.2, "tau": float("nan"), "t_max": 89.8}]}}}
+    text = " ".join(aging_findings("ka3d", record)["sentences"])
+    assert "not an equilibrium τα" in text and "t_w = 0 τ: 5.25 τ" in text and "t_w = 10.2 τ: > 89.8 τ" in text and "4 independent runs" in text
+    assert aging_findings("ka3d", {"q": 7.4, "tau_alpha": {"A": 5.0}}) is None  # the old key is not read as a relaxation time

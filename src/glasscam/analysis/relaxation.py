@@ -216,8 +216,9 @@ def two_time_dynamics(trajectories, q: float, a: float, ages, confidence: float 
 
     Returns (rows with keys :data:`TWO_TIME_COLUMNS`, summary {q, a, confidence, n_bootstrap,
     ages_requested, t_w (realised, per resolved age), unresolved_ages, n_runs, n_trajectories,
-    tau_fs_1e: {species: [{t_w, tau}]}}), τ(t_w) the t at which the run-mean
-    Fs(q; t_w + t, t_w) first falls to 1/e (NaN if it does not within the run).
+    tau_fs_1e: {species: [{t_w, tau, t_max}]}}), τ(t_w) the t at which the run-mean
+    Fs(q; t_w + t, t_w) first falls to 1/e (NaN if it does not within the run: then τ(t_w) > t_max,
+    the longest t measured from that t_w).
     Errors: no trajectories, an empty trajectory, no resolved age, differing particle numbers."""
     samples: dict[tuple[str, float, float], dict] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, int] = {}
@@ -265,13 +266,12 @@ def two_time_dynamics(trajectories, q: float, a: float, ages, confidence: float 
         value, lo, hi = chi4_over_runs(overlaps, counts[species], counts_b, confidence)
         row.update(chi4=value, chi4_lo=lo, chi4_hi=hi, n_runs=n_runs, n_trajectories=sum(len(v) for v in by_run.values()))
         rows.append(row)
-    tau = {
-        species: [
-            {"t_w": t_w, "tau": relaxation_time(*zip(*[(r["time"], r["fs"]) for r in rows if r["species"] == species and r["t_w"] == t_w], strict=True))}
-            for t_w in sorted(set(realised.values()))
-        ]
-        for species in counts
-    }
+    tau: dict[str, list[dict]] = {}
+    for species in counts:
+        tau[species] = []
+        for t_w in sorted(set(realised.values())):
+            lags, fs = zip(*[(r["time"], r["fs"]) for r in rows if r["species"] == species and r["t_w"] == t_w], strict=True)
+            tau[species].append({"t_w": t_w, "tau": relaxation_time(lags, fs), "t_max": float(max(lags))})
     summary = {
         "q": float(q),
         "a": float(a),

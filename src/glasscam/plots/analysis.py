@@ -256,15 +256,15 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
     species = _plot_species(rows, species)
     rows = [r for r in rows if r["species"] == species]
     ages = sorted({r["t_w"] for r in rows})
-    tau = {round(e["t_w"], 9): e["tau"] for e in two["tau_fs_1e"].get(species, [])}
+    tau = {round(e["t_w"], 9): (e["tau"], e.get("t_max", float("nan"))) for e in two["tau_fs_1e"].get(species, [])}
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.6), layout="constrained", sharex=True)
     panels = (("fs", f"Fs(q*; t_w + t, t_w), q* = {summary['q']:.4g} σ⁻¹"), ("msd", "MSD(t_w + t, t_w) (σ²)"),
               ("overlap", f"Q(t_w + t, t_w; a), a = {summary['a']:g} σ"), ("chi4", "χ4(t_w + t, t_w)"))
     for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.85, len(ages))), ages, strict=True):
         sel = sorted((r for r in rows if r["t_w"] == t_w), key=lambda r: r["time"])
         t = np.array([r["time"] for r in sel])
-        value = tau.get(round(t_w, 9), float("nan"))
-        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else ", Fs > 1/e to the end")
+        value, t_max = tau.get(round(t_w, 9), (float("nan"), float("nan")))
+        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else f", τ(t_w) > {t_max:.3g} τ")
         for ax, (key, _) in zip(axes.flat, panels, strict=True):
             y = np.array([r[key] for r in sel])
             ax.plot(t, y, marker=".", ms=4, lw=1.2, color=colour, label=label)

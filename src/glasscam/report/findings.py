@@ -366,7 +366,8 @@ def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) ->
     per_age = ((record.get("two_time") or {}).get("tau_fs_1e") or {}).get(species) or []
     if per_age:
         listing = "; ".join(
-            f"t_w = {fmt(e['t_w'])} τ: " + (f"{fmt(e['tau'])} τ" if _finite(e["tau"]) else "Fs > 1/e to the end of the run") for e in per_age
+            f"t_w = {fmt(e['t_w'])} τ: " + (f"{fmt(e['tau'])} τ" if _finite(e["tau"]) else f"> {fmt(e.get('t_max'))} τ (Fs above 1/e to the end of the run)")
+            for e in per_age
         )
         sentences.append(
             f"{system}: two-time Fs(q*; t_w + t, t_w) of the {species} particles falls to 1/e after τ(t_w) = {listing} "
