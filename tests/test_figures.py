@@ -106,7 +106,7 @@ def test_correlation_matrix_marks_significant_cells_and_scales_colours(correlati
     for ax in fig.axes:
         if ax.get_images():
             assert len(ax.get_yticks()) <= 12  # readable rows: quantities only, scales as columns
-    assert symmetric_limit([0.05, -0.31]) == pytest.approx(0.4) and symmetric_limit([np.nan]) == 0.1
+    assert symmetric_limit([0.05, -0.31]) == pytest.approx(0.4) and symmetric_limit([0.05]) == symmetric_limit([np.nan]) == 0.3
 
 
 def _mobility_inputs(tmp_path, n=100, frames=4):

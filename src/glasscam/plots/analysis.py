@@ -51,12 +51,6 @@ def _pooled_rows(correlations_csv) -> list[dict]:
     return [r for r in _read_csv(correlations_csv) if r["t_w"] == ALL_AGES]
 
 
-def _label(row: dict) -> str:
-    if row["kind"] == "mobility":
-        return f"{row['quantity']} Δt={row['window']:g} τ"
-    return row["quantity"] if row["coarse_graining"] == 0 else f"{row['quantity']} R_cg={row['coarse_graining']:g} σ"
-
-
 def _yerr(rows: list[dict], key: str) -> np.ndarray:
     centre = np.array([r[key] for r in rows])
     return np.abs(np.array([[r[f"{key}_lo"] for r in rows], [r[f"{key}_hi"] for r in rows]]) - centre)
@@ -67,9 +61,10 @@ def _significant(row: dict) -> bool:
     return bool(row["spearman_lo"] > row["null_spearman_hi"] or row["spearman_hi"] < row["null_spearman_lo"])
 
 
-def symmetric_limit(values, floor: float = 0.1) -> float:
-    """±limit of a diverging colour scale: max |value| rounded up to 0.1 (at least ``floor``), so
-    that |ρ| ≤ 0.5 is not washed out by a ±1 scale."""
+def symmetric_limit(values, floor: float = 0.3) -> float:
+    """±limit of a diverging colour scale: max |value| rounded up to 0.1, so that |ρ| ≤ 0.5 is not
+    washed out by a ±1 scale; at least ``floor`` (0.3), so that a table of |ρ| ≈ 0.05 does not
+    look as saturated as a strong correlation."""
     values = np.asarray(values, dtype=np.float64)
     finite = np.abs(values[np.isfinite(values)])
     top = float(finite.max()) if len(finite) else floor
@@ -102,7 +97,7 @@ def plot_correlation_matrix(correlations_csv, out_png):
     structural indicators (rows: indicator; columns: species × coarse-graining radius R_cg,
     0 = raw). Cells whose 95 % bootstrap interval lies outside the shuffled-null range are
     marked † (as in the README); blank cells have no value. The diverging colour scale spans
-    ±max|ρ| (rounded up to 0.1). Returns the Figure (closed after saving)."""
+    ±max|ρ| (rounded up to 0.1, at least ±0.3). Returns the Figure (closed after saving)."""
     rows = _pooled_rows(correlations_csv)
     blocks = [(kind, *_matrix_block(rows, kind)) for kind in ("mobility", "indicator") if any(r["kind"] == kind for r in rows)]
     limit = symmetric_limit(np.concatenate([b[3].ravel() for b in blocks]) if blocks else [])
