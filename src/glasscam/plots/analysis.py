@@ -166,7 +166,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
         fig.colorbar(hb, ax=scatter_ax, label="particles per cell")
         interval = f"ρ = {best['spearman']:.2f} [{best['spearman_lo']:.2f}, {best['spearman_hi']:.2f}]"
         title = (f"all samples pooled, Δt = {best['window']:g} τ (largest significant |ρ|): {interval}" if significant else
-                 f"all samples pooled, Δt = {best['window']:g} τ: {interval}\nno window differs from the shuffled null")
+                 f"all samples pooled, Δt = {best['window']:g} τ: {interval}\nno mobility window differs from the shuffled null")
         scatter_ax.set_title(title, fontsize=8)
     scatter_ax.set_xlabel(f"Grad-CAM ({gradcam_key})")
     scatter_ax.set_ylabel("mobility |Δr_i| over [t_w, t_w + Δt] (σ)")
