@@ -14,7 +14,6 @@ from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
 from glasscam.io.gsd import write_states
 from glasscam.plots.analysis import (
-    plot_aging_dynamics,
     plot_correlation_length,
     plot_correlation_matrix,
     plot_correlation_vs_coarse_graining,
@@ -235,7 +234,6 @@ def test_analysis_plots_write_png(planted, tmp_path):
         "matrix.png": lambda out: plot_correlation_matrix(tmp_path / "corr.csv", out),
         "mobility.png": lambda out: plot_gradcam_vs_mobility(paths["gradcam"], paths["mobility"], tmp_path / "corr.csv", out),
         "cg.png": lambda out: plot_correlation_vs_coarse_graining(tmp_path / "corr.csv", out),
-        "dyn.png": lambda out: plot_aging_dynamics(tmp_path / "dyn.csv", out),
         "xi.png": lambda out: plot_correlation_length(tmp_path / "xi.json", out),
     }
     for name, plot in outputs.items():

@@ -162,7 +162,7 @@ def test_compute_aging_dynamics_csv(tmp_path):
     assert float(full[0]["overlap"]) == 1.0 and float(full[0]["chi4"]) == 0.0
     record = json.loads((tmp_path / "dyn.json").read_text())
     assert record["q"] == q and record["q_source"] == "config"
-    assert record["tau_alpha"]["all"] == pytest.approx(1 / (q**2 * diffusion), rel=0.15)
+    assert record["tau_fs_1e_from_quench"]["all"] == pytest.approx(1 / (q**2 * diffusion), rel=0.15)
     compute_aging_dynamics(aging_paths=paths[:2], out_csv=tmp_path / "dyn_q.csv")  # q* from S(k) of the t = 0 frames
     assert json.loads((tmp_path / "dyn_q.json").read_text())["q_source"].startswith("first peak")
 

@@ -25,9 +25,11 @@ rule mobility:
 
 rule aging_dynamics:
     input:
-        all_aging_trajectories,
+        aging=all_aging_trajectories,
+        liquid=f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json",
     output:
         table=f"{RESULTS}/{{system}}/analysis/aging_dynamics.csv",
+        two_time=f"{RESULTS}/{{system}}/analysis/aging_two_time.csv",
         summary=f"{RESULTS}/{{system}}/analysis/aging_dynamics.json",
     log:
         f"{RESULTS}/{{system}}/logs/aging_dynamics.log",
@@ -40,6 +42,7 @@ rule aging_dynamics:
         runtime=60,
     params:
         dynamics=config_keys("dynamics", "overlap_a", "s4"),
+        glass_ages=config["dataset"]["glass_ages"],
     script:
         "../../scripts/aging_dynamics.py"
 

@@ -15,7 +15,10 @@ SYSTEM_FIGURE_INPUTS = {
     "liquid_relaxation": {
         "relaxation": f"{RESULTS}/{{system}}/analysis/liquid_relaxation.json"
     },
-    "aging_dynamics": {"table": f"{RESULTS}/{{system}}/analysis/aging_dynamics.csv"},
+    "aging_dynamics": {
+        "two_time": f"{RESULTS}/{{system}}/analysis/aging_two_time.csv",
+        "summary": f"{RESULTS}/{{system}}/analysis/aging_dynamics.json",
+    },
 }
 # one figure per system and classification task
 TASK_FIGURE_INPUTS = {

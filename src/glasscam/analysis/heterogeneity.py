@@ -25,6 +25,37 @@ def chi4(overlaps, n_particles: int) -> np.ndarray:
     return n_particles * (np.mean(q**2, axis=0) - np.mean(q, axis=0) ** 2)
 
 
+def run_bootstrap_counts(n_runs: int, n_bootstrap: int = 1000, seed: int = 0) -> np.ndarray:
+    """(n_bootstrap, n_runs) multiplicities of a bootstrap over runs (each row a multinomial draw
+    of n_runs runs with replacement)."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_runs, np.full(n_runs, 1.0 / n_runs), size=n_bootstrap)
+
+
+def chi4_over_runs(overlaps_by_run: dict, n_particles: int, counts: np.ndarray | None = None, confidence: float = 0.95) -> tuple[float, float, float]:
+    """χ4 = N [⟨Q²⟩ − ⟨Q⟩²] over every trajectory of every run, with a bootstrap interval over
+    independent runs.
+
+    ``overlaps_by_run`` maps a run to the overlaps Q of its trajectories (replicas of one run
+    start from the same configuration, so they are resampled together: a cluster bootstrap);
+    ``counts`` (B, n_runs) from :func:`run_bootstrap_counts` (default 1000 draws, seed 0).
+    Returns (χ4, lo, hi), the percentile interval; NaN interval with fewer than 2 runs, NaN χ4
+    with fewer than 2 trajectories."""
+    groups = [np.asarray(v, dtype=np.float64) for v in overlaps_by_run.values() if len(v)]
+    pooled = np.concatenate(groups) if groups else np.zeros(0)
+    value = float(chi4(pooled, n_particles)) if len(pooled) > 1 else float("nan")
+    if len(groups) < 2:
+        return value, float("nan"), float("nan")
+    if counts is None or counts.shape[1] != len(groups):
+        counts = run_bootstrap_counts(len(groups))
+    n = counts @ np.array([len(g) for g in groups], dtype=np.float64)
+    s1 = counts @ np.array([g.sum() for g in groups])
+    s2 = counts @ np.array([(g**2).sum() for g in groups])
+    draws = n_particles * (s2 / n - (s1 / n) ** 2)
+    lo, hi = np.percentile(draws, [50 * (1 - confidence), 50 * (1 + confidence)])
+    return value, float(lo), float(hi)
+
+
 def s4_wavevectors(box_length: float, dimensions: int, q_max: float, max_shells: int = 16, max_vectors_per_shell: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Wave vectors for S4(q): q = 0, then shells of equal |q| = 2π|n|/L ≤ ``q_max`` on the
     reciprocal lattice of the box (one of each ±q pair).

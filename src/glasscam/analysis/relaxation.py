@@ -57,14 +57,17 @@ from glasscam.analysis.heterogeneity import (
     _four_point,
     _OverlapRecord,
     chi4,
+    chi4_over_runs,
     overlap,
+    run_bootstrap_counts,
 )
 from glasscam.analysis.scattering import (
     first_peak,
     self_intermediate_scattering,
     structure_factor,
 )
-from glasscam.core.schedule import time_key
+from glasscam.analysis.statistics import run_mean_interval
+from glasscam.core.schedule import GLASS_AGE_TOLERANCE, time_key
 from glasscam.core.state import State
 
 logger = logging.getLogger(__name__)
@@ -143,8 +146,10 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
 
     Pure: states in, numbers out. ``trajectories`` is consumed once (a generator reading one
     file at a time keeps memory at one trajectory plus (frames × N) overlap flags each).
-    Returns (rows with keys :data:`DYNAMICS_COLUMNS`, summary {q, a, tau_alpha, n_trajectories,
-    s4}). Errors: no trajectories; a trajectory of one frame or whose times do not increase
+    Returns (rows with keys :data:`DYNAMICS_COLUMNS`, summary {q, a, tau_fs_1e_from_quench,
+    n_trajectories, s4}); ``tau_fs_1e_from_quench`` is the time after the quench at which the
+    trajectory-mean Fs(q, t) first falls to 1/e — not an equilibrium τα (the glass ages during
+    it; :func:`two_time_dynamics` gives τ(t_w) per waiting time). Errors: no trajectories; a trajectory of one frame or whose times do not increase
     (:func:`check_frames`); trajectories with different boxes or particle numbers."""
     cfg = S4Options.from_config(s4)
     samples: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
@@ -199,12 +204,126 @@ def aging_dynamics(trajectories: Iterable[list[State]], q: float, a: float = 0.3
     summary = {
         "q": float(q),
         "a": float(a),
-        "tau_alpha": tau,
-        "tau_alpha_fit": tau_fit,
+        "tau_fs_1e_from_quench": tau,
+        "tau_fs_1e_from_quench_fit": tau_fit,
         "n_trajectories": len(records),
         "s4": _four_point(
             records, box[0], box[1], species_masks, {sp: [(r["time"], r["chi4"]) for r in rows if r["species"] == sp] for sp in counts}, cfg
         ),
+    }
+    return rows, summary
+
+
+TWO_TIME_COLUMNS = [
+    "species", "t_w", "time", "msd", "msd_lo", "msd_hi", "fs", "fs_lo", "fs_hi",
+    "overlap", "overlap_lo", "overlap_hi", "chi4", "chi4_lo", "chi4_hi", "n_runs", "n_trajectories",
+]
+
+
+def waiting_time_frames(times, ages) -> tuple[dict[float, int], list[float]]:
+    """Frame of each waiting time t_w in ``ages``: the frame nearest t_w, accepted if its time
+    lies in [t_w/2, 2 t_w] (t_w = 0: the frame at t = 0), as the glass samples are chosen
+    (:func:`glasscam.core.schedule.select_glass_frames`). Returns ({requested t_w: frame}, the
+    ages no frame resolves); an age that picks the frame of an earlier one is unresolved."""
+    times = np.asarray(times, dtype=np.float64)
+    frames: dict[float, int] = {}
+    unresolved = []
+    for age in ages:
+        frame = int(np.argmin(np.abs(times - age)))
+        t = times[frame]
+        if age / GLASS_AGE_TOLERANCE <= t <= age * GLASS_AGE_TOLERANCE and frame not in frames.values():
+            frames[float(age)] = frame
+        else:
+            unresolved.append(float(age))
+    return frames, unresolved
+
+
+def two_time_dynamics(trajectories, q: float, a: float, ages, confidence: float = 0.95, n_bootstrap: int = 1000, seed: int = 0) -> tuple[list[dict], dict]:
+    """Two-time correlation functions of aging runs (Kob & Barrat, PRL 78, 4581 (1997)):
+
+        MSD(t_w + t, t_w) = (1/N) Σ_i |Δr_i|²,   Fs(q; t_w + t, t_w) = (1/N) Σ_i sin(q|Δr_i|)/(q|Δr_i|)
+        (J0 in 2D),   Q(t_w + t, t_w; a) = (1/N) Σ_i Θ(a − |Δr_i|),   χ4 = N [⟨Q²⟩ − ⟨Q⟩²]
+
+    with Δr_i = r_i(t_w + t) − r_i(t_w), the centre-of-mass drift removed, for each waiting time
+    of ``ages`` that the frames resolve (:func:`waiting_time_frames`; t_w is the realised frame
+    time) and every later frame (t = its time − t_w), per species (all / each type).
+
+    ``trajectories``: iterable of (run, states) — ``run`` any hashable naming the independent run
+    a trajectory belongs to (iso-configurational replicas share it). MSD, Fs and Q: replicas are
+    averaged within their run, then mean and Student-t interval over runs
+    (:func:`glasscam.analysis.statistics.run_mean_interval`); χ4 over every trajectory with a
+    bootstrap over runs (:func:`glasscam.analysis.heterogeneity.chi4_over_runs`, ``n_bootstrap``
+    draws, ``seed``). Pure; consumed once. O(frames · ages · N) per trajectory.
+
+    Returns (rows with keys :data:`TWO_TIME_COLUMNS`, summary {q, a, confidence, n_bootstrap,
+    ages_requested, t_w (realised, per resolved age), unresolved_ages, n_runs, n_trajectories,
+    tau_fs_1e: {species: [{t_w, tau, t_max}]}}), τ(t_w) the t at which the run-mean
+    Fs(q; t_w + t, t_w) first falls to 1/e (NaN if it does not within the run: then τ(t_w) > t_max,
+    the longest t measured from that t_w).
+    Errors: no trajectories, an empty trajectory, no resolved age, differing particle numbers."""
+    samples: dict[tuple[str, float, float], dict] = defaultdict(lambda: defaultdict(list))
+    counts: dict[str, int] = {}
+    runs: set = set()
+    realised: dict[float, float] = {}
+    unresolved: set[float] = set()
+    n_traj, n_particles = 0, None
+    for index, (run, states) in enumerate(trajectories):
+        if not states:
+            raise ValueError(f"two_time_dynamics: trajectory {index} (run {run}) has no frames")
+        if n_particles is None:
+            n_particles = len(states[0].positions)
+        elif len(states[0].positions) != n_particles:
+            raise ValueError(f"two_time_dynamics: trajectory {index} has N = {len(states[0].positions)}; trajectory 0 has N = {n_particles}")
+        n_traj += 1
+        runs.add(run)
+        times = np.array([st.time for st in states], dtype=np.float64)
+        frames, missing = waiting_time_frames(times, ages)
+        unresolved.update(missing)
+        masks = _species_masks(states[0])
+        for age, k in frames.items():
+            t_w = round(float(times[k]), 9)
+            realised.setdefault(age, t_w)
+            for j in range(k, len(states)):
+                disp = window_displacement(states[k], states[j])
+                lag = round(float(times[j] - times[k]), 9)
+                for species, mask in masks.items():
+                    counts[species] = int(mask.sum())
+                    d = disp[mask]
+                    by_run = samples[(species, t_w, lag)]
+                    by_run[run].append((float(mean_squared_displacement(d)), float(self_intermediate_scattering(d, q)), float(overlap(d, a))))
+    if n_traj == 0:
+        raise ValueError("two_time_dynamics: no trajectories given")
+    if not realised:
+        raise ValueError(f"two_time_dynamics: no waiting time of {list(ages)} has a frame within a factor {GLASS_AGE_TOLERANCE:g}")
+    boot = run_bootstrap_counts(len(runs), n_bootstrap, seed) if len(runs) > 1 else None
+    rows = []
+    for (species, t_w, lag), by_run in sorted(samples.items()):
+        row = {"species": species, "t_w": t_w, "time": lag}
+        for column, key in enumerate(("msd", "fs", "overlap")):
+            mean, lo, hi, n_runs = run_mean_interval({r: [v[column] for v in values] for r, values in by_run.items()}, confidence)
+            row.update({key: mean, f"{key}_lo": lo, f"{key}_hi": hi})
+        overlaps = {r: [v[2] for v in values] for r, values in by_run.items()}
+        counts_b = boot if boot is not None and len(overlaps) == boot.shape[1] else None
+        value, lo, hi = chi4_over_runs(overlaps, counts[species], counts_b, confidence)
+        row.update(chi4=value, chi4_lo=lo, chi4_hi=hi, n_runs=n_runs, n_trajectories=sum(len(v) for v in by_run.values()))
+        rows.append(row)
+    tau: dict[str, list[dict]] = {}
+    for species in counts:
+        tau[species] = []
+        for t_w in sorted(set(realised.values())):
+            lags, fs = zip(*[(r["time"], r["fs"]) for r in rows if r["species"] == species and r["t_w"] == t_w], strict=True)
+            tau[species].append({"t_w": t_w, "tau": relaxation_time(lags, fs), "t_max": float(max(lags))})
+    summary = {
+        "q": float(q),
+        "a": float(a),
+        "confidence": float(confidence),
+        "n_bootstrap": int(n_bootstrap),
+        "ages_requested": [float(x) for x in ages],
+        "t_w": sorted(set(realised.values())),
+        "unresolved_ages": sorted(unresolved - set(realised)),
+        "n_runs": len(runs),
+        "n_trajectories": n_traj,
+        "tau_fs_1e": tau,
     }
     return rows, summary
 

@@ -4,6 +4,7 @@ cluster-bootstrap intervals over runs, and the regularised logistic-regression b
 import math
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from glasscam.core.tasks import SPLITS
 
@@ -21,6 +22,25 @@ def wilson_interval(correct: int, n: int, z: float = Z95) -> tuple[float, float]
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def run_mean_interval(values_by_run: dict, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean over independent runs and its Student-t interval.
+
+    ``values_by_run`` maps a run to the values of its trajectories (iso-configurational replicas
+    of one run share their start and are not independent): each run's values are averaged first,
+    then mean ± t_{(1+c)/2, n−1} · s/√n over the n run means (s: their sample standard
+    deviation). Duplicating a run's replicas changes nothing. Returns (mean, lo, hi, n_runs);
+    lo = hi = NaN with fewer than 2 runs."""
+    means = np.array([np.mean(v) for v in values_by_run.values() if len(v)], dtype=np.float64)
+    n = len(means)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    centre = float(means.mean())
+    if n < 2:
+        return centre, float("nan"), float("nan"), n
+    half = float(student_t.ppf(0.5 + confidence / 2, n - 1) * means.std(ddof=1) / math.sqrt(n))
+    return centre, centre - half, centre + half, n
 
 
 def paired_accuracy_difference(correct_a: np.ndarray, correct_b: np.ndarray, z: float = Z95) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 
 from glasscam.core.keys import ALL_AGES
@@ -22,6 +23,7 @@ from glasscam.io.tables import (
     read_table,  # noqa: E402
 )
 from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.names import quantity_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 
@@ -50,54 +52,81 @@ def _pooled_rows(correlations_csv) -> list[dict]:
     return [r for r in _read_csv(correlations_csv) if r["t_w"] == ALL_AGES]
 
 
-def _label(row: dict) -> str:
-    if row["kind"] == "mobility":
-        return f"{row['quantity']} Δt={row['window']:g} τ"
-    return row["quantity"] if row["coarse_graining"] == 0 else f"{row['quantity']} L={row['coarse_graining']:g}"
-
-
 def _yerr(rows: list[dict], key: str) -> np.ndarray:
     centre = np.array([r[key] for r in rows])
     return np.abs(np.array([[r[f"{key}_lo"] for r in rows], [r[f"{key}_hi"] for r in rows]]) - centre)
 
 
-def _row_order(row: dict) -> tuple:
-    """Rows of the matrix: dynamics first (by measure, then window), then indicators (by name,
-    then coarse-graining radius numerically)."""
-    kind = 0 if row["kind"] == "mobility" else 1
-    second = row["window"] if kind == 0 else row["coarse_graining"]
-    return (kind, row["quantity"], second if isinstance(second, float) and np.isfinite(second) else -1.0)
+def _significant(row: dict) -> bool:
+    """The 95 % bootstrap interval of ρ lies outside the shuffled-field null range."""
+    return bool(row["spearman_lo"] > row["null_spearman_hi"] or row["spearman_hi"] < row["null_spearman_lo"])
 
 
-def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None) -> None:
-    """Spearman ρ(Grad-CAM, quantity) for every quantity (rows: dynamics by window, then
-    indicators by coarse-graining radius) and species (columns); cells whose 95 % bootstrap
-    interval overlaps the shuffled-null range are marked °, blank cells have no value (e.g.
-    propensity where no iso-configurational replicas exist for that species); rows pooled over
-    every aging time."""
-    rows = sorted(_pooled_rows(correlations_csv), key=_row_order)
-    species = list(dict.fromkeys(r["species"] for r in rows))
-    labels = list(dict.fromkeys(_label(r) for r in rows))
-    rho = np.full((len(labels), len(species)), np.nan)
-    insignificant = np.zeros_like(rho, dtype=bool)
-    for r in rows:
-        i, j = labels.index(_label(r)), species.index(r["species"])
-        rho[i, j] = r["spearman"]
-        insignificant[i, j] = not (r["spearman_lo"] > r["null_spearman_hi"] or r["spearman_hi"] < r["null_spearman_lo"])
-    fig, ax = plt.subplots(figsize=(2.5 + 1.2 * len(species), 1.5 + 0.28 * len(labels)), constrained_layout=True)
-    image = ax.imshow(rho, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
-    for i in range(len(labels)):
-        for j in range(len(species)):
-            if np.isfinite(rho[i, j]):
-                ax.text(j, i, f"{rho[i, j]:.2f}" + ("" if not insignificant[i, j] else "°"), ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(len(species)), species)
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+def symmetric_limit(values, floor: float = 0.3) -> float:
+    """±limit of a diverging colour scale: max |value| rounded up to 0.1, so that |ρ| ≤ 0.5 is not
+    washed out by a ±1 scale; at least ``floor`` (0.3), so that a table of |ρ| ≈ 0.05 does not
+    look as saturated as a strong correlation."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if len(finite) else floor
+    return max(floor, math.ceil(top * 10 - 1e-9) / 10)
+
+
+def _matrix_block(rows: list[dict], kind: str) -> tuple[list[str], list[tuple[str, float]], np.ndarray, np.ndarray]:
+    """Rows: quantities of ``kind``; columns: (species, window Δt or radius R_cg); ρ and the
+    significance of each cell."""
+    sel = [r for r in rows if r["kind"] == kind]
+    second = "window" if kind == "mobility" else "coarse_graining"
+    quantities = sorted(dict.fromkeys(r["quantity"] for r in sel))
+    species = list(dict.fromkeys(r["species"] for r in sel))
+    scales = sorted({float(r[second]) for r in sel if np.isfinite(float(r[second]))})
+    columns = [(sp, v) for sp in species for v in scales]
+    rho = np.full((len(quantities), len(columns)), np.nan)
+    significant = np.zeros_like(rho, dtype=bool)
+    for r in sel:
+        key = (r["species"], float(r[second]))
+        if key in columns:
+            i, j = quantities.index(r["quantity"]), columns.index(key)
+            rho[i, j] = r["spearman"]
+            significant[i, j] = np.isfinite(r["spearman"]) and _significant(r)
+    return quantities, columns, rho, significant
+
+
+def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
+    """Spearman ρ(Grad-CAM, quantity) pooled over every aging time, in two blocks: dynamics
+    (rows: mobility, cage-relative displacement, propensity; columns: species × window Δt) and
+    structural indicators (rows: indicator; columns: species × coarse-graining radius R_cg,
+    0 = raw). Cells whose 95 % bootstrap interval lies outside the shuffled-null range are
+    marked † (as in the README); blank cells have no value. The diverging colour scale spans
+    ±max|ρ| (rounded up to 0.1, at least ±0.3). Returns the Figure (closed after saving)."""
+    rows = _pooled_rows(correlations_csv)
+    blocks = [(kind, *_matrix_block(rows, kind)) for kind in ("mobility", "indicator") if any(r["kind"] == kind for r in rows)]
+    limit = symmetric_limit(np.concatenate([b[3].ravel() for b in blocks]) if blocks else [])
+    n_columns = max(len(b[2]) for b in blocks)
+    heights = [max(len(b[1]), 1) + 1.5 for b in blocks]
+    fig, axes = plt.subplots(len(blocks), 1, figsize=(2.5 + 0.62 * n_columns, 1.6 + 0.36 * sum(heights)), constrained_layout=True,
+                             height_ratios=heights, squeeze=False)
+    image = None
+    for ax, (kind, quantities, columns, rho, significant) in zip(axes[:, 0], blocks, strict=True):
+        image = ax.imshow(rho, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        for (i, j), value in np.ndenumerate(rho):
+            if np.isfinite(value):
+                ax.text(j, i, f"{value:.2f}" + ("†" if significant[i, j] else ""), ha="center", va="center", fontsize=7,
+                        color="white" if abs(value) > 0.6 * limit else "black")
+        unit = "Δt = {:g} τ" if kind == "mobility" else "R_cg = {:g}"
+        ax.set_xticks(range(len(columns)), [f"{sp}\n{unit.format(v)}" for sp, v in columns], fontsize=7)
+        ax.set_yticks(range(len(quantities)), [quantity_name(q) for q in quantities], fontsize=8)
+        for boundary in [j + 0.5 for j in range(len(columns) - 1) if columns[j][0] != columns[j + 1][0]]:
+            ax.axvline(boundary, color="k", lw=1)
+        ax.set_title("dynamics (columns: species, window Δt)" if kind == "mobility"
+                     else "structural indicators (columns: species, coarse-graining radius R_cg in σ; 0 = raw)", fontsize=8)
     field = f" ({rows[0]['field']})" if rows and rows[0].get("field") else ""
-    ax.set_title(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n° : 95 % interval overlaps the shuffled null; blank: no value", fontsize=8)
-    ax.set_xlabel("species")
-    fig.colorbar(image, ax=ax, label="ρ")
+    fig.suptitle(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n† : 95 % bootstrap interval outside the shuffled-field null; "
+                 "blank: no value", fontsize=8)
+    fig.colorbar(image, ax=axes[:, 0], label="ρ", shrink=0.8)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig
 
 
 def age_label(realised: float, requested: list[float] | None = None) -> str:
@@ -112,20 +141,24 @@ def age_label(realised: float, requested: list[float] | None = None) -> str:
 
 
 def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_png, gradcam_key: str | None = None,
-                             requested_ages: list[float] | None = None, model_metrics=None) -> None:
+                             requested_ages: list[float] | None = None, model_metrics=None):
     """Left: per-particle Grad-CAM against mobility |Δr_i| (all particles, pooled samples) at the
-    window with the largest |ρ|; right: within-frame Spearman ρ vs Δt for mobility,
-    cage-relative displacement and propensity pooled over every aging time (95 % bootstrap
-    bars, grey band = shuffled null), and for mobility one thin line per aging time t_w
-    (realised t_w: ages snap to the nearest stored frame; the requested age is shown where it
-    differs, from ``requested_ages``)."""
+    window whose ρ differs most from the shuffled null (largest |ρ| among windows whose 95 %
+    interval lies outside the null; if none does, the largest |ρ| and the title says that it is
+    within the null); middle: within-frame Spearman ρ vs Δt for mobility, cage-relative
+    displacement and propensity pooled over every aging time (95 % bootstrap bars; each
+    measure's shuffled-null range as a box of its colour, measures set side by side in Δt so
+    boxes do not overlap); right: ρ(mobility) vs Δt per aging time t_w (a sequential colormap;
+    realised t_w, the requested age where it differs, from ``requested_ages``).
+    Returns the Figure (closed after saving)."""
     every_age = [r for r in _read_csv(correlations_csv, gradcam_key) if r["kind"] == "mobility" and r["species"] == "all"]
     gradcam_key = gradcam_key or every_age[0]["field"]
     rows = [r for r in every_age if r["t_w"] == ALL_AGES]
-    fig, (scatter_ax, rho_ax) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True, width_ratios=[1, 1.3])
+    fig, (scatter_ax, rho_ax, age_ax) = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True, width_ratios=[1, 1.1, 1.1])
     finite = [r for r in rows if r["quantity"] == "mobility" and np.isfinite(r["spearman"])]
     if finite:
-        best = max(finite, key=lambda r: abs(r["spearman"]))
+        significant = [r for r in finite if _significant(r)]
+        best = max(significant or finite, key=lambda r: abs(r["spearman"]))
         key = per_particle_key(f"mobility_dt{best['window']:g}")
         g_key = per_particle_key(gradcam_key)
         x = np.concatenate([np.asarray(log[g_key], float) for log in read_logs(gradcam_gsd)])
@@ -133,80 +166,142 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
         ok = np.isfinite(x) & np.isfinite(y)
         hb = scatter_ax.hexbin(x[ok], y[ok], gridsize=40, bins="log", cmap="viridis", mincnt=1)
         fig.colorbar(hb, ax=scatter_ax, label="particles per cell")
-        scatter_ax.set_title(f"all samples pooled, Δt = {best['window']:g} τ (largest |ρ|): ρ = {best['spearman']:.2f}", fontsize=9)
+        interval = f"ρ = {best['spearman']:.2f} [{best['spearman_lo']:.2f}, {best['spearman_hi']:.2f}]"
+        title = (f"all samples pooled, Δt = {best['window']:g} τ (largest significant |ρ|): {interval}" if significant else
+                 f"all samples pooled, Δt = {best['window']:g} τ: {interval}\nno mobility window differs from the shuffled null")
+        scatter_ax.set_title(title, fontsize=8)
     scatter_ax.set_xlabel(f"Grad-CAM ({gradcam_key})")
     scatter_ax.set_ylabel("mobility |Δr_i| over [t_w, t_w + Δt] (σ)")
-    null_drawn = False
-    for measure in MOBILITY_MEASURES:
+    measures = [m for m in MOBILITY_MEASURES if any(r["quantity"] == m and np.isfinite(r["spearman"]) for r in rows)]
+    factors = np.exp(0.09 * (np.arange(len(measures)) - (len(measures) - 1) / 2))  # side by side in log Δt
+    for colour, factor, measure in zip(plt.cm.tab10(np.arange(len(measures))), factors, measures, strict=True):
         sel = sorted((r for r in rows if r["quantity"] == measure and np.isfinite(r["spearman"])), key=lambda r: r["window"])
-        if not sel:
-            continue
-        windows = np.array([r["window"] for r in sel])
-        rho_ax.errorbar(windows, [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", capsize=3,
-                        label=f"{measure}, all t_w (95 % bootstrap)")
-        rho_ax.fill_between(windows, [r["null_spearman_lo"] for r in sel], [r["null_spearman_hi"] for r in sel], color="0.8",
-                            alpha=0.5, label=None if null_drawn else "shuffled-field null (95 %)")
-        null_drawn = True
-    ages = sorted({r["t_w"] for r in every_age if r["t_w"] != ALL_AGES})
-    for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.9, len(ages))), ages, strict=True):
-        sel = sorted((r for r in every_age if r["t_w"] == t_w and r["quantity"] == "mobility" and np.isfinite(r["spearman"])), key=lambda r: r["window"])
-        if len(ages) > 1 and sel:
-            rho_ax.plot([r["window"] for r in sel], [r["spearman"] for r in sel], lw=0.8, ls="--", color=colour,
-                        label=f"mobility, {age_label(t_w, requested_ages)}")
+        windows = np.array([r["window"] for r in sel]) * factor
+        rho_ax.errorbar(windows, [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", ms=4, capsize=3, color=colour,
+                        label=f"{quantity_name(measure)} (95 % bootstrap)")
+        for w, r in zip(windows, sel, strict=True):
+            rho_ax.add_patch(matplotlib.patches.Rectangle((w * np.exp(-0.035), r["null_spearman_lo"]), w * (np.exp(0.035) - np.exp(-0.035)),
+                                                          r["null_spearman_hi"] - r["null_spearman_lo"], facecolor=colour, alpha=0.25,
+                                                          edgecolor="none", label="_null"))
+    if measures:
+        rho_ax.add_patch(matplotlib.patches.Rectangle((0, 0), 0, 0, facecolor="0.5", alpha=0.3, label="shuffled-field null (95 %), per measure"))
     rho_ax.axhline(0, color="k", lw=0.5)
     rho_ax.set_xscale("log")
     rho_ax.set_xlabel("window Δt (τ)")
     rho_ax.set_ylabel("Spearman ρ with Grad-CAM")
-    rho_ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="t_w: realised (frames)", title_fontsize=7)
+    rho_ax.set_title("pooled over every t_w", fontsize=9)
+    rho_ax.legend(fontsize=7)
+    ages = sorted({r["t_w"] for r in every_age if r["t_w"] != ALL_AGES})
+    per_age = [(t_w, sorted((r for r in every_age if r["t_w"] == t_w and r["quantity"] == "mobility" and np.isfinite(r["spearman"])),
+                            key=lambda r: r["window"])) for t_w in ages]
+    per_age = [(t_w, sel) for t_w, sel in per_age if sel]
+    for colour, (t_w, sel) in zip(plt.cm.plasma(np.linspace(0, 0.85, max(len(per_age), 1))), per_age, strict=False):
+        age_ax.errorbar([r["window"] for r in sel], [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", ms=4,
+                        capsize=2, lw=1, color=colour, label=age_label(t_w, requested_ages))
+    if not per_age:
+        age_ax.text(0.5, 0.5, "no aging time with a finite ρ", transform=age_ax.transAxes, ha="center")
+    age_ax.axhline(0, color="k", lw=0.5)
+    age_ax.set_xscale("log")
+    age_ax.set_xlabel("window Δt (τ)")
+    age_ax.set_title("mobility, per aging time t_w (realised frame time)", fontsize=9)
+    if per_age:
+        age_ax.legend(fontsize=7)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig
 
 
-def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics=None) -> None:
-    """Within-frame Spearman ρ(Grad-CAM, indicator) pooled over every aging time against
-    coarse-graining radius L (L = 0: raw), one panel per species, 95 % bootstrap bars."""
+def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics=None):
+    """Within-frame Spearman ρ(Grad-CAM, indicator) pooled over every aging time against the
+    coarse-graining radius R_cg (σ; 0 = raw), one panel per species, 95 % bootstrap bars; the
+    legend sits below the panels, off the data. Returns the Figure (closed after saving)."""
     rows = [r for r in _pooled_rows(correlations_csv) if r["kind"] == "indicator"]
     species = list(dict.fromkeys(r["species"] for r in rows))
-    fig, axes = plt.subplots(1, len(species), figsize=(4.5 * len(species), 4), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(species), figsize=(4.5 * len(species), 4.6), layout="constrained", squeeze=False, sharey=True)
     for ax, sp in zip(axes[0], species, strict=True):
         for quantity in dict.fromkeys(r["quantity"] for r in rows):
             sel = sorted((r for r in rows if r["quantity"] == quantity and r["species"] == sp), key=lambda r: r["coarse_graining"])
-            ax.errorbar([r["coarse_graining"] for r in sel], [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o", capsize=2, label=quantity)
+            ax.errorbar([r["coarse_graining"] for r in sel], [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o",
+                        ms=4, capsize=2, label=quantity_name(quantity))
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(f"species {sp}", fontsize=9)
-        ax.set_xlabel("coarse-graining radius L (σ)")
+        ax.set_xlabel("coarse-graining radius R_cg (σ; 0 = raw)")
     axes[0, 0].set_ylabel("Spearman ρ with Grad-CAM")
-    axes[0, -1].legend(fontsize=7)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=7)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig
 
 
-def plot_aging_dynamics(dynamics_csv, out_png) -> None:
-    """MSD(t) (log–log), Fs(q*, t) and χ4(t) (log t) since the quench, per species."""
-    rows = [r for r in _read_csv(dynamics_csv) if r["time"] > 0]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
-    for sp in dict.fromkeys(r["species"] for r in rows):
-        sel = [r for r in rows if r["species"] == sp]
-        t = [r["time"] for r in sel]
-        for ax, key in zip(axes, ("msd", "fs", "chi4"), strict=True):
-            ax.plot(t, [r[key] for r in sel], marker=".", label=sp)
+def _plot_species(rows: list[dict], preferred: str = "A") -> str:
+    """The species a one-species figure shows: A (the Kob–Andersen convention) if present, else
+    the first one."""
+    names = list(dict.fromkeys(r["species"] for r in rows))
+    return preferred if preferred in names else names[0]
+
+
+def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A"):
+    """Two-time functions of the aging runs as in Kob & Barrat, PRL 78, 4581 (1997): Fs(q*;
+    t_w + t, t_w), MSD(t_w + t, t_w), Q(t_w + t, t_w; a) and χ4(t_w + t, t_w) against t (log), one
+    line per waiting time t_w (sequential colours, realised frame times; τ(t_w) at which Fs
+    falls to 1/e in the legend), bands = 95 % interval over independent runs (replicas averaged
+    within each run; χ4: bootstrap over runs). ``species`` (default A) is named in the title
+    with the system, T_G, q* and its source, the cutoff a and the numbers of runs and
+    trajectories. Returns the Figure (closed after saving)."""
+    rows = [r for r in _read_csv(two_time_csv) if r["time"] > 0]
+    summary = read_json(summary_json)
+    two = summary["two_time"]
+    species = _plot_species(rows, species)
+    rows = [r for r in rows if r["species"] == species]
+    ages = sorted({r["t_w"] for r in rows})
+    tau = {round(e["t_w"], 9): (e["tau"], e.get("t_max", float("nan"))) for e in two["tau_fs_1e"].get(species, [])}
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.6), layout="constrained", sharex=True)
+    panels = (("fs", f"Fs(q*; t_w + t, t_w), q* = {summary['q']:.4g} σ⁻¹"), ("msd", "MSD(t_w + t, t_w) (σ²)"),
+              ("overlap", f"Q(t_w + t, t_w; a), a = {summary['a']:g} σ"), ("chi4", "χ4(t_w + t, t_w)"))
+    for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.85, len(ages))), ages, strict=True):
+        sel = sorted((r for r in rows if r["t_w"] == t_w), key=lambda r: r["time"])
+        t = np.array([r["time"] for r in sel])
+        value, t_max = tau.get(round(t_w, 9), (float("nan"), float("nan")))
+        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else f", τ(t_w) > {t_max:.3g} τ")
+        for ax, (key, _) in zip(axes.flat, panels, strict=True):
+            y = np.array([r[key] for r in sel])
+            ax.plot(t, y, marker=".", ms=4, lw=1.2, color=colour, label=label)
+            lo, hi = np.array([r[f"{key}_lo"] for r in sel]), np.array([r[f"{key}_hi"] for r in sel])
+            if np.isfinite(lo).any():
+                ax.fill_between(t, lo, hi, color=colour, alpha=0.18, lw=0)
+    axes[0, 0].axhline(1 / math.e, color="k", lw=0.6, ls="--", label="Fs = 1/e (defines τ(t_w))")
+    axes[0, 1].set_yscale("log")
     if not any(np.isfinite(r["chi4"]) for r in rows):
-        axes[2].text(0.5, 0.5, "χ4 needs ≥ 2 trajectories", transform=axes[2].transAxes, ha="center")
-    axes[0].set_yscale("log")
-    axes[1].axhline(1 / math.e, color="k", lw=0.5, ls="--")
-    for ax, label in zip(axes, ("MSD (σ²)", "Fs(q*, t)", "χ4(t)"), strict=True):
+        axes[1, 1].text(0.5, 0.5, "χ4 needs ≥ 2 trajectories", transform=axes[1, 1].transAxes, ha="center")
+    for ax, (_, label) in zip(axes.flat, panels, strict=True):
         ax.set_xscale("log")
-        ax.set_xlabel("time since quench t (τ)")
         ax.set_ylabel(label)
-    axes[0].legend(fontsize=8)
+    for ax in axes[1]:
+        ax.set_xlabel("time since t_w, t (τ)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=7, title=f"{species} particles; waiting time t_w "
+               "(realised frame time) and τ(t_w)", title_fontsize=7)
+    system = summary.get("system") or "aging runs"
+    temperature = summary.get("temperature")
+    state = f" at T_G = {temperature:g} ε/k_B" if temperature is not None else ""
+    fig.suptitle(
+        f"{system}: aging after the quench{state} — two-time functions C(t_w + t, t_w), {species} particles\n"
+        f"q* = {summary['q']:.4g} σ⁻¹ ({summary.get('q_source', '?')}); overlap cutoff a = {summary['a']:g} σ\n"
+        f"{two['n_runs']} independent runs, {two['n_trajectories']} trajectories; bands: {100 * two['confidence']:g} % interval over runs "
+        "(replicas averaged within a run; χ4: bootstrap over runs)",
+        fontsize=9,
+    )
     _save(fig, out_png)
+    return fig
 
 
-def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
+def plot_liquid_relaxation(json_path, out_png, species: str = "A"):
     """Equilibrium liquid dynamics of ``species`` (default A: the Kob–Andersen convention) at
     each temperature T: Fs(q*, t) (log t; dashed line 1/e), MSD(t) (log–log; dashed 2dDt where D
     was measured), and τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
-    scale); the species is named in every panel."""
+    scale; points joined only when there are more than two); the species is named in every
+    panel. Returns the Figure (closed after saving)."""
     record = read_json(json_path)
     entries = [(t["temperature"], t["q"], t["species"][species]) for t in record["temperatures"] if species in t["species"]]
     if not entries:
@@ -230,13 +325,14 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     fs_ax.legend(fontsize=8)
     inverse_t = np.array([1 / temperature for temperature, _, _ in entries])
     tau = np.array([data["tau_alpha"] for _, _, data in entries], float)
-    tau_ax.plot(inverse_t, tau, "o-", label=f"τα ({species}): Fs(q*, τα) = 1/e")
+    joined = np.isfinite(tau).sum() > 2  # a line through two points suggests a trend they cannot show
+    tau_ax.plot(inverse_t, tau, "o-" if joined else "o", label=f"τα ({species}): Fs(q*, τα) = 1/e")
     for x, value in zip(inverse_t, tau, strict=True):
         if np.isfinite(value):
             tau_ax.annotate(f"{value:.3g} τ", (x, value), textcoords="offset points", xytext=(5, -10), fontsize=7)
     diffusive = np.array([data["tau_diffusive"] for _, _, data in entries], float)
     if np.isfinite(diffusive).any():
-        tau_ax.plot(inverse_t, diffusive, "s--", label=f"1/(q*² D) ({species}, where D measured)")
+        tau_ax.plot(inverse_t, diffusive, "s--" if np.isfinite(diffusive).sum() > 2 else "s", label=f"1/(q*² D) ({species}, where D measured)")
     tau_ax.set_yscale("log")
     tau_ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
     tau_ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
@@ -247,6 +343,7 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A") -> None:
     fig.suptitle(f"equilibrium liquid, {species} particles", fontsize=9)
     tau_ax.legend(fontsize=8)
     _save(fig, out_png)
+    return fig
 
 
 def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -26,6 +27,7 @@ def plot_external(correlations_csv, summary_json, out_png, species: str = "all")
         left.hist(values, bins=np.linspace(0, 1, 21), alpha=0.6, label=f"p({cls})")
     left.set_xlabel("classifier probability")
     left.set_ylabel("configurations")
+    left.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     left.legend()
     left.set_title(f"{summary['name']} ({summary['n_configurations']} configurations)")
     rows = [r for r in rows if r["spearman"] != "" and not (isinstance(r["spearman"], float) and math.isnan(r["spearman"]))]

@@ -4,6 +4,7 @@ Grad-CAM distributions."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.ticker
 
 from glasscam.core.keys import RUN_KEY, SAMPLE_KEY
 
@@ -25,8 +26,11 @@ def _save(fig, out_png) -> None:
     plt.close(fig)
 
 
-def plot_training_curves(metrics_json, out_png) -> None:
-    """Cross-entropy loss and accuracy per epoch (train, validation); the kept (best) epoch marked."""
+def plot_training_curves(metrics_json, out_png):
+    """Cross-entropy loss and accuracy per epoch (train, validation; integer epoch ticks); the
+    kept (best) epoch marked; the title gives the test accuracy, the training samples per class
+    and the parameter count (not the device: results do not depend on it). Returns the Figure
+    (closed after saving)."""
     metrics = read_json(metrics_json)
     curves = metrics["curves"]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
@@ -36,6 +40,7 @@ def plot_training_curves(metrics_json, out_png) -> None:
     for ax in (ax_loss, ax_acc):
         ax.axvline(metrics["best_epoch"], color="0.6", ls="--", lw=1, label="kept epoch")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax_loss.set_ylabel("cross-entropy loss")
     ax_acc.set_ylabel("accuracy")
     ax_acc.set_ylim(0, 1.02)
@@ -44,9 +49,10 @@ def plot_training_curves(metrics_json, out_png) -> None:
     fig.suptitle(
         f"test accuracy {metrics['test_accuracy']:.3f} — train samples "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
-        + f" — {metrics['n_parameters']} parameters, {metrics['device']}"
+        + f" — {metrics['n_parameters']} parameters"
     )
     _save(fig, out_png)
+    return fig
 
 
 def showcase_sample(gradcam_h5, samples: list[int], class_name: str | None = None) -> tuple[int, float]:
@@ -73,12 +79,14 @@ def showcase_sample(gradcam_h5, samples: list[int], class_name: str | None = Non
     return best
 
 
-def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, class_name: str | None = None, model_metrics=None) -> None:
+def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, class_name: str | None = None,
+                      model_metrics=None):
     """Grad-CAM of every class for one glass sample of ``glass_gsd``, with the particles overlaid
     (2D), or in the mid-plane slice z ≈ 0 with the particles within half a cell of it (3D).
 
     ``frame`` None (default): the glass sample whose ``class_name`` map has the largest spatial
-    standard deviation (:func:`showcase_sample`); the title says which sample and why."""
+    standard deviation (:func:`showcase_sample`); the title says which sample and why. A map that
+    is constant has one colour-bar tick ("all zero"). Returns the Figure (closed after saving)."""
     with open_trajectory(glass_gsd) as traj:
         samples = [int(f.log[SAMPLE_KEY][0]) for f in traj]
         if frame is None:
@@ -126,7 +134,12 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
         ax.set_title(f"Grad-CAM, class '{name}'{score}", fontsize=9)
         ax.set_xlabel("x (σ)")
         ax.set_ylabel("y (σ)")
-        fig.colorbar(image, ax=ax, shrink=0.8, label="Grad-CAM (a.u.)")
+        bar = fig.colorbar(image, ax=ax, shrink=0.8, label="Grad-CAM (a.u.)")
+        if np.ptp(cam) == 0:  # a flat map: the bottom colour and one tick, not the ±0.1 range matplotlib invents
+            value = float(cam.flat[0])
+            image.set_clim(value, value + 1)
+            bar.set_ticks([value], labels=["all zero" if value == 0 else f"all {value:.3g}"])
+            bar.minorticks_off()
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     where = f"run {run}, " if run is not None else ""
@@ -134,6 +147,7 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ{plane}) — {why}", fontsize=9)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig
 
 
 def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None) -> None:

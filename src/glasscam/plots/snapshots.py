@@ -1,10 +1,12 @@
 """Rendered snapshots of one glass sample: particles coloured by the Grad-CAM field, by the
 propensity (or mobility) and by the best classical structural descriptor, side by side.
 
-Rendering: OVITO's Python module (optional extra ``glasscam[render]``; Tachyon software
-renderer, headless) where it imports, else matplotlib (3D scatter with depth-sorted spheres, or
-2D discs). Colours are the within-sample percentile rank of each field (the quantity the
-Spearman correlations compare), so the three panels share one colour scale.
+Rendering: 3D samples as a slab of thickness :data:`SLAB_THICKNESS` (2 σ) through the box
+centre, viewed along z as discs (matplotlib; the surface of a 3D render shows only the outer
+particles); 2D samples with OVITO's Python module (optional extra ``glasscam[render]``; Tachyon
+software renderer, headless) where it imports, else matplotlib discs. Colours are the
+within-sample percentile rank of each field over all particles (the quantity the Spearman
+correlations compare), so the three panels share one colour scale.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from glasscam.core.systems import system_from_config
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.names import readable_name
 
 log = logging.getLogger(__name__)
 PREFIX = per_particle_key("")
 CMAP = "viridis"
 DEFAULT_RADIUS = 0.5  # σ/2 for a species whose own pair is not given
+SLAB_THICKNESS = 2.0  # σ: the slab |z| < 1 σ drawn of a 3D sample
+SLAB_DISC_SCALE = 0.6  # slab particles drawn at 0.6 × radius, so the two layers of a 2 σ slab stay apart
 
 
 def particle_radii(system_spec: dict) -> dict[str, float]:
@@ -147,16 +152,34 @@ def render_ovito(state, colours: np.ndarray, size: tuple[int, int] = (520, 520),
         pipeline.remove_from_scene()
 
 
-def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None) -> None:
-    """Fallback: discs (2D) or a depth-sorted 3D scatter of spheres, viewed like the OVITO one."""
-    radii = _radii(state, radii)
+def slab_mask(state, thickness: float = SLAB_THICKNESS) -> np.ndarray:
+    """Particles of a 3D sample with |z| < thickness/2 (positions wrapped into [−L/2, L/2)), (N,)
+    bool; every particle in 2D."""
     if state.dimensions == 2:
-        ax.add_collection(EllipseCollection(2 * radii, 2 * radii, 0, units="xy", offsets=state.positions[:, :2],
-                                            offset_transform=ax.transData, facecolors=colours, edgecolors="0.3", linewidths=0.2))
+        return np.ones(len(state.positions), dtype=bool)
+    return np.abs(state.positions[:, 2]) < thickness / 2
+
+
+def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None, slab: float | None = SLAB_THICKNESS) -> None:
+    """Discs: every particle (2D, full radius) or the particles of the slab |z| < ``slab``/2
+    viewed along z (3D; :data:`SLAB_DISC_SCALE` × radius, upper layer on top, axes in σ);
+    ``slab`` None draws a depth-sorted 3D scatter of spheres instead."""
+    radii = _radii(state, radii)
+    if state.dimensions == 2 or slab is not None:
+        keep = np.flatnonzero(slab_mask(state, slab) if slab is not None else np.ones(len(radii), dtype=bool))
+        keep = keep[np.argsort(state.positions[keep, 2])]  # lower layer first
+        scale = SLAB_DISC_SCALE if state.dimensions == 3 else 1.0
+        ax.add_collection(EllipseCollection(2 * scale * radii[keep], 2 * scale * radii[keep], 0, units="xy", offsets=state.positions[keep, :2],
+                                            offset_transform=ax.transData, facecolors=colours[keep], edgecolors="0.3", linewidths=0.2))
         half = state.box_length / 2
         ax.set_xlim(-half, half)
         ax.set_ylim(-half, half)
         ax.set_aspect("equal")
+        if state.dimensions == 3:
+            ax.set_xlabel("x (σ)", fontsize=8)
+            ax.set_ylabel("y (σ)", fontsize=8)
+            ax.tick_params(labelsize=7)
+            return
     else:
         view = np.array([-1.0, -0.7, -0.55])
         order = np.argsort(state.positions @ view)[::-1]  # far first
@@ -182,13 +205,15 @@ def positive_class_key(gradcam_gsd) -> str:
 
 
 def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_key: str | None = None, renderer: str = "auto",
-                   radii: dict | None = None, model_metrics=None) -> str:
+                   radii: dict | None = None, model_metrics=None, figure_hook=None) -> str:
     """Three renders of one glass sample coloured by Grad-CAM (``gradcam_key``, default the map of
     the positive class), by the dynamics (propensity, else mobility) and by the best classical
     descriptor (:func:`choose_snapshot`); ``renderer`` 'auto' (OVITO if importable, else
-    matplotlib), 'ovito' or 'matplotlib'; ``radii`` species → drawing radius
-    (:func:`particle_radii`; default σ/2 = 0.5 for all). Returns the renderer used. The title
-    names the sample, its t_w and why it was chosen."""
+    matplotlib), 'ovito' or 'matplotlib' — 3D samples are always drawn as the slab |z| < 1 σ
+    (:func:`render_matplotlib`); ``radii`` species → drawing radius (:func:`particle_radii`;
+    default σ/2 = 0.5 for all). Returns the renderer used. The title names the sample, its t_w,
+    the slab and why it was chosen; panel titles use readable names (:func:`readable_name`).
+    ``figure_hook`` (optional) is called with the Figure before it is closed."""
     gradcam_key = gradcam_key or positive_class_key(gradcam_gsd)
     states = read_states(gradcam_gsd)
     gradcam, indicators, mobility = read_logs(gradcam_gsd), read_logs(indicators_gsd), read_logs(mobility_gsd)
@@ -198,15 +223,15 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
     k = choice["frame"]
     state = states[k]
     panels = [
-        (f"Grad-CAM ({gradcam_key})", _fields(gradcam[k])[gradcam_key], None),
-        (choice["dynamics"], _fields(mobility[k])[choice["dynamics"]], choice["rho_gradcam"]),
-        (choice["descriptor"], _fields(indicators[k])[choice["descriptor"]], choice["rho_descriptor"]),
+        (readable_name(gradcam_key), _fields(gradcam[k])[gradcam_key], None),
+        (readable_name(choice["dynamics"]), _fields(mobility[k])[choice["dynamics"]], choice["rho_gradcam"]),
+        (readable_name(choice["descriptor"]), _fields(indicators[k])[choice["descriptor"]], choice["rho_descriptor"]),
     ]
     used = renderer
     images = None
     if renderer not in ("auto", "ovito", "matplotlib"):
         raise ValueError(f"renderer = {renderer!r}; expected auto, ovito or matplotlib")
-    if renderer in ("auto", "ovito"):
+    if renderer in ("auto", "ovito") and state.dimensions == 2:
         try:
             images = [render_ovito(state, percentile_colours(values), radii=radii) for _, values, _ in panels]
             used = "ovito"
@@ -216,23 +241,27 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
             log.info("OVITO not importable: matplotlib fallback")
     if images is None:
         used = "matplotlib"
-    three_d = state.dimensions == 3 and images is None
     fig = plt.figure(figsize=(13, 5.2), layout="constrained")
-    axes = [fig.add_subplot(1, 3, i + 1, projection="3d" if three_d else None) for i in range(3)]
+    axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
     for i, (ax, (name, values, rho)) in enumerate(zip(axes, panels, strict=True)):
         if images is not None:
             ax.imshow(images[i])
             ax.set_axis_off()
         else:
             render_matplotlib(ax, state, percentile_colours(values), radii=radii)
-        note = "" if rho is None else f"\nSpearman ρ with {choice['dynamics'] if i == 2 else 'Grad-CAM'} = {rho:.2f}"
+        note = "" if rho is None else f"\nSpearman ρ with {readable_name(choice['dynamics']) if i == 2 else 'Grad-CAM'} = {rho:.2f}"
         ax.set_title(f"{name}{note}", fontsize=9)
     sample = int(np.ravel(gradcam[k].get(SAMPLE_KEY, [k]))[0])
     fig.colorbar(plt.cm.ScalarMappable(cmap=CMAP), ax=axes, shrink=0.7, label="percentile within the sample (0 = lowest)")
-    fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {len(state.positions)} particles ({used} render)\n"
+    section = (f"slab |z| < {SLAB_THICKNESS / 2:g} σ: {int(slab_mask(state).sum())} of {len(state.positions)} particles, "
+               f"drawn at {SLAB_DISC_SCALE:g} × radius"
+               if state.dimensions == 3 else f"{len(state.positions)} particles")
+    fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {section} ({used} render)\n"
                  f"chosen: {choice['reason']}", fontsize=8)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     with atomic_output(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
+    if figure_hook is not None:
+        figure_hook(fig)
     plt.close(fig)
     return used

@@ -29,7 +29,9 @@ Result kinds (the key of the ``files`` mapping of :func:`write_findings`) and wh
   per group of frames (aging time t_w), with bootstrap 95 % intervals;
 * ``liquid_relaxation`` (``liquid_relaxation.json``): τα(T) of the A particles (the Kob–Andersen
   convention; ``species`` selects another) and the diffusion coefficient D;
-* ``aging_dynamics`` (``aging_dynamics.json``): τα since the quench (t_w = 0) of the A particles.
+* ``aging_dynamics`` (``aging_dynamics.json``): ``tau_fs_1e_from_quench``, the time after the quench
+  (t_w = 0) at which Fs(q*, t) of the A particles first falls to 1/e (the glass ages meanwhile: not
+  an equilibrium τα), and τ(t_w) of the two-time Fs(q*; t_w + t, t_w) at each waiting time.
 
 Labels of a file: its path relative to the results root; the first component is the system, the
 remaining directory components other than the stage directories (:data:`STAGE_DIRECTORIES`) form
@@ -521,22 +523,35 @@ def relaxation_findings(system: str, record: dict, species: str = DEFAULT_SPECIE
 
 
 def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) -> dict | None:
-    """τα measured from the quench (t_w = 0) in the aging glass."""
-    tau = (record.get("tau_alpha") or {}).get(species)
+    """The 1/e time of Fs after the quench (``tau_fs_1e_from_quench``, t_w = 0) and τ(t_w) of the
+    two-time Fs(q*; t_w + t, t_w) in the aging glass."""
+    tau = (record.get("tau_fs_1e_from_quench") or {}).get(species)
     if tau is None:
         return None
-    fit = (record.get("tau_alpha_fit") or {}).get(species) or {}
+    fit = (record.get("tau_fs_1e_from_quench_fit") or record.get("tau_alpha_fit") or {}).get(species) or {}
     if fit.get("reliable") is False and is_finite_number(tau):  # a crossing interpolated too coarsely to quote
         return {"system": system, "species": species, "tau_alpha": None, "q": record["q"], "flag": fit.get("flag"),
-                "sentences": [f"{system}: aging glass after the quench, {species} particles — τα not quoted: {fit.get('flag')}."]}
+                "sentences": [f"{system}: aging glass after the quench, {species} particles — the 1/e time of Fs not quoted: {fit.get('flag')}."]}
     sentence = (
         f"{system}: aging glass after the quench, {species} particles — Fs(q* = {fmt(record['q'])}, t) reaches 1/e at "
-        f"t = {fmt(tau)} τ from t_w = 0 ({record.get('n_trajectories')} trajectories)."
+        f"t = {fmt(tau)} τ after the quench (t_w = 0; {record.get('n_trajectories')} trajectories; the glass ages meanwhile, "
+        "so this is not an equilibrium τα)."
         if is_finite_number(tau) else
         f"{system}: aging glass after the quench, {species} particles — Fs(q*, t) does not reach 1/e within the aging run: "
         "the glass does not relax on the simulated time scale."
     )
-    return {"system": system, "species": species, "tau_alpha": tau, "q": record["q"], "sentences": [sentence]}
+    sentences = [sentence]
+    per_age = ((record.get("two_time") or {}).get("tau_fs_1e") or {}).get(species) or []
+    if per_age:
+        listing = "; ".join(
+            f"t_w = {fmt(e['t_w'])} τ: " + (f"{fmt(e['tau'])} τ" if is_finite_number(e["tau"]) else f"> {fmt(e.get('t_max'))} τ (Fs above 1/e to the end of the run)")
+            for e in per_age
+        )
+        sentences.append(
+            f"{system}: two-time Fs(q*; t_w + t, t_w) of the {species} particles falls to 1/e after τ(t_w) = {listing} "
+            f"({record['two_time']['n_runs']} independent runs)."
+        )
+    return {"system": system, "species": species, "tau_fs_1e_from_quench": tau, "q": record["q"], "sentences": sentences}
 
 
 GRADCAM_INPUTS = "thermal"  # the classifier whose Grad-CAM maps the correlations read (workflow/rules/explain.smk)

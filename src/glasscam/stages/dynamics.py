@@ -17,8 +17,10 @@ from glasscam.analysis.mobility import _windows, mobility_names
 from glasscam.analysis.relaxation import (
     DYNAMICS_COLUMNS,
     LIQUID_COLUMNS,
+    TWO_TIME_COLUMNS,
     aging_dynamics,
     liquid_relaxation,
+    two_time_dynamics,
 )
 from glasscam.analysis.scattering import first_peak_q
 from glasscam.analysis.structure import rdf_first_minimum
@@ -36,7 +38,7 @@ from glasscam.io.gsd import (
     read_states,
     write_states,
 )
-from glasscam.io.tables import write_json, write_table
+from glasscam.io.tables import read_json, write_json, write_table
 
 logger = logging.getLogger(__name__)
 
@@ -61,47 +63,95 @@ def _first_frame(path, reader: dict | None) -> State:
     return _read(path, {**reader, "require_time": False})[0]
 
 
-def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None) -> None:
+def _run_of(path: Path, reader: dict | None, index: int):
+    """The independent run a trajectory belongs to: provenance ``run`` of a glasscam GSD file
+    (its replicas share it); any other file is a run of its own."""
+    if detect_format(path, (reader or {}).get("fmt", "auto")) == "gsd":
+        record = read_provenance(path)
+        if "run" in record:
+            return int(record["run"])
+    return f"file{index}"
+
+
+def _liquid_q(liquid_json) -> tuple[float, str]:
+    """q* of the liquid relaxation record (one per system, from its lowest liquid temperature)."""
+    record = read_json(liquid_json)
+    entries = record.get("temperatures") or []
+    if not entries:
+        raise ValueError(f"{liquid_json}: no temperatures; cannot take q* from the liquid")
+    coldest = min(entries, key=lambda e: e["temperature"])
+    return float(coldest["q"]), f"liquid at T_L = {coldest['temperature']:g} ({coldest['q_source']}; {Path(liquid_json).name})"
+
+
+def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None,
+                           ages=None, out_two_time=None, liquid_json=None, confidence: float = 0.95, n_bootstrap: int = 1000) -> None:
     """Stage: :func:`aging_dynamics` of the trajectory files ``aging_paths`` → tidy CSV (columns
-    :data:`DYNAMICS_COLUMNS`) and a JSON (``out_json``, default the CSV path with suffix
-    ``.json``) holding q (σ⁻¹; the first peak of S(k) of the distinct first frames when
-    ``q`` is None), a, S(k), τα per species and ``s4``: per species t*, χ4(t*), S4 and its
-    standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors per shell and
-    the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
+    :data:`DYNAMICS_COLUMNS`, everything measured from t = 0, the end of the quench) and a JSON
+    (``out_json``, default the CSV path with suffix ``.json``) holding q (σ⁻¹), q_source, a,
+    S(k) of the first frames, ``tau_fs_1e_from_quench`` per species (the time after the quench
+    at which Fs first falls to 1/e; not an equilibrium τα) and ``s4``: per species t*, χ4(t*), S4
+    and its standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors per
+    shell and the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
+
+    q*: ``q`` if given, else the first peak of S(k) of the liquid at its lowest temperature from
+    ``liquid_json`` (the liquid relaxation record, so liquids and aging runs of a system share
+    one q*), else the first peak of S(k) of the distinct first frames.
+
+    With ``ages`` (the waiting times t_w, τ, e.g. dataset.glass_ages) the two-time functions
+    Fs, MSD, Q and χ4 (t_w + t, t_w) of :func:`two_time_dynamics` go to ``out_two_time`` (default
+    the CSV path with stem ``aging_two_time``; :data:`TWO_TIME_COLUMNS`) and the JSON gains
+    ``two_time`` (realised t_w, τ(t_w) = ``tau_fs_1e``, runs, intervals), ``system`` and
+    ``temperature`` (T_G) from the trajectories' provenance. Runs are the provenance ``run`` of
+    each file (replicas share it; :func:`_run_of`).
     ``s4`` options (:class:`glasscam.analysis.heterogeneity.S4Options`): ``q_max`` (σ⁻¹), ``max_shells``,
     ``max_vectors_per_shell`` (see :func:`s4_wavevectors`), ``fit_qxi_max``, ``min_shells``.
     Files are read by :func:`glasscam.io.foreign.read_trajectory` with keyword arguments ``reader``
     (format, type_map, dt, …), so a file that cannot be analysed correctly is refused by name.
-    Cost per frame O(N), with O(N · K) for the K ≤ max_shells · max_vectors_per_shell S4 vectors.
+    Cost per frame O(N), with O(N · K) for the K ≤ max_shells · max_vectors_per_shell S4 vectors,
+    and O(N · ages) for the two-time functions.
     """
     paths = [Path(p) for p in aging_paths]
     if not paths:
         raise ValueError("compute_aging_dynamics: no aging trajectories given")
     for path in paths:  # before any frame is read: a one-frame file has no dynamics
         _check_frame_count(path, reader)
-    q_source, k, s = "config", None, None
+    q_first, k, s = first_peak_q([_first_frame(p, reader) for p in paths])
+    q_source = "config"
+    if q is None and liquid_json is not None:
+        q, q_source = _liquid_q(liquid_json)
     if q is None:
-        q, k, s = first_peak_q([_first_frame(p, reader) for p in paths])
-        q_source = "first peak of S(k) at t = 0"
+        q, q_source = q_first, "first peak of S(k) at t = 0"
     rows, summary = aging_dynamics((_read(p, reader) for p in paths), q, a, s4)
     write_table(out_csv, rows, DYNAMICS_COLUMNS)
     record = {
         "q": summary["q"],
         "q_source": q_source,
+        "q_first_peak_t0": q_first,
         "a": summary["a"],
-        "tau_alpha": summary["tau_alpha"],
+        "tau_fs_1e_from_quench": summary["tau_fs_1e_from_quench"],
         "n_trajectories": summary["n_trajectories"],
         "trajectories": [str(p) for p in paths],
-        "k": None if k is None else k.tolist(),
-        "S_k": None if s is None else s.tolist(),
+        "k": k.tolist(),
+        "S_k": s.tolist(),
         "s4": summary["s4"],
     }
+    if ages is not None:
+        run_ids = [_run_of(p, reader, i) for i, p in enumerate(paths)]
+        two_rows, two_summary = two_time_dynamics(
+            ((run, _read(p, reader)) for run, p in zip(run_ids, paths, strict=True)), q, a, ages, confidence, n_bootstrap
+        )
+        if two_summary["unresolved_ages"]:
+            logger.warning("aging two-time functions: no frame within a factor 2 of t_w = %s τ", two_summary["unresolved_ages"])
+        write_table(Path(out_two_time) if out_two_time is not None else Path(out_csv).with_stem("aging_two_time"), two_rows, TWO_TIME_COLUMNS)
+        origin = read_provenance(paths[0]) if detect_format(paths[0], (reader or {}).get("fmt", "auto")) == "gsd" else {}
+        record.update(system=origin.get("system"), temperature=origin.get("temperature"), two_time=two_summary)
     json_path = Path(out_json) if out_json is not None else Path(out_csv).with_suffix(".json")
     write_json(json_path, record, indent=2, allow_nan=True)
 
 
 def compute_liquid_relaxation(*, trajectory_paths, out_json, q: float | None = None, a: float = 0.3, out_csv=None, msd_min: float = 1.0, max_origins: int = 64, reader: dict | None = None) -> None:
-    """Stage: :func:`liquid_relaxation` at each temperature. Trajectories are grouped by
+    """Stage: :func:`liquid_relaxation` at each temperature with one q* for all of them (``q``,
+    or the first peak of S(k) at the lowest temperature; S(k) is stored there). Trajectories are grouped by
     ``read_provenance(path)["temperature"]`` and read through
     :func:`glasscam.io.foreign.read_trajectory` (keyword arguments ``reader``).
 
@@ -133,6 +183,10 @@ def compute_liquid_relaxation(*, trajectory_paths, out_json, q: float | None = N
         for path, states in zip(group, trajectories, strict=True):
             _check_frame_count(path, reader, len(states))
         result = liquid_relaxation(trajectories, q, a, msd_min, max_origins)
+        if q is None:  # one q* per system: the first peak of S(k) at the lowest liquid temperature
+            q, result["q_source"] = result["q"], f"first peak of S(k) at the lowest T_L = {temperature:g}"
+        elif temperatures and temperatures[0]["q_source"] != "config":
+            result["q_source"] = temperatures[0]["q_source"]
         dimensions = result.pop("dimensions")
         for species, series in result["species"].items():
             for i, lag in enumerate(series["time"]):

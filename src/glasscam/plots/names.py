@@ -1,0 +1,45 @@
+"""Readable names of the pipeline's per-particle fields for figure titles and labels
+(``propensity_dt10`` → "propensity, Δt = 10 τ")."""
+
+from __future__ import annotations
+
+import re
+
+QUANTITY_NAMES = {
+    "mobility": "mobility |Δr|",
+    "cage_relative": "cage-relative displacement",
+    "propensity": "propensity ⟨|Δr|⟩_iso",
+    "icosahedral": "icosahedral order",
+    "local_density": "local density",
+    "potential_energy": "potential energy",
+    "q4": "q4",
+    "q6": "q6",
+    "w6": "w6",
+    "q6_avg": "q̄6 (neighbour-averaged)",
+    "voronoi_volume": "Voronoi volume",
+    "voronoi_area": "Voronoi area",
+    "voronoi_neighbors": "Voronoi neighbours",
+}
+
+
+def quantity_name(quantity: str) -> str:
+    """Readable name of a quantity (``local_density`` → "local density"); unknown names with
+    underscores as spaces."""
+    return QUANTITY_NAMES.get(quantity, quantity.replace("_", " "))
+
+
+def readable_name(key: str) -> str:
+    """Readable title of a per-particle field key: ``propensity_dt10`` → "propensity ⟨|Δr|⟩_iso,
+    Δt = 10 τ", ``local_density_cg2`` → "local density, R_cg = 2 σ", ``gradcam_glass`` →
+    "Grad-CAM (class glass)", ``gradcam_signed_glass`` → "signed Grad-CAM (class glass)"."""
+    if key.startswith("gradcam_signed_"):
+        return f"signed Grad-CAM (class {key.removeprefix('gradcam_signed_')})"
+    if key.startswith("gradcam_"):
+        return f"Grad-CAM (class {key.removeprefix('gradcam_')})"
+    match = re.fullmatch(r"(.+)_dt([0-9.eE+-]+)", key)
+    if match:
+        return f"{quantity_name(match[1])}, Δt = {match[2]} τ"
+    match = re.fullmatch(r"(.+)_cg([0-9.eE+-]+)", key)
+    if match:
+        return f"{quantity_name(match[1])}, R_cg = {match[2]} σ"
+    return quantity_name(key)

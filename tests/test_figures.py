@@ -1,0 +1,254 @@
+"""Figure tests: each figure built from small synthetic inputs and its matplotlib objects inspected
+(legend off the data, significance marks and colour scale, null bands, t_w colours, readable
+names, units of the system's d, integer count ticks, flat-map colour bars, two-point τα)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import matplotlib.collections
+import matplotlib.colors
+import matplotlib.lines
+import matplotlib.patches
+import matplotlib.ticker
+import numpy as np
+import pytest
+
+from glasscam.core.keys import per_particle_key
+from glasscam.core.state import State
+from glasscam.io.datasets import write_gradcam_maps
+from glasscam.io.gsd import write_states
+from glasscam.io.tables import write_table
+from glasscam.plots.analysis import (
+    plot_correlation_matrix,
+    plot_correlation_vs_coarse_graining,
+    plot_gradcam_vs_mobility,
+    plot_liquid_relaxation,
+    symmetric_limit,
+)
+from glasscam.plots.learning import plot_gradcam_maps, plot_training_curves
+from glasscam.plots.names import readable_name
+from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
+from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
+
+COLUMNS = ["field", "quantity", "kind", "coarse_graining", "window", "species", "t_w", "n_samples", "n_zero_maps", "n_particles",
+           "pearson", "pearson_lo", "pearson_hi", "spearman", "spearman_lo", "spearman_hi", "null_spearman_mean", "null_spearman_lo",
+           "null_spearman_hi"]
+INDICATORS = ["icosahedral", "local_density", "potential_energy", "q4", "q6", "q6_avg", "voronoi_neighbors", "voronoi_volume", "w6"]
+MEASURES = ["mobility", "cage_relative", "propensity"]
+WINDOWS = [1.0, 10.0, 50.0]
+AGES = [1.035, 3.245, 10.2, 46.7]
+
+
+def _row(quantity, kind, species, t_w, rho, cg=0.0, window=float("nan"), half=0.03, null=0.03):
+    return {"field": "gradcam_glass", "quantity": quantity, "kind": kind, "coarse_graining": cg, "window": window, "species": species,
+            "t_w": t_w, "n_samples": 8, "n_zero_maps": 0, "n_particles": 800, "pearson": rho, "pearson_lo": rho - half,
+            "pearson_hi": rho + half, "spearman": rho, "spearman_lo": rho - half, "spearman_hi": rho + half, "null_spearman_mean": 0.0,
+            "null_spearman_lo": -null, "null_spearman_hi": null}
+
+
+@pytest.fixture
+def correlations(tmp_path):
+    """A correlations table shaped like the pipeline's: |ρ| ≤ 0.45, some cells inside the null."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for species in ("all", "A", "B"):
+        for quantity, cg in itertools.product(INDICATORS, (0.0, 1.0, 2.0, 3.0)):
+            rows.append(_row(quantity, "indicator", species, "all", float(rng.uniform(-0.45, 0.45)), cg=cg))
+        for quantity, window in itertools.product(MEASURES, WINDOWS):
+            rows.append(_row(quantity, "mobility", species, "all", float(rng.uniform(-0.1, 0.1)), window=window))
+            for t_w in AGES:
+                rows.append(_row(quantity, "mobility", species, str(t_w), float(rng.uniform(-0.1, 0.1)), window=window))
+    path = tmp_path / "correlations.csv"
+    write_table(path, rows, COLUMNS)
+    return path, rows
+
+
+def _drawn_points(ax):
+    points = []
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if len(xy):
+            points.append(ax.transData.transform(xy))
+    return np.concatenate(points) if points else np.zeros((0, 2))
+
+
+def test_coarse_graining_legend_does_not_cover_data_and_radius_is_not_L(correlations, tmp_path):
+    path, _ = correlations
+    fig = plot_correlation_vs_coarse_graining(path, tmp_path / "cg.png")
+    fig.canvas.draw()
+    legends = fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert legends
+    for legend in legends:
+        box = legend.get_window_extent()
+        for ax in fig.axes:
+            points = _drawn_points(ax)
+            inside = (points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
+            assert not inside.any(), f"legend covers {inside.sum()} data points of {ax.get_title()}"
+    for ax in fig.axes:
+        assert "R_cg" in ax.get_xlabel() and " L " not in ax.get_xlabel() + " "
+
+
+def test_correlation_matrix_marks_significant_cells_and_scales_colours(correlations, tmp_path):
+    path, rows = correlations
+    fig = plot_correlation_matrix(path, tmp_path / "matrix.png")
+    pooled = [r for r in rows if r["t_w"] == "all"]
+    significant = sum(abs(r["spearman"]) - 0.03 > 0.03 for r in pooled)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert sum(t.endswith("†") for t in texts) == significant > 0
+    assert not any("°" in t for t in texts)
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    limit = max(abs(r["spearman"]) for r in pooled)
+    for image in images:
+        lo, hi = image.get_clim()
+        assert lo == -hi and limit <= hi <= 0.5  # |ρ| ≤ 0.45 spans most of the scale, not a fifth of ±1
+    for ax in fig.axes:
+        if ax.get_images():
+            assert len(ax.get_yticks()) <= 12  # readable rows: quantities only, scales as columns
+    assert symmetric_limit([0.05, -0.31]) == pytest.approx(0.4) and symmetric_limit([0.05]) == symmetric_limit([np.nan]) == 0.3
+
+
+def _mobility_inputs(tmp_path, n=100, frames=4):
+    rng = np.random.default_rng(3)
+    states, g_logs, m_logs = [], [], []
+    for k in range(frames):
+        positions = rng.uniform(-2.5, 2.5, (n, 3))
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A", "B"], np.ones(n), 5.0, 3, 0, float(k)))
+        g_logs.append({per_particle_key("gradcam_glass"): rng.random(n)})
+        m_logs.append({per_particle_key(f"mobility_dt{w:g}"): rng.random(n) for w in WINDOWS})
+    write_states(tmp_path / "g.gsd", states, {}, g_logs)
+    write_states(tmp_path / "m.gsd", states, {}, m_logs)
+    return tmp_path / "g.gsd", tmp_path / "m.gsd"
+
+
+def test_gradcam_vs_mobility_null_boxes_colours_legend_and_null_title(correlations, tmp_path):
+    path, rows = correlations
+    for r in rows:  # a null result: every mobility ρ inside its null range
+        if r["kind"] == "mobility":
+            r.update(spearman=0.01, spearman_lo=-0.02, spearman_hi=0.04)
+        if r["kind"] == "mobility" and r["t_w"] == str(AGES[-1]) and r["window"] != 1.0:
+            r.update(spearman=float("nan"))  # the oldest t_w resolves one window only
+    write_table(path, rows, COLUMNS)
+    fig = plot_gradcam_vs_mobility(*_mobility_inputs(tmp_path), path, tmp_path / "mob.png")
+    scatter_ax, rho_ax, age_ax = fig.axes[:3]
+    assert "largest" not in scatter_ax.get_title() and "null" in scatter_ax.get_title()
+    boxes = [p for p in rho_ax.patches if isinstance(p, matplotlib.patches.Rectangle) and p.get_label() == "_null"]
+    by_colour = {}
+    for box in boxes:
+        by_colour.setdefault(matplotlib.colors.to_hex(box.get_facecolor()), []).append((box.get_x(), box.get_x() + box.get_width()))
+    assert len(by_colour) == 3
+    for (_, a), (_, b) in itertools.combinations(by_colour.items(), 2):
+        assert all(x1 <= y0 or y1 <= x0 for x0, x1 in a for y0, y1 in b)  # no two measures' null boxes overlap
+    age_lines = [c.lines[0] for c in age_ax.containers]
+    assert len(age_lines) == len(AGES)
+    colours = np.array([matplotlib.colors.to_rgb(line.get_color()) for line in age_lines])
+    assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(colours, 2)) > 0.2
+    for ax in (rho_ax, age_ax):
+        legend = ax.get_legend()
+        for handle in legend.legend_handles:
+            if isinstance(handle, matplotlib.lines.Line2D):  # a one-point line is visible only with a marker
+                assert handle.get_marker() not in (None, "None", "", " ")
+
+
+def test_snapshots_show_a_slab_with_readable_titles(tmp_path):
+    rng = np.random.default_rng(1)
+    n, L = 400, 8.0
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-L / 2, L / 2, (n, 3))
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L, 3,
+                            0, float(frame)))
+        g_logs.append({per_particle_key("gradcam_glass"): rng.normal(size=n), "glasscam/sample": np.array([frame])})
+        i_logs.append({per_particle_key("potential_energy_cg2"): rng.normal(size=n)})
+        m_logs.append({per_particle_key("propensity_dt10"): rng.normal(size=n)})
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    captured = []
+    plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "snap.png", renderer="auto", figure_hook=captured.append)
+    fig = captured[0]
+    drawn = [c for ax in fig.axes for c in ax.collections if isinstance(c, matplotlib.collections.EllipseCollection)]
+    frame = states[0]
+    counts = {int((np.abs(s.positions[:, 2]) < SLAB_THICKNESS / 2).sum()) for s in states}
+    assert len(drawn) == 3 and all(len(c.get_offsets()) in counts and len(c.get_offsets()) < n / 2 for c in drawn)
+    assert frame.dimensions == 3 and "slab" in fig._suptitle.get_text()
+    titles = " ".join(ax.get_title() for ax in fig.axes)
+    assert "_dt10" not in titles and "_cg2" not in titles and "Δt = 10 τ" in titles and "R_cg = 2 σ" in titles
+
+
+def test_readable_names():
+    assert readable_name("propensity_dt10") == "propensity ⟨|Δr|⟩_iso, Δt = 10 τ"
+    assert readable_name("local_density_cg2") == "local density, R_cg = 2 σ"
+    assert readable_name("gradcam_glass") == "Grad-CAM (class glass)"
+    assert readable_name("potential_energy") == "potential energy"
+
+
+def _thermo_file(path, dimensions, temperature, n=20, frames=12, stage=None):
+    rng = np.random.default_rng(int(temperature * 10) + dimensions)
+    states, logs = [], []
+    for k in range(frames):
+        positions = rng.uniform(-2, 2, (n, 3))
+        if dimensions == 2:
+            positions[:, 2] = 0
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A"], np.ones(n), 4.0, dimensions, k, 0.1 * (k + 1)))
+        logs.append({"glasscam/kinetic_temperature": np.array([temperature + 0.01 * rng.normal()]),
+                     "glasscam/potential_energy": np.array([-6.0 * n + rng.normal()]), "glasscam/pressure": np.array([5 + rng.normal()])})
+    write_states(path, states, {"temperature": temperature, **({"run": 0} if stage else {})}, logs)
+    return str(path)
+
+
+@pytest.mark.parametrize("dimensions,unit", [(2, "ε/σ²"), (3, "ε/σ³")])
+def test_thermodynamics_pressure_unit_and_integer_counts(tmp_path, dimensions, unit):
+    assert pressure_unit(dimensions) == unit
+    liquid = [_thermo_file(tmp_path / f"liq{t}.gsd", dimensions, t) for t in (0.8, 1.0)]
+    aging = [_thermo_file(tmp_path / "aging.gsd", dimensions, 0.3, stage="aging")]
+    fig = plot_thermodynamics(liquid, aging, tmp_path / "thermo.png")
+    labels = " ".join(ax.get_xlabel() + ax.get_ylabel() for ax in fig.axes)
+    assert f"P ({unit})" in labels and "σ^d" not in labels
+    histograms = fig.axes[:3]
+    fig.canvas.draw()
+    for ax in histograms:
+        locator = ax.yaxis.get_major_locator()
+        assert isinstance(locator, matplotlib.ticker.MaxNLocator) and locator._integer
+        assert np.allclose(ax.get_yticks(), np.round(ax.get_yticks()))
+
+
+def test_training_curves_title_has_no_device_and_integer_epochs(tmp_path):
+    epochs = list(range(1, 6))
+    metrics = {"curves": {"epoch": epochs, **{f"{s}_{m}": list(np.linspace(0.4, 0.9, 5)) for s in ("train", "validation") for m in ("loss", "accuracy")}},
+               "best_epoch": 3, "class_counts": {"train": {"liquid": 6, "glass": 6}}, "test_accuracy": 0.75, "n_parameters": 1234, "device": "cpu"}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    fig = plot_training_curves(tmp_path / "metrics.json", tmp_path / "train.png")
+    assert "cpu" not in fig._suptitle.get_text()
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert np.allclose(ax.get_xticks(), np.round(ax.get_xticks()))
+
+
+def test_flat_gradcam_map_colour_bar_says_all_zero(tmp_path):
+    n, grid = 20, 8
+    rng = np.random.default_rng(4)
+    state = State(rng.uniform(-2, 2, (n, 3)), np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A", "B"], np.ones(n), 4.0, 3, 0, 5.0)
+    write_states(tmp_path / "glass.gsd", [state], {}, [{"glasscam/sample": np.array([0]), "glasscam/run": np.array([0])}])
+    relu = np.zeros((1, 2, grid, grid, grid))
+    relu[0, 0] = rng.random((grid, grid, grid))  # class 0 has a map, class 1 is identically zero
+    write_gradcam_maps(tmp_path / "maps.h5", relu, relu, {"sample": np.array([0]), "probability": np.array([[0.9, 0.1]])},
+                       {"class_names": ["liquid", "glass"], "box_length": 4.0, "dimensions": 3})
+    fig = plot_gradcam_maps(tmp_path / "maps.h5", tmp_path / "glass.gsd", tmp_path / "maps.png", class_name="liquid")
+    fig.canvas.draw()
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 2
+    flat = [[t.get_text() for t in bar.get_yticklabels()] for bar in bars]
+    assert ["all zero"] in flat  # one tick, not matplotlib's invented ±0.1 range around 0
+
+
+def test_two_point_relaxation_times_are_points_not_a_line(tmp_path):
+    entry = {"time": [0.0, 1.0, 2.0, 4.0], "fs": [1.0, 0.5, 0.3, 0.1], "msd": [0.0, 0.1, 0.2, 0.4], "D": float("nan"), "fit_t_min": float("nan"),
+             "tau_alpha": 1.5, "tau_diffusive": float("nan")}
+    record = {"dimensions": 3, "temperatures": [{"temperature": t, "q": 7.2, "species": {"A": {**entry, "tau_alpha": tau}}} for t, tau in ((1.0, 1.5), (0.8, 3.0))]}
+    (tmp_path / "liquid.json").write_text(json.dumps(record))
+    fig = plot_liquid_relaxation(tmp_path / "liquid.json", tmp_path / "liquid.png")
+    tau_line = next(line for line in fig.axes[2].get_lines() if line.get_label().startswith("τα"))
+    assert tau_line.get_linestyle() == "None" and tau_line.get_marker() == "o"
