@@ -123,7 +123,7 @@ def compute_liquid_relaxation(*, trajectory_paths, out_json, q: float | None = N
                 f"{path}: no glasscam provenance record with the temperature (the file was not written by the pipeline): "
                 "compute_liquid_relaxation groups the pipeline's own liquid runs by temperature; for trajectories from "
                 "elsewhere call glasscam.analysis.relaxation.liquid_relaxation([glasscam.io.foreign.read_trajectory(path, "
-                "...).states]) per state point (README: Bring your own trajectories)"
+                "...).states]) per state point (docs/howto/own-trajectories.md)"
             )
         by_temperature[float(record["temperature"])].append(path)
     temperatures, rows = [], []
