@@ -36,6 +36,7 @@ from glasscam.learn.gradcam import model_grid, upsample_periodic, voxelize_for_m
 from glasscam.learn.voxelize import particle_blobs, read_at_particles
 
 ATTRIBUTION_METHODS = ("gradcam_blocks", "hirescam", "integrated_gradients", "occlusion")
+#: settings of the attribution methods where the configuration gives none
 ATTRIBUTION_DEFAULTS = {"methods": list(ATTRIBUTION_METHODS), "ig_steps": 16, "occlusion_particles": 64,
                         "batch_size": 16}
 
@@ -89,8 +90,8 @@ def blob_sums(field: np.ndarray, index: np.ndarray, weights: np.ndarray) -> np.n
 
 def integrated_gradients(model: torch.nn.Module, image: torch.Tensor, target: int, n_steps: int,
                          internal_batch_size: int) -> tuple[np.ndarray, float]:
-    """Captum IG of logit ``target`` for one image (1, C, *grid) from the zero baseline →
-    (attribution (C, *grid) float64, completeness gap Σ IG − (y(x) − y(0)))."""
+    """Captum IG of logit ``target`` for one image ``(1, C, *grid)`` from the zero baseline →
+    (attribution ``(C, *grid)`` float64, completeness gap Σ IG − (y(x) − y(0)))."""
     from captum.attr import IntegratedGradients
 
     ig = IntegratedGradients(model)

@@ -20,6 +20,7 @@ from torch import nn
 
 from glasscam.learn.model import build_model
 
+#: training settings of the supervised ceiling where the configuration gives none
 CEILING_DEFAULTS = {"epochs": 30, "learning_rate": 3.0e-3, "weight_decay": 0.0, "patience": 8, "batch_size": 4}
 
 

@@ -41,7 +41,7 @@ augment              training.augment: random periodic translations and point-gr
 Depths whose total pooling stride 2^(depth − 1) does not divide the dataset's grid, or leaves
 fewer than :data:`MIN_FEATURE_CELLS` cells per side, are dropped from the choices (logged).
 The voxel spacing and Gaussian width change the dataset itself, not the network, and are not in
-this space: searching them needs one dataset per voxel setting (README, "Classifier search").
+this space: searching them needs one dataset per voxel setting (docs/classifier-search.md).
 """
 
 from __future__ import annotations
