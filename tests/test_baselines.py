@@ -54,8 +54,10 @@ def test_liquids_at_two_temperatures_meet_their_own_inherent_structures(tmp_path
     out = {}
     for k, inputs in enumerate(("thermal", "inherent")):
         out[inputs] = tmp_path / f"{inputs}.h5"
-        build_dataset(output_h5=out[inputs], liquid_paths=None, glass_paths=[p[k] for p in pairs["liquid"]], system_types=[p[k] for p in pairs["aging"]], voxel_cfg=TYPES,
-                      dataset_cfg={"spacing": 0.25, "width": 0.3}, seed=DATASET, provenance=7, task={"config_hash": "abc"})
+        build_dataset(output_h5=out[inputs], liquid_paths=[p[k] for p in pairs["liquid"]],
+                      glass_paths=[p[k] for p in pairs["aging"]], system_types=TYPES,
+                      voxel_cfg={"spacing": 0.25, "width": 0.3}, dataset_cfg=DATASET, seed=7,
+                      provenance={"config_hash": "abc"})
     with open_h5(out["thermal"]) as h5:
         labels, split = h5["labels"][:], h5["split"][:]
         assert sorted(set(s.decode() for s in h5["stage"][:])) == ["aging", "liquid"]

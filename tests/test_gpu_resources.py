@@ -13,7 +13,7 @@ from test_workflow import ROOT, copy_workflow, snakemake
 
 from glasscam.support.resources import MD_RULES, gpu_units, md_gres
 
-LEARN_RULES = ("train_classifier", "learning_curve", "gradcam")
+LEARN_RULES = ("train_classifier", "learning_curve", "gradcam", "search_classifier", "train_control", "gradcam_control")
 
 
 def test_md_rules_are_the_simulate_rules():

@@ -276,8 +276,8 @@ def test_case14_missing_time_log(tmp_path):
         assert a["species"] == b["species"]
         for key in ("time", "msd", "fs", "overlap"):
             assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-9, abs=1e-12)
-    assert json.loads((tmp_path / "step.json").read_text())["tau_alpha"]["all"] == pytest.approx(
-        json.loads((tmp_path / "control.json").read_text())["tau_alpha"]["all"]
+    assert json.loads((tmp_path / "step.json").read_text())["tau_fs_1e_from_quench"]["all"] == pytest.approx(
+        json.loads((tmp_path / "control.json").read_text())["tau_fs_1e_from_quench"]["all"]
     )
 
 

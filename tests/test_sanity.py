@@ -173,8 +173,8 @@ def test_trained_motif_network_passes_both_nulls(tmp_path):
     for control in ("random_weights", "shuffled_labels"):
         for k in range(2):
             models[(control, k)] = tmp_path / f"{control}{k}.pt"
-            metrics = train_control(tmp_path / "age.h5", models[(control, k)], tmp_path / f"{control}{k}.json",
-                                    model_cfg, train_cfg, control, seed=2, control_seed=k, device="cpu")
+            metrics = train_control(dataset_h5=tmp_path / "age.h5", model_out=models[(control, k)], metrics_out=tmp_path / f"{control}{k}.json",
+                                    model_cfg=model_cfg, train_cfg=train_cfg, control=control, seed=2, control_seed=k, device="cpu")
             print(control, k, "test accuracy", metrics["test_accuracy"])
     samples = [line_configuration(np.random.default_rng(100 + k), True, 60.0) for k in range(12)]
     aged = [state for state, _ in samples]
@@ -212,11 +212,11 @@ def test_findings_call_learned_only_beyond_the_sanity_nulls():
                "random_weights_hi": -0.3, "random_weights_seeds": 2.0, "beyond_random_weights": "False",
                "shuffled_labels_mean": -0.5, "shuffled_labels_lo": -0.55, "shuffled_labels_hi": -0.42,
                "shuffled_labels_seeds": 2.0, "beyond_shuffled_labels": "True"}
-    found = correlation_finding("ka3d", "age", row, imposed)
+    found = correlation_finding("ka3d", "age", row, sanity=imposed)
     assert found["learned"] is False
     assert "NOT learned: the random weights control shows as strong an association" in found["sentences"][0]
     learned = {**imposed, "learned": "True", "beyond_random_weights": "True"}
-    found = correlation_finding("ka3d", "age", row, learned)
+    found = correlation_finding("ka3d", "age", row, sanity=learned)
     assert found["learned"] is True and "it is learned" in found["sentences"][0]
     found = correlation_finding("ka3d", "age", row)
     assert found["learned"] is None and "cannot be told" in found["sentences"][0]

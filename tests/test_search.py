@@ -79,7 +79,9 @@ def test_search_selects_a_fitting_model_and_is_reproducible(pair_dataset, tmp_pa
     outputs = []
     for tag in ("a", "b"):
         paths = [tmp_path / f"{tag}_{name}" for name in ("trials.json", "trials.csv", "selected.json")]
-        result = search_classifier(pair_dataset, *paths, {"channels": [8, 8]}, TRAIN, search, seed=7, device="cpu")
+        result = search_classifier(dataset_h5=pair_dataset, trials_json=paths[0], trials_csv=paths[1],
+                                   selected_json=paths[2], model_cfg={"channels": [8, 8]}, train_cfg=TRAIN,
+                                   search_cfg=search, seed=7, device="cpu")
         outputs.append((result, paths))
     (first, paths_a), (second, paths_b) = outputs
     # same seed, same trials → the same parameters, scores and selection, byte for byte

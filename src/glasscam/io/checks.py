@@ -54,22 +54,30 @@ class ReplicaSet:
 
 
 def box_length_of(path, frame: int, box, dimensions: int) -> float:
-    """The single box length L of a GSD-style box [Lx, Ly, Lz, xy, xz, yz]; anything else refused."""
+    """The single box length L (σ) of a GSD-style box [Lx, Ly, Lz, xy, xz, yz] of ``path``, frame
+    ``frame``; anything else refused (:func:`cubic_box_length`)."""
+    return cubic_box_length(box, dimensions, f"{path}: frame {frame}")
+
+
+def cubic_box_length(box, dimensions: int, where: str) -> float:
+    """The one box length L (σ) of a box [Lx, Ly, Lz, xy, xz, yz]; a tilted (triclinic), non-cubic
+    (non-square in 2D), non-finite or non-positive box raises :class:`ReaderError` prefixed with
+    ``where`` (file and frame): glasscam's states, voxel grids and analyses have one L."""
     box = [float(b) for b in np.ravel(box)]
     if len(box) != 6:
-        raise ReaderError(f"{path}: frame {frame}: box {box} is not [Lx, Ly, Lz, xy, xz, yz]")
+        raise ReaderError(f"{where}: box {box} is not [Lx, Ly, Lz, xy, xz, yz]")
     lengths = box[:dimensions]
     if any(t != 0.0 for t in box[3:]):
         raise ReaderError(
-            f"{path}: frame {frame}: tilted (triclinic) box with tilts xy, xz, yz = {box[3:]}; glasscam supports cubic "
+            f"{where}: tilted (triclinic) box with tilts xy, xz, yz = {box[3:]}; glasscam supports cubic "
             "(square in 2D) boxes only"
         )
     if not all(np.isfinite(lengths)) or min(lengths) <= 0:
-        raise ReaderError(f"{path}: frame {frame}: box lengths {lengths} are not positive")
+        raise ReaderError(f"{where}: box lengths {lengths} are not positive")
     if not np.allclose(lengths, lengths[0], rtol=BOX_RTOL, atol=0):
         shape = " × ".join(f"{x:g}" for x in lengths)
         raise ReaderError(
-            f"{path}: frame {frame}: box {shape} is not {'square' if dimensions == 2 else 'cubic'}; glasscam's states, "
+            f"{where}: box {shape} is not {'square' if dimensions == 2 else 'cubic'}; glasscam's states, "
             "voxel grids and analyses assume one box length L (Lx = Ly = Lz), so non-cubic boxes are refused rather than "
             "read as L × L"
         )

@@ -36,6 +36,7 @@ from glasscam.io.checks import (
     _times,
     box_length_of,
     check_state,
+    cubic_box_length,
     map_types,
 )
 from glasscam.io.provenance import decode_json, encode_json
@@ -62,16 +63,12 @@ def frame_from_state(state: State, log: dict | None = None) -> gsd.hoomd.Frame:
 
 def state_from_frame(frame: gsd.hoomd.Frame, source: str = "GSD frame") -> State:
     """The frame as a :class:`State`; a box that is not cubic (square in 2D) or is tilted raises
-    :class:`TrajectoryError` (``source`` names file and frame in the message): a State has one
-    box length, so such a box is refused rather than read as L × L."""
+    :class:`~glasscam.errors.ReaderError` (``source`` names file and frame in the message;
+    :func:`glasscam.io.checks.cubic_box_length`): a State has one box length, so such a box is
+    refused rather than read as L × L."""
     box = [float(b) for b in frame.configuration.box]
     dims = int(frame.configuration.dimensions)
-    if any(t != 0.0 for t in box[3:]) or not np.allclose(box[:dims], box[0], rtol=1e-6, atol=0):
-        shape = " × ".join(f"{x:g}" for x in box[:dims])
-        raise TrajectoryError(
-            f"{source}: box {shape} (tilts {box[3:]}) is not {'square' if dims == 2 else 'cubic'}; glasscam supports "
-            "one box length L only"
-        )
+    cubic_box_length(box, dims, source)
     n = frame.particles.N
     time = frame.log.get(TIME_KEY)
     return State(
