@@ -171,7 +171,7 @@ def build_model(model_cfg: dict, dimensions: int, in_channels: int, n_classes: i
 def checkpoint_record(model: GlassCNN, model_cfg: dict, in_channels: int, n_classes: int,
                       class_names: list[str], provenance: dict, grid: dict | None = None) -> dict:
     """Weights + everything needed to rebuild the model (written by
-    :func:`glasscam.io.checkpoints.write_checkpoint`).
+    :func:`glasscam.io.model_checkpoints.write_checkpoint`).
 
     ``grid``: the voxelization the model was trained on — ``spacing`` h = L/n actually used (not
     the requested voxel.spacing), ``width`` w, ``truncation``, ``grid_multiple``, ``box_length``

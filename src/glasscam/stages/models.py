@@ -3,7 +3,7 @@ model it describes (:mod:`glasscam.learn.model`)."""
 
 import torch
 
-from glasscam.io.checkpoints import read_checkpoint, write_checkpoint
+from glasscam.io.model_checkpoints import read_checkpoint, write_checkpoint
 from glasscam.learn.model import GlassCNN, checkpoint_record, model_from_record
 
 
