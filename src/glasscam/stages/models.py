@@ -1,4 +1,4 @@
-"""Models on disk for the stages: a checkpoint file (:mod:`glasscam.io.checkpoints`) joined with the
+"""Models on disk for the stages: a checkpoint file (:mod:`glasscam.io.model_checkpoints`) joined with the
 model it describes (:mod:`glasscam.learn.model`)."""
 
 import torch
