@@ -48,6 +48,8 @@ rule gradcam_control:
         runtime=60,
     params:
         gradcam=config["gradcam"],
+        attribution=config["attribution"],
+        seed=config["seed"],
     script:
         "../../scripts/gradcam.py"
 
