@@ -87,14 +87,15 @@ def test_search_selects_a_fitting_model_and_is_reproducible(pair_dataset, tmp_pa
     # same seed, same trials → the same parameters, scores and selection, byte for byte
     assert [t["params"] for t in first["trials"]] == [t["params"] for t in second["trials"]]
     assert [t["score"] for t in first["trials"]] == [t["score"] for t in second["trials"]]
-    assert paths_a[2].read_bytes() == paths_b[2].read_bytes()
+    for path_a, path_b in zip(paths_a, paths_b, strict=True):  # timings live in the log only
+        assert path_a.read_bytes() == path_b.read_bytes(), path_a.name
     depths = {t["params"]["depth"] for t in first["trials"]}
     assert depths == {1, 3}, "the seeded sampler should try both depths in 4 trials"
     chosen = first["selected"]
     assert chosen["params"]["depth"] == 3 and chosen["train_accuracy"] >= 0.95
     assert all(t["validation_accuracy"] < chosen["validation_accuracy"] for t in first["trials"] if t["params"]["depth"] == 1)
     saved = json.loads(paths_a[0].read_text())
-    assert len(saved["trials"]) == 4 and {"wall_seconds", "cpu_seconds", "epochs_run"} <= set(saved["trials"][0])
+    assert len(saved["trials"]) == 4 and "epochs_run" in saved["trials"][0]
     assert paths_a[1].read_text().count("\n") == 5  # header + 4 trials
     # the selected configuration trains the final model, the test split now evaluated once
     metrics = train_classifier(dataset_h5=pair_dataset, model_out=tmp_path / "m.pt", metrics_out=tmp_path / "m.json", model_cfg={"channels": [8, 8]}, train_cfg=TRAIN,

@@ -29,8 +29,7 @@ from glasscam.stages.models import save_checkpoint
 logger = logging.getLogger(__name__)
 FIT_THRESHOLD = 0.95  # unaugmented training accuracy above which the CNN "fits its training split"
 TRIAL_COLUMNS = ["number", "state", "validation_accuracy", "validation_loss", "train_accuracy", "train_loss",
-                 "train_augmented_loss", "best_epoch", "epochs_run", "n_parameters", "score", "wall_seconds",
-                 "cpu_seconds", "params", "model", "training"]
+                 "train_augmented_loss", "best_epoch", "epochs_run", "n_parameters", "score", "params", "model", "training"]
 
 
 def selected_configs(selected_json, model_cfg: dict, train_cfg: dict) -> tuple[dict, dict, dict | None]:
@@ -285,10 +284,11 @@ def search_classifier(*, dataset_h5, trials_json, trials_csv, selected_json, mod
                       search_cfg: dict, seed: int, device: str = "auto", threads: int = 1) -> dict:
     """Hyperparameter search on the validation split (:func:`glasscam.learn.search.search_classifier`).
 
-    Writes every trial to ``trials_json`` (with the search config, objective, sampler, grid and
-    timing) and ``trials_csv`` (one row per trial; params, model and training as JSON cells), and
-    the selection to ``selected_json`` — the selected trial's ``model`` and ``training`` sections,
-    without timings, so two searches with the same seed and trials write identical files.
+    Writes every trial to ``trials_json`` (with the search config, objective, sampler and grid)
+    and ``trials_csv`` (one row per trial; params, model and training as JSON cells), and the
+    selection to ``selected_json`` — the selected trial's ``model`` and ``training`` sections.
+    Timings go to the log (and the rule's benchmark), never to these files, so two searches with
+    the same seed and trials write identical files.
     Returns the trials record."""
     dev = resolve_device(device)
     torch.set_num_threads(int(threads))
