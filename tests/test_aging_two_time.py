@@ -130,7 +130,8 @@ def test_stage_writes_two_time_table_with_liquid_q_and_figure(tmp_path):
                                                    {"temperature": 1.0, "q": 6.5, "q_source": "first peak of S(k)"}]}))
     compute_aging_dynamics(aging_paths=paths, out_csv=tmp_path / "aging_dynamics.csv", a=0.3, ages=[0, 1, 10], liquid_json=liquid)
     record = json.loads((tmp_path / "aging_dynamics.json").read_text())
-    assert record["q"] == 6.5 and "T_L = 0.8" in record["q_source"] and "tau_alpha" not in record
+    assert record["q"] == 6.5 and "T_L = 0.8" in record["q_source"] and record["tau_alpha"] is None
+    assert "tau_fs_1e_from_quench" in record["tau_alpha_note"]  # the old key names the new one, holds no number
     assert set(record["tau_fs_1e_from_quench"]) >= {"all", "A"}
     assert record["system"] == "toy3d" and record["temperature"] == 0.4
     assert record["two_time"]["n_runs"] == 3 and record["two_time"]["n_trajectories"] == 6

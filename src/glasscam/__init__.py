@@ -2,3 +2,7 @@
 structure, aging dynamics and their particle-level correlations."""
 
 __version__ = "0.1.0"
+
+from glasscam import _moved
+
+_moved.install()  # the flat modules' old import paths, with a DeprecationWarning (glasscam._moved)

@@ -83,13 +83,19 @@ def _liquid_q(liquid_json) -> tuple[float, str]:
     return float(coldest["q"]), f"liquid at T_L = {coldest['temperature']:g} ({coldest['q_source']}; {Path(liquid_json).name})"
 
 
+TAU_ALPHA_NOTE = ("not defined for an aging glass (no stationary relaxation); glasscam <= 0.1 stored here the time "
+                  "after the quench at which Fs first falls to 1/e, now tau_fs_1e_from_quench; the relaxation "
+                  "time at each waiting time is two_time.tau_fs_1e")
+
+
 def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: float = 0.3, out_json=None, s4: dict | None = None, reader: dict | None = None,
                            ages=None, out_two_time=None, liquid_json=None, confidence: float = 0.95, n_bootstrap: int = 1000) -> None:
     """Stage: :func:`aging_dynamics` of the trajectory files ``aging_paths`` → tidy CSV (columns
     :data:`DYNAMICS_COLUMNS`, everything measured from t = 0, the end of the quench) and a JSON
     (``out_json``, default the CSV path with suffix ``.json``) holding q (σ⁻¹), q_source, a,
     S(k) of the first frames, ``tau_fs_1e_from_quench`` per species (the time after the quench
-    at which Fs first falls to 1/e; not an equilibrium τα) and ``s4``: per species t*, χ4(t*), S4
+    at which Fs first falls to 1/e; not an equilibrium τα — ``tau_alpha`` is null, with
+    ``tau_alpha_note`` saying why, for readers of the old key) and ``s4``: per species t*, χ4(t*), S4
     and its standard error on the shells q (q[0] = 0, S4[0] = χ4(t*)), the number of vectors per
     shell and the fit of :func:`fit_ornstein_zernike` (χ4^∞, ξ4 ± error, or NaN and a reason).
 
@@ -129,6 +135,9 @@ def compute_aging_dynamics(*, aging_paths, out_csv, q: float | None = None, a: f
         "q_first_peak_t0": q_first,
         "a": summary["a"],
         "tau_fs_1e_from_quench": summary["tau_fs_1e_from_quench"],
+        # glasscam ≤ 0.1 stored the 1/e time after the quench here; an aging glass has no equilibrium τα
+        "tau_alpha": None,
+        "tau_alpha_note": TAU_ALPHA_NOTE,
         "n_trajectories": summary["n_trajectories"],
         "trajectories": [str(p) for p in paths],
         "k": k.tolist(),
