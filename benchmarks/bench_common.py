@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from glasscam.config.load import load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,8 +99,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 def load_configs() -> tuple[dict, dict]:
     """(paper-scale config.yaml, demo = config/demo.yaml merged over it)."""
-    paper = yaml.safe_load((REPO / "config.yaml").read_text())
-    demo = deep_merge(paper, yaml.safe_load((REPO / "config" / "demo.yaml").read_text()))
+    paper = load_yaml(REPO / "config.yaml")  # YAML 1.2 numbers (5e-3 a float), as the pipeline reads them
+    demo = deep_merge(paper, load_yaml(REPO / "config" / "demo.yaml"))
     return paper, demo
 
 

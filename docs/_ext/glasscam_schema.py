@@ -16,6 +16,8 @@ import yaml
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
+from glasscam.config.load import load_yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 MISSING = object()
 
@@ -156,7 +158,7 @@ def rows(schema: dict, config: dict):
 
 
 def load(schema_path: Path = ROOT / "workflow/schemas/config.schema.yaml", config_path: Path = ROOT / "config.yaml"):
-    return yaml.safe_load(schema_path.read_text()), yaml.safe_load(config_path.read_text())
+    return yaml.safe_load(schema_path.read_text()), load_yaml(config_path)  # YAML 1.2 numbers, as the pipeline
 
 
 def _paragraph(text: str) -> nodes.paragraph:

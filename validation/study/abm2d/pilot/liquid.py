@@ -4,13 +4,12 @@ import json
 import os
 import sys
 
-import yaml
-
+from glasscam.config.load import load_yaml
 from glasscam.stages import simulate
 from glasscam.stages.dynamics import compute_liquid_relaxation
 
 out = "/work/pilot_abm2d/out100"
-cfg = yaml.safe_load(open("/work/study2/config.yaml"))
+cfg = load_yaml("config.yaml")  # YAML 1.2 numbers, as the pipeline reads them
 sysc = copy.deepcopy(cfg["systems"]["abm2d"]); sysc["N"] = 1000; sysc["composition"] = {"A": 500, "B": 500}
 prot = copy.deepcopy(cfg["protocol"]); prot.update(melt_time=10, equilibration_time=150.0, liquid_samples=1, sample_interval=1.0)
 prot["liquid_dynamics"] = {"runs": 1, "duration": float(sys.argv[2]), "frames_per_decade": 10}

@@ -17,15 +17,15 @@ import sys
 import time
 
 import numpy as np
-import yaml
 
 from glasscam.analysis.displacement import window_displacement
+from glasscam.config.load import load_yaml
 from glasscam.io.gsd import read_states
 from glasscam.md.protocols import kinetic_temperature
 from glasscam.stages import simulate
 
 out = os.environ.get("OUT", "/work/pilot_abm2d/out"); os.makedirs(out, exist_ok=True)
-cfg = yaml.safe_load(open(os.environ.get("GLASSCAM_CFG", "/work/study2/config.yaml")))
+cfg = load_yaml(os.environ.get("GLASSCAM_CFG", "config.yaml"))  # YAML 1.2 numbers, as the pipeline reads them
 sysc = copy.deepcopy(cfg["systems"]["abm2d"]); sysc["N"] = 1000; sysc["composition"] = {"A": 500, "B": 500}
 prot = copy.deepcopy(cfg["protocol"]); prot.update(melt_time=10, equilibration_time=float(os.environ.get("EQ", 30)),
     liquid_samples=1, sample_interval=1.0)
