@@ -21,6 +21,7 @@ from glasscam.analysis.relaxation import aging_dynamics
 from glasscam.analysis.structure import indicators_for_states
 from glasscam.core.state import State
 from glasscam.errors import ReaderError
+from glasscam.io.checks import ReaderOptions
 from glasscam.io.foreign import read_npz, read_trajectory
 from glasscam.io.gsd import read_gsd, read_states, write_states
 from glasscam.md.engines.lammps_engine import lammps_available
@@ -169,7 +170,7 @@ def test_frames_too_far_apart_without_images_are_refused(simulated, tmp_path):
         path = tmp_path / f"sparse_{images_in}.gsd"
         _write_hoomd_gsd(path, sparse, images_in)
         try:
-            states = read_gsd(path, {"Ka": "A", "Kb": "B"}, system.types, dt=DT).states
+            states = read_gsd(path, ReaderOptions(type_map={"Ka": "A", "Kb": "B"}, species=system.types, dt=DT)).states
         except ReaderError as err:
             assert str(path) in str(err) and "frame " in str(err) and "images" in str(err)
         else:  # where it reads, it must be right
@@ -331,8 +332,8 @@ def test_changing_box_coincident_and_unknown_types_refused(tmp_path):
         read_states(path)
     path = _write(tmp_path / "types.gsd", [_frame(pos, [6, 6, 6, 0, 0, 0], types=("A", "C"), typeid=[0] * 10 + [1] * 10)])
     with pytest.raises(ReaderError, match=r"types.gsd: frame 0: unknown type 'C'.*species are \['A', 'B'\]"):
-        read_gsd(path, species=["A", "B"])
-    assert read_gsd(path, type_map={"C": "B"}, species=["A", "B"]).states[0].typeid.tolist() == [0] * 10 + [1] * 10
+        read_gsd(path, ReaderOptions(species=["A", "B"]))
+    assert read_gsd(path, ReaderOptions(type_map={"C": "B"}, species=["A", "B"])).states[0].typeid.tolist() == [0] * 10 + [1] * 10
 
 
 def test_lammps_dump_without_ids_and_triclinic_refused(tmp_path):
@@ -411,3 +412,41 @@ def test_extxyz_with_non_element_species_is_refused_with_what_to_write(tmp_path)
                     "A 0.0 0.0 0.0\nB 1.0 1.0 1.0\n")
     with pytest.raises(ReaderError, match=r"ab\.xyz: not a readable extxyz file .*write element symbols .*type_map"):
         read_trajectory(path, "extxyz", type_map={"A": "A", "B": "B"})
+
+
+def test_reader_options_are_checked_and_shared_by_every_reader(tmp_path):
+    """One options object for every reader: values out of range and unknown names refused by name
+    before a file is opened; a config ``reader`` mapping and keyword arguments give the same
+    object; the same options read a GSD file and its LAMMPS-dump twin to the same states."""
+    with pytest.raises(ReaderError, match=r"unwrap = 'nearest'"):
+        ReaderOptions(unwrap="nearest")
+    with pytest.raises(ReaderError, match="dt = 0"):
+        ReaderOptions(dt=0)
+    with pytest.raises(ReaderError, match="max_unwrap_fraction = 0.7"):
+        ReaderOptions(max_unwrap_fraction=0.7)
+    with pytest.raises(ReaderError, match=r"unknown option\(s\) \['time_step'\]"):
+        ReaderOptions.from_mapping({"dt": 0.005, "time_step": 0.005})
+    with pytest.raises(ReaderError, match="time_step"):
+        read_trajectory(tmp_path / "never_opened.gsd", time_step=0.005)
+    options = ReaderOptions.from_mapping({"dt": 0.005, "species": ["A", "B"]}, unwrap="independent")
+    assert options == ReaderOptions(dt=0.005, species=("A", "B"), unwrap="independent")
+    assert ReaderOptions.from_mapping(options, dt=0.01).dt == 0.01 and options.dt == 0.005  # frozen: a copy
+    assert ReaderOptions().spatial_dimensions == 3 and ReaderOptions(dimensions=2).spatial_dimensions == 2
+    # the same options through two formats: the same trajectory
+    rng = np.random.default_rng(3)
+    L, n = 6.0, 40
+    frames = [rng.uniform(-L / 2, L / 2, (n, 3))]
+    for _ in range(3):
+        frames.append(frames[-1] + rng.normal(0, 0.05, (n, 3)))
+    typeid = np.array([0] * 30 + [1] * 10)
+    dump = tmp_path / "twin.dump"
+    with open(dump, "w") as fh:
+        for k, pos in enumerate(frames):
+            fh.write(f"ITEM: TIMESTEP\n{100 * k}\nITEM: NUMBER OF ATOMS\n{n}\nITEM: BOX BOUNDS pp pp pp\n")
+            fh.write(f"{-L / 2} {L / 2}\n" * 3 + "ITEM: ATOMS id type xu yu zu\n")
+            fh.writelines(f"{i + 1} {typeid[i] + 1} {x:.10f} {y:.10f} {z:.10f}\n" for i, (x, y, z) in enumerate(pos))
+    shared = ReaderOptions(type_map={"1": "A", "2": "B"}, species=("A", "B"), dt=0.005)
+    from_dump = read_trajectory(dump, options=shared)
+    assert from_dump.times.tolist() == [0.0, 0.5, 1.0, 1.5]
+    np.testing.assert_allclose([s.unwrapped for s in from_dump.states], frames, atol=1e-9)
+    assert from_dump.states[0].typeid.tolist() == typeid.tolist()

@@ -88,7 +88,8 @@ def _check(args) -> int:
             data = read_npz(path, args.box_length, type_map=_type_map(args.type_map))
             states, replicas = data.states, 0 if data.replica_ends is None else len(data.states)
         else:
-            states = read_trajectory(path, args.format, _type_map(args.type_map), dt=args.dt, unwrap=args.unwrap or "auto").states
+            states = read_trajectory(path, args.format, type_map=_type_map(args.type_map), dt=args.dt,
+                                     unwrap=args.unwrap or "auto").states
             replicas = 0
         s = states[0]
         counts = {t: int((s.typeid == i).sum()) for i, t in enumerate(s.types)}

@@ -2,7 +2,8 @@
 that follow the same particles, unwrapping), and the checks of a file against the configured
 system it is analysed as (box against the pair cutoff, pairs closer than the potential allows)."""
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,75 @@ MIN_SEPARATION = 1e-4  # σ: closer particles are called coincident
 
 
 BOX_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    """How a trajectory file is read and checked — one object for every reader
+    (:func:`glasscam.io.gsd.read_gsd`, :func:`glasscam.io.foreign.read_lammps_dump`,
+    :func:`glasscam.io.foreign.read_ase`, :func:`glasscam.io.foreign.read_npz`).
+
+    ``type_map``: file species label → configured species (``{"1": "A", "2": "B"}``); ``species``:
+    the configured species in order (type ids follow it); ``dt`` (τ): converts step numbers into
+    times where the file stores none; ``dimensions``: 2 or 3 (None: 3, or the file's own for GSD);
+    ``unwrap``: ``"auto"`` (stored images, else the minimum image between frames, refused when a
+    particle moves more than ``max_unwrap_fraction`` · L between two frames) or ``"independent"``
+    (the frames are unrelated configurations); ``min_separation`` (σ): closer pairs are
+    coincident particles and refused; ``require_time``: refuse files without times (single
+    frames excepted); ``masses``: species → mass where the file has none (default 1);
+    ``box_length`` (σ): the box of layouts that store none (npz), else L = (N/ρ)^{1/d}.
+
+    Raises :class:`glasscam.errors.ReaderError` for a value out of range, and
+    :meth:`from_mapping` for an unknown key (a ``reader`` section of the config, an
+    ``external`` entry or keyword arguments), naming it.
+    """
+
+    type_map: Mapping[str, str] | None = None
+    species: tuple[str, ...] | None = None
+    dt: float | None = None
+    dimensions: int | None = None
+    unwrap: str = "auto"
+    max_unwrap_fraction: float = MAX_UNWRAP_FRACTION
+    min_separation: float = MIN_SEPARATION
+    require_time: bool = True
+    masses: Mapping[str, float] | None = None
+    box_length: float | None = None
+
+    def __post_init__(self):
+        if self.species is not None:
+            object.__setattr__(self, "species", tuple(self.species))
+        if self.unwrap not in UNWRAP_MODES:
+            raise ReaderError(f"reader: unwrap = {self.unwrap!r}; expected one of {UNWRAP_MODES}")
+        if self.dt is not None and not float(self.dt) > 0:
+            raise ReaderError(f"reader: dt = {self.dt!r}; expected a positive time step (τ)")
+        if self.dimensions not in (None, 2, 3):
+            raise ReaderError(f"reader: dimensions = {self.dimensions!r}; expected 2 or 3")
+        if not 0 < float(self.max_unwrap_fraction) <= 0.5:
+            raise ReaderError(f"reader: max_unwrap_fraction = {self.max_unwrap_fraction!r}; expected 0 < f ≤ 0.5 "
+                              "(beyond half a box the minimum image is ambiguous)")
+        if not float(self.min_separation) >= 0:
+            raise ReaderError(f"reader: min_separation = {self.min_separation!r}; expected ≥ 0 (σ)")
+        if self.box_length is not None and not float(self.box_length) > 0:
+            raise ReaderError(f"reader: box_length = {self.box_length!r}; expected a positive length (σ)")
+
+    @classmethod
+    def from_mapping(cls, reader: "Mapping | ReaderOptions | None" = None, **overrides) -> "ReaderOptions":
+        """Options from a mapping (and keyword ``overrides``); unknown keys refused by name."""
+        if isinstance(reader, ReaderOptions):
+            values = {f.name: getattr(reader, f.name) for f in fields(cls)}
+        else:
+            values = dict(reader or {})
+        values.update(overrides)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ReaderError(f"reader: unknown option(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    @property
+    def spatial_dimensions(self) -> int:
+        """``dimensions``, 3 when unset (files without their own: dumps, XYZ, npz)."""
+        return 3 if self.dimensions is None else int(self.dimensions)
 
 
 @dataclass
@@ -148,7 +218,7 @@ def map_types(path, frame: int, names: list[str], typeid: np.ndarray, type_map: 
         if mapped[t] not in species:
             hint = f" (type_map maps it to {mapped[t]!r})" if str(names[t]) in type_map else ""
             raise ReaderError(
-                f"{path}: frame {frame}: unknown type {names[t]!r}{hint}; the system's species are {species}: give "
+                f"{path}: frame {frame}: unknown type {names[t]!r}{hint}; the system's species are {list(species)}: give "
                 f"type_map {{{names[t]!r}: <species>}}"
             )
         lookup[t] = species.index(mapped[t])
@@ -337,6 +407,21 @@ def _finish(path, states: list[State], own_images: list[bool], unwrap: str, max_
         check_rows_follow(path, states)
     if unwrap == "auto":
         unwrap_by_minimum_image(path, states, own_images, max_unwrap_fraction)
+
+
+def finish_frames(path, states: list[State], explicit: list[float | None], steps: list[int | None],
+                  own_images: list[bool], options: ReaderOptions, *, rows_identified: bool,
+                  order_times: bool = True) -> None:
+    """The tail every reader shares: frame times (``explicit`` where every frame has one, else
+    step × ``options.dt``; :func:`_times`) set on ``states``, then :func:`_finish` — whose time
+    order check runs only where the times are known and ``order_times`` (glasscam's own GSD
+    files are written in order) and the file is read as a trajectory."""
+    times, known = _times(path, explicit, steps, options.dt, options.require_time)
+    for state, time in zip(states, times, strict=True):
+        state.time = time
+    _finish(path, states, own_images, options.unwrap, options.max_unwrap_fraction, options.min_separation,
+            steps=steps, order_times=known and order_times and (options.require_time or options.unwrap == "auto"),
+            rows_identified=rows_identified)
 
 
 def _times(path, explicit: list[float | None], steps: list[int | None], dt: float | None, require: bool) -> tuple[list[float], bool]:

@@ -55,6 +55,7 @@ displacement across frames is implied.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -63,14 +64,13 @@ from glasscam.core.periodic import wrap_into_box
 from glasscam.core.state import State
 from glasscam.errors import ReaderError
 from glasscam.io.checks import (
-    MAX_UNWRAP_FRACTION,
     MIN_SEPARATION,
+    ReaderOptions,
     ReplicaSet,
     Trajectory,
-    _finish,
-    _times,
     box_length_of,
     check_state,
+    finish_frames,
     map_types,
 )
 from glasscam.io.gsd import open_trajectory, read_gsd
@@ -216,19 +216,12 @@ def _dump_coordinates(path, frame, dump, dimensions: int) -> tuple[np.ndarray, n
     return pos, images, unwrapped
 
 
-def read_lammps_dump(
-    path,
-    type_map: dict | None = None,
-    species: list[str] | None = None,
-    dt: float | None = None,
-    dimensions: int = 3,
-    unwrap: str = "auto",
-    max_unwrap_fraction: float = MAX_UNWRAP_FRACTION,
-    min_separation: float = MIN_SEPARATION,
-    require_time: bool = True,
-    masses: dict | None = None,
-) -> Trajectory:
-    """A LAMMPS text dump (see the module docstring): every frame as a checked state."""
+def read_lammps_dump(path, options: ReaderOptions | None = None) -> Trajectory:
+    """A LAMMPS text dump (see the module docstring): every frame as a checked state, read and
+    checked as ``options`` says (:class:`glasscam.io.checks.ReaderOptions`)."""
+    options = options or ReaderOptions()
+    type_map, species, masses, unwrap = options.type_map, options.species, options.masses, options.unwrap
+    dimensions = options.spatial_dimensions
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -290,11 +283,7 @@ def read_lammps_dump(
         explicit.append(dump.time)
         steps.append(dump.step)
         states.append(State(pos, images, vel, typeid, types, mass, L, dimensions, step=dump.step))
-    times, known = _times(path, explicit, steps, dt, require_time)
-    for s, t in zip(states, times, strict=True):
-        s.time = t
-    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation, steps=steps,
-            order_times=known and (require_time or unwrap == "auto"), rows_identified=ids0 is not None)
+    finish_frames(path, states, explicit, steps, own_images, options, rows_identified=ids0 is not None)
     return Trajectory(path, "lammps-dump", states, [{} for _ in states])
 
 
@@ -302,20 +291,12 @@ def read_lammps_dump(
 # extended XYZ (ASE)
 
 
-def read_ase(
-    path,
-    fmt: str,
-    type_map: dict | None = None,
-    species: list[str] | None = None,
-    dt: float | None = None,
-    dimensions: int = 3,
-    unwrap: str = "auto",
-    max_unwrap_fraction: float = MAX_UNWRAP_FRACTION,
-    min_separation: float = MIN_SEPARATION,
-    require_time: bool = True,
-    masses: dict | None = None,
-) -> Trajectory:
-    """An extended XYZ file through ASE (see the module docstring)."""
+def read_ase(path, fmt: str, options: ReaderOptions | None = None) -> Trajectory:
+    """An extended XYZ file through ASE (see the module docstring), read and checked as
+    ``options`` says (:class:`glasscam.io.checks.ReaderOptions`)."""
+    options = options or ReaderOptions()
+    type_map, species, masses = options.type_map, options.species, options.masses
+    dimensions = options.spatial_dimensions
     import ase.io
 
     path = Path(path)
@@ -372,12 +353,8 @@ def read_ase(
         step = info.get("timestep", info.get("step"))
         steps.append(int(step) if step is not None else None)
         states.append(State(pos, images, vel, typeid, types, mass, L, dimensions, step=int(step or 0)))
-    times, known = _times(path, explicit, steps, dt, require_time)
-    for s, t in zip(states, times, strict=True):
-        s.time = t
     own_images = [unwrapped_input] * len(states)
-    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation, steps=steps,
-            order_times=known and (require_time or unwrap == "auto"), rows_identified=False)
+    finish_frames(path, states, explicit, steps, own_images, options, rows_identified=False)
     return Trajectory(path, fmt, states, [{} for _ in states])
 
 
@@ -478,29 +455,20 @@ def read_npz(
 # one entry point
 
 
-def read_trajectory(
-    path,
-    fmt: str = "auto",
-    type_map: dict | None = None,
-    species: list[str] | None = None,
-    dt: float | None = None,
-    dimensions: int | None = None,
-    unwrap: str = "auto",
-    max_unwrap_fraction: float = MAX_UNWRAP_FRACTION,
-    min_separation: float = MIN_SEPARATION,
-    require_time: bool = True,
-    masses: dict | None = None,
-    box_length: float | None = None,
-) -> Trajectory:
+def read_trajectory(path, fmt: str = "auto", options: ReaderOptions | Mapping | None = None, **kwargs) -> Trajectory:
     """Any supported file as a checked :class:`Trajectory` (npz: its initial configurations,
-    one state per sample, time 0)."""
+    one state per sample, time 0). How it is read: ``options``
+    (:class:`glasscam.io.checks.ReaderOptions`, or a mapping such as a config's ``reader``
+    section) and/or its fields as keyword arguments (``read_trajectory(path, dt=0.005)``);
+    unknown names are refused by :meth:`ReaderOptions.from_mapping`."""
+    options = ReaderOptions.from_mapping(options, **kwargs)
     fmt = detect_format(path, fmt)
     if fmt == "gsd":
-        return read_gsd(path, type_map, species, dt, unwrap, max_unwrap_fraction, min_separation, require_time, masses)
+        return read_gsd(path, options)
     if fmt == "npz":
-        replicas = read_npz(path, box_length, dimensions or 3, type_map, species, masses, min_separation)
+        replicas = read_npz(path, options.box_length, options.spatial_dimensions, options.type_map, options.species,
+                            options.masses, options.min_separation)
         return Trajectory(Path(path), "npz", replicas.states, [{} for _ in replicas.states])
     if fmt == "lammps-dump":
-        return read_lammps_dump(path, type_map, species, dt, dimensions or 3, unwrap, max_unwrap_fraction, min_separation, require_time,
-                                masses)
-    return read_ase(path, fmt, type_map, species, dt, dimensions or 3, unwrap, max_unwrap_fraction, min_separation, require_time, masses)
+        return read_lammps_dump(path, options)
+    return read_ase(path, fmt, options)

@@ -29,14 +29,12 @@ from glasscam.core.state import State
 from glasscam.errors import ReaderError, TrajectoryError
 from glasscam.io.atomic import atomic_output, damaged
 from glasscam.io.checks import (
-    MAX_UNWRAP_FRACTION,
-    MIN_SEPARATION,
+    ReaderOptions,
     Trajectory,
-    _finish,
-    _times,
     box_length_of,
     check_state,
     cubic_box_length,
+    finish_frames,
     map_types,
 )
 from glasscam.io.provenance import decode_json, encode_json
@@ -158,18 +156,12 @@ def write_states(path, states: list[State], provenance: dict, logs: list[dict] |
 
 
 
-def read_gsd(
-    path,
-    type_map: dict | None = None,
-    species: list[str] | None = None,
-    dt: float | None = None,
-    unwrap: str = "auto",
-    max_unwrap_fraction: float = MAX_UNWRAP_FRACTION,
-    min_separation: float = MIN_SEPARATION,
-    require_time: bool = True,
-    masses: dict | None = None,
-) -> Trajectory:
-    """Every frame of a GSD file as checked states (see the module docstring), with its logs."""
+def read_gsd(path, options: ReaderOptions | None = None) -> Trajectory:
+    """Every frame of a GSD file as checked states (see the module docstring), with its logs;
+    how it is read and checked: ``options`` (:class:`glasscam.io.checks.ReaderOptions`; the
+    file's own dimensions are used, ``options.dimensions`` is not read)."""
+    options = options or ReaderOptions()
+    type_map, species, masses = options.type_map, options.species, options.masses
 
 
     path = Path(path)
@@ -230,11 +222,8 @@ def read_gsd(
             steps.append(int(frame.configuration.step))
             states.append(State(pos, img, vel, typeid, types, mass, L, dims, step=int(frame.configuration.step)))
             logs.append(log)
-    times, known = _times(path, explicit, steps, dt, require_time)
-    for s, t in zip(states, times, strict=True):
-        s.time = t
-    _finish(path, states, own_images, unwrap, max_unwrap_fraction, min_separation, steps=steps,
-            order_times=known and not own_writer and (require_time or unwrap == "auto"), rows_identified=own_writer)
+    finish_frames(path, states, explicit, steps, own_images, options, rows_identified=own_writer,
+                  order_times=not own_writer)
     return Trajectory(path, "gsd", states, logs)
 
 
@@ -251,7 +240,7 @@ def read_gsd_frame(path, frame: int = -1, require_time: bool = True) -> State:
         own_writer = traj.file.chunk_exists(frame=0, name="log/" + PROVENANCE_KEY)
         fast = index == 0 or own_writer or traj.file.chunk_exists(frame=index, name="particles/image")
     if not fast:
-        return read_gsd(path, require_time=require_time).states[index]
+        return read_gsd(path, ReaderOptions(require_time=require_time)).states[index]
     with open_trajectory(path) as traj:
         try:
             raw = traj[index]
@@ -270,7 +259,7 @@ def read_gsd_frame(path, frame: int = -1, require_time: bool = True) -> State:
             "follows a fixed set of particles"
         )
     if require_time and not time_present and n_frames > 1:
-        raise ReaderError(f"{path}: frame {index}: no time log ({TIME_KEY}); read the file with readers.read_gsd(dt=...)")
+        raise ReaderError(f"{path}: frame {index}: no time log ({TIME_KEY}); read the file with glasscam.io.gsd.read_gsd(path, ReaderOptions(dt=...))")
     state.positions, state.images = wrap_into_box(state.positions, state.images, state.box_length, state.dimensions)
     check_state(path, index, state)
     return state
