@@ -8,6 +8,11 @@ import pytest
 from glasscam.analysis.heterogeneity import S4Options
 from glasscam.config import load_yaml
 from glasscam.core.schedule import WINDOW_TOLERANCE
+from glasscam.learn.attribution import AttributionOptions
+from glasscam.learn.ceiling import CeilingOptions
+from glasscam.learn.gradcam import GradcamOptions
+from glasscam.learn.search import SearchOptions
+from glasscam.learn.training import LearningCurveOptions, TrainingOptions
 
 CONFIG = load_yaml(Path(__file__).resolve().parents[1] / "config.yaml")
 
@@ -31,3 +36,71 @@ def test_s4_options_name_an_unknown_key():
     with pytest.raises(ValueError, match="q_mx"):
         S4Options.from_config({"q_mx": 3.0})
     assert S4Options.from_config(None) == S4Options()
+
+
+# --- the learning settings: one option object per config section (issue #23) -------------------
+
+SECTIONS = {"training": TrainingOptions, "learning_curve": LearningCurveOptions, "attribution": AttributionOptions,
+            "search": SearchOptions, "ceiling": CeilingOptions, "gradcam": GradcamOptions}
+
+
+def _field_values(options) -> dict:
+    """Field → value as declared (sequences as lists, as YAML reads them), in declared order."""
+    return {f.name: list(v) if isinstance(v := getattr(options, f.name), tuple) else v for f in fields(options)}
+
+
+@pytest.mark.parametrize("section", [s for s in SECTIONS if s != "search"])
+def test_config_yaml_learning_sections_are_the_option_defaults(section):
+    defaults = _field_values(SECTIONS[section]())
+    assert CONFIG[section] == defaults
+    assert list(CONFIG[section]) == list(defaults)  # same keys, same order as the records write them
+
+
+def test_config_yaml_search_budget_is_the_option_default():
+    # space: the code default is empty (nothing drawn, the model/training settings as they are);
+    # config.yaml's space is the documented production search, deliberately not a code default
+    defaults = _field_values(SearchOptions())
+    assert defaults.pop("space") == {}
+    assert {k: v for k, v in CONFIG["search"].items() if k != "space"} == defaults
+
+
+@pytest.mark.parametrize(("section", "bad"), [
+    ("training", {"patience": 0}), ("training", {"epochs": 0}), ("training", {"learning_rate": 0.0}),
+    ("training", {"weight_decay": -1e-4}), ("training", {"schedule": "step"}), ("training", {"augment": "yes"}),
+    ("training", {"augment": {"rotate": True}}), ("training", {"balance_classes": "no"}),
+    ("learning_curve", {"fractions": [0.0, 1.0]}), ("learning_curve", {"repeats": 0}),
+    ("attribution", {"ig_steps": 1}), ("attribution", {"occlusion_particles": -1}), ("attribution", {"batch_size": 0}),
+    ("attribution", {"methods": ["lime"]}),
+    ("search", {"n_trials": -1}), ("search", {"cpu_minutes": 0}), ("search", {"space": {"dept": [1]}}),
+    ("ceiling", {"epochs": 0}), ("ceiling", {"patience": 0}), ("ceiling", {"batch_size": 0}),
+    ("ceiling", {"learning_rate": -1.0}), ("ceiling", {"weight_decay": -1.0}),
+    ("gradcam", {"batch_size": 0}), ("gradcam", {"layer": "first"}),
+])
+def test_learning_options_refuse_values_outside_their_range_naming_the_key(section, bad):
+    (key,) = bad
+    with pytest.raises(ValueError, match=rf"^{section}\.{key}"):
+        SECTIONS[section].from_config(bad)
+
+
+def test_training_option_message_names_key_and_value():
+    with pytest.raises(ValueError, match=r"^training\.patience = 0; must be ≥ 1$"):
+        TrainingOptions.from_config({"patience": 0})
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_learning_options_name_an_unknown_key(section):
+    with pytest.raises(ValueError, match=rf"^{section}: unknown keys \['patiense'\]"):
+        SECTIONS[section].from_config({"patiense": 3})
+    assert SECTIONS[section].from_config(None) == SECTIONS[section]()
+
+
+def test_as_dict_is_the_resolved_mapping_the_records_hold():
+    assert TrainingOptions.from_config({"augment": False}).as_dict()["augment"] == {"translate": False,
+                                                                                     "point_group": False}
+    assert TrainingOptions.from_config({"augment": {"translate": False}}).as_dict()["augment"] == {
+        "translate": False, "point_group": True}
+    assert AttributionOptions.from_config({"methods": ["occlusion"]}).as_dict() == {
+        "methods": ["occlusion"], "ig_steps": 64, "occlusion_particles": 128, "batch_size": 16}
+    assert LearningCurveOptions.from_config({"fractions": [1.0, 0.5, 0.5]}).resolved() == ([0.5, 1.0], 3)
+    assert SearchOptions.from_config({"n_trials": 0, "cpu_minutes": None}).as_dict() == {
+        "n_trials": 0, "cpu_minutes": None, "space": {}}

@@ -163,7 +163,7 @@ def test_energy_threshold_baseline_finds_the_separating_energy(sign):
 def test_bad_train_config_is_rejected(tmp_path):
     data = tmp_path / "data.h5"
     write_blob_dataset(data, n_per_class=6)
-    with pytest.raises(ValueError, match="train: unknown keys"):
+    with pytest.raises(ValueError, match="training: unknown keys"):
         train_classifier(dataset_h5=data, model_out=tmp_path / "m.pt", metrics_out=tmp_path / "m.json", model_cfg=MODEL, train_cfg={"epoch": 3}, seed=1, device="cpu")
     with pytest.raises(ValueError, match="pooling stride"):
         train_classifier(dataset_h5=data, model_out=tmp_path / "m.pt", metrics_out=tmp_path / "m.json", model_cfg={"channels": [2, 2, 2, 2, 2, 2]}, train_cfg=TRAIN, seed=1,

@@ -113,7 +113,7 @@ MOVED: dict[str, dict[str, str]] = {
     "gradcam": {
         "core.keys": "SAMPLE_KEY",
         "learn.gradcam": (
-            "GRADCAM_DEFAULTS gradcam_maps model_grid particle_gradcam upsample_periodic voxelize_for_model"
+            "gradcam_maps model_grid particle_gradcam upsample_periodic voxelize_for_model"
         ),
         "stages.explain": "explain",
     },
@@ -197,7 +197,7 @@ MOVED: dict[str, dict[str, str]] = {
         "io.datasets": "load_dataset",
         "learn.device": "resolve_device",
         "learn.training": (
-            "TRAIN_DEFAULTS accuracy_by_group augment_batch energy_threshold_baseline evaluate "
+            "accuracy_by_group augment_batch energy_threshold_baseline evaluate "
             "fit_classifier point_group recalibrate_batchnorm"
         ),
         "stages.train": "learning_curve train_classifier",

@@ -14,14 +14,39 @@ No files are read or written here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch import nn
 
+from glasscam.core.options import Options
 from glasscam.learn.model import build_model
 
-#: training settings of the supervised ceiling where the configuration gives none
-CEILING_DEFAULTS = {"epochs": 30, "learning_rate": 3.0e-3, "weight_decay": 0.0, "patience": 8, "batch_size": 4}
+
+@dataclass(frozen=True)
+class CeilingOptions(Options):
+    """Training settings of the supervised ceiling (config ``ceiling``; :func:`fit_propensity_cnn`).
+
+    epochs: most passes over the training frames (≥ 1); learning_rate: Adam's step size (> 0);
+    weight_decay: Adam's L2 penalty (≥ 0); patience: epochs without a lower validation loss
+    (mean squared error of the within-frame standardised target, dimensionless) before stopping
+    (≥ 1); batch_size: frames per optimizer step (≥ 1). Values are kept as given (they are
+    recorded in the JSON). Raises ``ValueError`` naming the key (``ceiling.epochs = 0; must be ≥ 1``).
+    """
+
+    SECTION = "ceiling"
+
+    epochs: int = 30
+    learning_rate: float = 3.0e-3
+    weight_decay: float = 0.0
+    patience: int = 8
+    batch_size: int = 4
+
+    def __post_init__(self):
+        self.require_at_least(1, "epochs", "patience", "batch_size")
+        self.require_positive("learning_rate")
+        self.require_nonnegative("weight_decay")
 
 
 class PropensityCNN(nn.Module):
@@ -64,13 +89,10 @@ def fit_propensity_cnn(images: list[np.ndarray], stencils: list[tuple[np.ndarray
 
     ``images[k]`` (C, n…) float32; ``stencils[k]`` the interpolation stencil of frame k's particles
     on the output grid (:func:`interpolation_stencil` with m cells); ``targets[k]`` (N,) the
-    standardised target, NaN where a particle is not used. ``cfg``: :data:`CEILING_DEFAULTS` keys.
+    standardised target, NaN where a particle is not used. ``cfg``: :class:`CeilingOptions` keys.
     Returns (model at the best validation epoch, in eval mode; history {train_loss,
     validation_loss, best_epoch})."""
-    cfg = {**CEILING_DEFAULTS, **cfg}
-    unknown = set(cfg) - set(CEILING_DEFAULTS)
-    if unknown:
-        raise ValueError(f"ceiling: unknown keys {sorted(unknown)}; expected a subset of {list(CEILING_DEFAULTS)}")
+    cfg = CeilingOptions.from_config(cfg).as_dict()
     if not train:
         raise ValueError("ceiling: no training frames with a finite target")
     torch.manual_seed(seed)

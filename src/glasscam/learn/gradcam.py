@@ -14,6 +14,8 @@ Values are in logit units per feature-map cell; compare them within a map, not a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,11 +23,32 @@ from captum.attr import LayerGradCam
 from tqdm import tqdm
 
 from glasscam.core.grid import grid_points
+from glasscam.core.options import Options
 from glasscam.core.state import State
 from glasscam.learn.device import resolve_device
 from glasscam.learn.voxelize import read_at_particles, voxelize_gaussian
 
-GRADCAM_DEFAULTS = {"layer": "last", "batch_size": 16}
+
+@dataclass(frozen=True)
+class GradcamOptions(Options):
+    """Settings of Grad-CAM (config ``gradcam``; :func:`particle_gradcam`).
+
+    layer: the conv block whose rectified activations Grad-CAM weighs — ``"last"`` or a block
+    index (0-based, negative from the end; checked against the model by
+    :meth:`glasscam.learn.model.GlassCNN.block_index`); batch_size: images per forward/backward
+    pass (≥ 1). Values are kept as given (they are recorded in the provenance). Raises
+    ``ValueError`` naming the key (``gradcam.batch_size = 0; must be ≥ 1``).
+    """
+
+    SECTION = "gradcam"
+
+    layer: str | int = "last"
+    batch_size: int = 16
+
+    def __post_init__(self):
+        if self.layer != "last" and (isinstance(self.layer, bool) or not isinstance(self.layer, int)):
+            self.refuse("layer", "expected 'last' or a conv-block index")
+        self.require_at_least(1, "batch_size")
 
 
 def upsample_periodic(maps: torch.Tensor, factor: int) -> torch.Tensor:
@@ -60,16 +83,6 @@ def gradcam_maps(model: torch.nn.Module, layer: torch.nn.Module, images: torch.T
     return relu_maps, signed_maps, probability
 
 
-def _check_cfg(gradcam_cfg: dict) -> dict:
-    unknown = set(gradcam_cfg) - set(GRADCAM_DEFAULTS)
-    if unknown:
-        raise ValueError(f"gradcam: unknown keys {sorted(unknown)}; expected a subset of {list(GRADCAM_DEFAULTS)}")
-    cfg = {**GRADCAM_DEFAULTS, **gradcam_cfg}
-    if int(cfg["batch_size"]) < 1:
-        raise ValueError(f"gradcam.batch_size = {cfg['batch_size']!r}; must be ≥ 1")
-    return cfg
-
-
 def model_grid(checkpoint: dict, path) -> dict:
     """The voxelization a checkpoint was trained on (:func:`glasscam.stages.models.save_checkpoint`)."""
     grid = checkpoint.get("grid")
@@ -97,7 +110,7 @@ def particle_gradcam(model: torch.nn.Module, checkpoint: dict, states: list[Stat
     (N,)} float64, probabilities (S, n_classes)); with ``return_maps`` also the list of
     (relu ``(n_classes, *grid)``, signed ``(n_classes, *grid)``) float32 maps. ``model``, ``checkpoint``:
     from :func:`glasscam.stages.models.load_checkpoint`; ``source`` names the model in errors."""
-    cfg = _check_cfg(gradcam_cfg or {})
+    cfg = GradcamOptions.from_config(gradcam_cfg).as_dict()
     dev = resolve_device(device)
     model = model.to(dev).eval()
     model_path = source

@@ -49,11 +49,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from glasscam.learn.training import _check_train_cfg, fit_classifier
+from glasscam.core.options import Options
+from glasscam.learn.training import TrainingOptions, fit_classifier
 
 log = logging.getLogger(__name__)
 
@@ -61,38 +64,60 @@ MODEL_PARAMS = ("convs_per_block", "kernel_size", "residual", "pool", "dropout")
 ARCHITECTURE_PARAMS = ("depth", "base_width", "width_doublings")
 TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs", "patience", "augment")
 SPACE_KEYS = ARCHITECTURE_PARAMS + MODEL_PARAMS + TRAIN_PARAMS
-SEARCH_DEFAULTS = {"n_trials": 20, "cpu_minutes": None, "space": {}}
 MIN_FEATURE_CELLS = 2
 LOSS_WEIGHT = 1e-3
 
 
-def check_search_cfg(search_cfg: dict) -> dict:
-    """Validated ``search`` section with defaults (:data:`SEARCH_DEFAULTS`); ValueError names
+@dataclass(frozen=True)
+class SearchOptions(Options):
+    """Settings of the hyperparameter search (config ``search``; :func:`search_classifier`).
+
+    n_trials: trials drawn by the TPE sampler (≥ 0; 0 = no search: the ``model`` / ``training``
+    settings are trained as they are); cpu_minutes: cap on the search's process CPU time
+    [minutes] (> 0, or None for no cap), checked after each trial — the selection is reproducible
+    when ``n_trials`` ends the search first; space: the search space, a mapping of
+    :data:`SPACE_KEYS` to a list (categorical), a scalar (fixed) or {low, high, log} (a range;
+    log needs low > 0) — see the module docstring; empty = nothing drawn.
+
+    Raises ``ValueError`` naming the key (``search.n_trials = -1; must be ≥ 0``).
+    """
+
+    SECTION = "search"
+
+    n_trials: int = 24
+    cpu_minutes: float | None = 240
+    space: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        if int(self.n_trials) < 0:
+            self.refuse("n_trials", "must be ≥ 0 (0: no search)")
+        if self.cpu_minutes is not None and not float(self.cpu_minutes) > 0:
+            self.refuse("cpu_minutes", "must be positive or null")
+        space = dict(self.space or {})
+        object.__setattr__(self, "space", space)
+        unknown = set(space) - set(SPACE_KEYS)
+        if unknown:
+            raise ValueError(f"search.space: unknown keys {sorted(unknown)}; expected a subset of {list(SPACE_KEYS)}")
+        for key, value in space.items():
+            if isinstance(value, dict):
+                if set(value) - {"low", "high", "log"} or not {"low", "high"} <= set(value):
+                    raise ValueError(f"search.space.{key} = {value!r}; a range is {{low, high, log}}")
+                if not float(value["low"]) <= float(value["high"]):
+                    raise ValueError(f"search.space.{key}: low {value['low']!r} > high {value['high']!r}")
+                if value.get("log") and not float(value["low"]) > 0:
+                    raise ValueError(f"search.space.{key}: a log range needs low > 0, got {value['low']!r}")
+            elif isinstance(value, list) and not value:
+                raise ValueError(f"search.space.{key} is an empty list; give at least one choice")
+
+    def as_dict(self) -> dict:
+        """The resolved ``search`` section (``space`` a copy)."""
+        return {**super().as_dict(), "space": dict(self.space)}
+
+
+def check_search_cfg(search_cfg: dict | None) -> dict:
+    """Validated ``search`` section with defaults (:class:`SearchOptions`); ValueError names
     the key and value."""
-    unknown = set(search_cfg) - set(SEARCH_DEFAULTS)
-    if unknown:
-        raise ValueError(f"search: unknown keys {sorted(unknown)}; expected a subset of {list(SEARCH_DEFAULTS)}")
-    cfg = {**SEARCH_DEFAULTS, **search_cfg}
-    if int(cfg["n_trials"]) < 0:
-        raise ValueError(f"search.n_trials = {cfg['n_trials']!r}; must be ≥ 0 (0: no search)")
-    if cfg["cpu_minutes"] is not None and not float(cfg["cpu_minutes"]) > 0:
-        raise ValueError(f"search.cpu_minutes = {cfg['cpu_minutes']!r}; must be positive or null")
-    space = dict(cfg["space"] or {})
-    unknown = set(space) - set(SPACE_KEYS)
-    if unknown:
-        raise ValueError(f"search.space: unknown keys {sorted(unknown)}; expected a subset of {list(SPACE_KEYS)}")
-    for key, value in space.items():
-        if isinstance(value, dict):
-            if set(value) - {"low", "high", "log"} or not {"low", "high"} <= set(value):
-                raise ValueError(f"search.space.{key} = {value!r}; a range is {{low, high, log}}")
-            if not float(value["low"]) <= float(value["high"]):
-                raise ValueError(f"search.space.{key}: low {value['low']!r} > high {value['high']!r}")
-            if value.get("log") and not float(value["low"]) > 0:
-                raise ValueError(f"search.space.{key}: a log range needs low > 0, got {value['low']!r}")
-        elif isinstance(value, list) and not value:
-            raise ValueError(f"search.space.{key} is an empty list; give at least one choice")
-    cfg["space"] = space
-    return cfg
+    return SearchOptions.from_config(search_cfg).as_dict()
 
 
 def _suggest(trial, name: str, spec):
@@ -151,7 +176,7 @@ def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: 
     import optuna  # noqa: PLC0415 — optional heavy dependency
 
     cfg = check_search_cfg(search_cfg)
-    _check_train_cfg(train_cfg)
+    TrainingOptions.from_config(train_cfg)
     space = dict(cfg["space"])
     grid = tuple(int(n) for n in data["images"].shape[2:])
     allowed = valid_depths(grid)

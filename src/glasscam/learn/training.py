@@ -24,29 +24,101 @@ import copy
 import itertools
 import logging
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
+from glasscam.core.options import Options
 from glasscam.core.seeds import derive_seed
 from glasscam.core.tasks import SPLITS
 from glasscam.learn.model import build_model
 
-TRAIN_DEFAULTS = {
-    "epochs": 50,
-    "batch_size": 16,
-    "learning_rate": 1e-3,
-    "weight_decay": 0.0,
-    "schedule": "constant",
-    "patience": 10,
-    "augment": True,
-    "balance_classes": True,
-    "precise_batchnorm": True,
-}
 SCHEDULES = ("constant", "cosine", "one_cycle")
+AUGMENTATIONS = ("translate", "point_group")
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingOptions(Options):
+    """Settings of the classifier's training (config ``training``; :func:`fit_classifier`).
+
+    epochs: most passes over the training split (≥ 1; also the length of the learning-rate
+    schedule); batch_size: samples per optimizer step (≥ 1); learning_rate: Adam's step size
+    (> 0, dimensionless — the inputs are densities per voxel); weight_decay: Adam's L2 penalty
+    (≥ 0); schedule: per-batch learning-rate schedule, one of :data:`SCHEDULES`; patience: epochs
+    without a lower validation loss before early stopping (≥ 1); augment: true/false, or
+    {translate, point_group} — random periodic translations and square/cubic point-group
+    operations per sample (:func:`augment_batch`); balance_classes: weight the loss by
+    S_train / (n_classes · S_train,c); precise_batchnorm: recompute the BatchNorm statistics on
+    the unaugmented training split after every epoch (:func:`recalibrate_batchnorm`).
+
+    Values are kept as given; :meth:`as_dict` expands ``augment`` into {translate, point_group}.
+    Raises ``ValueError`` naming the key (``training.patience = 0; must be ≥ 1``).
+    """
+
+    SECTION = "training"
+
+    epochs: int = 50
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    patience: int = 10
+    augment: bool | Mapping = True
+    balance_classes: bool = True
+    precise_batchnorm: bool = True
+
+    def __post_init__(self):
+        self.require_at_least(1, "epochs", "batch_size", "patience")
+        self.require_positive("learning_rate")
+        self.require_nonnegative("weight_decay")
+        if self.schedule not in SCHEDULES:
+            self.refuse("schedule", f"expected one of {SCHEDULES}")
+        if not (isinstance(self.augment, bool)
+                or (isinstance(self.augment, Mapping) and set(self.augment) <= set(AUGMENTATIONS))):
+            self.refuse("augment", "expected true/false or {translate: bool, point_group: bool}")
+        for key in ("balance_classes", "precise_batchnorm"):
+            if not isinstance(getattr(self, key), bool):
+                self.refuse(key, "expected true or false")
+
+    def as_dict(self) -> dict:
+        """The resolved training settings; ``augment`` as {translate: bool, point_group: bool}."""
+        augment = self.augment
+        if isinstance(augment, bool):
+            augment = {"translate": augment, "point_group": augment}
+        else:
+            augment = {"translate": bool(augment.get("translate", True)),
+                       "point_group": bool(augment.get("point_group", True))}
+        return {**super().as_dict(), "augment": augment}
+
+
+@dataclass(frozen=True)
+class LearningCurveOptions(Options):
+    """Settings of the learning curve (config ``learning_curve``; :func:`glasscam.stages.train.learning_curve`).
+
+    fractions: fractions of the training split's runs trained on, each in (0, 1]
+    (duplicates dropped, sorted by :meth:`resolved`); repeats: draws of the runs (another seed per
+    repeat) at each fraction (≥ 1). Raises ``ValueError`` naming the key.
+    """
+
+    SECTION = "learning_curve"
+
+    fractions: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+    repeats: int = 3
+
+    def __post_init__(self):
+        object.__setattr__(self, "fractions", tuple(self.fractions))
+        if not self.fractions or any(not 0 < float(f) <= 1 for f in self.fractions):
+            self.refuse("fractions", "expected values in (0, 1]")
+        self.require_at_least(1, "repeats")
+
+    def resolved(self) -> tuple[list[float], int]:
+        """(sorted distinct fractions, repeats)."""
+        return sorted({float(f) for f in self.fractions}), int(self.repeats)
 
 
 def point_group(dimensions: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -74,29 +146,6 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator, translate: bool, 
                 sample = torch.flip(sample, [1 + a for a in flipped])
         out.append(sample)
     return torch.stack(out)
-
-
-def _check_train_cfg(train_cfg: dict) -> dict:
-    unknown = set(train_cfg) - set(TRAIN_DEFAULTS)
-    if unknown:
-        raise ValueError(f"train: unknown keys {sorted(unknown)}; expected a subset of {list(TRAIN_DEFAULTS)}")
-    cfg = {**TRAIN_DEFAULTS, **train_cfg}
-    for key in ("epochs", "batch_size", "patience"):
-        if int(cfg[key]) < 1:
-            raise ValueError(f"train.{key} = {cfg[key]!r}; must be ≥ 1")
-    if not float(cfg["learning_rate"]) > 0:
-        raise ValueError(f"train.learning_rate = {cfg['learning_rate']!r}; must be positive")
-    if cfg["schedule"] not in SCHEDULES:
-        raise ValueError(f"train.schedule = {cfg['schedule']!r}; expected one of {SCHEDULES}")
-    augment = cfg["augment"]
-    if isinstance(augment, bool):
-        cfg["augment"] = {"translate": augment, "point_group": augment}
-    elif not (isinstance(augment, dict) and set(augment) <= {"translate", "point_group"}):
-        raise ValueError(f"train.augment = {augment!r}; expected true/false or {{translate: bool, point_group: bool}}")
-    else:
-        cfg["augment"] = {"translate": bool(augment.get("translate", True)),
-                          "point_group": bool(augment.get("point_group", True))}
-    return cfg
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, schedule: str, learning_rate: float, total_steps: int):
@@ -193,19 +242,6 @@ def accuracy_by_group(data: dict, rows: np.ndarray, predicted: np.ndarray) -> li
     return out
 
 
-def _check_learning_curve_cfg(cfg: dict) -> tuple[list[float], int]:
-    unknown = set(cfg) - {"fractions", "repeats"}
-    if unknown:
-        raise ValueError(f"learning_curve: unknown keys {sorted(unknown)}; expected fractions, repeats")
-    fractions = [float(f) for f in cfg.get("fractions", [0.25, 0.5, 1.0])]
-    if not fractions or any(not 0 < f <= 1 for f in fractions):
-        raise ValueError(f"learning_curve.fractions = {cfg.get('fractions')!r}; expected values in (0, 1]")
-    repeats = int(cfg.get("repeats", 3))
-    if repeats < 1:
-        raise ValueError(f"learning_curve.repeats = {repeats}; must be ≥ 1")
-    return sorted(set(fractions)), repeats
-
-
 def _energy_baseline(data: dict) -> dict:
     return energy_threshold_baseline(data["potential_energy"], data["labels"].numpy(),
                                      np.flatnonzero(data["split"] == SPLITS["train"]),
@@ -224,7 +260,7 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
     accuracy, predictions, labels and accuracy per group (:func:`accuracy_by_group`).
     ``evaluate_test=False`` (the hyperparameter search) never runs the model on the test split:
     the test entries are then None."""
-    cfg = _check_train_cfg(train_cfg)
+    cfg = TrainingOptions.from_config(train_cfg).as_dict()
     torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     n_classes = len(data["class_names"])
     torch.manual_seed(derive_seed(seed, "training", "init"))

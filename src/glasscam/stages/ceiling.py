@@ -18,6 +18,7 @@ from glasscam.io.gsd import read_logs, read_provenance, read_states
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.io.tables import write_json, write_table
 from glasscam.learn.ceiling import (
+    CeilingOptions,
     fit_propensity_cnn,
     predict_propensity,
     standardise_within_frame,
@@ -42,10 +43,11 @@ def supervised_ceiling(indicators_gsd, mobility_gsd, out_json, out_csv, model_cf
     ``species`` particles, per t_w and pooled (``t_w = all``), with bootstrap intervals over frames.
 
     Images: the classifier's voxelization (``voxel_cfg``: spacing, width, grid_multiple).
-    ``ceiling_cfg``: :data:`glasscam.learn.ceiling.CEILING_DEFAULTS` keys. Frames without a finite
+    ``ceiling_cfg``: :class:`glasscam.learn.ceiling.CeilingOptions` keys. Frames without a finite
     propensity for a Δt are not used for it. Writes ``out_json`` (rows, training histories,
     ridge penalty, runs per split, provenance) and the rows as ``out_csv``
     (:data:`CEILING_COLUMNS`); returns the record."""
+    CeilingOptions.from_config(ceiling_cfg)  # refuse a bad setting before reading anything
     states, logs = read_states(indicators_gsd), read_logs(indicators_gsd)
     mobility_logs = read_logs(mobility_gsd)
     _check_aligned({"indicators": logs, "mobility": mobility_logs},

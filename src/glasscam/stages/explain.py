@@ -15,7 +15,7 @@ from glasscam.io.provenance import decode_json
 from glasscam.io.provenance import provenance as make_provenance
 from glasscam.learn.attribution import check_attribution_cfg, particle_attributions
 from glasscam.learn.device import resolve_device
-from glasscam.learn.gradcam import _check_cfg, particle_gradcam
+from glasscam.learn.gradcam import GradcamOptions, particle_gradcam
 from glasscam.stages.models import load_checkpoint
 
 
@@ -27,13 +27,13 @@ def explain(*, model_path, glass_gsd, out_h5, out_gsd, gradcam_cfg: dict, device
     ``gradcam_<class>`` / ``gradcam_signed_<class>`` log arrays to ``out_gsd``.
 
     The frames are voxelized on the model's own grid (:func:`voxelize_for_model`).
-    ``gradcam_cfg`` keys (defaults :data:`GRADCAM_DEFAULTS`): layer ("last" or a conv-block
-    index), batch_size. ``attribution_cfg`` (:data:`glasscam.learn.attribution.ATTRIBUTION_DEFAULTS`;
+    ``gradcam_cfg`` keys (defaults :class:`~glasscam.learn.gradcam.GradcamOptions`): layer ("last" or a conv-block
+    index), batch_size. ``attribution_cfg`` (:class:`glasscam.learn.attribution.AttributionOptions`;
     None = no further attribution): the methods whose per-particle ``<method>_<class>`` arrays
     are added (Grad-CAM and HiResCAM at the earlier blocks, particle-integrated IG, exact and
     first-order occlusion); ``seed`` draws the occlusion subsets. Returns a summary (samples,
     layer, stride, device, zero maps per class, attribution fields and IG completeness gap)."""
-    cfg = _check_cfg(gradcam_cfg)
+    cfg = GradcamOptions.from_config(gradcam_cfg).as_dict()
     attribution = check_attribution_cfg(attribution_cfg) if attribution_cfg is not None else None
     dev = resolve_device(device)
     model, checkpoint = load_checkpoint(model_path, "cpu")  # moved to the device by particle_gradcam

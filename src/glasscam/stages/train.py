@@ -18,8 +18,8 @@ from glasscam.learn.device import resolve_device
 from glasscam.learn.model import build_model
 from glasscam.learn.search import search_classifier as run_search
 from glasscam.learn.training import (
-    _check_learning_curve_cfg,
-    _check_train_cfg,
+    LearningCurveOptions,
+    TrainingOptions,
     _energy_baseline,
     evaluate,
     fit_classifier,
@@ -53,7 +53,8 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
     validation loss (:func:`fit_classifier`); write the best checkpoint to ``model_out`` and
     metrics JSON to ``metrics_out``; return the metrics.
 
-    ``train_cfg`` keys (defaults :data:`TRAIN_DEFAULTS`): epochs, batch_size, learning_rate,
+    ``train_cfg`` keys (defaults and units: :class:`~glasscam.learn.training.TrainingOptions`):
+    epochs, batch_size, learning_rate,
     weight_decay, patience, augment (bool or {translate, point_group}), balance_classes,
     precise_batchnorm (recompute BatchNorm statistics on the training split after every epoch),
     schedule.
@@ -69,7 +70,7 @@ def train_classifier(*, dataset_h5, model_out, metrics_out, model_cfg: dict, tra
     kept epoch; ``fits_training_split`` is true when the unaugmented training accuracy is ≥ 0.95.
     """
     model_cfg, train_cfg, selection = selected_configs(selected_json, model_cfg, train_cfg)
-    _check_train_cfg(train_cfg)
+    TrainingOptions.from_config(train_cfg)  # refuse a bad setting before loading anything
     dev = resolve_device(device)
     torch.set_num_threads(int(threads))
     data = load_dataset(dataset_h5)
@@ -149,8 +150,8 @@ def learning_curve(*, dataset_h5, out_json, model_cfg: dict, train_cfg: dict, cu
     √(a(1 − a)/S_test) of one accuracy a on S_test test samples for scale. ``selected_json``: the
     search's selection replaces ``model_cfg`` and ``train_cfg`` (:func:`selected_configs`)."""
     model_cfg, train_cfg, _ = selected_configs(selected_json, model_cfg, train_cfg)
-    fractions, repeats = _check_learning_curve_cfg(curve_cfg)
-    _check_train_cfg(train_cfg)
+    fractions, repeats = LearningCurveOptions.from_config(curve_cfg).resolved()
+    TrainingOptions.from_config(train_cfg)  # refuse a bad setting before loading anything
     dev = resolve_device(device)
     torch.set_num_threads(int(threads))
     data = load_dataset(dataset_h5)
@@ -236,7 +237,7 @@ def train_control(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     ``ValueError`` for an unknown ``control``."""
     if control not in CONTROLS:
         raise ValueError(f"control = {control!r}; expected one of {list(CONTROLS)}")
-    _check_train_cfg(train_cfg)
+    training = TrainingOptions.from_config(train_cfg)  # refuse a bad setting before loading anything
     dev = resolve_device(device)
     torch.set_num_threads(int(threads))
     data = load_dataset(dataset_h5)
@@ -247,7 +248,7 @@ def train_control(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_
         model = build_model(model_cfg, data["dimensions"], data["in_channels"], n_classes).to(dev)
         test = np.flatnonzero(data["split"] == SPLITS["test"])
         loss, accuracy, predicted = evaluate(model, data["images"][test], data["labels"][test],
-                                             torch.nn.CrossEntropyLoss(), int(train_cfg.get("batch_size", 16)), dev)
+                                             torch.nn.CrossEntropyLoss(), int(training.batch_size), dev)
         fit = {"test_loss": loss, "test_accuracy": accuracy, "test_predicted": predicted, "test_rows": test,
                "test_labels": data["labels"][test].numpy(), "best_epoch": 0, "curves": None}
     else:
