@@ -123,3 +123,19 @@ def test_search_config_and_depths_are_checked():
                                         "schedule": "cosine"}, {"channels": [8], "norm": "batch"}, {"epochs": 3})
     assert model == {"channels": [8, 16, 32, 32], "norm": "batch", "residual": True}
     assert train == {"epochs": 3, "schedule": "cosine"}
+
+
+def test_cpu_budget_stops_a_trial_between_epochs(pair_dataset, tmp_path):
+    """A budget spent inside a trial ends that trial after the current epoch (its best epoch so
+    far kept, marked) and the search with it: one slow trial cannot overrun the budget by hours."""
+    torch.set_num_threads(1)
+    data = load_dataset(pair_dataset)
+    model, train = configs_from_params({"depth": 3, "base_width": 8}, {"kernel_size": 3}, TRAIN)
+    fit = fit_classifier(data, model, train, 1, torch.device("cpu"), evaluate_test=False, cpu_deadline=0.0)
+    assert fit["stopped_by_deadline"] and len(fit["curves"]["epoch"]) == 1 and fit["best_epoch"] == 1
+    search = {"n_trials": 3, "cpu_minutes": 1e-6, "space": {"depth": [3], "base_width": 8, "kernel_size": 3}}
+    result = search_classifier(dataset_h5=pair_dataset, trials_json=tmp_path / "t.json", trials_csv=tmp_path / "t.csv",
+                               selected_json=tmp_path / "s.json", model_cfg={"channels": [8, 8]}, train_cfg=TRAIN,
+                               search_cfg=search, seed=7, device="cpu")
+    assert [t["state"] for t in result["trials"]] == ["stopped at the CPU budget"]
+    assert result["trials"][0]["epochs_run"] == 1 < TRAIN["epochs"]

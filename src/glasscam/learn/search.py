@@ -12,8 +12,9 @@ and the loss term breaks ties towards the better-calibrated model). The sampler 
 ``n_jobs = 1`` and every trial trained with the same training seed, so the same seed, dataset
 and number of trials give the same trials and the same selection (a repeated draw, common in
 small categorical spaces, reuses the first fit instead of training it again). A ``cpu_minutes`` budget
-stops the search early (process CPU time, checked after each trial): reproducible as long as
-``n_trials`` ends the search first — the trial table records how many ran.
+stops the search early (process CPU time, checked after every epoch: a trial that reaches it keeps
+its best epoch so far, is marked "stopped at the CPU budget", and is the last): reproducible as
+long as ``n_trials`` ends the search first — the trial table records how many ran and how.
 
 Search space (``search.space``; every key optional — an absent key keeps the ``model`` /
 ``training`` value of the config). A value is a list (categorical choice), a scalar (fixed) or
@@ -207,11 +208,13 @@ def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: 
             return first["score"]
         model, train = configs_from_params(params, model_cfg, train_cfg)
         wall, cpu = time.perf_counter(), time.process_time()
-        fit = fit_classifier(data, model, train, seed, device, desc=f"trial {trial.number}", evaluate_test=False)
+        fit = fit_classifier(data, model, train, seed, device, desc=f"trial {trial.number}", evaluate_test=False,
+                             cpu_deadline=None if budget is None else start_cpu + budget)
         kept = fit["kept"]
         value = score(kept["validation_accuracy"], kept["validation_loss"])
         records.append({
-            "number": trial.number, "state": "complete", "params": params, "model": model, "training": train,
+            "number": trial.number,
+            "state": "stopped at the CPU budget" if fit["stopped_by_deadline"] else "complete", "params": params, "model": model, "training": train,
             "validation_accuracy": kept["validation_accuracy"], "validation_loss": kept["validation_loss"],
             "train_accuracy": kept["train_accuracy"], "train_loss": kept["train_loss"],
             "train_augmented_loss": kept["train_augmented_loss"], "best_epoch": fit["best_epoch"],
