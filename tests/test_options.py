@@ -1,10 +1,12 @@
 """Defaults are defined once: config.yaml's values equal the option objects' defaults."""
 
+import re
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
 
+from glasscam.analysis.correlations import CorrelationLengthOptions, CorrelationOptions
 from glasscam.analysis.heterogeneity import S4Options
 from glasscam.config import load_yaml
 from glasscam.core.schedule import WINDOW_TOLERANCE
@@ -104,3 +106,69 @@ def test_as_dict_is_the_resolved_mapping_the_records_hold():
     assert LearningCurveOptions.from_config({"fractions": [1.0, 0.5, 0.5]}).resolved() == ([0.5, 1.0], 3)
     assert SearchOptions.from_config({"n_trials": 0, "cpu_minutes": None}).as_dict() == {
         "n_trials": 0, "cpu_minutes": None, "space": {}}
+
+
+# --- the correlations settings (issue #23) -----------------------------------------------------
+
+#: length options config.yaml leaves to their defaults (named in its comment): r_max from the box, fit_r_min 0
+LENGTH_UNSET = {"r_max": None, "fit_r_min": 0.0}
+
+
+def test_config_yaml_correlations_are_the_option_defaults():
+    defaults = CorrelationOptions().as_dict()
+    length = defaults.pop("length")
+    assert {k: length.pop(k) for k in LENGTH_UNSET} == LENGTH_UNSET
+    length["group_by"] = list(length["group_by"])  # a tuple in the code, a list in YAML
+    section = dict(CONFIG["correlations"])
+    assert section.pop("length") == length
+    assert list(CONFIG["correlations"]["length"]) == list(length)  # same keys, same order
+    assert section == defaults
+    assert list(CONFIG["correlations"]) == [*defaults, "length"]
+    assert CorrelationOptions.from_config(CONFIG["correlations"]) == CorrelationOptions()
+
+
+@pytest.mark.parametrize(("key", "bad", "rule"), [
+    ("n_bootstrap", {"n_bootstrap": -1}, "must be ≥ 0"), ("n_null", {"n_null": -5}, "must be ≥ 0"),
+    ("gradcam_key", {"gradcam_key": 1}, "expected"), ("attributions", {"attributions": "ig"}, "expected"),
+    ("attributions", {"attributions": ["ig", 3]}, "expected"),
+])
+def test_correlation_options_refuse_values_outside_their_range_naming_the_key(key, bad, rule):
+    with pytest.raises(ValueError, match=rf"^correlations\.{key} = .*; {rule}"):
+        CorrelationOptions.from_config(bad)
+
+
+@pytest.mark.parametrize(("key", "bad", "rule"), [
+    ("min_r_squared", 1.5, r"must be in \[0, 1\]"), ("min_r_squared", -0.1, r"must be in \[0, 1\]"),
+    ("bin_width", 0.0, "must be positive"), ("min_length", -1.0, "must be ≥ 0"), ("fit_r_min", -0.5, "must be ≥ 0"),
+    ("n_bootstrap", -1, "must be ≥ 0"), ("r_max", 0.0, "must be positive"), ("fit_r_max", 0.5, "must exceed fit_r_min"),
+    ("group_by", "glasscam/time", "expected a list"),
+])
+def test_correlation_length_options_refuse_values_outside_their_range_naming_the_key(key, bad, rule):
+    length = {key: bad, "fit_r_min": 1.0} if key == "fit_r_max" else {key: bad}
+    with pytest.raises(ValueError, match=rf"^correlations\.length\.{key} = {re.escape(repr(bad))}; {rule}"):
+        CorrelationOptions.from_config({"length": length})
+    with pytest.raises(ValueError, match=rf"^correlations\.length\.{key} = "):  # the flat mapping of the length stage
+        CorrelationOptions.from_length_cfg({**length, "gradcam_key": "positive"})
+
+
+def test_correlation_options_name_an_unknown_key():
+    with pytest.raises(ValueError, match=r"^correlations: unknown keys \['n_nul'\]"):
+        CorrelationOptions.from_config({"n_nul": 3})
+    with pytest.raises(ValueError, match=r"^correlations\.length: unknown keys \['fit_rmax'\]"):
+        CorrelationOptions.from_config({"length": {"fit_rmax": 3.0}})
+    with pytest.raises(ValueError, match=r"^correlations\.length: unknown keys \['n_null'\]"):
+        CorrelationOptions.from_length_cfg({"n_null": 3, "gradcam_key": "positive"})
+
+
+def test_correlation_length_r_max_from_the_box():
+    """r_max unset: min(0.98 L/2, 6 σ) — the box's half edge (less 2 %) for small boxes, 6 σ beyond
+    L = 12.24 σ; a given r_max must lie in (0, L/2)."""
+    length = CorrelationLengthOptions()
+    assert length.box_r_max(6.0) == pytest.approx(0.98 * 3.0)
+    assert length.box_r_max(12.0) == pytest.approx(5.88)
+    assert length.box_r_max(20.0) == 6.0
+    assert CorrelationLengthOptions(r_max=2.5).box_r_max(6.0) == 2.5
+    with pytest.raises(ValueError, match=r"^correlations\.length\.r_max = 3\.5 must lie in \(0, L/2 = 3\.000\)"):
+        CorrelationLengthOptions(r_max=3.5).box_r_max(6.0)
+    options = CorrelationOptions.from_length_cfg({"fit_r_max": 3.0, "gradcam_key": "gradcam_glass"})
+    assert (options.gradcam_key, options.length.fit_r_max, options.length.bin_width) == ("gradcam_glass", 3.0, 0.2)

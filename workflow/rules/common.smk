@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 
+from glasscam.analysis.correlations import CorrelationOptions
 from glasscam.support.cluster import cancel_slurm_run
 from glasscam.config import physics_keys, protocol_for, validate_config
 from glasscam.support.resources import gpu_units, md_gres
@@ -24,6 +25,10 @@ validate_config(
     workflow.source_path("../schemas/config.schema.yaml"),
     configfiles=_merged_configfiles(),
 )
+# the correlations settings as their option object (defaults and units defined there): a value
+# out of range or an unknown key is refused by name before any job; rules read it or pass the
+# config section as given
+CORRELATIONS = CorrelationOptions.from_config(config["correlations"])
 
 RESULTS = config["results"]
 SYSTEMS = config["run_systems"]

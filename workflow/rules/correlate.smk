@@ -40,9 +40,9 @@ rule gradcam_correlation_length:
     resources:
         runtime=30,
     params:
-        length=config["correlations"].get("length", {}),
-        gradcam_key=config["correlations"].get("gradcam_key", "positive"),
-        attributions=config["correlations"].get("attributions", "all"),
+        length=config["correlations"].get("length", {}),  # as given: recorded in the JSON
+        gradcam_key=CORRELATIONS.gradcam_key,
+        attributions=CORRELATIONS.attributions,
         seed=config["seed"],
     script:
         "../../scripts/gradcam_correlation_length.py"
@@ -133,7 +133,7 @@ rule supervised_ceiling:
         voxel=config["voxel"],
         split=config["dataset"]["split"],
         ceiling=config["ceiling"],
-        n_bootstrap=config["correlations"].get("n_bootstrap", 200),
+        n_bootstrap=CORRELATIONS.n_bootstrap,
         seed=config["seed"],
     script:
         "../../scripts/supervised_ceiling.py"

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,7 @@ from scipy.stats import rankdata
 
 from glasscam.core.keys import ATTRIBUTION_METHOD_PATTERN, SAMPLE_KEY, per_particle_key
 from glasscam.core.neighbors import ball_query
+from glasscam.core.options import Options
 from glasscam.core.seeds import rng
 
 #: columns of the tidy correlation tables the correlate and external stages write
@@ -80,6 +82,111 @@ CORRELATION_COLUMNS = [
 PARTICLE_PREFIX = per_particle_key("")
 MIN_PARTICLES_PER_FRAME = 3
 LENGTH_R_MAX = 6.0  # σ: default C(r) range (config key r_max overrides); a fixed range keeps the pair count O(N) per frame
+LENGTH_MIN_R_SQUARED = 0.8  # default: a C(r) fit explaining less of its points' variance is flagged
+PARTICLE_SIZE = 1.0  # σ: default shortest length quoted (a field varying below the particle size is not a length)
+
+
+@dataclass(frozen=True)
+class CorrelationLengthOptions(Options):
+    """Settings of the Grad-CAM correlation length (config ``correlations.length``;
+    :func:`glasscam.stages.correlate.gradcam_correlation_length`): C(r) of each per-frame
+    standardised per-particle field and ξ from C(r) = A exp(−r/ξ) (:func:`fit_correlation_length`).
+
+    bin_width: C(r) bin width (σ, > 0); min_length: shortest ξ quoted (σ, ≥ 0; default the particle
+    size :data:`PARTICLE_SIZE` — a shorter ξ is flagged, not quoted); min_r_squared: a fit with a
+    lower R² misses its data and is flagged (in [0, 1]); n_bootstrap: resamples of the frames for
+    ξ's interval (count, ≥ 0; 0: no interval); fit_r_max: end of the fit range (σ, > fit_r_min;
+    None: r_max); group_by: log keys whose values group the frames (default the aging time
+    ``glasscam/time``); r_max: C(r) range (σ; None, the default: from the box,
+    min(0.98 L/2, :data:`LENGTH_R_MAX`) with L the smallest box edge — a fixed range keeps the pair
+    count per frame O(N); a given value must lie in (0, L/2), checked against the frames);
+    fit_r_min: start of the fit range (σ, ≥ 0; the fit starts at the peak of C(r) beyond it).
+
+    config.yaml sets the first six; r_max and fit_r_min it leaves to these defaults. Values are
+    kept as given, but group_by as a tuple (the stage records the config mapping as given). Raises ``ValueError`` naming the
+    key (``correlations.length.min_r_squared = 1.5; must be in [0, 1]``).
+    """
+
+    SECTION = "correlations.length"
+
+    bin_width: float = 0.2
+    min_length: float = PARTICLE_SIZE
+    min_r_squared: float = LENGTH_MIN_R_SQUARED
+    n_bootstrap: int = 200
+    fit_r_max: float | None = 5.0
+    group_by: Sequence[str] = ("glasscam/time",)
+    r_max: float | None = None
+    fit_r_min: float = 0.0
+
+    def __post_init__(self):
+        self.require_positive("bin_width")
+        self.require_nonnegative("min_length", "fit_r_min")
+        if not 0 <= float(self.min_r_squared) <= 1:
+            self.refuse("min_r_squared", "must be in [0, 1]")
+        self.require_at_least(0, "n_bootstrap")
+        if self.r_max is not None:
+            self.require_positive("r_max")
+        if self.fit_r_max is not None and not float(self.fit_r_max) > float(self.fit_r_min):
+            self.refuse("fit_r_max", f"must exceed fit_r_min = {self.fit_r_min!r}")
+        if isinstance(self.group_by, str) or not all(isinstance(key, str) for key in self.group_by):
+            self.refuse("group_by", "expected a list of log keys")
+        object.__setattr__(self, "group_by", tuple(self.group_by))
+
+    def box_r_max(self, box_length: float) -> float:
+        """The C(r) range (σ) for frames whose smallest box edge is ``box_length`` (σ): ``r_max``,
+        or min(0.98 L/2, :data:`LENGTH_R_MAX`) when None; raises ``ValueError`` unless in (0, L/2)."""
+        half_box = box_length / 2
+        r_max = float(self.r_max if self.r_max is not None else min(0.98 * half_box, LENGTH_R_MAX))
+        if not 0 < r_max < half_box:
+            raise ValueError(f"{self.SECTION}.r_max = {r_max} must lie in (0, L/2 = {half_box:.3f})")
+        return r_max
+
+
+@dataclass(frozen=True)
+class CorrelationOptions(Options):
+    """Settings of the particle-level correlations (config ``correlations``;
+    :func:`glasscam.stages.correlate.correlate`, ``correlate_descriptors``, the external stage).
+
+    gradcam_key: the Grad-CAM field(s) correlated (:func:`gradcam_fields`): ``positive`` — the map
+    of class 1 (glass, aged), ReLU and signed, then every further attribution of that class — or one
+    per-particle array name; attributions: with ``positive``, ``all`` or the list of attribution
+    methods kept (e.g. [ig, hirescam_b, occlusion_linear]); n_bootstrap: resamples of the frames
+    (and runs) for the 95 % intervals (count, ≥ 0; 0: no interval); n_null: within-frame shuffles
+    of the field for the null (count, ≥ 0); length: :class:`CorrelationLengthOptions` (a mapping
+    is converted). Values are kept as given. Raises ``ValueError`` naming the key
+    (``correlations.n_null = -1; must be ≥ 0``).
+    """
+
+    SECTION = "correlations"
+
+    gradcam_key: str = "positive"
+    attributions: str | Sequence[str] = "all"
+    n_bootstrap: int = 200
+    n_null: int = 100
+    length: CorrelationLengthOptions = CorrelationLengthOptions()
+
+    def __post_init__(self):
+        if not isinstance(self.gradcam_key, str):
+            self.refuse("gradcam_key", "expected 'positive' or a per-particle array name")
+        if self.attributions != "all" and (isinstance(self.attributions, str)
+                                           or not all(isinstance(m, str) for m in self.attributions)):
+            self.refuse("attributions", "expected 'all' or a list of attribution methods")
+        self.require_at_least(0, "n_bootstrap", "n_null")
+        object.__setattr__(self, "length", CorrelationLengthOptions.from_config(self.length))
+
+    @classmethod
+    def from_length_cfg(cls, cfg: Mapping | None) -> CorrelationOptions:
+        """Options from the flat mapping the correlation-length stage takes: the
+        ``correlations.length`` keys beside ``gradcam_key`` and ``attributions``."""
+        cfg = dict(cfg or {})
+        selection = {key: cfg.pop(key) for key in ("gradcam_key", "attributions") if key in cfg}
+        return cls.from_config({**selection, "length": cfg})
+
+    def as_dict(self) -> dict:
+        """The settings as a plain dict, ``length`` as its own dict."""
+        return {**super().as_dict(), "length": self.length.as_dict()}
+
+
 _CG = re.compile(r"^(?P<base>.+)_cg(?P<value>[0-9.eE+-]+)$")
 _DT = re.compile(r"^(?P<base>.+)_dt(?P<value>[0-9.eE+-]+)$")
 
@@ -219,28 +326,30 @@ def attribution_method(name: str, class_name: str) -> str | None:
     return match[1] if match else None
 
 
-def gradcam_fields(cfg: dict, arrays: dict, class_names: list[str] | None) -> list[str]:
-    """The Grad-CAM fields to correlate: ``gradcam_key`` ``positive`` (default) means the map of
+def gradcam_fields(cfg: Mapping | CorrelationOptions, arrays: dict, class_names: list[str] | None) -> list[str]:
+    """The Grad-CAM fields to correlate (``cfg``: :class:`CorrelationOptions` or the config
+    ``correlations`` mapping): ``gradcam_key`` ``positive`` (default) means the map of
     class 1 (glass, aged) — ReLU ``gradcam_<class>`` and signed ``gradcam_signed_<class>`` — followed
     by every further attribution of that class in the file (``<method>_<class>``,
     :func:`attribution_method`; ``attributions``: ``all`` (default) or the list of methods to keep,
     a block-less ``gradcam_b`` / ``gradcam_signed_b`` / ``hirescam_b`` keeping every block); any
     other ``gradcam_key`` names one per-particle array (its signed twin is added where it exists)."""
-    key = cfg.get("gradcam_key", "positive")
+    options = CorrelationOptions.from_config(cfg)
+    key = options.gradcam_key
     positive = key == "positive"
     if positive:
         if not class_names or len(class_names) < 2:
             raise ValueError("correlations.gradcam_key = positive needs the model's class names in the Grad-CAM file")
         key = f"gradcam_{class_names[1]}"
     if key not in arrays:
-        raise ValueError(f"correlations.gradcam_key = {cfg.get('gradcam_key')!r}: no per-particle array {key!r}; "
+        raise ValueError(f"correlations.gradcam_key = {options.gradcam_key!r}: no per-particle array {key!r}; "
                          f"the Grad-CAM file has {sorted(k for k in arrays if k.startswith('gradcam'))}")
     fields = [key]
     signed = key.replace("gradcam_", "gradcam_signed_", 1)
     if signed != key and signed in arrays:
         fields.append(signed)
     if positive:
-        wanted = cfg.get("attributions", "all")
+        wanted = options.attributions
         for name in sorted(arrays):
             method = attribution_method(name, class_names[1])
             if method is None or name in fields:
@@ -318,10 +427,6 @@ def _fit_exponential(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarr
     dof = max(len(r) - 2, 1)
     cov = np.linalg.pinv(jac.T @ jac) * result.fun / dof
     return params, cov
-
-
-LENGTH_MIN_R_SQUARED = 0.8  # default: a C(r) fit explaining less of its points' variance is flagged
-PARTICLE_SIZE = 1.0  # σ: default shortest length quoted (a field varying below the particle size is not a length)
 
 
 def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: float, c_err: np.ndarray | None = None,
@@ -430,34 +535,25 @@ def pair_correlation_sums(state, values: np.ndarray, r_max: float, bins: int) ->
     return (np.arange(bins) + 0.5) * width, sums, counts
 
 
-def _length_records(gradcam_gsd, states, logs, keys: list[str], cfg: dict, seed: int) -> dict[str, dict]:
+def _length_records(gradcam_gsd, states, logs, keys: list[str], options: CorrelationLengthOptions, seed: int,
+                    recorded: dict) -> dict[str, dict]:
     """C(r) of each standardised per-particle field in ``keys`` and ξ from C(r) = A exp(−r/ξ)
     (:func:`fit_correlation_length`), for all frames and per group of frames sharing the values of
-    the ``cfg['group_by']`` logs → {key: record}. The pairs of a frame are enumerated once for
+    the ``options.group_by`` logs → {key: record}. The pairs of a frame are enumerated once for
     every field.
 
-    ``cfg`` keys (σ): ``r_max`` (default min(0.49 L, :data:`LENGTH_R_MAX`): a fixed range keeps the
-    pair count per frame O(N)), ``bin_width`` (default 0.2), ``fit_r_min`` (default 0; the fit
-    starts at the peak of C(r) beyond it), ``fit_r_max`` (default r_max), ``min_length`` (σ,
-    default :data:`PARTICLE_SIZE`) and ``min_r_squared`` (default :data:`LENGTH_MIN_R_SQUARED`),
-    below which ξ is flagged, ``n_bootstrap`` (frames resampled, default 200), ``group_by`` (log
-    keys, default [``glasscam/time``]). Frames whose field is constant are skipped (counted);
-    a field with non-finite values (e.g. exact occlusion on a subset of particles) gets a note
-    instead of a C(r).
+    ``options``: :class:`CorrelationLengthOptions` (units and defaults there); ``recorded``: the
+    settings mapping each record holds under ``config``. Frames whose field is constant are
+    skipped (counted); a field with non-finite values (e.g. exact occlusion on a subset of
+    particles) gets a note instead of a C(r).
     """
-    half_box = min(s.box_length for s in states) / 2
-    r_max = float(cfg.get("r_max", min(0.98 * half_box, LENGTH_R_MAX)))
-    if not 0 < r_max < half_box:
-        raise ValueError(f"cfg.r_max = {r_max} must lie in (0, L/2 = {half_box:.3f})")
-    bin_width = float(cfg.get("bin_width", 0.2))
-    if bin_width <= 0:
-        raise ValueError(f"cfg.bin_width = {bin_width}; expected > 0")
-    fit_r_min = float(cfg.get("fit_r_min", 0.0))
-    fit_r_max = float(cfg.get("fit_r_max", r_max))
-    fit_kwargs = {"min_length": float(cfg.get("min_length", PARTICLE_SIZE)),
-                  "min_r_squared": float(cfg.get("min_r_squared", LENGTH_MIN_R_SQUARED))}
-    n_bootstrap = int(cfg.get("n_bootstrap", 200))
-    group_by = list(cfg.get("group_by", ["glasscam/time"]))
+    r_max = options.box_r_max(min(s.box_length for s in states))
+    bin_width = float(options.bin_width)
+    fit_r_min = float(options.fit_r_min)
+    fit_r_max = float(options.fit_r_max if options.fit_r_max is not None else r_max)
+    fit_kwargs = {"min_length": float(options.min_length), "min_r_squared": float(options.min_r_squared)}
+    n_bootstrap = int(options.n_bootstrap)
+    group_by = list(options.group_by)
     bins = max(1, int(math.ceil(r_max / bin_width)))
     sparse = set()
     fields = {key: [] for key in keys}
@@ -498,7 +594,7 @@ def _length_records(gradcam_gsd, states, logs, keys: list[str], cfg: dict, seed:
                             "note": f"every frame has a constant {key} field (e.g. an identically zero ReLU map); no C(r)"}
             continue
         records[key] = _length_record(key, r, np.array(sums[key]), np.array(counts[key]), labels[key], skipped[key],
-                                      cfg, seed, fit_r_min, fit_r_max, n_bootstrap, group_by, fit_kwargs)
+                                      recorded, seed, fit_r_min, fit_r_max, n_bootstrap, group_by, fit_kwargs)
     return records
 
 

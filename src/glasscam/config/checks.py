@@ -220,8 +220,12 @@ def gradcam_key_errors(config: dict) -> list[str]:
     """``correlations.gradcam_key`` must name per-particle Grad-CAM values the gradcam rule
     writes: ``positive`` (the map of each task's class 1), or ``gradcam_<class>`` /
     ``gradcam_signed_<class>`` for a class of a configured task (one function, so that the key's
-    semantics can change in one place)."""
-    key = config.get("correlations", {}).get("gradcam_key", "positive")
+    semantics can change in one place). An absent key is the option default
+    (:class:`glasscam.analysis.correlations.CorrelationOptions`, ``positive``), always written; the
+    option object itself, with its ranges, is checked when the workflow is parsed (common.smk)."""
+    if "gradcam_key" not in config.get("correlations", {}):
+        return []
+    key = config["correlations"]["gradcam_key"]
     classes = sorted(_class_names(config))
     accepted = ["positive"] + [f"gradcam_{c}" for c in classes] + [f"gradcam_signed_{c}" for c in classes]
     if key not in accepted:

@@ -5,6 +5,7 @@ import numpy as np
 
 from glasscam.analysis.correlations import (
     CORRELATION_COLUMNS,
+    CorrelationOptions,
     _check_aligned,
     _length_records,
     _particle_arrays,
@@ -25,10 +26,8 @@ def _class_names(path) -> list[str] | None:
 
 
 def _correlation_setup(paths: dict, correlation_cfg: dict):
-    n_bootstrap = int(correlation_cfg.get("n_bootstrap", 200))
-    n_null = int(correlation_cfg.get("n_null", 100))
-    if n_bootstrap < 0 or n_null < 0:
-        raise ValueError(f"correlation_cfg.n_bootstrap = {n_bootstrap}, n_null = {n_null}; expected ≥ 0")
+    options = CorrelationOptions.from_config(correlation_cfg)  # refuse a bad setting before reading any file
+    n_bootstrap, n_null = int(options.n_bootstrap), int(options.n_null)
     logs = {str(p): read_logs(p) for p in paths.values()}
     states = {str(p): read_states(p) for p in paths.values()}
     _check_aligned(logs, states)
@@ -67,8 +66,9 @@ def correlate(*, gradcam_gsd, indicators_gsd, mobility_gsd, out_csv, correlation
     map — are left out: ``n_samples`` counts the frames used, ``n_zero_maps`` the frames of the
     group whose field is identically zero.
 
-    ``correlation_cfg`` keys: ``gradcam_key`` (default ``positive``), ``n_bootstrap``
-    (default 200), ``n_null`` (default 100). ``seed``: root seed for resampling.
+    ``correlation_cfg``: the config ``correlations`` mapping (keys, defaults and units:
+    :class:`~glasscam.analysis.correlations.CorrelationOptions`; ``length`` is not read).
+    ``seed``: root seed for resampling.
     The three files must hold the same frames (equal ``glasscam/sample`` sequences).
     Frames carrying ``glasscam/run`` get run-level intervals (runs resampled); ``settings`` (the
     config keys that made the model) is recorded as its hash in column ``settings_hash``.
@@ -111,14 +111,17 @@ def gradcam_correlation_length(*, gradcam_gsd, out_json, cfg: dict, seed: int = 
     level of the JSON, the signed map under ``signed``, every further attribution field
     (:func:`gradcam_fields`) under ``attributions`` {field: record}.
 
-    ``cfg`` keys: ``gradcam_key`` and ``attributions`` (:func:`gradcam_fields`), and those of
-    :func:`glasscam.analysis.correlations._length_records`. Frames whose field is constant are
-    skipped (counted in the JSON); if every frame is, the record says so instead of a C(r).
+    ``cfg``: the ``correlations.length`` keys beside ``gradcam_key`` and ``attributions``
+    (:meth:`~glasscam.analysis.correlations.CorrelationOptions.from_length_cfg`; defaults and units:
+    :class:`~glasscam.analysis.correlations.CorrelationLengthOptions`), recorded as given under
+    ``config``. Frames whose field is constant are skipped (counted in the JSON); if every frame
+    is, the record says so instead of a C(r).
     """
+    options = CorrelationOptions.from_length_cfg(cfg)  # refuse a bad setting before reading any file
     states = read_states(gradcam_gsd)
     logs = read_logs(gradcam_gsd)
-    fields = gradcam_fields(cfg, _particle_arrays(logs[0]), _class_names(gradcam_gsd))
-    records = _length_records(gradcam_gsd, states, logs, fields, cfg, seed)
+    fields = gradcam_fields(options, _particle_arrays(logs[0]), _class_names(gradcam_gsd))
+    records = _length_records(gradcam_gsd, states, logs, fields, options.length, seed, recorded=cfg)
     record = records[fields[0]]
     if len(fields) > 1 and fields[1].startswith("gradcam_signed_"):
         record["signed"] = records[fields[1]]

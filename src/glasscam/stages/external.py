@@ -37,7 +37,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glasscam.analysis.correlations import CORRELATION_COLUMNS, FrameCorrelations
+from glasscam.analysis.correlations import (
+    CORRELATION_COLUMNS,
+    CorrelationOptions,
+    FrameCorrelations,
+)
 from glasscam.analysis.displacement import replica_propensity
 from glasscam.analysis.sanity import sanity_columns, sanity_table
 from glasscam.analysis.structure import indicators_for_states
@@ -210,7 +214,8 @@ def potential_energies(states: list[State], system: System, engine: str = "auto"
 
 
 def correlate_with_propensity(
-    fields: list[dict[str, np.ndarray]], propensity: list[np.ndarray], states: list[State], n_bootstrap: int = 200, n_null: int = 100, seed: int = 0
+    fields: list[dict[str, np.ndarray]], propensity: list[np.ndarray], states: list[State],
+    n_bootstrap: int = CorrelationOptions.n_bootstrap, n_null: int = CorrelationOptions.n_null, seed: int = 0
 ) -> list[dict]:
     """Within-frame Pearson and Spearman coefficients of every per-particle field with the
     propensity, pooled over the frames that have a propensity (n-weighted; bootstrap over frames;
@@ -281,7 +286,9 @@ def analyse_external(
 
     ``entry``: the config entry (checked by :func:`check_entry` against ``{system: system_spec}``);
     ``system_spec``: the ``systems.<system>`` config entry; ``model_path``: the classifier
-    checkpoint; ``paths``: the files (default: ``entry['paths']`` globbed). Every file is read
+    checkpoint; ``paths``: the files (default: ``entry['paths']`` globbed); ``correlation_cfg``: the
+    config ``correlations`` mapping (:class:`glasscam.analysis.correlations.CorrelationOptions`;
+    n_bootstrap and n_null are read, the mapping is recorded as given). Every file is read
     and checked before any expensive step. Returns the JSON summary.
 
     Sanity nulls (:mod:`glasscam.analysis.sanity`), written to ``out_sanity_csv`` when given and
@@ -292,6 +299,7 @@ def analyse_external(
     explained and correlated with the propensity like the model."""
     system_name = entry["system"]
     entry = check_entry(name, entry, {system_name: system_spec})
+    options = CorrelationOptions.from_config(correlation_cfg)  # refuse a bad setting before reading any file
     system = system_from_config(system_name, system_spec)
     files = resolve_paths(entry["paths"]) if paths is None else [Path(p) for p in paths]
     states, sources, ends = load_configurations(files, entry, system)
@@ -320,10 +328,8 @@ def analyse_external(
                     "the indicators are written")
     fields = [{**{k: np.asarray(v, float) for k, v in m.items()}, **ind} for m, ind in zip(maps, indicators, strict=True)]
     correlation_cfg = correlation_cfg or {}
-    rows = correlate_with_propensity(
-        fields, propensity, states, int(correlation_cfg.get("n_bootstrap", 200)), int(correlation_cfg.get("n_null", 100)), seed
-    )
-    sanity = external_sanity_nulls(model, checkpoint, states, propensity, rows, gradcam_cfg, correlation_cfg, seed,
+    rows = correlate_with_propensity(fields, propensity, states, int(options.n_bootstrap), int(options.n_null), seed)
+    sanity = external_sanity_nulls(model, checkpoint, states, propensity, rows, gradcam_cfg, options, seed,
                                    device, control_seeds, shuffled_label_models or [], out_sanity_csv)
     file_index = {f: i for i, f in enumerate(dict.fromkeys(p for p, _ in sources))}
     logs = []
@@ -397,7 +403,8 @@ def external_sanity_nulls(model, checkpoint, states, propensity, model_rows, gra
     if not any(p is not None for p in propensity):
         write_table(out_csv, [], sanity_columns([]))
         return {"ran": False, "reason": "no propensity in these files: nothing to correlate"}
-    n_bootstrap, n_null = int(correlation_cfg.get("n_bootstrap", 200)), int(correlation_cfg.get("n_null", 100))
+    options = CorrelationOptions.from_config(correlation_cfg)
+    n_bootstrap, n_null = int(options.n_bootstrap), int(options.n_null)
     attribution_rows = [r for r in model_rows if r["kind"] == "gradcam"]
 
     def control_rows(control_model, control_checkpoint, source) -> list[dict]:
