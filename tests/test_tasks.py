@@ -37,11 +37,31 @@ def test_kinetic_relaxation_time_of_an_exponential_decay():
     amplitude, tau, n = 0.25, 2.0, 1000
     sigma = equilibrium_kinetic_temperature_sd(T_G, n, 3)
     assert sigma == pytest.approx(T_G * math.sqrt(2 / (3 * n - 3)))
-    measured = kinetic_relaxation_time(times, [T_G + amplitude * np.exp(-times / tau)], T_G, n, 3)
-    expected = tau * math.log(amplitude / sigma)  # excess = σ_T
+    curves = [T_G + amplitude * np.exp(-times / tau)] * 4  # R = 4 noise-free trajectories
+    measured = kinetic_relaxation_time(times, curves, T_G, n, 3)
+    expected = tau * math.log(amplitude / (sigma * (1 + 2 / math.sqrt(4))))  # excess = σ_T (1 + z/√R)
+    assert measured["threshold"] == pytest.approx(2 * sigma)
     assert expected <= measured["time"] <= expected + 0.1
     # a bath the system never reaches
     assert kinetic_relaxation_time(times, [np.full_like(times, 2 * T_G)], T_G, n, 3)["time"] == math.inf
+
+
+def test_kinetic_relaxation_time_is_not_set_by_noise_at_late_frames():
+    """Planted truth: R = 4 trajectories whose excess decays as 0.25 e^{−t/2} (t_K ≈ 6 τ with the
+    noise allowance) plus each sample's thermal noise σ_T, on 40 log-spaced frames to 100 τ. The
+    mean of four crosses σ_T by chance at late frames in most runs; t_K must not follow it."""
+    rng = np.random.default_rng(11)
+    n, tau, amplitude = 500, 2.0, 0.25
+    sigma = equilibrium_kinetic_temperature_sd(T_G, n, 3)
+    times = np.concatenate([[0.0], np.logspace(-2, 2, 40)])
+    truth = tau * math.log(amplitude / (2 * sigma))
+    late, late_without_allowance = 0, 0
+    for _ in range(200):
+        curves = T_G + amplitude * np.exp(-times / tau) + rng.normal(0, sigma, (4, len(times)))
+        late += kinetic_relaxation_time(times, curves, T_G, n, 3)["time"] > 2 * truth
+        late_without_allowance += kinetic_relaxation_time(times, curves, T_G, n, 3, z=0.0)["time"] > 2 * truth
+    assert late <= 4, f"{late} of 200 runs put t_K beyond {2 * truth:.1f} τ"
+    assert late_without_allowance >= 60  # the former criterion (z = 0): most runs set by a noisy late frame
 
 
 def configuration(rng, patch: bool, time: float) -> State:
@@ -81,9 +101,9 @@ def build_age(tmp_path, paths, task=AGE_TASK, name="age.h5"):
 
 def test_age_task_refuses_a_young_window_before_the_kinetic_temperature_relaxed(tmp_path):
     rng = np.random.default_rng(0)
-    hot = lambda t: T_G + 0.5 * math.exp(-t / 5)  # noqa: E731  (excess > σ_T until t ≈ 12 τ)
+    hot = lambda t: T_G + 0.5 * math.exp(-t / 5)  # noqa: E731  (excess > σ_T (1 + 2/√4) until t ≈ 8.7 τ)
     paths = [write_aging_run(tmp_path / f"a{r}.gsd", r, 0, rng, kinetic=hot) for r in range(4)]
-    with pytest.raises(ValueError, match=r"young = \[5, 10\]: its first frame at t_w = 5 τ.*kinetic temperature.*t_K = 50"):
+    with pytest.raises(ValueError, match=r"young = \[5, 10\]: its first frame at t_w = 5 τ.*kinetic temperature.*t_K = 10 τ"):
         build_age(tmp_path, paths)
     late = {**AGE_TASK, "young": [50, 60], "aged": [70, 100]}
     build_age(tmp_path, paths, task=late)  # from t_K on it is accepted
