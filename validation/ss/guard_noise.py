@@ -16,11 +16,16 @@ import numpy as np
 
 from glasscam.config.load import load_yaml
 from glasscam.core.schedule import log_frame_times
-from glasscam.core.tasks import equilibrium_kinetic_temperature_sd, kinetic_relaxation_time
+from glasscam.core.tasks import (
+    equilibrium_kinetic_temperature_sd,
+    kinetic_relaxation_time,
+)
 
 directory, name, tg = sys.argv[1], sys.argv[2], float(sys.argv[3])
-rows = [r for f in sorted(glob.glob(f"{directory}/pilot_{name}_*.json")) for r in json.load(open(f))
-        if r["T_G"] == tg]
+rows = []
+for f in sorted(glob.glob(f"{directory}/pilot_{name}_*.json")):
+    with open(f) as fh:
+        rows += [r for r in json.load(fh) if r["T_G"] == tg]
 n, d = rows[0]["N"], 3 if name.endswith("3d") else 2
 times = np.array(rows[0]["times"]); tkin = np.array([r["Tkin"] for r in rows])
 every = kinetic_relaxation_time(times, tkin, tg, n, d)

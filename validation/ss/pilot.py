@@ -27,20 +27,20 @@ name = sys.argv[1]; run = int(sys.argv[2]); tgs = [float(x) for x in sys.argv[3]
 out = os.environ.get("OUT", f"/work/pilot_ss/{name}"); os.makedirs(out, exist_ok=True)
 cfg = load_yaml(os.environ.get("GLASSCAM_CFG", "config.yaml"))  # YAML 1.2 numbers, as the pipeline reads them
 sysc = copy.deepcopy(cfg["systems"][name])
-N = int(os.environ.get("N", 500 if sysc["dimensions"] == 3 else 512))
+N = int(os.environ.get("N", "500" if sysc["dimensions"] == 3 else "512"))
 sysc["N"] = N; sysc["composition"] = {"A": N // 2, "B": N - N // 2}
 sysc.pop("protocol", None)
 prot = protocol_for(cfg, name)
 TAU = float(os.environ.get("TAU", prot["thermostat"]["tau"]))
 prot["thermostat"] = {**prot["thermostat"], "tau": TAU}
-prot.update(melt_time=float(os.environ.get("MELT", 5)), equilibration_time=float(os.environ.get("EQ", 20)),
+prot.update(melt_time=float(os.environ.get("MELT", "5")), equilibration_time=float(os.environ.get("EQ", "20")),
             liquid_samples=1, sample_interval=1.0)
-prot["aging"] = {"duration": float(os.environ.get("DUR", 100)), "frames_per_decade": int(os.environ.get("FPD", 10)),
+prot["aging"] = {"duration": float(os.environ.get("DUR", "100")), "frames_per_decade": int(os.environ.get("FPD", "10")),
                  "replicas": 2}
 prot["liquid_dynamics"] = {"runs": 1, "duration": 20, "frames_per_decade": 6}
 seed = cfg["seed"]; TL = float(os.environ.get("TL", sysc["state_points"]["quench_from"]))
-REPL = int(os.environ.get("REPL", 2))
-common = dict(system_name=name, protocol_cfg=prot, root_seed=seed, run=run, engine_name="lammps", threads=1)
+REPL = int(os.environ.get("REPL", "2"))
+common = {"system_name": name, "protocol_cfg": prot, "root_seed": seed, "run": run, "engine_name": "lammps", "threads": 1}
 t0 = time.time()
 init = f"{out}/init_{run}.gsd"
 if not os.path.exists(init):
@@ -81,5 +81,6 @@ for tg in tgs:
             row["U"] = None
         res.append(row)
         print(json.dumps({k: v for k, v in row.items() if k not in ("times", "Tkin", "U")}), flush=True)
-    json.dump(res, open(f"{out}/pilot_{name}_{tag}.json", "w"))
+    with open(f"{out}/pilot_{name}_{tag}.json", "w") as fh:
+        json.dump(res, fh)
 print("total", round(time.time() - t0, 1))

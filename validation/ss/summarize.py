@@ -18,7 +18,9 @@ verbose = "-v" in sys.argv
 groups = collections.defaultdict(list)
 for d in [a for a in sys.argv[1:] if a != "-v"]:
     for f in sorted(glob.glob(f"{d}/pilot_*.json")):
-        for row in json.load(open(f)):
+        with open(f) as fh:
+            rows = json.load(fh)
+        for row in rows:
             groups[(row["system"], row["N"], row["T_L"], row["T_G"], row["tau_T"], round(row["times"][-1]))].append(row)
 print("system,N,T_L,T_G,tau_T,aging_duration,runs,trajectories,t_w,dt,frac_A_moved_gt_0.5,sem,msd_A,t_K")
 if verbose:
