@@ -424,7 +424,7 @@ def test_reader_options_are_checked_and_shared_by_every_reader(tmp_path):
         ReaderOptions(dt=0)
     with pytest.raises(ReaderError, match="max_unwrap_fraction = 0.7"):
         ReaderOptions(max_unwrap_fraction=0.7)
-    with pytest.raises(ReaderError, match=r"unknown option\(s\) \['time_step'\]"):
+    with pytest.raises(ReaderError, match=r"reader: unknown keys \['time_step'\]"):
         ReaderOptions.from_mapping({"dt": 0.005, "time_step": 0.005})
     with pytest.raises(ReaderError, match="time_step"):
         read_trajectory(tmp_path / "never_opened.gsd", time_step=0.005)

@@ -11,7 +11,7 @@ lists the moves.
 
 Output keys that were renamed because the old name was wrong are not aliased: the aging route's
 ``tau_alpha`` (a 1/e time measured from the quench, not an equilibrium τα) is now
-``tau_fs_1e_from_quench``.
+``tau_fs_1e_from_quench``; the old key stays in the JSON as null beside a note saying so.
 
 :data:`MOVED` maps an old module (relative to ``glasscam``) to ``{new module: "name name …"}``.
 The names are resolved lazily, by string, so this module imports nothing of the package.
@@ -263,9 +263,9 @@ class _MovedModule(types.ModuleType):
         warnings.warn(f"{self.__name__}.{name} moved to {home}.{name}; the old path will be removed",
                       DeprecationWarning, stacklevel=2)
         value = getattr(importlib.import_module(home), name)
-        if inspect.isfunction(value) and any(p.kind is p.KEYWORD_ONLY for p in inspect.signature(value).parameters.values()) \
-                and not any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                            for p in inspect.signature(value).parameters.values()):
+        kinds = {p.kind for p in inspect.signature(value).parameters.values()} if inspect.isfunction(value) else set()
+        if inspect.Parameter.KEYWORD_ONLY in kinds and not kinds & {inspect.Parameter.POSITIONAL_ONLY,
+                                                                      inspect.Parameter.POSITIONAL_OR_KEYWORD}:
             value = _positional_as_keywords(value, f"{home}.{name}")
         setattr(self, name, value)  # warn once per name and module
         return value

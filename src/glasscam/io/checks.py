@@ -3,7 +3,7 @@ that follow the same particles, unwrapping), and the checks of a file against th
 system it is analysed as (box against the pair cutoff, pairs closer than the potential allows)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from scipy.stats import mannwhitneyu
 
 from glasscam.core.keys import TIME_KEY
 from glasscam.core.neighbors import ball_query, freud_system, nearest_neighbor
+from glasscam.core.options import Options
 from glasscam.core.state import State
 from glasscam.core.systems import System
 from glasscam.errors import ReaderError
@@ -29,7 +30,7 @@ BOX_RTOL = 1e-6
 
 
 @dataclass(frozen=True)
-class ReaderOptions:
+class ReaderOptions(Options):
     """How a trajectory file is read and checked — one object for every reader
     (:func:`glasscam.io.gsd.read_gsd`, :func:`glasscam.io.foreign.read_lammps_dump`,
     :func:`glasscam.io.foreign.read_ase`, :func:`glasscam.io.foreign.read_npz`).
@@ -49,6 +50,9 @@ class ReaderOptions:
     ``external`` entry or keyword arguments), naming it.
     """
 
+    SECTION = "reader"
+    ERROR = ReaderError
+
     type_map: Mapping[str, str] | None = None
     species: tuple[str, ...] | None = None
     dt: float | None = None
@@ -64,32 +68,23 @@ class ReaderOptions:
         if self.species is not None:
             object.__setattr__(self, "species", tuple(self.species))
         if self.unwrap not in UNWRAP_MODES:
-            raise ReaderError(f"reader: unwrap = {self.unwrap!r}; expected one of {UNWRAP_MODES}")
+            self.refuse("unwrap", f"expected one of {UNWRAP_MODES}")
         if self.dt is not None and not float(self.dt) > 0:
-            raise ReaderError(f"reader: dt = {self.dt!r}; expected a positive time step (τ)")
+            self.refuse("dt", "expected a positive time step (τ)")
         if self.dimensions not in (None, 2, 3):
-            raise ReaderError(f"reader: dimensions = {self.dimensions!r}; expected 2 or 3")
+            self.refuse("dimensions", "expected 2 or 3")
         if not 0 < float(self.max_unwrap_fraction) <= 0.5:
-            raise ReaderError(f"reader: max_unwrap_fraction = {self.max_unwrap_fraction!r}; expected 0 < f ≤ 0.5 "
-                              "(beyond half a box the minimum image is ambiguous)")
-        if not float(self.min_separation) >= 0:
-            raise ReaderError(f"reader: min_separation = {self.min_separation!r}; expected ≥ 0 (σ)")
-        if self.box_length is not None and not float(self.box_length) > 0:
-            raise ReaderError(f"reader: box_length = {self.box_length!r}; expected a positive length (σ)")
+            self.refuse("max_unwrap_fraction", "expected 0 < f ≤ 0.5 (beyond half a box the minimum image is ambiguous)")
+        self.require_nonnegative("min_separation")
+        if self.box_length is not None:
+            self.require_positive("box_length")
 
     @classmethod
     def from_mapping(cls, reader: "Mapping | ReaderOptions | None" = None, **overrides) -> "ReaderOptions":
-        """Options from a mapping (and keyword ``overrides``); unknown keys refused by name."""
-        if isinstance(reader, ReaderOptions):
-            values = {f.name: getattr(reader, f.name) for f in fields(cls)}
-        else:
-            values = dict(reader or {})
-        values.update(overrides)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ReaderError(f"reader: unknown option(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        """Options from a mapping or options (and keyword ``overrides``); unknown keys refused by
+        name (:meth:`Options.from_config`)."""
+        values = reader.as_dict() if isinstance(reader, ReaderOptions) else dict(reader or {})
+        return cls.from_config({**values, **overrides})
 
     @property
     def spatial_dimensions(self) -> int:

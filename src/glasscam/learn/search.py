@@ -75,7 +75,7 @@ class SearchOptions(Options):
 
     n_trials: trials drawn by the TPE sampler (≥ 0; 0 = no search: the ``model`` / ``training``
     settings are trained as they are); cpu_minutes: cap on the search's process CPU time
-    [minutes] (> 0, or None for no cap), checked after each trial — the selection is reproducible
+    [minutes] (> 0, or None for no cap), checked after every epoch — the selection is reproducible
     when ``n_trials`` ends the search first; space: the search space, a mapping of
     :data:`SPACE_KEYS` to a list (categorical), a scalar (fixed) or {low, high, log} (a range;
     log needs low > 0) — see the module docstring; empty = nothing drawn.
