@@ -14,6 +14,7 @@ import matplotlib.patches
 import matplotlib.ticker
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
@@ -21,13 +22,19 @@ from glasscam.io.datasets import write_gradcam_maps
 from glasscam.io.gsd import write_states
 from glasscam.io.tables import write_table
 from glasscam.plots.analysis import (
+    plot_correlation_length,
     plot_correlation_matrix,
     plot_correlation_vs_coarse_graining,
     plot_gradcam_vs_mobility,
     plot_liquid_relaxation,
     symmetric_limit,
 )
-from glasscam.plots.learning import plot_gradcam_maps, plot_training_curves
+from glasscam.plots.chance import BANNER_LABEL
+from glasscam.plots.learning import (
+    plot_gradcam_histogram,
+    plot_gradcam_maps,
+    plot_training_curves,
+)
 from glasscam.plots.names import readable_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
@@ -252,3 +259,84 @@ def test_two_point_relaxation_times_are_points_not_a_line(tmp_path):
     fig = plot_liquid_relaxation(tmp_path / "liquid.json", tmp_path / "liquid.png")
     tau_line = next(line for line in fig.axes[2].get_lines() if line.get_label().startswith("τα"))
     assert tau_line.get_linestyle() == "None" and tau_line.get_marker() == "o"
+
+
+def _redraw(fig):
+    """Draw a (closed) figure again on an Agg canvas at its own dpi → the renderer."""
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _at_chance_metrics(tmp_path):
+    path = tmp_path / "metrics_at_chance.json"
+    path.write_text(json.dumps({"confusion_matrix": [[6, 4], [5, 5]]}))  # 11/20 against a majority rate of 0.5
+    return path
+
+
+def _banner_figures(tmp_path, correlations):
+    """Every figure that draws :func:`chance_banner`, from small synthetic inputs and the metrics
+    of a model at chance."""
+    model = _at_chance_metrics(tmp_path)
+    path, _ = correlations
+    gradcam, mobility = _mobility_inputs(tmp_path)
+    yield "correlation_matrix", plot_correlation_matrix(path, tmp_path / "matrix.png", model_metrics=model)
+    yield "correlation_vs_coarse_graining", plot_correlation_vs_coarse_graining(path, tmp_path / "cg.png", model_metrics=model)
+    yield "gradcam_vs_mobility", plot_gradcam_vs_mobility(gradcam, mobility, path, tmp_path / "mob.png", model_metrics=model)
+    yield "gradcam_histogram", plot_gradcam_histogram(gradcam, tmp_path / "hist.png", model_metrics=model)
+    r = np.linspace(0, 4, 20)
+    length = {"r": r.tolist(), "C": np.exp(-r).tolist(), "n_frames": 4, "xi": 1.0, "amplitude": 1.0, "fit_r_min": 0.5, "fit_r_max": 3.0,
+              "groups": [{"xi": 1.0 + 0.1 * k, "xi_bootstrap_lo": 0.9, "xi_bootstrap_hi": 1.4, "glasscam/time": t} for k, t in enumerate(AGES)]}
+    (tmp_path / "length.json").write_text(json.dumps(length))
+    yield "correlation_length", plot_correlation_length(tmp_path / "length.json", tmp_path / "length.png", model_metrics=model)
+    n, grid = 20, 8
+    rng = np.random.default_rng(5)
+    state = State(rng.uniform(-2, 2, (n, 3)), np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A", "B"], np.ones(n), 4.0, 3, 0, 5.0)
+    write_states(tmp_path / "glass.gsd", [state], {}, [{"glasscam/sample": np.array([0]), "glasscam/run": np.array([0])}])
+    relu = rng.random((1, 2, grid, grid, grid))
+    write_gradcam_maps(tmp_path / "maps.h5", relu, relu, {"sample": np.array([0]), "probability": np.array([[0.6, 0.4]])},
+                       {"class_names": ["liquid", "glass"], "box_length": 4.0, "dimensions": 3})
+    yield "gradcam_maps", plot_gradcam_maps(tmp_path / "maps.h5", tmp_path / "glass.gsd", tmp_path / "maps.png", model_metrics=model)
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-2.5, 2.5, (60, 3))
+        positions[:, 2] = 0
+        states.append(State(positions, np.zeros((60, 3), int), np.zeros((60, 3)), (np.arange(60) % 2).astype(int), ["A", "B"], np.ones(60), 5.0, 2,
+                            0, float(frame)))
+        g_logs.append({per_particle_key("gradcam_glass"): rng.normal(size=60), "glasscam/sample": np.array([frame])})
+        i_logs.append({per_particle_key("q6"): rng.normal(size=60)})
+        m_logs.append({per_particle_key("mobility_dt1"): rng.normal(size=60)})
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"snap_{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    captured = []
+    plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "snap.png", renderer="matplotlib", model_metrics=model,
+                   figure_hook=captured.append)
+    yield "snapshots", captured[0]
+
+
+def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, tmp_path):
+    """The at-chance banner is in a band of its own at the top of the figure: it covers no Axes
+    (nor its title, tick labels or colour bar) and no suptitle, and the figure keeps its
+    Axes' height (the figure grows by the band)."""
+    names = []
+    for name, fig in _banner_figures(tmp_path, correlations):
+        names.append(name)
+        renderer = _redraw(fig)
+        banners = [t for t in fig.texts if t.get_gid() == BANNER_LABEL]
+        assert len(banners) == 1, name
+        box = banners[0].get_bbox_patch().get_window_extent(renderer)
+        assert 0 <= box.y0 and box.y1 <= fig.bbox.y1 and 0 <= box.x0 and box.x1 <= fig.bbox.x1, f"{name}: banner leaves the figure"
+        for ax in fig.axes:
+            for what, extent in (("axes", ax.get_window_extent(renderer)), ("axes with its labels", ax.get_tightbbox(renderer))):
+                assert not box.overlaps(extent), f"{name}: banner (y {box.y0:.0f}–{box.y1:.0f} px) over {what} {ax.get_title()!r} " \
+                                                 f"(y {extent.y0:.0f}–{extent.y1:.0f} px)"
+            top = ax.get_window_extent(renderer).y1
+            assert box.y0 > top, f"{name}: banner bottom at {box.y0:.0f} px, not above {ax.get_title()!r} (top {top:.0f} px)"
+        if fig._suptitle is not None and fig._suptitle.get_text():
+            title = fig._suptitle.get_window_extent(renderer)
+            assert not box.overlaps(title) and box.y1 < title.y0, f"{name}: banner over the title"
+        if name == "correlation_matrix":
+            assert "† here measures the filters of a network at chance" in fig._suptitle.get_text()
+    assert len(names) == 7

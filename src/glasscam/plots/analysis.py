@@ -4,6 +4,7 @@ correlation length."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 import matplotlib.patches
@@ -22,10 +23,13 @@ from glasscam.io.tables import (
     read_json,  # noqa: E402
     read_table,  # noqa: E402
 )
-from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
 from glasscam.plots.names import quantity_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
+# the meaning of a † when the Grad-CAM maps come from a model at chance
+AT_CHANCE_DAGGER = ("† here measures the filters of a network at chance (untrained in effect), not learned structure: "
+                    "a ρ beyond the null says what such filters respond to")
 
 
 def _read_csv(path, field: str | None = None) -> list[dict]:
@@ -98,7 +102,9 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
     structural indicators (rows: indicator; columns: species × coarse-graining radius R_cg,
     0 = raw). Cells whose 95 % bootstrap interval lies outside the shuffled-null range are
     marked † (as in the README); blank cells have no value. The diverging colour scale spans
-    ±max|ρ| (rounded up to 0.1, at least ±0.3). Returns the Figure (closed after saving)."""
+    ±max|ρ| (rounded up to 0.1, at least ±0.3). When the model of ``model_metrics`` is at
+    chance, the title says what a † then measures (:data:`AT_CHANCE_DAGGER`) and the banner of
+    :func:`chance_banner` stands above the matrix. Returns the Figure (closed after saving)."""
     rows = _pooled_rows(correlations_csv)
     blocks = [(kind, *_matrix_block(rows, kind)) for kind in ("mobility", "indicator") if any(r["kind"] == kind for r in rows)]
     limit = symmetric_limit(np.concatenate([b[3].ravel() for b in blocks]) if blocks else [])
@@ -121,8 +127,10 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
         ax.set_title("dynamics (columns: species, window Δt)" if kind == "mobility"
                      else "structural indicators (columns: species, coarse-graining radius R_cg in σ; 0 = raw)", fontsize=8)
     field = f" ({rows[0]['field']})" if rows and rows[0].get("field") else ""
+    status = model_status(model_metrics)
     fig.suptitle(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n† : 95 % bootstrap interval outside the shuffled-field null; "
-                 "blank: no value", fontsize=8)
+                 "blank: no value" + ("\n" + "\n".join(textwrap.wrap(AT_CHANCE_DAGGER, int(fig.get_figwidth() * 72 / (8 * 0.55))))
+                                      if status and status["at_chance"] else ""), fontsize=8)
     fig.colorbar(image, ax=axes[:, 0], label="ρ", shrink=0.8)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
@@ -346,11 +354,12 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A"):
     return fig
 
 
-def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None) -> None:
+def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None):
     """Left: C(r) of the standardised Grad-CAM field (all glass samples) with the fit
     A exp(−r/ξ) drawn only over the fitted range where C(r) has data, ξ and its bootstrap 95 %
     interval in the legend; right: ξ per aging time t_w (realised frame times; requested ages
-    shown where they differ) with bootstrap 95 % intervals."""
+    shown where they differ) with bootstrap 95 % intervals. Returns the Figure (closed after
+    saving)."""
     record = read_json(length_json)
     r = np.asarray(record["r"], float)
     c = np.array([np.nan if v is None else v for v in record["C"]], float)
@@ -394,3 +403,4 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     xi_ax.set_ylabel("ξ (σ)")
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig

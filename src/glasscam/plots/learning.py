@@ -150,12 +150,13 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     return fig
 
 
-def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None) -> None:
+def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
     """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples:
     the ReLU map of each class (values ≥ 0; each frame divided by its maximum over the ReLU maps
     of all classes, range [0, 1]) and, where present, the signed map before the ReLU (each frame
     divided by its maximum |value| over the signed maps, range [−1, 1]). Every value is inside
-    its panel's range, so no part of a distribution is cut off."""
+    its panel's range, so no part of a distribution is cut off. Returns the Figure (closed after
+    saving)."""
     values: dict[str, dict[str, list[np.ndarray]]] = {}
     with open_trajectory(gradcam_gsd) as traj:
         types = list(traj[0].particles.types)
@@ -190,6 +191,7 @@ def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None) -> None:
     fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig
 
 
 def _wilson(correct: float, total: int) -> tuple[float, float]:
