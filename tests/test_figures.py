@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import h5py
 import matplotlib.collections
 import matplotlib.colors
 import matplotlib.lines
@@ -33,6 +34,7 @@ from glasscam.plots.chance import BANNER_LABEL
 from glasscam.plots.learning import (
     plot_gradcam_histogram,
     plot_gradcam_maps,
+    plot_search,
     plot_training_curves,
 )
 from glasscam.plots.names import readable_name
@@ -340,3 +342,44 @@ def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, 
         if name == "correlation_matrix":
             assert "† here measures the filters of a network at chance" in fig._suptitle.get_text()
     assert len(names) == 7
+
+
+def _search_inputs(tmp_path, validation_accuracies, selected, validation_counts):
+    """trials.json of a search and the attributes of the dataset it scored on (no images)."""
+    trials = [{"number": k, "params": {"depth": 1 + k % 2, "learning_rate": 0.01}, "validation_accuracy": a, "train_accuracy": min(1.0, a + 0.1),
+               "score": a} for k, a in enumerate(validation_accuracies)]
+    (tmp_path / "trials.json").write_text(json.dumps({"trials": trials, "selected": trials[selected]}))
+    with h5py.File(tmp_path / "dataset.h5", "w") as h5:
+        h5.attrs["class_names"] = ["liquid", "glass"]
+        h5.attrs["class_counts"] = json.dumps({"train": {"liquid": 30, "glass": 30}, "validation": validation_counts,
+                                               "test": {"liquid": 6, "glass": 6}})
+    return tmp_path / "trials.json", tmp_path / "dataset.h5"
+
+
+def test_search_draws_the_validation_majority_rate_and_names_system_and_task(tmp_path):
+    """The chance line sits at the majority rate of the validation split (7 liquid of 12 →
+    0.583) and says so; trials whose validation accuracy is not above it (Wilson 95 %) are ringed
+    and a selected trial at chance is called so; the title names the system and the task."""
+    trials, dataset = _search_inputs(tmp_path, [0.5, 7 / 12, 11 / 12], 1, {"liquid": 7, "glass": 5})
+    fig = plot_search({"thermal": trials}, tmp_path / "search.png", datasets_by_inputs={"thermal": dataset}, system="ka3d",
+                      task="liquid_vs_glass")
+    ax = fig.axes[0]
+    chance = [line for line in ax.get_lines() if line.get_label().startswith("chance: majority rate")]
+    assert len(chance) == 1 and "0.583" in chance[0].get_label() and "validation" in chance[0].get_label()
+    assert np.allclose(chance[0].get_ydata(), 7 / 12) and chance[0].get_linestyle() == ":"
+    ringed = [line for line in ax.get_lines() if line.get_label().startswith("at chance")]
+    assert len(ringed) == 1 and sorted(ringed[0].get_xdata()) == [0, 1] and "2 of 3" in ringed[0].get_label()
+    star = next(line for line in ax.get_lines() if line.get_label().startswith("selected"))
+    assert "at chance" in star.get_label() and "(at chance)" in ax.get_title()
+    title = fig._suptitle.get_text()
+    assert "ka3d" in title and "liquid_vs_glass" in title and "liquid vs glass" in title
+    renderer = _redraw(fig)  # the legend (below the axes) covers no trial
+    box = ax.get_legend().get_window_extent(renderer)
+    points = _drawn_points(ax)
+    inside = (points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
+    assert not inside.any()
+    # a selected trial above chance is not called at chance
+    trials, dataset = _search_inputs(tmp_path, [0.5, 11 / 12], 1, {"liquid": 7, "glass": 5})
+    fig = plot_search({"thermal": trials}, tmp_path / "search.png", datasets_by_inputs={"thermal": dataset}, system="abm2d", task="age")
+    star = next(line for line in fig.axes[0].get_lines() if line.get_label().startswith("selected"))
+    assert "at chance" not in star.get_label() and "abm2d" in fig._suptitle.get_text()

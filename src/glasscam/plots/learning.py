@@ -16,7 +16,7 @@ from glasscam.analysis.statistics import wilson_interval
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import open_trajectory, state_from_frame  # noqa: E402
-from glasscam.io.tables import open_h5, read_json  # noqa: E402
+from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
 
 
@@ -376,13 +376,21 @@ def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) ->
 MIN_TRIALS_FOR_SHARES = 8
 
 
-def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float = 0.95) -> None:
-    """The hyperparameter search per input kind (one row each): left, every trial's validation
-    accuracy (filled) and unaugmented training accuracy at its kept epoch (open), the best
-    validation score so far (step line), the selected trial (star) and the fit threshold (dashed);
-    right, the main-effect share of the score variance per varied parameter (:func:`main_effect_shares`)."""
+def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: dict[str, str] | None = None,
+                system: str | None = None, task: str | None = None, fit_threshold: float = 0.95):
+    """The hyperparameter search of ``system`` and ``task`` (both named in the title, with the
+    classes) per input kind (one row each): left, every trial's validation accuracy (filled) and
+    unaugmented training accuracy at its kept epoch (open), the best validation score so far
+    (step line), the selected trial (star), the fit threshold (dashed) and, from the dataset the
+    search scored on (``datasets_by_inputs``), the majority-class rate of its validation split
+    (dotted: the accuracy of always answering the commoner class); trials whose validation
+    accuracy is at chance (Wilson 95 % lower bound not above that rate, as
+    :func:`glasscam.analysis.statistics.chance_status` judges a test split) are ringed in red, and
+    a selected trial at chance says so. Right: the main-effect share of the score variance per
+    varied parameter (:func:`main_effect_shares`). Returns the Figure (closed after saving)."""
     searches = {inputs: read_json(path) for inputs, path in trials_by_inputs.items()}
-    fig, axes = plt.subplots(len(searches), 2, figsize=(10, 3.4 * len(searches)), constrained_layout=True,
+    splits = {inputs: read_split_counts(path) for inputs, path in (datasets_by_inputs or {}).items()}
+    fig, axes = plt.subplots(len(searches), 2, figsize=(10, 1.0 + 4.0 * len(searches)), constrained_layout=True,
                              squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
     for (inputs, search), (ax_hist, ax_imp) in zip(searches.items(), axes):
         trials = search["trials"]
@@ -394,16 +402,28 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
         best = np.maximum.accumulate([t["validation_accuracy"] for t in trials])
         ax_hist.step(numbers, best, where="post", color="C0", lw=1, label="best validation so far")
         chosen = search["selected"]
+        chance = _validation_chance(splits.get(inputs))
+        chosen_at_chance = chance is not None and _at_chance(chosen["validation_accuracy"], chance)
         ax_hist.plot(chosen["number"], chosen["validation_accuracy"], "*", ms=14, color="C3",
-                     label=f"selected: trial {chosen['number']}")
-        ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g}")
+                     label=f"selected: trial {chosen['number']}" + (" — at chance" if chosen_at_chance else ""))
+        ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g} (training accuracy)")
+        if chance is not None:
+            ax_hist.axhline(chance["majority_rate"], color="k", ls=":", lw=1.2,
+                            label=f"chance: majority rate of the validation split {chance['majority_rate']:.3f} "
+                                  f"({chance['majority']}/{chance['n']})")
+            low = [t for t in trials if _at_chance(t["validation_accuracy"], chance)]
+            if low:
+                ax_hist.plot([t["number"] for t in low], [t["validation_accuracy"] for t in low], "o", ms=12, mfc="none",
+                             mec="C3", mew=1.2, ls="None",
+                             label=f"at chance: Wilson 95 % lower bound ≤ majority rate ({len(low)} of {len(trials)})")
         ax_hist.set_ylim(0, 1.02)
         ax_hist.set_xlabel("trial")
         ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax_hist.set_ylabel("accuracy at the kept epoch")
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
-        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected {params}", fontsize=7, wrap=True)
-        ax_hist.legend(fontsize=7, loc="lower right")
+        verdict = " (at chance)" if chosen_at_chance else ""
+        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected{verdict} {params}", fontsize=7, wrap=True)
+        ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
         if len(trials) < MIN_TRIALS_FOR_SHARES:
             ax_imp.axis("off")
             ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"
@@ -416,4 +436,27 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
         ax_imp.set_yticks(range(len(names)), names, fontsize=7)
         ax_imp.set_xlim(0, 1)
         ax_imp.set_xlabel("share of score variance (main effect, η²)")
+    classes = next((f" ({' vs '.join(names)})" for names, _ in splits.values()), "")
+    fig.suptitle(f"{system or 'system ?'}, task {task or '?'}{classes}: hyperparameter search scored on the validation split",
+                 fontsize=10)
     _save(fig, out_png)
+    return fig
+
+
+def _validation_chance(split_counts) -> dict | None:
+    """Majority-class rate of the validation split from (class names, {split: {class: n}}) →
+    {majority_rate, majority, n}; None without counts."""
+    if split_counts is None:
+        return None
+    counts = split_counts[1].get("validation") or {}
+    n = int(sum(counts.values()))
+    if n == 0:
+        return None
+    majority = int(max(counts.values()))
+    return {"majority_rate": majority / n, "majority": majority, "n": n}
+
+
+def _at_chance(accuracy: float, chance: dict) -> bool:
+    """The validation accuracy's Wilson 95 % interval does not lie above the majority rate."""
+    lo, _ = wilson_interval(round(accuracy * chance["n"]), chance["n"])
+    return not lo > chance["majority_rate"]
