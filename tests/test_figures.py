@@ -32,6 +32,7 @@ from glasscam.plots.analysis import (
 )
 from glasscam.plots.chance import BANNER_LABEL
 from glasscam.plots.learning import (
+    plot_baselines,
     plot_gradcam_histogram,
     plot_gradcam_maps,
     plot_search,
@@ -383,3 +384,37 @@ def test_search_draws_the_validation_majority_rate_and_names_system_and_task(tmp
     fig = plot_search({"thermal": trials}, tmp_path / "search.png", datasets_by_inputs={"thermal": dataset}, system="abm2d", task="age")
     star = next(line for line in fig.axes[0].get_lines() if line.get_label().startswith("selected"))
     assert "at chance" not in star.get_label() and "abm2d" in fig._suptitle.get_text()
+
+
+def _baseline_record(logistic_accuracy, energy=True):
+    def acc(a, half=0.1):
+        return {"accuracy": a, "lo": max(0.0, a - half), "hi": min(1.0, a + half), "n": 24}
+    baselines = {"descriptor_logistic": acc(logistic_accuracy)}
+    if energy:
+        baselines["energy_threshold"] = acc(0.75)
+    distribution = {"n": 12, "q10": 0.3, "q50": 0.4, "q90": 0.5}
+    return {"cnn": acc(0.6), "baselines": baselines, "chance_majority": 0.5, "class_names": ["liquid", "glass"],
+            "task": {"name": "liquid_vs_glass"}, "cnn_minus_best_baseline": {"difference": -0.15, "lo": -0.3, "hi": 0.0},
+            "thermal_cues": {"kinetic_temperature": {"distribution": {"liquid": distribution, "glass": distribution},
+                                                     "logistic": acc(0.9)}}}
+
+
+def test_every_baseline_bar_slot_carries_its_value_or_says_why_not(tmp_path):
+    """A logistic regression at accuracy 0 is a bar of height 0: its slot still reads 0.00; a
+    baseline missing from the record reads 'n/a' with the reason instead of an empty slot."""
+    (tmp_path / "thermal.json").write_text(json.dumps(_baseline_record(0.0)))
+    (tmp_path / "inherent.json").write_text(json.dumps(_baseline_record(0.5, energy=False)))
+    fig = plot_baselines({"thermal": tmp_path / "thermal.json", "inherent": tmp_path / "inherent.json"}, tmp_path / "baselines.png")
+    ax = fig.axes[0]
+    bars = [patch for patch in ax.patches if isinstance(patch, matplotlib.patches.Rectangle) and patch.get_width() > 0]
+    slots = sorted(round(bar.get_x() + bar.get_width() / 2, 6) for bar in bars)
+    assert len(slots) == 6  # 2 input kinds × (CNN, logistic, U/N threshold), an empty one included
+    labels = {}
+    for text in ax.texts:
+        if text.get_gid() == "bar value":
+            x = text.xy[0] if hasattr(text, "xy") else text.get_position()[0]
+            labels.setdefault(round(x, 6), []).append(text.get_text())
+    assert sorted(labels) == slots and all(len(v) == 1 for v in labels.values())
+    values = [v[0] for v in labels.values()]
+    assert "0.00" in values and "n/a: not in baselines.json" in values
+    assert sorted(values).count("0.60") == 2 and "0.75" in values and "0.50" in values

@@ -296,12 +296,27 @@ def _majority_rate_from_rows(curves_by_inputs: dict[str, str]) -> float:
     return float("nan")
 
 
-def plot_baselines(baseline_jsons: dict, out_png) -> None:
+def _bar_record(record: dict, key: str) -> tuple[dict | None, str]:
+    """The accuracy record of bar ``key`` (cnn or a baseline) of a baselines.json record and ''
+    or, for a bar that cannot be drawn, None and the reason ('not in baselines.json', or the
+    record's own ``reason`` / ``error`` when it has no finite accuracy)."""
+    r = record.get("cnn") if key == "cnn" else (record.get("baselines") or {}).get(key)
+    if r is None:
+        return None, "not in baselines.json"
+    accuracy = r.get("accuracy")
+    if accuracy is None or not np.isfinite(accuracy):
+        return None, str(r.get("reason") or r.get("error") or "no accuracy (empty test split?)")
+    return r, ""
+
+
+def plot_baselines(baseline_jsons: dict, out_png):
     """Left: test accuracy of the CNN and of the classical baselines (logistic regression on
     descriptor statistics, threshold on U/N) per input kind, Wilson 95 % intervals, with the
-    majority-class rate of the test split as chance. Right, one panel per thermal cue of the
-    thermal inputs (kinetic temperature, vibration amplitude): per-class median and 10–90 %
-    range, and the test accuracy of a logistic regression on that cue alone."""
+    majority-class rate of the test split as chance; every bar slot carries its value above its
+    interval (an accuracy of 0 reads "0.00"), or "n/a" and the reason where the record has no
+    accuracy. Right, one panel per thermal cue of the thermal inputs (kinetic temperature,
+    vibration amplitude): per-class median and 10–90 % range, and the test accuracy of a
+    logistic regression on that cue alone. Returns the Figure (closed after saving)."""
     records = {}
     for inputs, path in baseline_jsons.items():
         records[inputs] = read_json(path)
@@ -315,15 +330,23 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
     width = 0.8 / len(methods)
     for i, (inputs, record) in enumerate(records.items()):
         for j, (key, label) in enumerate(methods):
-            r = record["cnn"] if key == "cnn" else record["baselines"][key]
+            r, missing = _bar_record(record, key)
             x = i + (j - (len(methods) - 1) / 2) * width
+            if missing:  # an empty slot says why it is empty
+                ax.bar(x, 0, width, color=f"C{j}", label=label if i == 0 else None)
+                ax.text(x, 0.02, f"n/a: {missing}", ha="center", va="bottom", rotation=90, fontsize=7, color="0.3",
+                        gid="bar value")
+                continue
             ax.bar(x, r["accuracy"], width, color=f"C{j}", label=label if i == 0 else None)
             ax.errorbar(x, r["accuracy"], yerr=[[r["accuracy"] - r["lo"]], [r["hi"] - r["accuracy"]]], color="k",
                         capsize=3, lw=1)
+            # every bar carries its value, above its interval: a bar at 0 is a value, not a gap
+            ax.annotate(f"{r['accuracy']:.2f}", (x, r["hi"]), xytext=(0, 2), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=7, gid="bar value")
         ax.hlines(record["chance_majority"], i - 0.45, i + 0.45, colors="0.3", linestyles=":",
                   label="majority class of the test split" if i == 0 else None)
         d = record["cnn_minus_best_baseline"]
-        ax.annotate(f"CNN − best: {d['difference']:+.2f}\n[{d['lo']:+.2f}, {d['hi']:+.2f}]", (i, 1.02),
+        ax.annotate(f"CNN − best: {d['difference']:+.2f}\n[{d['lo']:+.2f}, {d['hi']:+.2f}]", (i, 1.1),
                     ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(records)), [f"{k} inputs\n(n = {r['cnn']['n']} test)" for k, r in records.items()])
     ax.set_ylim(0, 1.45)
@@ -349,6 +372,7 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
         cue_ax.set_title(f"accuracy on it alone {acc['accuracy']:.2f}\n[{acc['lo']:.2f}, {acc['hi']:.2f}]", fontsize=9)
     fig.suptitle("median and 10–90 % range per class (thermal inputs)", x=0.99, ha="right", fontsize=8)
     _save(fig, out_png)
+    return fig
 
 
 def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) -> dict[str, float]:
