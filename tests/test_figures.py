@@ -38,7 +38,7 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import readable_name
+from glasscam.plots.names import q_star_text, readable_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -418,3 +418,22 @@ def test_every_baseline_bar_slot_carries_its_value_or_says_why_not(tmp_path):
     values = [v[0] for v in labels.values()]
     assert "0.00" in values and "n/a: not in baselines.json" in values
     assert sorted(values).count("0.60") == 2 and "0.75" in values and "0.50" in values
+
+
+OLD_Q_SOURCE = "liquid at T_L = 0.8 (first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
+
+
+def test_q_star_caption_puts_its_source_in_one_pair_of_parentheses():
+    """Older aging records carry a source with its own parenthesis; the caption used to wrap it
+    in a second pair: '(liquid at T_L = 0.8 (first peak …; liquid_relaxation.json))'."""
+    text = q_star_text(7.125, OLD_Q_SOURCE)
+    assert text == "q* = 7.125 σ⁻¹ (liquid at T_L = 0.8, first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
+    assert "((" not in text and "))" not in text and ") (" not in text
+    depth, deepest = 0, 0
+    for char in text.replace("S(k)", "S_k"):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    assert deepest == 1 and depth == 0
+    assert q_star_text(7.425, "first peak of S(k) at the lowest T_L = 4, liquid_relaxation.json") == \
+        "q* = 7.425 σ⁻¹ (first peak of S(k) at the lowest T_L = 4, liquid_relaxation.json)"
+    assert q_star_text(7.4) == "q* = 7.4 σ⁻¹" and q_star_text(7.4, "config") == "q* = 7.4 σ⁻¹ (config)"

@@ -24,7 +24,7 @@ from glasscam.io.tables import (
     read_table,  # noqa: E402
 )
 from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
-from glasscam.plots.names import quantity_name
+from glasscam.plots.names import q_star_text, quantity_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 # the meaning of a † when the Grad-CAM maps come from a model at chance
@@ -295,7 +295,7 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
     state = f" at T_G = {temperature:g} ε/k_B" if temperature is not None else ""
     fig.suptitle(
         f"{system}: aging after the quench{state} — two-time functions C(t_w + t, t_w), {species} particles\n"
-        f"q* = {summary['q']:.4g} σ⁻¹ ({summary.get('q_source', '?')}); overlap cutoff a = {summary['a']:g} σ\n"
+        f"{q_star_text(summary['q'], summary.get('q_source', '?'))}; overlap cutoff a = {summary['a']:g} σ\n"
         f"{two['n_runs']} independent runs, {two['n_trajectories']} trajectories; bands: {100 * two['confidence']:g} % interval over runs "
         "(replicas averaged within a run; χ4: bootstrap over runs)",
         fontsize=9,
