@@ -437,3 +437,85 @@ def test_q_star_caption_puts_its_source_in_one_pair_of_parentheses():
     assert q_star_text(7.425, "first peak of S(k) at the lowest T_L = 4, liquid_relaxation.json") == \
         "q* = 7.425 σ⁻¹ (first peak of S(k) at the lowest T_L = 4, liquid_relaxation.json)"
     assert q_star_text(7.4) == "q* = 7.4 σ⁻¹" and q_star_text(7.4, "config") == "q* = 7.4 σ⁻¹ (config)"
+
+
+def _drawn_markers(ax):
+    """(centres in display coordinates, radius in pixels) of every point of every line of ``ax``:
+    a point is its marker, not only its centre."""
+    centres, radii = [], []
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if len(xy):
+            centres.append(ax.transData.transform(xy))
+            marker = line.get_marker() not in (None, "None", "", " ")
+            radii.append(np.full(len(xy), line.get_markersize() / 2 * ax.figure.dpi / 72 if marker else 0.0))
+    return (np.concatenate(centres), np.concatenate(radii)) if centres else (np.zeros((0, 2)), np.zeros(0))
+
+
+def _points_under_legends(fig, renderer):
+    """Every legend of ``fig`` (figure or Axes legends) against every drawn marker of every
+    Axes, in display coordinates → (legend's first entry, axes y label, covered points): a point
+    counts as covered when any part of its marker is under the legend box."""
+    covered = []
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            (x, y), r = _drawn_markers(ax)[0].T, _drawn_markers(ax)[1]
+            inside = (x + r > box.x0) & (x - r < box.x1) & (y + r > box.y0) & (y - r < box.y1) & np.isfinite(x) & np.isfinite(y)
+            if inside.any():
+                covered.append((legend.get_texts()[0].get_text(), ax.get_ylabel(), int(inside.sum())))
+    return covered
+
+
+def _liquid_record(tmp_path, D_A=(float("nan"), 0.03, 0.05)):
+    """A liquid relaxation record at three temperatures; species A measured D only where given
+    (NaN: the MSD never reached its diffusive regime), species B at every temperature."""
+    time = np.geomspace(0.01, 20, 16)
+    temperatures = []
+    for k, (temperature, D) in enumerate(zip((0.8, 1.0, 1.5), D_A, strict=True)):
+        species = {}
+        for name, d in (("A", D), ("B", 0.02 * (k + 1))):
+            tau = 3.0 / (k + 1)
+            species[name] = {"time": time.tolist(), "fs": np.exp(-((time / tau) ** 0.8)).tolist(), "msd": (0.1 * time + 0.05 * (k + 1) * time).tolist(),
+                             "D": d, "fit_t_min": 2.0 if np.isfinite(d) else float("nan"), "tau_alpha": tau,
+                             "tau_diffusive": 1 / (7.2**2 * d) if np.isfinite(d) else float("nan")}
+        temperatures.append({"temperature": temperature, "q": 7.25, "q_source": "first peak of S(k) at the lowest T_L = 0.8", "species": species})
+    path = tmp_path / "liquid.json"
+    path.write_text(json.dumps({"dimensions": 3, "temperatures": temperatures}))
+    return path
+
+
+def test_liquid_relaxation_labels_every_line_keeps_legends_off_data_and_states_q_and_D(tmp_path):
+    # the demo's abm2d numbers (T = 4, 6): a legend inside the τ panel covered the 1/(q*²D) square
+    record = json.loads(_liquid_record(tmp_path).read_text())
+    record["temperatures"] = record["temperatures"][:2]
+    for t, tau, D, diffusive in zip(record["temperatures"], (0.658, 0.380), (float("nan"), 0.028), (float("nan"), 0.648), strict=True):
+        t["temperature"] = {0.658: 4.0, 0.380: 6.0}[tau]
+        t["species"]["A"].update(tau_alpha=tau, D=D, fit_t_min=6.5, tau_diffusive=diffusive)
+    (tmp_path / "abm2d.json").write_text(json.dumps(record))
+    fig = plot_liquid_relaxation(tmp_path / "abm2d.json", tmp_path / "abm2d.png")
+    assert not _points_under_legends(fig, _redraw(fig))
+    fig = plot_liquid_relaxation(_liquid_record(tmp_path), tmp_path / "liquid.png")
+    renderer = _redraw(fig)
+    assert not _points_under_legends(fig, renderer)
+    legend_texts = {t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+    legend_texts |= {t.get_text() for legend in fig.legends for t in legend.get_texts()}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            assert not line.get_label().startswith("_") and line.get_label() in legend_texts, (ax.get_ylabel(), line.get_label())
+    fits = [line.get_label() for line in fig.axes[1].get_lines() if line.get_linestyle() == "--"]
+    assert len(fits) == 2 and all("2dDt" in f and "σ²/τ" in f for f in fits) and "D = 0.03 σ²/τ" in " ".join(fits)
+    assert "q* = 7.25 σ⁻¹ (first peak of S(k) at the lowest T_L = 0.8)" in fig._suptitle.get_text()
+    d_ax = fig.axes[3]
+    assert "D" in d_ax.get_ylabel() and "σ²/τ" in d_ax.get_ylabel()
+    by_species = {line.get_label(): line.get_xydata() for line in d_ax.get_lines()}
+    assert set(by_species) == {"D (A particles)", "D (B particles)"}
+    assert np.allclose(by_species["D (A particles)"], [[1 / 1.0, 0.03], [1 / 1.5, 0.05]])  # T = 0.8 has no D: no point
+    assert len(by_species["D (B particles)"]) == 3
+    # no species with a D: the panel says why instead of staying blank
+    record = json.loads(_liquid_record(tmp_path, D_A=(float("nan"),) * 3).read_text())
+    for t in record["temperatures"]:
+        t["species"]["B"]["D"] = float("nan")
+    (tmp_path / "none.json").write_text(json.dumps(record))
+    fig = plot_liquid_relaxation(tmp_path / "none.json", tmp_path / "none.png")
+    assert not fig.axes[3].get_lines() and "no D for A, B" in " ".join(t.get_text() for t in fig.axes[3].texts)

@@ -304,41 +304,49 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
     return fig
 
 
+def _finite(value) -> float:
+    """A JSON number that may be null or NaN, as a float (NaN for null)."""
+    return float("nan") if value is None else float(value)
+
+
 def plot_liquid_relaxation(json_path, out_png, species: str = "A"):
     """Equilibrium liquid dynamics of ``species`` (default A: the Kob–Andersen convention) at
-    each temperature T: Fs(q*, t) (log t; dashed line 1/e), MSD(t) (log–log; dashed 2dDt where D
-    was measured), and τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
-    scale; points joined only when there are more than two); the species is named in every
-    panel. Returns the Figure (closed after saving)."""
+    each temperature T, with q* (σ⁻¹) and its source in the title: Fs(q*, t) (log t; dashed line
+    1/e), MSD(t) (log–log; dashed: the fit MSD = 2dDt over its fitted range, D in the legend,
+    where D was measured), τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
+    scale), and D(T) of every species whose D was measured against 1/T (or why there is none);
+    points joined only when there are more than two. Every line is in a legend, and every legend
+    sits below its panel, off the data. Returns the Figure (closed after saving)."""
     record = read_json(json_path)
     entries = [(t["temperature"], t["q"], t["species"][species]) for t in record["temperatures"] if species in t["species"]]
     if not entries:
         raise ValueError(f"{json_path}: no temperature has species {species!r}")
-    fig, (fs_ax, msd_ax, tau_ax) = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    fig, (fs_ax, msd_ax, tau_ax, d_ax) = plt.subplots(1, 4, figsize=(18, 5.2), constrained_layout=True)
     dimensions = record.get("dimensions")
     for colour, (temperature, _, data) in zip(plt.cm.coolwarm(np.linspace(0, 1, len(entries))), entries, strict=True):
         t = np.asarray(data["time"], float)
         fs_ax.plot(t, data["fs"], marker=".", color=colour, label=f"T = {temperature:g}")
-        msd_ax.plot(t, data["msd"], marker=".", color=colour)
-        if np.isfinite(data["D"]) and dimensions:
-            fit_t = t[t >= data["fit_t_min"]]
-            msd_ax.plot(fit_t, 2 * dimensions * data["D"] * fit_t, "--", color=colour, lw=0.8)
-    fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--")
+        msd_ax.plot(t, data["msd"], marker=".", color=colour, label=f"T = {temperature:g}")
+        D = _finite(data.get("D"))
+        if np.isfinite(D) and dimensions:
+            fit_t = t[t >= _finite(data.get("fit_t_min"))]
+            msd_ax.plot(fit_t, 2 * dimensions * D * fit_t, "--", color=colour, lw=0.8,
+                        label=f"fit MSD = 2dDt, T = {temperature:g}: D = {D:.3g} σ²/τ")
+    fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--", label="Fs = 1/e (defines τα)")
     fs_ax.set_ylabel(f"Fs(q*, t), {species} particles")
     msd_ax.set_yscale("log")
     msd_ax.set_ylabel(f"MSD of {species} particles (σ²)")
     for ax in (fs_ax, msd_ax):
         ax.set_xscale("log")
         ax.set_xlabel("t (τ)")
-    fs_ax.legend(fontsize=8)
     inverse_t = np.array([1 / temperature for temperature, _, _ in entries])
-    tau = np.array([data["tau_alpha"] for _, _, data in entries], float)
+    tau = np.array([_finite(data["tau_alpha"]) for _, _, data in entries])
     joined = np.isfinite(tau).sum() > 2  # a line through two points suggests a trend they cannot show
     tau_ax.plot(inverse_t, tau, "o-" if joined else "o", label=f"τα ({species}): Fs(q*, τα) = 1/e")
     for x, value in zip(inverse_t, tau, strict=True):
         if np.isfinite(value):
             tau_ax.annotate(f"{value:.3g} τ", (x, value), textcoords="offset points", xytext=(5, -10), fontsize=7)
-    diffusive = np.array([data["tau_diffusive"] for _, _, data in entries], float)
+    diffusive = np.array([_finite(data.get("tau_diffusive")) for _, _, data in entries])
     if np.isfinite(diffusive).any():
         tau_ax.plot(inverse_t, diffusive, "s--" if np.isfinite(diffusive).sum() > 2 else "s", label=f"1/(q*² D) ({species}, where D measured)")
     tau_ax.set_yscale("log")
@@ -348,10 +356,48 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A"):
     tau_ax.margins(x=0.2, y=0.15)
     tau_ax.set_xlabel("1/T (T in ε/k_B)")
     tau_ax.set_ylabel("time (τ)")
-    fig.suptitle(f"equilibrium liquid, {species} particles", fontsize=9)
-    tau_ax.legend(fontsize=8)
+    _plot_diffusion(d_ax, record)
+    for ax in (fs_ax, msd_ax, tau_ax, d_ax):
+        if ax.get_legend_handles_labels()[0]:  # below the panel, off the data
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+    qs = sorted({round(float(q), 9) for _, q, _ in entries})
+    sources = {t.get("q_source") for t in record["temperatures"] if species in t["species"]}
+    source = sources.pop() if len(sources) == 1 else None
+    q_text = q_star_text(qs[0], source) if len(qs) == 1 else "q* = " + ", ".join(f"{q:.4g}" for q in qs) + " σ⁻¹ (per T)"
+    fig.suptitle(f"equilibrium liquid, {species} particles — {q_text}", fontsize=9)
     _save(fig, out_png)
     return fig
+
+
+def _plot_diffusion(ax, record: dict) -> None:
+    """D(T) against 1/T (log D) of every species of the liquid relaxation ``record`` whose D was
+    measured at some temperature; a note where none was (the MSD never reached its diffusive
+    regime within the runs)."""
+    temperatures = record["temperatures"]
+    names = list(dict.fromkeys(name for t in temperatures for name in t["species"]))
+    drawn = 0
+    for k, name in enumerate(names):
+        points = [(1 / t["temperature"], _finite(t["species"][name].get("D"))) for t in temperatures if name in t["species"]]
+        points = [(x, D) for x, D in points if np.isfinite(D) and D > 0]
+        if not points:
+            continue
+        x, D = np.array(points).T
+        ax.plot(x, D, "o-" if len(points) > 2 else "o", color=f"C{k}", label=f"D ({name} particles)")
+        for xi, Di in points:
+            ax.annotate(f"{Di:.3g}", (xi, Di), textcoords="offset points", xytext=(5, -10), fontsize=7)
+        drawn += 1
+    missing = [name for name in names if not any(np.isfinite(_finite(t["species"].get(name, {}).get("D"))) for t in temperatures)]
+    if drawn:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+        ax.margins(x=0.2, y=0.15)
+    if missing:
+        ax.text(0.5, 0.97 if drawn else 0.5, f"no D for {', '.join(missing)}:\nMSD not diffusive within the run", transform=ax.transAxes,
+                ha="center", va="top" if drawn else "center", fontsize=7, color="0.3")
+    ax.set_xlabel("1/T (T in ε/k_B)")
+    ax.set_ylabel("self-diffusion coefficient D (σ²/τ)")
 
 
 def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None):
