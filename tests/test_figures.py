@@ -17,12 +17,14 @@ import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from glasscam.analysis.relaxation import TWO_TIME_COLUMNS
 from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
 from glasscam.io.datasets import write_gradcam_maps
 from glasscam.io.gsd import write_states
 from glasscam.io.tables import write_table
 from glasscam.plots.analysis import (
+    plot_aging_dynamics,
     plot_correlation_length,
     plot_correlation_matrix,
     plot_correlation_vs_coarse_graining,
@@ -519,3 +521,51 @@ def test_liquid_relaxation_labels_every_line_keeps_legends_off_data_and_states_q
     (tmp_path / "none.json").write_text(json.dumps(record))
     fig = plot_liquid_relaxation(tmp_path / "none.json", tmp_path / "none.png")
     assert not fig.axes[3].get_lines() and "no D for A, B" in " ".join(t.get_text() for t in fig.axes[3].texts)
+
+
+def _aging_inputs(tmp_path, q_source=OLD_Q_SOURCE):
+    """Two-time table and summary of a 100 τ run at six waiting times: τ(t_w) measured at the
+    three youngest, lower bounds (Fs above 1/e until the end of the window) at the three oldest —
+    bounds that fall with t_w (89.8, 68.1, 53.3 τ) as the window shrinks, as in the demo."""
+    ages = [0.0, 1.035, 3.245, 10.175, 31.895, 46.68]
+    taus = [5.96, 14.9, 44.9, float("nan"), float("nan"), float("nan")]
+    rows = []
+    for t_w, tau in zip(ages, taus, strict=True):
+        for t in np.geomspace(0.5, 100 - t_w, 8):
+            fs = float(np.exp(-t / (tau if np.isfinite(tau) else 400.0)))
+            rows.append({"species": "A", "t_w": t_w, "time": t, "msd": 0.01 * t, "msd_lo": 0.008 * t, "msd_hi": 0.012 * t, "fs": fs,
+                         "fs_lo": fs - 0.05, "fs_hi": fs + 0.05, "overlap": fs, "overlap_lo": fs - 0.05, "overlap_hi": fs + 0.05, "chi4": 1.0,
+                         "chi4_lo": 0.5, "chi4_hi": 1.5, "n_runs": 4, "n_trajectories": 8})
+    write_table(tmp_path / "two_time.csv", rows, TWO_TIME_COLUMNS)
+    summary = {"q": 7.125, "q_source": q_source, "a": 0.3, "system": "ka3d", "temperature": 0.3,
+               "two_time": {"n_runs": 4, "n_trajectories": 8, "confidence": 0.95,
+                            "tau_fs_1e": {"A": [{"t_w": t_w, "tau": tau, "t_max": 100 - t_w} for t_w, tau in zip(ages, taus, strict=True)]}}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    return tmp_path / "two_time.csv", tmp_path / "summary.json"
+
+
+def test_aging_tau_lower_bounds_are_drawn_apart_and_explained(tmp_path):
+    """τ(t_w) against t_w: measured values filled; each lower bound an open marker at t_max with
+    an upward arrow, on the dotted window line t_max = run length − t_w; the legend says they are
+    lower bounds set by the window, which is why 89.8 > 68.1 > 53.3 τ falls while τ grows."""
+    fig = plot_aging_dynamics(*_aging_inputs(tmp_path), tmp_path / "aging.png")
+    tau_ax = next(ax for ax in fig.axes if ax.get_ylabel().startswith("τ(t_w)"))
+    bounds = [line for line in tau_ax.get_lines() if "lower bound" in line.get_label()]
+    assert len(bounds) == 1
+    bound = bounds[0]
+    assert bound.get_linestyle() == "None" and matplotlib.colors.to_hex(bound.get_markerfacecolor()) == "#ffffff"  # open
+    assert np.allclose(bound.get_xdata(), [10.175, 31.895, 46.68]) and np.allclose(bound.get_ydata(), [89.825, 68.105, 53.32])
+    arrows = [a for a in tau_ax.texts if getattr(a, "arrow_patch", None) is not None]
+    assert len(arrows) == 3 and all(a.xy[1] > a.xyann[1] for a in arrows)  # pointing up: τ is larger
+    assert {round(a.xyann[0], 3) for a in arrows} == {10.175, 31.895, 46.68}
+    window = next(line for line in tau_ax.get_lines() if line.get_label().startswith("window"))
+    assert window.get_linestyle() == ":" and np.allclose(window.get_ydata(), 100 - window.get_xdata())
+    measured = [c for c in tau_ax.collections if len(c.get_offsets())]
+    assert len(measured) == 1 and np.allclose(measured[0].get_offsets()[:, 1], [5.96, 14.9, 44.9])
+    legend_texts = " ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
+    legend_texts += " ".join(t.get_text() for ax in fig.axes for a in ax.artists if hasattr(a, "get_texts") for t in a.get_texts())
+    flat = " ".join(legend_texts.split())
+    assert "lower bound" in flat and "run length − t_w" in flat and "can fall while τ(t_w) grows" in flat
+    assert "t_w = 10.2 τ, τ(t_w) > 89.8 τ (lower bound)" in flat
+    assert "((" not in fig._suptitle.get_text() and "))" not in fig._suptitle.get_text()
+    assert not _points_under_legends(fig, _redraw(fig))

@@ -249,29 +249,41 @@ def _plot_species(rows: list[dict], preferred: str = "A") -> str:
     return preferred if preferred in names else names[0]
 
 
+LOWER_BOUND_NOTE = ("τ(t_w) > t_max: lower bound, Fs still above 1/e at the end of the window t_max = run length − t_w; "
+                    "the window shrinks as t_w grows, so a sequence of bounds can fall while τ(t_w) grows")
+
+
 def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A"):
     """Two-time functions of the aging runs as in Kob & Barrat, PRL 78, 4581 (1997): Fs(q*;
     t_w + t, t_w), MSD(t_w + t, t_w), Q(t_w + t, t_w; a) and χ4(t_w + t, t_w) against t (log), one
     line per waiting time t_w (sequential colours, realised frame times; τ(t_w) at which Fs
     falls to 1/e in the legend), bands = 95 % interval over independent runs (replicas averaged
-    within each run; χ4: bootstrap over runs). ``species`` (default A) is named in the title
-    with the system, T_G, q* and its source, the cutoff a and the numbers of runs and
-    trajectories. Returns the Figure (closed after saving)."""
+    within each run; χ4: bootstrap over runs); and τ(t_w) against t_w (:func:`_plot_tau_of_age`):
+    measured values filled, lower bounds (Fs still above 1/e at the end of the run) as open
+    markers with an upward arrow at the window length t_max = run length − t_w, drawn as a
+    dotted line, so that bounds falling with t_w read as the shrinking window they are
+    (:data:`LOWER_BOUND_NOTE`). ``species`` (default A) is named in the title with the system,
+    T_G, q* and its source, the cutoff a and the numbers of runs and trajectories. Returns the
+    Figure (closed after saving)."""
     rows = [r for r in _read_csv(two_time_csv) if r["time"] > 0]
     summary = read_json(summary_json)
     two = summary["two_time"]
     species = _plot_species(rows, species)
     rows = [r for r in rows if r["species"] == species]
     ages = sorted({r["t_w"] for r in rows})
-    tau = {round(e["t_w"], 9): (e["tau"], e.get("t_max", float("nan"))) for e in two["tau_fs_1e"].get(species, [])}
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8.6), layout="constrained", sharex=True)
+    tau = {round(e["t_w"], 9): (_finite(e["tau"]), _finite(e.get("t_max"))) for e in two["tau_fs_1e"].get(species, [])}
+    fig, grid = plt.subplots(2, 3, figsize=(15, 8.6), layout="constrained", width_ratios=[1, 1, 0.9])
+    axes, tau_ax, key_ax = grid[:, :2], grid[0, 2], grid[1, 2]
+    for ax in axes.flat[1:]:
+        ax.sharex(axes[0, 0])
     panels = (("fs", f"Fs(q*; t_w + t, t_w), q* = {summary['q']:.4g} σ⁻¹"), ("msd", "MSD(t_w + t, t_w) (σ²)"),
               ("overlap", f"Q(t_w + t, t_w; a), a = {summary['a']:g} σ"), ("chi4", "χ4(t_w + t, t_w)"))
-    for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.85, len(ages))), ages, strict=True):
+    colours = dict(zip(ages, plt.cm.viridis(np.linspace(0, 0.85, len(ages))), strict=True))
+    for t_w, colour in colours.items():
         sel = sorted((r for r in rows if r["t_w"] == t_w), key=lambda r: r["time"])
         t = np.array([r["time"] for r in sel])
         value, t_max = tau.get(round(t_w, 9), (float("nan"), float("nan")))
-        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else f", τ(t_w) > {t_max:.3g} τ")
+        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else f", τ(t_w) > {t_max:.3g} τ (lower bound)")
         for ax, (key, _) in zip(axes.flat, panels, strict=True):
             y = np.array([r[key] for r in sel])
             ax.plot(t, y, marker=".", ms=4, lw=1.2, color=colour, label=label)
@@ -287,9 +299,16 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
         ax.set_ylabel(label)
     for ax in axes[1]:
         ax.set_xlabel("time since t_w, t (τ)")
+    _plot_tau_of_age(tau_ax, [(t_w, *tau[round(t_w, 9)]) for t_w in ages if round(t_w, 9) in tau], colours, species)
+    key_ax.axis("off")  # the keys of both: the waiting times, then τ(t_w)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=7, title=f"{species} particles; waiting time t_w "
-               "(realised frame time) and τ(t_w)", title_fontsize=7)
+    waiting = key_ax.legend(handles, labels, loc="upper center", fontsize=7, title=f"{species} particles; waiting time t_w "
+                            "(realised frame time) and τ(t_w)", title_fontsize=7)
+    key_ax.add_artist(waiting)
+    handles, labels = tau_ax.get_legend_handles_labels()
+    if handles:
+        key_ax.legend(handles, ["\n".join(textwrap.wrap(label, 58)) for label in labels], loc="lower center", fontsize=7,
+                      title="τ(t_w) against t_w (above)", title_fontsize=7)
     system = summary.get("system") or "aging runs"
     temperature = summary.get("temperature")
     state = f" at T_G = {temperature:g} ε/k_B" if temperature is not None else ""
@@ -304,6 +323,33 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
     return fig
 
 
+def _plot_tau_of_age(ax, entries: list[tuple[float, float, float]], colours: dict, species: str) -> None:
+    """τ(t_w) against t_w from (t_w, τ or NaN, t_max) entries: measured τ as filled markers
+    (joined), a τ that Fs did not reach within the window as an open marker at t_max with an
+    upward arrow (a lower bound), and the window length t_max(t_w) as a dotted line — every
+    lower bound sits on it. t_w on a symmetric-log axis (t_w = 0 included), τ on a log axis."""
+    if not entries:
+        ax.text(0.5, 0.5, f"no τ(t_w) for {species}", transform=ax.transAxes, ha="center")
+        return
+    t_w, value, t_max = (np.array(column, float) for column in zip(*entries, strict=True))
+    measured, bound = np.isfinite(value), ~np.isfinite(value) & np.isfinite(t_max)
+    window = np.isfinite(t_max)
+    ax.plot(t_w[window], t_max[window], ":", color="0.5", lw=1, label="window t_max = run length − t_w: the longest τ(t_w) it can measure")
+    if measured.any():
+        ax.plot(t_w[measured], value[measured], "-", color="0.4", lw=0.8, zorder=1, label="_joined")
+        ax.scatter(t_w[measured], value[measured], c=[colours[a] for a in t_w[measured]], s=36, zorder=3, label="_measured")
+        ax.plot([], [], "o", color="0.3", label="τ(t_w): Fs(q*; t_w + τ, t_w) = 1/e")
+    if bound.any():
+        ax.plot(t_w[bound], t_max[bound], "o", mfc="white", mec="k", ms=7, zorder=3, label=LOWER_BOUND_NOTE)
+        for x, y in zip(t_w[bound], t_max[bound], strict=True):
+            ax.annotate("", xy=(x, y * 1.8), xytext=(x, y), zorder=2, arrowprops={"arrowstyle": "->", "color": "k", "lw": 1})
+    ax.set_xscale("symlog", linthresh=max(float(np.min(t_w[t_w > 0])) if (t_w > 0).any() else 1.0, 1e-6))
+    ax.set_yscale("log")
+    top = np.nanmax(np.concatenate([value[measured], t_max[bound] * 1.8, t_max[window]]))
+    bottom = np.nanmin(np.concatenate([value[measured], t_max[window]]))
+    ax.set_ylim(bottom / 2, top * 1.5)
+    ax.set_xlabel("waiting time t_w (τ; realised frame time)")
+    ax.set_ylabel(f"τ(t_w) of {species} particles (τ)")
 def _finite(value) -> float:
     """A JSON number that may be null or NaN, as a float (NaN for null)."""
     return float("nan") if value is None else float(value)
