@@ -46,11 +46,11 @@ def _title_height(fig, renderer) -> float:
 
 def chance_banner(fig, metrics_json) -> dict | None:
     """If the model of ``metrics_json`` is at chance, draw a red banner with the at-chance
-    warning and its numbers in a band added at the top of ``fig``, under its suptitle: the
-    figure grows by the band's height and a constrained layout is confined below the band (a
-    figure without a layout engine has its Axes moved down instead), so the banner covers no
-    Axes, colour bar or title. Call it after the figure's suptitle is set. Returns the model's
-    status (None: no file)."""
+    warning and its numbers in a band added at the top of ``fig``, under its suptitle (moved
+    into the band): the figure grows by the band's height and a constrained layout is confined
+    below the band (a figure without a layout engine has its Axes kept where they were instead),
+    so the banner covers no Axes, colour bar or title. Call it after the figure's suptitle is
+    set. Returns the model's status (None: no file)."""
     status = model_status(metrics_json)
     if not (status and status["at_chance"]):
         return status
@@ -63,29 +63,21 @@ def chance_banner(fig, metrics_json) -> dict | None:
     gap = BANNER_GAP / 72
     banner = text.get_window_extent(renderer).height / fig.dpi + 2 * pad  # the box, not only its text
     title = _title_height(fig, renderer)
-    engine = fig.get_layout_engine()
-    constrained = isinstance(engine, ConstrainedLayoutEngine)
-    band = banner + 2 * gap + (title + gap if title and not constrained else 0.0)
+    band = banner + 2 * gap + (title + gap if title else 0.0)  # [gap, suptitle, gap,] banner, gap
     old_height = fig.get_figheight()
     height = old_height + band
-    if constrained:
-        # the suptitle stays at the top of the figure (h_pad below its edge) and the layout
-        # reserves its height again inside the rect: the banner goes between the two, under the
-        # title and above the rect
-        h_pad = engine.get().get("h_pad", 0.0) if title else 0.0
-        fig.set_figheight(height)
-        engine.set(rect=(0, 0, 1, old_height / height))
-        top = height - h_pad - title - gap  # inches from the bottom
-    else:
-        # no layout engine: every Axes stays where it was (in inches from the bottom); the band
-        # above them holds the suptitle (moved there) and the banner under it
-        positions = [(ax, ax.get_position()) for ax in fig.axes]
-        fig.set_figheight(height)
+    engine = fig.get_layout_engine()
+    positions = [(ax, ax.get_position()) for ax in fig.axes]
+    fig.set_figheight(height)
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, 0, 1, old_height / height))  # the layout keeps the old figure's inches
+    else:  # no layout engine: every Axes stays where it was, in inches from the bottom
         for ax, box in positions:
             ax.set_position([box.x0, box.y0 * old_height / height, box.width, box.height * old_height / height])
-        if title:
-            fig._suptitle.set_y(1 - gap / height)
-            fig._suptitle.set_verticalalignment("top")
-        top = height - gap - (title + gap if title else 0.0)
+    if title:  # the suptitle moves into the band, above the banner; the layout no longer places it
+        fig._suptitle.set_in_layout(False)
+        fig._suptitle.set_y(1 - gap / height)
+        fig._suptitle.set_verticalalignment("top")
+    top = height - gap - (title + gap if title else 0.0)  # inches from the bottom
     text.set_y((top - pad) / height)  # the text's top edge, its box pad above it
     return status
