@@ -420,6 +420,10 @@ def test_every_baseline_bar_slot_carries_its_value_or_says_why_not(tmp_path):
     values = [v[0] for v in labels.values()]
     assert "0.00" in values and "n/a: not in baselines.json" in values
     assert sorted(values).count("0.60") == 2 and "0.75" in values and "0.50" in values
+    renderer = _redraw(fig)  # the legend covers no label (it sat on the 'CNN − best' annotations)
+    legend = ax.get_legend().get_window_extent(renderer)
+    for text in ax.texts:
+        assert not legend.overlaps(text.get_window_extent(renderer)), text.get_text()
 
 
 OLD_Q_SOURCE = "liquid at T_L = 0.8 (first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
