@@ -434,10 +434,7 @@ def _plot_diffusion(ax, record: dict) -> None:
         drawn += 1
     missing = [name for name in names if not any(np.isfinite(_finite(t["species"].get(name, {}).get("D"))) for t in temperatures)]
     if drawn:
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
-        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
-        ax.tick_params(axis="y", which="minor", labelsize=7)
+        ax.set_yscale("log")  # matplotlib's log labels: minor ticks labelled only on a short range
         ax.margins(x=0.2, y=0.15)
     if missing:
         ax.text(0.5, 0.97 if drawn else 0.5, f"no D for {', '.join(missing)}:\nMSD not diffusive within the run", transform=ax.transAxes,
