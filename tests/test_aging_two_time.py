@@ -140,6 +140,9 @@ def test_stage_writes_two_time_table_with_liquid_q_and_figure(tmp_path):
     fig = plot_aging_dynamics(tmp_path / "aging_two_time.csv", tmp_path / "aging_dynamics.json", tmp_path / "aging.png")
     title = fig._suptitle.get_text()
     assert "toy3d" in title and "T_G = 0.4" in title and "a = 0.3 σ" in title and "q* = 6.5 σ⁻¹" in title and "T_L = 0.8" in title
+    # one flat source in one pair of parentheses, not '(liquid at T_L = 0.8 (first peak of S(k); liquid.json))'
+    assert record["q_source"] == "first peak of S(k) of the liquid at T_L = 0.8, liquid.json"
+    assert "q* = 6.5 σ⁻¹ (first peak of S(k) of the liquid at T_L = 0.8, liquid.json);" in title
     lines = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("t_w")]
     assert len(lines) == 3 and len({tuple(line.get_color()) for line in lines}) == 3
     assert (tmp_path / "aging.png").read_bytes()[:4] == b"\x89PNG"

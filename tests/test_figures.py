@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import h5py
 import matplotlib.collections
 import matplotlib.colors
 import matplotlib.lines
@@ -14,21 +15,32 @@ import matplotlib.patches
 import matplotlib.ticker
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from glasscam.analysis.relaxation import TWO_TIME_COLUMNS
 from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
 from glasscam.io.datasets import write_gradcam_maps
 from glasscam.io.gsd import write_states
 from glasscam.io.tables import write_table
 from glasscam.plots.analysis import (
+    plot_aging_dynamics,
+    plot_correlation_length,
     plot_correlation_matrix,
     plot_correlation_vs_coarse_graining,
     plot_gradcam_vs_mobility,
     plot_liquid_relaxation,
     symmetric_limit,
 )
-from glasscam.plots.learning import plot_gradcam_maps, plot_training_curves
-from glasscam.plots.names import readable_name
+from glasscam.plots.chance import BANNER_LABEL
+from glasscam.plots.learning import (
+    plot_baselines,
+    plot_gradcam_histogram,
+    plot_gradcam_maps,
+    plot_search,
+    plot_training_curves,
+)
+from glasscam.plots.names import q_star_text, readable_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -252,3 +264,312 @@ def test_two_point_relaxation_times_are_points_not_a_line(tmp_path):
     fig = plot_liquid_relaxation(tmp_path / "liquid.json", tmp_path / "liquid.png")
     tau_line = next(line for line in fig.axes[2].get_lines() if line.get_label().startswith("τα"))
     assert tau_line.get_linestyle() == "None" and tau_line.get_marker() == "o"
+
+
+def _redraw(fig):
+    """Draw a (closed) figure again on an Agg canvas at its own dpi → the renderer."""
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _at_chance_metrics(tmp_path):
+    path = tmp_path / "metrics_at_chance.json"
+    path.write_text(json.dumps({"confusion_matrix": [[6, 4], [5, 5]]}))  # 11/20 against a majority rate of 0.5
+    return path
+
+
+def _banner_figures(tmp_path, correlations):
+    """Every figure that draws :func:`chance_banner`, from small synthetic inputs and the metrics
+    of a model at chance."""
+    model = _at_chance_metrics(tmp_path)
+    path, _ = correlations
+    gradcam, mobility = _mobility_inputs(tmp_path)
+    yield "correlation_matrix", plot_correlation_matrix(path, tmp_path / "matrix.png", model_metrics=model)
+    yield "correlation_vs_coarse_graining", plot_correlation_vs_coarse_graining(path, tmp_path / "cg.png", model_metrics=model)
+    yield "gradcam_vs_mobility", plot_gradcam_vs_mobility(gradcam, mobility, path, tmp_path / "mob.png", model_metrics=model)
+    yield "gradcam_histogram", plot_gradcam_histogram(gradcam, tmp_path / "hist.png", model_metrics=model)
+    r = np.linspace(0, 4, 20)
+    length = {"r": r.tolist(), "C": np.exp(-r).tolist(), "n_frames": 4, "xi": 1.0, "amplitude": 1.0, "fit_r_min": 0.5, "fit_r_max": 3.0,
+              "groups": [{"xi": 1.0 + 0.1 * k, "xi_bootstrap_lo": 0.9, "xi_bootstrap_hi": 1.4, "glasscam/time": t} for k, t in enumerate(AGES)]}
+    (tmp_path / "length.json").write_text(json.dumps(length))
+    yield "correlation_length", plot_correlation_length(tmp_path / "length.json", tmp_path / "length.png", model_metrics=model)
+    n, grid = 20, 8
+    rng = np.random.default_rng(5)
+    state = State(rng.uniform(-2, 2, (n, 3)), np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A", "B"], np.ones(n), 4.0, 3, 0, 5.0)
+    write_states(tmp_path / "glass.gsd", [state], {}, [{"glasscam/sample": np.array([0]), "glasscam/run": np.array([0])}])
+    relu = rng.random((1, 2, grid, grid, grid))
+    write_gradcam_maps(tmp_path / "maps.h5", relu, relu, {"sample": np.array([0]), "probability": np.array([[0.6, 0.4]])},
+                       {"class_names": ["liquid", "glass"], "box_length": 4.0, "dimensions": 3})
+    yield "gradcam_maps", plot_gradcam_maps(tmp_path / "maps.h5", tmp_path / "glass.gsd", tmp_path / "maps.png", model_metrics=model)
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-2.5, 2.5, (60, 3))
+        positions[:, 2] = 0
+        states.append(State(positions, np.zeros((60, 3), int), np.zeros((60, 3)), (np.arange(60) % 2).astype(int), ["A", "B"], np.ones(60), 5.0, 2,
+                            0, float(frame)))
+        g_logs.append({per_particle_key("gradcam_glass"): rng.normal(size=60), "glasscam/sample": np.array([frame])})
+        i_logs.append({per_particle_key("q6"): rng.normal(size=60)})
+        m_logs.append({per_particle_key("mobility_dt1"): rng.normal(size=60)})
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"snap_{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    captured = []
+    plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "snap.png", renderer="matplotlib", model_metrics=model,
+                   figure_hook=captured.append)
+    yield "snapshots", captured[0]
+
+
+def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, tmp_path):
+    """The at-chance banner is in a band of its own at the top of the figure: it covers no Axes
+    (nor its title, tick labels or colour bar) and no suptitle, and the figure keeps its
+    Axes' height (the figure grows by the band)."""
+    names = []
+    for name, fig in _banner_figures(tmp_path, correlations):
+        names.append(name)
+        renderer = _redraw(fig)
+        banners = [t for t in fig.texts if t.get_gid() == BANNER_LABEL]
+        assert len(banners) == 1, name
+        box = banners[0].get_bbox_patch().get_window_extent(renderer)
+        assert 0 <= box.y0 and box.y1 <= fig.bbox.y1 and 0 <= box.x0 and box.x1 <= fig.bbox.x1, f"{name}: banner leaves the figure"
+        for ax in fig.axes:
+            for what, extent in (("axes", ax.get_window_extent(renderer)), ("axes with its labels", ax.get_tightbbox(renderer))):
+                assert not box.overlaps(extent), f"{name}: banner (y {box.y0:.0f}–{box.y1:.0f} px) over {what} {ax.get_title()!r} " \
+                                                 f"(y {extent.y0:.0f}–{extent.y1:.0f} px)"
+            top = ax.get_window_extent(renderer).y1
+            assert box.y0 > top, f"{name}: banner bottom at {box.y0:.0f} px, not above {ax.get_title()!r} (top {top:.0f} px)"
+        if fig._suptitle is not None and fig._suptitle.get_text():
+            title = fig._suptitle.get_window_extent(renderer)
+            assert not box.overlaps(title) and box.y1 < title.y0, f"{name}: banner over the title"
+        if name == "correlation_matrix":
+            assert "† here measures the filters of a network at chance" in fig._suptitle.get_text()
+    assert len(names) == 7
+
+
+def _search_inputs(tmp_path, validation_accuracies, selected, validation_counts):
+    """trials.json of a search and the attributes of the dataset it scored on (no images)."""
+    trials = [{"number": k, "params": {"depth": 1 + k % 2, "learning_rate": 0.01}, "validation_accuracy": a, "train_accuracy": min(1.0, a + 0.1),
+               "score": a} for k, a in enumerate(validation_accuracies)]
+    (tmp_path / "trials.json").write_text(json.dumps({"trials": trials, "selected": trials[selected]}))
+    with h5py.File(tmp_path / "dataset.h5", "w") as h5:
+        h5.attrs["class_names"] = ["liquid", "glass"]
+        h5.attrs["class_counts"] = json.dumps({"train": {"liquid": 30, "glass": 30}, "validation": validation_counts,
+                                               "test": {"liquid": 6, "glass": 6}})
+    return tmp_path / "trials.json", tmp_path / "dataset.h5"
+
+
+def test_search_draws_the_validation_majority_rate_and_names_system_and_task(tmp_path):
+    """The chance line sits at the majority rate of the validation split (7 liquid of 12 →
+    0.583) and says so; trials whose validation accuracy is not above it (Wilson 95 %) are ringed
+    and a selected trial at chance is called so; the title names the system and the task."""
+    trials, dataset = _search_inputs(tmp_path, [0.5, 7 / 12, 11 / 12], 1, {"liquid": 7, "glass": 5})
+    fig = plot_search({"thermal": trials}, tmp_path / "search.png", datasets_by_inputs={"thermal": dataset}, system="ka3d",
+                      task="liquid_vs_glass")
+    ax = fig.axes[0]
+    chance = [line for line in ax.get_lines() if line.get_label().startswith("chance: majority rate")]
+    assert len(chance) == 1 and "0.583" in chance[0].get_label() and "validation" in chance[0].get_label()
+    assert np.allclose(chance[0].get_ydata(), 7 / 12) and chance[0].get_linestyle() == ":"
+    ringed = [line for line in ax.get_lines() if line.get_label().startswith("at chance")]
+    assert len(ringed) == 1 and sorted(ringed[0].get_xdata()) == [0, 1] and "2 of 3" in ringed[0].get_label()
+    star = next(line for line in ax.get_lines() if line.get_label().startswith("selected"))
+    assert "at chance" in star.get_label() and "(at chance)" in ax.get_title()
+    title = fig._suptitle.get_text()
+    assert "ka3d" in title and "liquid_vs_glass" in title and "liquid vs glass" in title
+    renderer = _redraw(fig)  # the legend (below the axes) covers no trial
+    box = ax.get_legend().get_window_extent(renderer)
+    points = _drawn_points(ax)
+    inside = (points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
+    assert not inside.any()
+    # a selected trial above chance is not called at chance
+    trials, dataset = _search_inputs(tmp_path, [0.5, 11 / 12], 1, {"liquid": 7, "glass": 5})
+    fig = plot_search({"thermal": trials}, tmp_path / "search.png", datasets_by_inputs={"thermal": dataset}, system="abm2d", task="age")
+    star = next(line for line in fig.axes[0].get_lines() if line.get_label().startswith("selected"))
+    assert "at chance" not in star.get_label() and "abm2d" in fig._suptitle.get_text()
+
+
+def _baseline_record(logistic_accuracy, energy=True):
+    def acc(a, half=0.1):
+        return {"accuracy": a, "lo": max(0.0, a - half), "hi": min(1.0, a + half), "n": 24}
+    baselines = {"descriptor_logistic": acc(logistic_accuracy)}
+    if energy:
+        baselines["energy_threshold"] = acc(0.75)
+    distribution = {"n": 12, "q10": 0.3, "q50": 0.4, "q90": 0.5}
+    return {"cnn": acc(0.6), "baselines": baselines, "chance_majority": 0.5, "class_names": ["liquid", "glass"],
+            "task": {"name": "liquid_vs_glass"}, "cnn_minus_best_baseline": {"difference": -0.15, "lo": -0.3, "hi": 0.0},
+            "thermal_cues": {"kinetic_temperature": {"distribution": {"liquid": distribution, "glass": distribution},
+                                                     "logistic": acc(0.9)}}}
+
+
+def test_every_baseline_bar_slot_carries_its_value_or_says_why_not(tmp_path):
+    """A logistic regression at accuracy 0 is a bar of height 0: its slot still reads 0.00; a
+    baseline missing from the record reads 'n/a' with the reason instead of an empty slot."""
+    (tmp_path / "thermal.json").write_text(json.dumps(_baseline_record(0.0)))
+    (tmp_path / "inherent.json").write_text(json.dumps(_baseline_record(0.5, energy=False)))
+    fig = plot_baselines({"thermal": tmp_path / "thermal.json", "inherent": tmp_path / "inherent.json"}, tmp_path / "baselines.png")
+    ax = fig.axes[0]
+    bars = [patch for patch in ax.patches if isinstance(patch, matplotlib.patches.Rectangle) and patch.get_width() > 0]
+    slots = sorted(round(bar.get_x() + bar.get_width() / 2, 6) for bar in bars)
+    assert len(slots) == 6  # 2 input kinds × (CNN, logistic, U/N threshold), an empty one included
+    labels = {}
+    for text in ax.texts:
+        if text.get_gid() == "bar value":
+            x = text.xy[0] if hasattr(text, "xy") else text.get_position()[0]
+            labels.setdefault(round(x, 6), []).append(text.get_text())
+    assert sorted(labels) == slots and all(len(v) == 1 for v in labels.values())
+    values = [v[0] for v in labels.values()]
+    assert "0.00" in values and "n/a: not in baselines.json" in values
+    assert sorted(values).count("0.60") == 2 and "0.75" in values and "0.50" in values
+    renderer = _redraw(fig)  # the legend covers no label (it sat on the 'CNN − best' annotations)
+    legend = ax.get_legend().get_window_extent(renderer)
+    for text in ax.texts:
+        assert not legend.overlaps(text.get_window_extent(renderer)), text.get_text()
+
+
+OLD_Q_SOURCE = "liquid at T_L = 0.8 (first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
+
+
+def test_q_star_caption_puts_its_source_in_one_pair_of_parentheses():
+    """Older aging records carry a source with its own parenthesis; the caption used to wrap it
+    in a second pair: '(liquid at T_L = 0.8 (first peak …; liquid_relaxation.json))'."""
+    text = q_star_text(7.125, OLD_Q_SOURCE)
+    assert text == "q* = 7.125 σ⁻¹ (liquid at T_L = 0.8, first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
+    assert "((" not in text and "))" not in text and ") (" not in text
+    depth, deepest = 0, 0
+    for char in text.replace("S(k)", "S_k"):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    assert deepest == 1 and depth == 0
+    assert q_star_text(7.425, "first peak of S(k) at the lowest T_L = 4, liquid_relaxation.json") == \
+        "q* = 7.425 σ⁻¹ (first peak of S(k) at the lowest T_L = 4, liquid_relaxation.json)"
+    assert q_star_text(7.4) == "q* = 7.4 σ⁻¹" and q_star_text(7.4, "config") == "q* = 7.4 σ⁻¹ (config)"
+
+
+def _drawn_markers(ax):
+    """(centres in display coordinates, radius in pixels) of every point of every line of ``ax``:
+    a point is its marker, not only its centre."""
+    centres, radii = [], []
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if len(xy):
+            centres.append(ax.transData.transform(xy))
+            marker = line.get_marker() not in (None, "None", "", " ")
+            radii.append(np.full(len(xy), line.get_markersize() / 2 * ax.figure.dpi / 72 if marker else 0.0))
+    return (np.concatenate(centres), np.concatenate(radii)) if centres else (np.zeros((0, 2)), np.zeros(0))
+
+
+def _points_under_legends(fig, renderer):
+    """Every legend of ``fig`` (figure or Axes legends) against every drawn marker of every
+    Axes, in display coordinates → (legend's first entry, axes y label, covered points): a point
+    counts as covered when any part of its marker is under the legend box."""
+    covered = []
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            (x, y), r = _drawn_markers(ax)[0].T, _drawn_markers(ax)[1]
+            inside = (x + r > box.x0) & (x - r < box.x1) & (y + r > box.y0) & (y - r < box.y1) & np.isfinite(x) & np.isfinite(y)
+            if inside.any():
+                covered.append((legend.get_texts()[0].get_text(), ax.get_ylabel(), int(inside.sum())))
+    return covered
+
+
+def _liquid_record(tmp_path, D_A=(float("nan"), 0.03, 0.05)):
+    """A liquid relaxation record at three temperatures; species A measured D only where given
+    (NaN: the MSD never reached its diffusive regime), species B at every temperature."""
+    time = np.geomspace(0.01, 20, 16)
+    temperatures = []
+    for k, (temperature, D) in enumerate(zip((0.8, 1.0, 1.5), D_A, strict=True)):
+        species = {}
+        for name, d in (("A", D), ("B", 0.02 * (k + 1))):
+            tau = 3.0 / (k + 1)
+            species[name] = {"time": time.tolist(), "fs": np.exp(-((time / tau) ** 0.8)).tolist(), "msd": (0.1 * time + 0.05 * (k + 1) * time).tolist(),
+                             "D": d, "fit_t_min": 2.0 if np.isfinite(d) else float("nan"), "tau_alpha": tau,
+                             "tau_diffusive": 1 / (7.2**2 * d) if np.isfinite(d) else float("nan")}
+        temperatures.append({"temperature": temperature, "q": 7.25, "q_source": "first peak of S(k) at the lowest T_L = 0.8", "species": species})
+    path = tmp_path / "liquid.json"
+    path.write_text(json.dumps({"dimensions": 3, "temperatures": temperatures}))
+    return path
+
+
+def test_liquid_relaxation_labels_every_line_keeps_legends_off_data_and_states_q_and_D(tmp_path):
+    # the demo's abm2d numbers (T = 4, 6): a legend inside the τ panel covered the 1/(q*²D) square
+    record = json.loads(_liquid_record(tmp_path).read_text())
+    record["temperatures"] = record["temperatures"][:2]
+    for t, tau, D, diffusive in zip(record["temperatures"], (0.658, 0.380), (float("nan"), 0.028), (float("nan"), 0.648), strict=True):
+        t["temperature"] = {0.658: 4.0, 0.380: 6.0}[tau]
+        t["species"]["A"].update(tau_alpha=tau, D=D, fit_t_min=6.5, tau_diffusive=diffusive)
+    (tmp_path / "abm2d.json").write_text(json.dumps(record))
+    fig = plot_liquid_relaxation(tmp_path / "abm2d.json", tmp_path / "abm2d.png")
+    assert not _points_under_legends(fig, _redraw(fig))
+    fig = plot_liquid_relaxation(_liquid_record(tmp_path), tmp_path / "liquid.png")
+    renderer = _redraw(fig)
+    assert not _points_under_legends(fig, renderer)
+    legend_texts = {t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+    legend_texts |= {t.get_text() for legend in fig.legends for t in legend.get_texts()}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            assert not line.get_label().startswith("_") and line.get_label() in legend_texts, (ax.get_ylabel(), line.get_label())
+    fits = [line.get_label() for line in fig.axes[1].get_lines() if line.get_linestyle() == "--"]
+    assert len(fits) == 2 and all("2dDt" in f and "σ²/τ" in f for f in fits) and "D = 0.03 σ²/τ" in " ".join(fits)
+    assert "q* = 7.25 σ⁻¹ (first peak of S(k) at the lowest T_L = 0.8)" in fig._suptitle.get_text()
+    d_ax = fig.axes[3]
+    assert "D" in d_ax.get_ylabel() and "σ²/τ" in d_ax.get_ylabel()
+    by_species = {line.get_label(): line.get_xydata() for line in d_ax.get_lines()}
+    assert set(by_species) == {"D (A particles)", "D (B particles)"}
+    assert np.allclose(by_species["D (A particles)"], [[1 / 1.0, 0.03], [1 / 1.5, 0.05]])  # T = 0.8 has no D: no point
+    assert len(by_species["D (B particles)"]) == 3
+    # no species with a D: the panel says why instead of staying blank
+    record = json.loads(_liquid_record(tmp_path, D_A=(float("nan"),) * 3).read_text())
+    for t in record["temperatures"]:
+        t["species"]["B"]["D"] = float("nan")
+    (tmp_path / "none.json").write_text(json.dumps(record))
+    fig = plot_liquid_relaxation(tmp_path / "none.json", tmp_path / "none.png")
+    assert not fig.axes[3].get_lines() and "no D for A, B" in " ".join(t.get_text() for t in fig.axes[3].texts)
+
+
+def _aging_inputs(tmp_path, q_source=OLD_Q_SOURCE):
+    """Two-time table and summary of a 100 τ run at six waiting times: τ(t_w) measured at the
+    three youngest, lower bounds (Fs above 1/e until the end of the window) at the three oldest —
+    bounds that fall with t_w (89.8, 68.1, 53.3 τ) as the window shrinks, as in the demo."""
+    ages = [0.0, 1.035, 3.245, 10.175, 31.895, 46.68]
+    taus = [5.96, 14.9, 44.9, float("nan"), float("nan"), float("nan")]
+    rows = []
+    for t_w, tau in zip(ages, taus, strict=True):
+        for t in np.geomspace(0.5, 100 - t_w, 8):
+            fs = float(np.exp(-t / (tau if np.isfinite(tau) else 400.0)))
+            rows.append({"species": "A", "t_w": t_w, "time": t, "msd": 0.01 * t, "msd_lo": 0.008 * t, "msd_hi": 0.012 * t, "fs": fs,
+                         "fs_lo": fs - 0.05, "fs_hi": fs + 0.05, "overlap": fs, "overlap_lo": fs - 0.05, "overlap_hi": fs + 0.05, "chi4": 1.0,
+                         "chi4_lo": 0.5, "chi4_hi": 1.5, "n_runs": 4, "n_trajectories": 8})
+    write_table(tmp_path / "two_time.csv", rows, TWO_TIME_COLUMNS)
+    summary = {"q": 7.125, "q_source": q_source, "a": 0.3, "system": "ka3d", "temperature": 0.3,
+               "two_time": {"n_runs": 4, "n_trajectories": 8, "confidence": 0.95,
+                            "tau_fs_1e": {"A": [{"t_w": t_w, "tau": tau, "t_max": 100 - t_w} for t_w, tau in zip(ages, taus, strict=True)]}}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    return tmp_path / "two_time.csv", tmp_path / "summary.json"
+
+
+def test_aging_tau_lower_bounds_are_drawn_apart_and_explained(tmp_path):
+    """τ(t_w) against t_w: measured values filled; each lower bound an open marker at t_max with
+    an upward arrow, on the dotted window line t_max = run length − t_w; the legend says they are
+    lower bounds set by the window, which is why 89.8 > 68.1 > 53.3 τ falls while τ grows."""
+    fig = plot_aging_dynamics(*_aging_inputs(tmp_path), tmp_path / "aging.png")
+    tau_ax = next(ax for ax in fig.axes if ax.get_ylabel().startswith("τ(t_w)"))
+    bounds = [line for line in tau_ax.get_lines() if "lower bound" in line.get_label()]
+    assert len(bounds) == 1
+    bound = bounds[0]
+    assert bound.get_linestyle() == "None" and matplotlib.colors.to_hex(bound.get_markerfacecolor()) == "#ffffff"  # open
+    assert np.allclose(bound.get_xdata(), [10.175, 31.895, 46.68]) and np.allclose(bound.get_ydata(), [89.825, 68.105, 53.32])
+    arrows = [a for a in tau_ax.texts if getattr(a, "arrow_patch", None) is not None]
+    assert len(arrows) == 3 and all(a.xy[1] > a.xyann[1] for a in arrows)  # pointing up: τ is larger
+    assert {round(a.xyann[0], 3) for a in arrows} == {10.175, 31.895, 46.68}
+    window = next(line for line in tau_ax.get_lines() if line.get_label().startswith("window"))
+    assert window.get_linestyle() == ":" and np.allclose(window.get_ydata(), 100 - window.get_xdata())
+    measured = [c for c in tau_ax.collections if len(c.get_offsets())]
+    assert len(measured) == 1 and np.allclose(measured[0].get_offsets()[:, 1], [5.96, 14.9, 44.9])
+    legend_texts = " ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
+    legend_texts += " ".join(t.get_text() for ax in fig.axes for a in ax.artists if hasattr(a, "get_texts") for t in a.get_texts())
+    flat = " ".join(legend_texts.split())
+    assert "lower bound" in flat and "run length − t_w" in flat and "can fall while τ(t_w) grows" in flat
+    assert "t_w = 10.2 τ, τ(t_w) > 89.8 τ (lower bound)" in flat
+    assert "((" not in fig._suptitle.get_text() and "))" not in fig._suptitle.get_text()
+    assert not _points_under_legends(fig, _redraw(fig))

@@ -37,10 +37,18 @@ TASK_FIGURE_INPUTS = {
         inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/learning_curve.json"
         for inputs in INPUTS
     },
-    # the hyperparameter search (only when the config runs one: search.n_trials > 0)
+    # the hyperparameter search (only when the config runs one: search.n_trials > 0), with the
+    # dataset it scored on as <inputs>_dataset (its validation split's majority rate is the
+    # chance line)
     "search": {
-        inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/search/trials.json"
-        for inputs in INPUTS
+        **{
+            inputs: f"{RESULTS}/{{system}}/model/{{task}}/{inputs}/search/trials.json"
+            for inputs in INPUTS
+        },
+        **{
+            f"{inputs}_dataset": f"{RESULTS}/{{system}}/dataset/{{task}}/{inputs}/dataset.h5"
+            for inputs in INPUTS
+        },
     },
     "gradcam_maps": {
         "maps": f"{RESULTS}/{{system}}/gradcam/{{task}}/gradcam.h5",

@@ -62,6 +62,17 @@ def open_h5(path):
         h5.close()
 
 
+def read_split_counts(dataset_h5) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """(class names, {split: {class: samples}}) of a dataset file, from its attributes only (no
+    image is read); a dataset file without ``class_counts`` raises ``KeyError`` naming it."""
+    with open_h5(dataset_h5) as h5:
+        if "class_counts" not in h5.attrs or "class_names" not in h5.attrs:
+            raise KeyError(f"{dataset_h5}: no 'class_counts' / 'class_names' attribute (not a dataset file?)")
+        names = [str(c) for c in h5.attrs["class_names"]]
+        counts = json.loads(h5.attrs["class_counts"])
+    return names, {split: {c: int(by_class.get(c, 0)) for c in names} for split, by_class in counts.items()}
+
+
 def read_json(path):
     """The parsed content of a JSON output; a missing file raises ``FileNotFoundError``, a truncated
     or otherwise unparsable one a :class:`~glasscam.errors.DamagedFile` naming it."""

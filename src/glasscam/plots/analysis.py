@@ -4,6 +4,7 @@ correlation length."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 import matplotlib.patches
@@ -22,10 +23,13 @@ from glasscam.io.tables import (
     read_json,  # noqa: E402
     read_table,  # noqa: E402
 )
-from glasscam.plots.chance import chance_banner  # noqa: E402
-from glasscam.plots.names import quantity_name
+from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
+from glasscam.plots.names import q_star_text, quantity_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
+# the meaning of a † when the Grad-CAM maps come from a model at chance
+AT_CHANCE_DAGGER = ("† here measures the filters of a network at chance (untrained in effect), not learned structure: "
+                    "a ρ beyond the null says what such filters respond to")
 
 
 def _read_csv(path, field: str | None = None) -> list[dict]:
@@ -98,7 +102,9 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
     structural indicators (rows: indicator; columns: species × coarse-graining radius R_cg,
     0 = raw). Cells whose 95 % bootstrap interval lies outside the shuffled-null range are
     marked † (as in the README); blank cells have no value. The diverging colour scale spans
-    ±max|ρ| (rounded up to 0.1, at least ±0.3). Returns the Figure (closed after saving)."""
+    ±max|ρ| (rounded up to 0.1, at least ±0.3). When the model of ``model_metrics`` is at
+    chance, the title says what a † then measures (:data:`AT_CHANCE_DAGGER`) and the banner of
+    :func:`chance_banner` stands above the matrix. Returns the Figure (closed after saving)."""
     rows = _pooled_rows(correlations_csv)
     blocks = [(kind, *_matrix_block(rows, kind)) for kind in ("mobility", "indicator") if any(r["kind"] == kind for r in rows)]
     limit = symmetric_limit(np.concatenate([b[3].ravel() for b in blocks]) if blocks else [])
@@ -121,8 +127,10 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
         ax.set_title("dynamics (columns: species, window Δt)" if kind == "mobility"
                      else "structural indicators (columns: species, coarse-graining radius R_cg in σ; 0 = raw)", fontsize=8)
     field = f" ({rows[0]['field']})" if rows and rows[0].get("field") else ""
+    status = model_status(model_metrics)
     fig.suptitle(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n† : 95 % bootstrap interval outside the shuffled-field null; "
-                 "blank: no value", fontsize=8)
+                 "blank: no value" + ("\n" + "\n".join(textwrap.wrap(AT_CHANCE_DAGGER, int(fig.get_figwidth() * 72 / (8 * 0.55))))
+                                      if status and status["at_chance"] else ""), fontsize=8)
     fig.colorbar(image, ax=axes[:, 0], label="ρ", shrink=0.8)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
@@ -241,29 +249,41 @@ def _plot_species(rows: list[dict], preferred: str = "A") -> str:
     return preferred if preferred in names else names[0]
 
 
+LOWER_BOUND_NOTE = ("τ(t_w) > t_max: lower bound, Fs still above 1/e at the end of the window t_max = run length − t_w; "
+                    "the window shrinks as t_w grows, so a sequence of bounds can fall while τ(t_w) grows")
+
+
 def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A"):
     """Two-time functions of the aging runs as in Kob & Barrat, PRL 78, 4581 (1997): Fs(q*;
     t_w + t, t_w), MSD(t_w + t, t_w), Q(t_w + t, t_w; a) and χ4(t_w + t, t_w) against t (log), one
     line per waiting time t_w (sequential colours, realised frame times; τ(t_w) at which Fs
     falls to 1/e in the legend), bands = 95 % interval over independent runs (replicas averaged
-    within each run; χ4: bootstrap over runs). ``species`` (default A) is named in the title
-    with the system, T_G, q* and its source, the cutoff a and the numbers of runs and
-    trajectories. Returns the Figure (closed after saving)."""
+    within each run; χ4: bootstrap over runs); and τ(t_w) against t_w (:func:`_plot_tau_of_age`):
+    measured values filled, lower bounds (Fs still above 1/e at the end of the run) as open
+    markers with an upward arrow at the window length t_max = run length − t_w, drawn as a
+    dotted line, so that bounds falling with t_w read as the shrinking window they are
+    (:data:`LOWER_BOUND_NOTE`). ``species`` (default A) is named in the title with the system,
+    T_G, q* and its source, the cutoff a and the numbers of runs and trajectories. Returns the
+    Figure (closed after saving)."""
     rows = [r for r in _read_csv(two_time_csv) if r["time"] > 0]
     summary = read_json(summary_json)
     two = summary["two_time"]
     species = _plot_species(rows, species)
     rows = [r for r in rows if r["species"] == species]
     ages = sorted({r["t_w"] for r in rows})
-    tau = {round(e["t_w"], 9): (e["tau"], e.get("t_max", float("nan"))) for e in two["tau_fs_1e"].get(species, [])}
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8.6), layout="constrained", sharex=True)
+    tau = {round(e["t_w"], 9): (_finite(e["tau"]), _finite(e.get("t_max"))) for e in two["tau_fs_1e"].get(species, [])}
+    fig, grid = plt.subplots(2, 3, figsize=(15, 8.6), layout="constrained", width_ratios=[1, 1, 0.9])
+    axes, tau_ax, key_ax = grid[:, :2], grid[0, 2], grid[1, 2]
+    for ax in axes.flat[1:]:
+        ax.sharex(axes[0, 0])
     panels = (("fs", f"Fs(q*; t_w + t, t_w), q* = {summary['q']:.4g} σ⁻¹"), ("msd", "MSD(t_w + t, t_w) (σ²)"),
               ("overlap", f"Q(t_w + t, t_w; a), a = {summary['a']:g} σ"), ("chi4", "χ4(t_w + t, t_w)"))
-    for colour, t_w in zip(plt.cm.viridis(np.linspace(0, 0.85, len(ages))), ages, strict=True):
+    colours = dict(zip(ages, plt.cm.viridis(np.linspace(0, 0.85, len(ages))), strict=True))
+    for t_w, colour in colours.items():
         sel = sorted((r for r in rows if r["t_w"] == t_w), key=lambda r: r["time"])
         t = np.array([r["time"] for r in sel])
         value, t_max = tau.get(round(t_w, 9), (float("nan"), float("nan")))
-        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else f", τ(t_w) > {t_max:.3g} τ")
+        label = f"t_w = {t_w:.3g} τ" + (f", τ(t_w) = {value:.3g} τ" if np.isfinite(value) else f", τ(t_w) > {t_max:.3g} τ (lower bound)")
         for ax, (key, _) in zip(axes.flat, panels, strict=True):
             y = np.array([r[key] for r in sel])
             ax.plot(t, y, marker=".", ms=4, lw=1.2, color=colour, label=label)
@@ -279,15 +299,22 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
         ax.set_ylabel(label)
     for ax in axes[1]:
         ax.set_xlabel("time since t_w, t (τ)")
+    _plot_tau_of_age(tau_ax, [(t_w, *tau[round(t_w, 9)]) for t_w in ages if round(t_w, 9) in tau], colours, species)
+    key_ax.axis("off")  # the keys of both: the waiting times, then τ(t_w)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=7, title=f"{species} particles; waiting time t_w "
-               "(realised frame time) and τ(t_w)", title_fontsize=7)
+    waiting = key_ax.legend(handles, labels, loc="upper center", fontsize=7, title=f"{species} particles; waiting time t_w "
+                            "(realised frame time) and τ(t_w)", title_fontsize=7)
+    key_ax.add_artist(waiting)
+    handles, labels = tau_ax.get_legend_handles_labels()
+    if handles:
+        key_ax.legend(handles, ["\n".join(textwrap.wrap(label, 58)) for label in labels], loc="lower center", fontsize=7,
+                      title="τ(t_w) against t_w (above)", title_fontsize=7)
     system = summary.get("system") or "aging runs"
     temperature = summary.get("temperature")
     state = f" at T_G = {temperature:g} ε/k_B" if temperature is not None else ""
     fig.suptitle(
         f"{system}: aging after the quench{state} — two-time functions C(t_w + t, t_w), {species} particles\n"
-        f"q* = {summary['q']:.4g} σ⁻¹ ({summary.get('q_source', '?')}); overlap cutoff a = {summary['a']:g} σ\n"
+        f"{q_star_text(summary['q'], summary.get('q_source', '?'))}; overlap cutoff a = {summary['a']:g} σ\n"
         f"{two['n_runs']} independent runs, {two['n_trajectories']} trajectories; bands: {100 * two['confidence']:g} % interval over runs "
         "(replicas averaged within a run; χ4: bootstrap over runs)",
         fontsize=9,
@@ -296,41 +323,76 @@ def plot_aging_dynamics(two_time_csv, summary_json, out_png, species: str = "A")
     return fig
 
 
+def _plot_tau_of_age(ax, entries: list[tuple[float, float, float]], colours: dict, species: str) -> None:
+    """τ(t_w) against t_w from (t_w, τ or NaN, t_max) entries: measured τ as filled markers
+    (joined), a τ that Fs did not reach within the window as an open marker at t_max with an
+    upward arrow (a lower bound), and the window length t_max(t_w) as a dotted line — every
+    lower bound sits on it. t_w on a symmetric-log axis (t_w = 0 included), τ on a log axis."""
+    if not entries:
+        ax.text(0.5, 0.5, f"no τ(t_w) for {species}", transform=ax.transAxes, ha="center")
+        return
+    t_w, value, t_max = (np.array(column, float) for column in zip(*entries, strict=True))
+    measured, bound = np.isfinite(value), ~np.isfinite(value) & np.isfinite(t_max)
+    window = np.isfinite(t_max)
+    ax.plot(t_w[window], t_max[window], ":", color="0.5", lw=1, label="window t_max = run length − t_w: the longest τ(t_w) it can measure")
+    if measured.any():
+        ax.plot(t_w[measured], value[measured], "-", color="0.4", lw=0.8, zorder=1, label="_joined")
+        ax.scatter(t_w[measured], value[measured], c=[colours[a] for a in t_w[measured]], s=36, zorder=3, label="_measured")
+        ax.plot([], [], "o", color="0.3", label="τ(t_w): Fs(q*; t_w + τ, t_w) = 1/e")
+    if bound.any():
+        ax.plot(t_w[bound], t_max[bound], "o", mfc="white", mec="k", ms=7, zorder=3, label=LOWER_BOUND_NOTE)
+        for x, y in zip(t_w[bound], t_max[bound], strict=True):
+            ax.annotate("", xy=(x, y * 1.8), xytext=(x, y), zorder=2, arrowprops={"arrowstyle": "->", "color": "k", "lw": 1})
+    ax.set_xscale("symlog", linthresh=max(float(np.min(t_w[t_w > 0])) if (t_w > 0).any() else 1.0, 1e-6))
+    ax.set_yscale("log")
+    top = np.nanmax(np.concatenate([value[measured], t_max[bound] * 1.8, t_max[window]]))
+    bottom = np.nanmin(np.concatenate([value[measured], t_max[window]]))
+    ax.set_ylim(bottom / 2, top * 1.5)
+    ax.set_xlabel("waiting time t_w (τ; realised frame time)")
+    ax.set_ylabel(f"τ(t_w) of {species} particles (τ)")
+def _finite(value) -> float:
+    """A JSON number that may be null or NaN, as a float (NaN for null)."""
+    return float("nan") if value is None else float(value)
+
+
 def plot_liquid_relaxation(json_path, out_png, species: str = "A"):
     """Equilibrium liquid dynamics of ``species`` (default A: the Kob–Andersen convention) at
-    each temperature T: Fs(q*, t) (log t; dashed line 1/e), MSD(t) (log–log; dashed 2dDt where D
-    was measured), and τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
-    scale; points joined only when there are more than two); the species is named in every
-    panel. Returns the Figure (closed after saving)."""
+    each temperature T, with q* (σ⁻¹) and its source in the title: Fs(q*, t) (log t; dashed line
+    1/e), MSD(t) (log–log; dashed: the fit MSD = 2dDt over its fitted range, D in the legend,
+    where D was measured), τα (Fs = 1/e) with 1/(q*²D) (where D was measured) against 1/T (log
+    scale), and D(T) of every species whose D was measured against 1/T (or why there is none);
+    points joined only when there are more than two. Every line is in a legend, and every legend
+    sits below its panel, off the data. Returns the Figure (closed after saving)."""
     record = read_json(json_path)
     entries = [(t["temperature"], t["q"], t["species"][species]) for t in record["temperatures"] if species in t["species"]]
     if not entries:
         raise ValueError(f"{json_path}: no temperature has species {species!r}")
-    fig, (fs_ax, msd_ax, tau_ax) = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    fig, (fs_ax, msd_ax, tau_ax, d_ax) = plt.subplots(1, 4, figsize=(18, 5.2), constrained_layout=True)
     dimensions = record.get("dimensions")
     for colour, (temperature, _, data) in zip(plt.cm.coolwarm(np.linspace(0, 1, len(entries))), entries, strict=True):
         t = np.asarray(data["time"], float)
         fs_ax.plot(t, data["fs"], marker=".", color=colour, label=f"T = {temperature:g}")
-        msd_ax.plot(t, data["msd"], marker=".", color=colour)
-        if np.isfinite(data["D"]) and dimensions:
-            fit_t = t[t >= data["fit_t_min"]]
-            msd_ax.plot(fit_t, 2 * dimensions * data["D"] * fit_t, "--", color=colour, lw=0.8)
-    fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--")
+        msd_ax.plot(t, data["msd"], marker=".", color=colour, label=f"T = {temperature:g}")
+        D = _finite(data.get("D"))
+        if np.isfinite(D) and dimensions:
+            fit_t = t[t >= _finite(data.get("fit_t_min"))]
+            msd_ax.plot(fit_t, 2 * dimensions * D * fit_t, "--", color=colour, lw=0.8,
+                        label=f"fit MSD = 2dDt, T = {temperature:g}: D = {D:.3g} σ²/τ")
+    fs_ax.axhline(1 / math.e, color="k", lw=0.5, ls="--", label="Fs = 1/e (defines τα)")
     fs_ax.set_ylabel(f"Fs(q*, t), {species} particles")
     msd_ax.set_yscale("log")
     msd_ax.set_ylabel(f"MSD of {species} particles (σ²)")
     for ax in (fs_ax, msd_ax):
         ax.set_xscale("log")
         ax.set_xlabel("t (τ)")
-    fs_ax.legend(fontsize=8)
     inverse_t = np.array([1 / temperature for temperature, _, _ in entries])
-    tau = np.array([data["tau_alpha"] for _, _, data in entries], float)
+    tau = np.array([_finite(data["tau_alpha"]) for _, _, data in entries])
     joined = np.isfinite(tau).sum() > 2  # a line through two points suggests a trend they cannot show
     tau_ax.plot(inverse_t, tau, "o-" if joined else "o", label=f"τα ({species}): Fs(q*, τα) = 1/e")
     for x, value in zip(inverse_t, tau, strict=True):
         if np.isfinite(value):
             tau_ax.annotate(f"{value:.3g} τ", (x, value), textcoords="offset points", xytext=(5, -10), fontsize=7)
-    diffusive = np.array([data["tau_diffusive"] for _, _, data in entries], float)
+    diffusive = np.array([_finite(data.get("tau_diffusive")) for _, _, data in entries])
     if np.isfinite(diffusive).any():
         tau_ax.plot(inverse_t, diffusive, "s--" if np.isfinite(diffusive).sum() > 2 else "s", label=f"1/(q*² D) ({species}, where D measured)")
     tau_ax.set_yscale("log")
@@ -340,17 +402,53 @@ def plot_liquid_relaxation(json_path, out_png, species: str = "A"):
     tau_ax.margins(x=0.2, y=0.15)
     tau_ax.set_xlabel("1/T (T in ε/k_B)")
     tau_ax.set_ylabel("time (τ)")
-    fig.suptitle(f"equilibrium liquid, {species} particles", fontsize=9)
-    tau_ax.legend(fontsize=8)
+    _plot_diffusion(d_ax, record)
+    for ax in (fs_ax, msd_ax, tau_ax, d_ax):
+        if ax.get_legend_handles_labels()[0]:  # below the panel, off the data
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+    qs = sorted({round(float(q), 9) for _, q, _ in entries})
+    sources = {t.get("q_source") for t in record["temperatures"] if species in t["species"]}
+    source = sources.pop() if len(sources) == 1 else None
+    q_text = q_star_text(qs[0], source) if len(qs) == 1 else "q* = " + ", ".join(f"{q:.4g}" for q in qs) + " σ⁻¹ (per T)"
+    fig.suptitle(f"equilibrium liquid, {species} particles — {q_text}", fontsize=9)
     _save(fig, out_png)
     return fig
 
 
-def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None) -> None:
+def _plot_diffusion(ax, record: dict) -> None:
+    """D(T) against 1/T (log D) of every species of the liquid relaxation ``record`` whose D was
+    measured at some temperature; a note where none was (the MSD never reached its diffusive
+    regime within the runs)."""
+    temperatures = record["temperatures"]
+    names = list(dict.fromkeys(name for t in temperatures for name in t["species"]))
+    drawn = 0
+    for k, name in enumerate(names):
+        points = [(1 / t["temperature"], _finite(t["species"][name].get("D"))) for t in temperatures if name in t["species"]]
+        points = [(x, D) for x, D in points if np.isfinite(D) and D > 0]
+        if not points:
+            continue
+        x, D = np.array(points).T
+        ax.plot(x, D, "o-" if len(points) > 2 else "o", color=f"C{k}", label=f"D ({name} particles)")
+        for xi, Di in points:
+            ax.annotate(f"{Di:.3g}", (xi, Di), textcoords="offset points", xytext=(5, -10), fontsize=7)
+        drawn += 1
+    missing = [name for name in names if not any(np.isfinite(_finite(t["species"].get(name, {}).get("D"))) for t in temperatures)]
+    if drawn:
+        ax.set_yscale("log")  # matplotlib's log labels: minor ticks labelled only on a short range
+        ax.margins(x=0.2, y=0.15)
+    if missing:
+        ax.text(0.5, 0.97 if drawn else 0.5, f"no D for {', '.join(missing)}:\nMSD not diffusive within the run", transform=ax.transAxes,
+                ha="center", va="top" if drawn else "center", fontsize=7, color="0.3")
+    ax.set_xlabel("1/T (T in ε/k_B)")
+    ax.set_ylabel("self-diffusion coefficient D (σ²/τ)")
+
+
+def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None):
     """Left: C(r) of the standardised Grad-CAM field (all glass samples) with the fit
     A exp(−r/ξ) drawn only over the fitted range where C(r) has data, ξ and its bootstrap 95 %
     interval in the legend; right: ξ per aging time t_w (realised frame times; requested ages
-    shown where they differ) with bootstrap 95 % intervals."""
+    shown where they differ) with bootstrap 95 % intervals. Returns the Figure (closed after
+    saving)."""
     record = read_json(length_json)
     r = np.asarray(record["r"], float)
     c = np.array([np.nan if v is None else v for v in record["C"]], float)
@@ -394,3 +492,4 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     xi_ax.set_ylabel("ξ (σ)")
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig

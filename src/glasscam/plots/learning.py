@@ -16,7 +16,7 @@ from glasscam.analysis.statistics import wilson_interval
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import open_trajectory, state_from_frame  # noqa: E402
-from glasscam.io.tables import open_h5, read_json  # noqa: E402
+from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
 
 
@@ -150,12 +150,13 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     return fig
 
 
-def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None) -> None:
+def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
     """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples:
     the ReLU map of each class (values ≥ 0; each frame divided by its maximum over the ReLU maps
     of all classes, range [0, 1]) and, where present, the signed map before the ReLU (each frame
     divided by its maximum |value| over the signed maps, range [−1, 1]). Every value is inside
-    its panel's range, so no part of a distribution is cut off."""
+    its panel's range, so no part of a distribution is cut off. Returns the Figure (closed after
+    saving)."""
     values: dict[str, dict[str, list[np.ndarray]]] = {}
     with open_trajectory(gradcam_gsd) as traj:
         types = list(traj[0].particles.types)
@@ -190,6 +191,7 @@ def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None) -> None:
     fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
+    return fig
 
 
 def _wilson(correct: float, total: int) -> tuple[float, float]:
@@ -294,12 +296,27 @@ def _majority_rate_from_rows(curves_by_inputs: dict[str, str]) -> float:
     return float("nan")
 
 
-def plot_baselines(baseline_jsons: dict, out_png) -> None:
+def _bar_record(record: dict, key: str) -> tuple[dict | None, str]:
+    """The accuracy record of bar ``key`` (cnn or a baseline) of a baselines.json record and ''
+    or, for a bar that cannot be drawn, None and the reason ('not in baselines.json', or the
+    record's own ``reason`` / ``error`` when it has no finite accuracy)."""
+    r = record.get("cnn") if key == "cnn" else (record.get("baselines") or {}).get(key)
+    if r is None:
+        return None, "not in baselines.json"
+    accuracy = r.get("accuracy")
+    if accuracy is None or not np.isfinite(accuracy):
+        return None, str(r.get("reason") or r.get("error") or "no accuracy (empty test split?)")
+    return r, ""
+
+
+def plot_baselines(baseline_jsons: dict, out_png):
     """Left: test accuracy of the CNN and of the classical baselines (logistic regression on
     descriptor statistics, threshold on U/N) per input kind, Wilson 95 % intervals, with the
-    majority-class rate of the test split as chance. Right, one panel per thermal cue of the
-    thermal inputs (kinetic temperature, vibration amplitude): per-class median and 10–90 %
-    range, and the test accuracy of a logistic regression on that cue alone."""
+    majority-class rate of the test split as chance; every bar slot carries its value above its
+    interval (an accuracy of 0 reads "0.00"), or "n/a" and the reason where the record has no
+    accuracy. Right, one panel per thermal cue of the thermal inputs (kinetic temperature,
+    vibration amplitude): per-class median and 10–90 % range, and the test accuracy of a
+    logistic regression on that cue alone. Returns the Figure (closed after saving)."""
     records = {}
     for inputs, path in baseline_jsons.items():
         records[inputs] = read_json(path)
@@ -313,21 +330,29 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
     width = 0.8 / len(methods)
     for i, (inputs, record) in enumerate(records.items()):
         for j, (key, label) in enumerate(methods):
-            r = record["cnn"] if key == "cnn" else record["baselines"][key]
+            r, missing = _bar_record(record, key)
             x = i + (j - (len(methods) - 1) / 2) * width
+            if missing:  # an empty slot says why it is empty
+                ax.bar(x, 0, width, color=f"C{j}", label=label if i == 0 else None)
+                ax.text(x, 0.02, f"n/a: {missing}", ha="center", va="bottom", rotation=90, fontsize=7, color="0.3",
+                        gid="bar value")
+                continue
             ax.bar(x, r["accuracy"], width, color=f"C{j}", label=label if i == 0 else None)
             ax.errorbar(x, r["accuracy"], yerr=[[r["accuracy"] - r["lo"]], [r["hi"] - r["accuracy"]]], color="k",
                         capsize=3, lw=1)
+            # every bar carries its value, above its interval: a bar at 0 is a value, not a gap
+            ax.annotate(f"{r['accuracy']:.2f}", (x, r["hi"]), xytext=(0, 2), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=7, gid="bar value")
         ax.hlines(record["chance_majority"], i - 0.45, i + 0.45, colors="0.3", linestyles=":",
                   label="majority class of the test split" if i == 0 else None)
         d = record["cnn_minus_best_baseline"]
-        ax.annotate(f"CNN − best: {d['difference']:+.2f}\n[{d['lo']:+.2f}, {d['hi']:+.2f}]", (i, 1.02),
+        ax.annotate(f"CNN − best: {d['difference']:+.2f}\n[{d['lo']:+.2f}, {d['hi']:+.2f}]", (i, 1.1),
                     ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(records)), [f"{k} inputs\n(n = {r['cnn']['n']} test)" for k, r in records.items()])
-    ax.set_ylim(0, 1.45)
+    ax.set_ylim(0, 1.3)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("test accuracy (Wilson 95 % interval)")
-    ax.legend(fontsize=7, loc="upper right", ncol=2, framealpha=0.9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below: off the bars and their labels
     ax.set_title(f"task {first['task'].get('name', '?')}: {' vs '.join(first['class_names'])}")
     units = {"kinetic_temperature": "kinetic temperature (ε/k_B)",
              "vibration_amplitude": "vibration amplitude: RMS distance\nto the inherent structure (σ)"}
@@ -347,6 +372,7 @@ def plot_baselines(baseline_jsons: dict, out_png) -> None:
         cue_ax.set_title(f"accuracy on it alone {acc['accuracy']:.2f}\n[{acc['lo']:.2f}, {acc['hi']:.2f}]", fontsize=9)
     fig.suptitle("median and 10–90 % range per class (thermal inputs)", x=0.99, ha="right", fontsize=8)
     _save(fig, out_png)
+    return fig
 
 
 def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) -> dict[str, float]:
@@ -374,13 +400,21 @@ def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) ->
 MIN_TRIALS_FOR_SHARES = 8
 
 
-def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float = 0.95) -> None:
-    """The hyperparameter search per input kind (one row each): left, every trial's validation
-    accuracy (filled) and unaugmented training accuracy at its kept epoch (open), the best
-    validation score so far (step line), the selected trial (star) and the fit threshold (dashed);
-    right, the main-effect share of the score variance per varied parameter (:func:`main_effect_shares`)."""
+def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: dict[str, str] | None = None,
+                system: str | None = None, task: str | None = None, fit_threshold: float = 0.95):
+    """The hyperparameter search of ``system`` and ``task`` (both named in the title, with the
+    classes) per input kind (one row each): left, every trial's validation accuracy (filled) and
+    unaugmented training accuracy at its kept epoch (open), the best validation score so far
+    (step line), the selected trial (star), the fit threshold (dashed) and, from the dataset the
+    search scored on (``datasets_by_inputs``), the majority-class rate of its validation split
+    (dotted: the accuracy of always answering the commoner class); trials whose validation
+    accuracy is at chance (Wilson 95 % lower bound not above that rate, as
+    :func:`glasscam.analysis.statistics.chance_status` judges a test split) are ringed in red, and
+    a selected trial at chance says so. Right: the main-effect share of the score variance per
+    varied parameter (:func:`main_effect_shares`). Returns the Figure (closed after saving)."""
     searches = {inputs: read_json(path) for inputs, path in trials_by_inputs.items()}
-    fig, axes = plt.subplots(len(searches), 2, figsize=(10, 3.4 * len(searches)), constrained_layout=True,
+    splits = {inputs: read_split_counts(path) for inputs, path in (datasets_by_inputs or {}).items()}
+    fig, axes = plt.subplots(len(searches), 2, figsize=(10, 1.0 + 4.0 * len(searches)), constrained_layout=True,
                              squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
     for (inputs, search), (ax_hist, ax_imp) in zip(searches.items(), axes):
         trials = search["trials"]
@@ -392,16 +426,28 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
         best = np.maximum.accumulate([t["validation_accuracy"] for t in trials])
         ax_hist.step(numbers, best, where="post", color="C0", lw=1, label="best validation so far")
         chosen = search["selected"]
+        chance = _validation_chance(splits.get(inputs))
+        chosen_at_chance = chance is not None and _at_chance(chosen["validation_accuracy"], chance)
         ax_hist.plot(chosen["number"], chosen["validation_accuracy"], "*", ms=14, color="C3",
-                     label=f"selected: trial {chosen['number']}")
-        ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g}")
+                     label=f"selected: trial {chosen['number']}" + (" — at chance" if chosen_at_chance else ""))
+        ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g} (training accuracy)")
+        if chance is not None:
+            ax_hist.axhline(chance["majority_rate"], color="k", ls=":", lw=1.2,
+                            label=f"chance: majority rate of the validation split {chance['majority_rate']:.3f} "
+                                  f"({chance['majority']}/{chance['n']})")
+            low = [t for t in trials if _at_chance(t["validation_accuracy"], chance)]
+            if low:
+                ax_hist.plot([t["number"] for t in low], [t["validation_accuracy"] for t in low], "o", ms=12, mfc="none",
+                             mec="C3", mew=1.2, ls="None",
+                             label=f"at chance: Wilson 95 % lower bound ≤ majority rate ({len(low)} of {len(trials)})")
         ax_hist.set_ylim(0, 1.02)
         ax_hist.set_xlabel("trial")
         ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax_hist.set_ylabel("accuracy at the kept epoch")
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
-        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected {params}", fontsize=7, wrap=True)
-        ax_hist.legend(fontsize=7, loc="lower right")
+        verdict = " (at chance)" if chosen_at_chance else ""
+        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected{verdict} {params}", fontsize=7, wrap=True)
+        ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
         if len(trials) < MIN_TRIALS_FOR_SHARES:
             ax_imp.axis("off")
             ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"
@@ -414,4 +460,27 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, fit_threshold: float 
         ax_imp.set_yticks(range(len(names)), names, fontsize=7)
         ax_imp.set_xlim(0, 1)
         ax_imp.set_xlabel("share of score variance (main effect, η²)")
+    classes = next((f" ({' vs '.join(names)})" for names, _ in splits.values()), "")
+    fig.suptitle(f"{system or 'system ?'}, task {task or '?'}{classes}: hyperparameter search scored on the validation split",
+                 fontsize=10)
     _save(fig, out_png)
+    return fig
+
+
+def _validation_chance(split_counts) -> dict | None:
+    """Majority-class rate of the validation split from (class names, {split: {class: n}}) →
+    {majority_rate, majority, n}; None without counts."""
+    if split_counts is None:
+        return None
+    counts = split_counts[1].get("validation") or {}
+    n = int(sum(counts.values()))
+    if n == 0:
+        return None
+    majority = int(max(counts.values()))
+    return {"majority_rate": majority / n, "majority": majority, "n": n}
+
+
+def _at_chance(accuracy: float, chance: dict) -> bool:
+    """The validation accuracy's Wilson 95 % interval does not lie above the majority rate."""
+    lo, _ = wilson_interval(round(accuracy * chance["n"]), chance["n"])
+    return not lo > chance["majority_rate"]

@@ -43,3 +43,31 @@ def readable_name(key: str) -> str:
     if match:
         return f"{quantity_name(match[1])}, R_cg = {match[2]} σ"
     return quantity_name(key)
+
+
+def _flatten_parentheses(text: str) -> str:
+    """``text`` with each parenthesised aside that follows a space — 'a (b; c)' — turned into
+    'a, b; c', nested ones included; parentheses not after a space, as in S(k), are kept."""
+    out, stack = [], []
+    for i, char in enumerate(text):
+        if char == "(":
+            aside = i > 0 and text[i - 1] == " "
+            stack.append(aside)
+            if aside:
+                out[-1] = ", "  # the space before it
+                continue
+        elif char == ")" and stack and stack.pop():
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def q_star_text(q: float, source: str | None = None) -> str:
+    """'q* = 7.125 σ⁻¹ (first peak of S(k) at the lowest T_L = 0.8, liquid_relaxation.json)':
+    q* in σ⁻¹ and, in one pair of parentheses, where it comes from; the source's own asides
+    (older records: 'liquid at T_L = 0.8 (first peak …; liquid_relaxation.json)') become commas
+    instead of a second pair inside the first."""
+    text = f"q* = {q:.4g} σ⁻¹"
+    if source:
+        text += f" ({_flatten_parentheses(source)})"
+    return text

@@ -80,7 +80,11 @@ def _liquid_q(liquid_json) -> tuple[float, str]:
     if not entries:
         raise ValueError(f"{liquid_json}: no temperatures; cannot take q* from the liquid")
     coldest = min(entries, key=lambda e: e["temperature"])
-    return float(coldest["q"]), f"liquid at T_L = {coldest['temperature']:g} ({coldest['q_source']}; {Path(liquid_json).name})"
+    source = coldest["q_source"]  # 'first peak of S(k) at the lowest T_L = 0.8' names its T_L already
+    if "T_L" not in source:
+        source += f" of the liquid at T_L = {coldest['temperature']:g}"
+    # one flat phrase: a figure puts it in parentheses (glasscam.plots.names.q_star_text)
+    return float(coldest["q"]), f"{source}, {Path(liquid_json).name}"
 
 
 TAU_ALPHA_NOTE = ("not defined for an aging glass (no stationary relaxation); glasscam <= 0.1 stored here the time "
