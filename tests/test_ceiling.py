@@ -115,3 +115,65 @@ def test_study_table_reads_descriptor_ridge_cnn_and_each_attribution_per_tw_and_
     text = markdown_tables(record)
     assert "| best descriptor | descriptor ridge | supervised CNN | age:gradcam_aged | age:ig_aged |" in text
     assert "local_density_cg2 +0.31 [+0.21, +0.41] | +0.42 [+0.32, +0.52] | +0.53 [+0.43, +0.63] | -0.12 [-0.17, -0.07]† |" in text
+
+
+def test_study_table_marks_learned_attributions_and_has_no_placeholder_null_columns():
+    from glasscam.report.study import markdown_tables
+
+    cell = {"window": 10.0, "t_w": "all", "attributions": {
+        "age:ig_aged": {"spearman": 0.21, "spearman_lo": 0.16, "spearman_hi": 0.26, "null_spearman_lo": -0.02,
+                        "null_spearman_hi": 0.02, "learned": True},
+        "age:gradcam_aged": {"spearman": -0.12, "spearman_lo": -0.17, "spearman_hi": -0.07, "null_spearman_lo": -0.02,
+                             "null_spearman_hi": 0.02, "learned": False}}}
+    text = markdown_tables({"system": "ka3d", "species": "A", "tasks": {}, "rearrangements": [], "ceiling": [cell]})
+    assert "+0.21 [+0.16, +0.26]† **learned** |" in text
+    assert "-0.12 [-0.17, -0.07]† |" in text  # beyond the shuffled null only: not learned
+    assert "null: random weights" not in text  # no placeholder columns for the randomisation nulls
+    row = next(line for line in text.splitlines() if line.startswith("| 10 | all |"))
+    assert row.endswith("**learned** | -0.12 [-0.17, -0.07]† |")
+
+
+def _study_record(seed, cnn_accuracy, rho_ig, learned, system="ka3d", settings="s1"):
+    return {"system": system, "seed": seed, "settings_hash_except_seed": settings, "species": "A",
+            "tasks": {"age": {"classifiers": {"thermal": {
+                "cnn": {"accuracy": cnn_accuracy}, "best_baseline": "energy_threshold",
+                "baselines": {"energy_threshold": {"accuracy": 0.9}, "descriptor_logistic": {"accuracy": 0.8}},
+                "cnn_minus_best_baseline": {"difference": cnn_accuracy - 0.9}}}}},
+            "ceiling": [{"window": 10.0, "t_w": "all",
+                         "best_descriptor": {"field": "potential_energy_cg2", "spearman": 0.3},
+                         "descriptor_ridge": {"spearman": 0.35}, "supervised_cnn": {"spearman": 0.5},
+                         "attributions": {"age:ig_aged": {"spearman": rho_ig, "learned": learned}}},
+                        {"window": 10.0, "t_w": 10.5, "attributions": {}}]}
+
+
+def test_realisations_give_the_spread_of_each_headline_number():
+    import pytest
+
+    from glasscam.report.study import compare_realisations, realisation_table
+
+    records = [_study_record(1, 0.80, 0.10, False), _study_record(2, 0.90, 0.16, True),
+               _study_record(3, 0.85, 0.13, False)]
+    rows = {(r["quantity"], r["task"], r["inputs"], r["window"]): r for r in compare_realisations(records)}
+    cnn = rows[("CNN test accuracy", "age", "thermal", None)]
+    assert cnn["values"] == [0.80, 0.90, 0.85] and abs(cnn["mean"] - 0.85) < 1e-12 and abs(cnn["spread"] - 0.10) < 1e-12
+    diff = rows[("CNN − best baseline", "age", "thermal", None)]
+    assert abs(diff["min"] - (-0.10)) < 1e-12 and abs(diff["max"] - 0.0) < 1e-12
+    ig = rows[("ρ: age:ig_aged", None, None, 10.0)]
+    assert ig["learned"] == [False, True, False] and abs(ig["spread"] - 0.06) < 1e-12
+    assert rows[("ρ: supervised cnn", None, None, 10.0)]["spread"] == 0.0
+    assert not any(r["t_w"] not in (None, "all") for r in rows.values())  # pooled t_w only
+    text = realisation_table(records)
+    assert "| seed 1 | seed 2 | seed 3 | mean | spread |" in text
+    assert "| ρ: age:ig_aged |  |  | 10 | +0.10 | +0.16 **L** | +0.13 | 0.13 | 0.06 |" in text
+    with pytest.raises(ValueError, match="seeds .* repeat"):
+        compare_realisations([_study_record(1, 0.8, 0.1, False), _study_record(1, 0.9, 0.1, False)])
+    with pytest.raises(ValueError, match="more than the seed"):
+        compare_realisations([_study_record(1, 0.8, 0.1, False), _study_record(2, 0.9, 0.1, False, settings="s2")])
+    with pytest.raises(ValueError, match="different systems"):
+        compare_realisations([_study_record(1, 0.8, 0.1, False), _study_record(2, 0.9, 0.1, False, system="abm2d")])
+    with pytest.raises(ValueError, match="two or more"):
+        compare_realisations(records[:1])
+    old = _study_record(2, 0.9, 0.1, False)
+    del old["settings_hash_except_seed"]
+    with pytest.raises(ValueError, match="rerun their study_summary"):
+        compare_realisations([records[0], old])

@@ -137,6 +137,8 @@ def test_per_particle_outputs_are_gsd_log_arrays(tiny_runs):
                     assert frame.log[f"particles/glasscam/{key}"].shape == (frame.particles.N,)
         summary = json.loads((results / system / "summary" / "study.json").read_text())
         assert set(summary["tasks"]) == set(TASKS) and summary["rearrangements"]
+        # what a second realisation is compared by (glasscam.report.study.compare_realisations)
+        assert isinstance(summary["seed"], int) and summary["settings_hash_except_seed"] != summary["settings_hash"]
         with gsd.hoomd.open(results / system / "analysis" / "indicators.gsd") as traj:
             keys = [k for k in traj[0].log if k.startswith("particles/glasscam/")]
             assert len(keys) >= 3

@@ -115,9 +115,8 @@ def ceiling_table(ceiling: dict, correlation_rows: list[dict], exclude: tuple = 
     """Per Δt and t_w, the comparison the GlassBench tables make: Spearman ρ with the propensity of
     the best single descriptor, the descriptor ridge and the supervised CNN (held-out test runs,
     :mod:`glasscam.stages.ceiling`), and of each attribution field of each task (every glass
-    sample, from the correlation rows), with a column left for the randomisation nulls
-    (each attribution carries its sanity-null bands and ``learned`` where the sanity-null table
-    was given, :mod:`glasscam.analysis.sanity`).
+    sample, from the correlation rows), each attribution with its sanity-null bands and ``learned``
+    where the sanity-null table was given (:mod:`glasscam.analysis.sanity`).
     Fields in ``exclude`` (the descriptor rows mixed into the correlation rows) are left out."""
     table: dict = {}
     for row in ceiling.get("rows", []):
@@ -217,6 +216,9 @@ def summarize_study(*, system: str, baselines: dict, correlations: dict, lengths
     record = {"system": system, "species": species, "tasks": {}}
     if settings is not None:
         record["settings_hash"] = config_hash(settings)
+        # a realisation is the same settings under another root seed (compare_realisations)
+        record["seed"] = settings.get("seed")
+        record["settings_hash_except_seed"] = config_hash({k: v for k, v in settings.items() if k != "seed"})
     descriptor_rows = _read_csv(descriptor_csv)
     best = best_descriptor(descriptor_rows, species)
     record["best_descriptor"] = best
@@ -431,10 +433,11 @@ def markdown_tables(record: dict) -> str:
         lines += ["", "Propensity (A particles), Spearman ρ per Δt and t_w: best single descriptor (chosen on the "
                   "training runs, sign kept), ridge on every descriptor and the supervised CNN — held-out test runs, "
                   "[95 % bootstrap over frames]; each attribution over every glass sample (task:field, † beyond the "
-                  "shuffled null); randomisation nulls: columns for the re-initialised and permuted-label controls.", "",
+                  "shuffled null; **learned**: beyond the shuffled null and beyond both randomisation nulls — the "
+                  "re-initialised and the permuted-label controls, every seed's interval — in its own direction).", "",
                   "| Δt (τ) | t_w (τ) | best descriptor | descriptor ridge | supervised CNN | "
-                  + " | ".join(attributions) + " | null: random weights | null: permuted labels |",
-                  "|---|---|---|---|---|" + "---|" * len(attributions) + "---|---|"]
+                  + " | ".join(attributions) + " |",
+                  "|---|---|---|---|---|" + "---|" * len(attributions)]
 
         def cell_text(entry, null=False) -> str:
             if not entry or not is_finite_number(entry.get("spearman")):
@@ -445,6 +448,8 @@ def markdown_tables(record: dict) -> str:
             if null and is_finite_number(entry.get("null_spearman_lo")) and is_finite_number(entry.get("spearman_lo")) and (
                     entry["spearman_lo"] > entry["null_spearman_hi"] or entry["spearman_hi"] < entry["null_spearman_lo"]):
                 text += "†"
+            if null and entry.get("learned") is True:
+                text += " **learned**"
             return text
 
         for cell in record["ceiling"]:
@@ -452,8 +457,7 @@ def markdown_tables(record: dict) -> str:
             t_w = cell["t_w"] if cell["t_w"] == "all" else f"{cell['t_w']:g}"
             lines.append(f"| {cell['window']:g} | {t_w} | {best.get('field', '–')} {cell_text(best)} | "
                          f"{cell_text(cell.get('descriptor_ridge'))} | {cell_text(cell.get('supervised_cnn'))} | "
-                         + " | ".join(cell_text(cell["attributions"].get(a), True) for a in attributions)
-                         + " | – | – |")
+                         + " | ".join(cell_text(cell["attributions"].get(a), True) for a in attributions) + " |")
     lines += ["", "| t_w (τ) | Δt (τ) | realised Δt (τ) | A moved > 0.5 σ (own trajectory) | (over replicas) | samples |",
               "|---|---|---|---|---|---|"]
     for row in record["rearrangements"]:
@@ -463,5 +467,101 @@ def markdown_tables(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # python -m glasscam.report.study <summary/study.json>
-    print(markdown_tables(read_json(sys.argv[1])))
+def _headline_values(record: dict) -> dict:
+    """{(quantity, task, inputs, Δt, t_w): (value, learned)} of one study record: per task and input
+    kind the CNN's test accuracy, the best baseline's and their difference; per Δt at t_w = all the
+    propensity ρ of the best descriptor, the descriptor ridge, the supervised CNN and every
+    attribution (with its ``learned`` flag)."""
+    out = {}
+    for task, entry in record["tasks"].items():
+        for inputs, c in entry["classifiers"].items():
+            best = c["baselines"].get(c["best_baseline"]) or {}
+            out[("CNN test accuracy", task, inputs, None, None)] = (c["cnn"]["accuracy"], None)
+            out[(f"best baseline ({c['best_baseline']}) accuracy", task, inputs, None, None)] = (best.get("accuracy"), None)
+            out[("CNN − best baseline", task, inputs, None, None)] = (c["cnn_minus_best_baseline"]["difference"], None)
+    for cell in record.get("ceiling") or []:
+        if cell["t_w"] != "all":
+            continue
+        # the best descriptor is chosen per realisation (its field may differ): one row for it
+        for predictor in ("best_descriptor", "descriptor_ridge", "supervised_cnn"):
+            entry = cell.get(predictor) or {}
+            out[(f"ρ: {predictor.replace('_', ' ')}", None, None, cell["window"], "all")] = (entry.get("spearman"), None)
+        for name, entry in cell["attributions"].items():
+            out[(f"ρ: {name}", None, None, cell["window"], "all")] = (entry.get("spearman"), entry.get("learned"))
+    return out
+
+
+def compare_realisations(records: list[dict]) -> list[dict]:
+    """How far the headline numbers move between independent realisations of one study: the same
+    system and settings under other root seeds (new initial conditions, MD, splits, trainings).
+
+    ``records``: two or more study records (``study.json``). Returns one row per headline number
+    (:func:`_headline_values`): ``quantity``, ``task``, ``inputs``, ``window`` (Δt, τ), ``t_w``,
+    ``values`` (one per realisation, in the order given; None where a realisation lacks it),
+    ``learned`` (attributions: one flag per realisation), ``mean``, ``min``, ``max`` and
+    ``spread`` = max − min over the realisations that have the number.
+
+    Raises ValueError when fewer than two records are given, when they belong to different systems,
+    were made under different settings apart from the seed (``settings_hash_except_seed``), lack
+    that record (made before realisations were recorded), or share a seed (then they are one
+    realisation, not independent)."""
+    if len(records) < 2:
+        raise ValueError(f"compare_realisations: {len(records)} study record(s); need two or more realisations")
+    systems = {r["system"] for r in records}
+    if len(systems) > 1:
+        raise ValueError(f"compare_realisations: records of different systems {sorted(systems)}")
+    missing = [i for i, r in enumerate(records) if "settings_hash_except_seed" not in r]
+    if missing:
+        raise ValueError(f"compare_realisations: record(s) {missing} carry no settings_hash_except_seed "
+                         "(made before realisations were recorded): rerun their study_summary")
+    hashes = {r["settings_hash_except_seed"] for r in records}
+    if len(hashes) > 1:
+        raise ValueError(f"compare_realisations: the records differ in more than the seed (settings {sorted(hashes)})")
+    seeds = [r.get("seed") for r in records]
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"compare_realisations: seeds {seeds} repeat — one realisation counted twice")
+    values = [_headline_values(r) for r in records]
+    keys = list(dict.fromkeys(k for v in values for k in v))
+    rows = []
+    for key in keys:
+        quantity, task, inputs, window, t_w = key
+        got = [v.get(key, (None, None)) for v in values]
+        numbers = [x for x, _ in got if is_finite_number(x)]
+        row = {"quantity": quantity, "task": task, "inputs": inputs, "window": window, "t_w": t_w,
+               "values": [x if is_finite_number(x) else None for x, _ in got]}
+        if any(flag is not None for _, flag in got):
+            row["learned"] = [flag for _, flag in got]
+        row.update({"mean": float(np.mean(numbers)) if numbers else None,
+                    "min": min(numbers) if numbers else None, "max": max(numbers) if numbers else None,
+                    "spread": (max(numbers) - min(numbers)) if len(numbers) > 1 else None})
+        rows.append(row)
+    return rows
+
+
+def realisation_table(records: list[dict]) -> str:
+    """:func:`compare_realisations` as a Markdown table: one column per realisation (its seed), the
+    mean and the spread (max − min)."""
+    rows = compare_realisations(records)
+    seeds = [r.get("seed") for r in records]
+    lines = [f"**{records[0]['system']}**: headline numbers over {len(records)} independent realisations "
+             f"(root seeds {', '.join(str(x) for x in seeds)}); ρ: Spearman with the propensity of the A particles, "
+             "t_w pooled; **L**: learned (beyond the shuffled and both randomisation nulls).", "",
+             "| quantity | task | inputs | Δt (τ) | " + " | ".join(f"seed {x}" for x in seeds) + " | mean | spread |",
+             "|---|---|---|---|" + "---|" * len(seeds) + "---|---|"]
+    for row in rows:
+        learned = row.get("learned") or [None] * len(seeds)
+        cells = [("–" if v is None else f"{v:+.2f}" if row["quantity"].startswith(("ρ", "CNN −")) else f"{v:.2f}")
+                 + (" **L**" if flag else "") for v, flag in zip(row["values"], learned)]
+        window = "" if row["window"] is None else f"{row['window']:g}"
+        lines.append(f"| {row['quantity']} | {row['task'] or ''} | {row['inputs'] or ''} | {window} | "
+                     + " | ".join(cells) + f" | {_fmt(row['mean'])} | {_fmt(row['spread'])} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    # python -m glasscam.report.study <summary/study.json>                   the study's tables
+    # python -m glasscam.report.study --realisations <a/study.json> <b/study.json> ...
+    if sys.argv[1:2] == ["--realisations"]:
+        print(realisation_table([read_json(path) for path in sys.argv[2:]]))
+    else:
+        print(markdown_tables(read_json(sys.argv[1])))
