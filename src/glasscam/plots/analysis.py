@@ -24,6 +24,7 @@ from glasscam.io.tables import (
     read_table,  # noqa: E402
 )
 from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
+from glasscam.plots.legends import legend_below
 from glasscam.plots.names import q_star_text, quantity_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
@@ -198,7 +199,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     rho_ax.set_xlabel("window Δt (τ)")
     rho_ax.set_ylabel("Spearman ρ with Grad-CAM")
     rho_ax.set_title("pooled over every t_w", fontsize=9)
-    rho_ax.legend(fontsize=7)
+    legend_below(rho_ax)  # inside, 'best' sat on the Δt = 1 null boxes and error-bar caps
     ages = sorted({r["t_w"] for r in every_age if r["t_w"] != ALL_AGES})
     per_age = [(t_w, sorted((r for r in every_age if r["t_w"] == t_w and r["quantity"] == "mobility" and np.isfinite(r["spearman"])),
                             key=lambda r: r["window"])) for t_w in ages]
@@ -213,7 +214,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     age_ax.set_xlabel("window Δt (τ)")
     age_ax.set_title("mobility, per aging time t_w (realised frame time)", fontsize=9)
     if per_age:
-        age_ax.legend(fontsize=7)
+        legend_below(age_ax, ncol=2)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig
@@ -470,7 +471,7 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     c_ax.axhline(0, color="k", lw=0.5)
     c_ax.set_xlabel("r (σ)")
     c_ax.set_ylabel("C(r) of the Grad-CAM field")
-    c_ax.legend(fontsize=7)
+    legend_below(c_ax)  # inside, it touched the C(r) peak marker
     groups = [g for g in record.get("groups", []) if np.isfinite(g["xi"]) and g.get("reliable", True)]
     keys = [k for k in (groups[0] if groups else {}) if k.startswith("glasscam/")]
     if groups and keys:
@@ -486,7 +487,7 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
             labels = [f"{v:.3g}" for v in x]
             xi_ax.set_xlabel(keys[0].removeprefix("glasscam/"))
         xi_ax.set_xticks(positions, labels, fontsize=7)
-        xi_ax.legend(fontsize=7)
+        legend_below(xi_ax)
     else:
         xi_ax.text(0.5, 0.5, "no group with a finite ξ", transform=xi_ax.transAxes, ha="center")
     xi_ax.set_ylabel("ξ (σ)")
