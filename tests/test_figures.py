@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import re
 
 import h5py
 import matplotlib.collections
@@ -136,13 +137,13 @@ def test_correlation_matrix_marks_significant_cells_and_scales_colours(correlati
     assert symmetric_limit([0.05, -0.31]) == pytest.approx(0.4) and symmetric_limit([0.05]) == symmetric_limit([np.nan]) == 0.3
 
 
-def _mobility_inputs(tmp_path, n=100, frames=4):
+def _mobility_inputs(tmp_path, n=100, frames=4, gradcam_scale=1.0):
     rng = np.random.default_rng(3)
     states, g_logs, m_logs = [], [], []
     for k in range(frames):
         positions = rng.uniform(-2.5, 2.5, (n, 3))
         states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A", "B"], np.ones(n), 5.0, 3, 0, float(k)))
-        g_logs.append({per_particle_key("gradcam_glass"): rng.random(n)})
+        g_logs.append({per_particle_key("gradcam_glass"): gradcam_scale * rng.random(n)})
         m_logs.append({per_particle_key(f"mobility_dt{w:g}"): rng.random(n) for w in WINDOWS})
     write_states(tmp_path / "g.gsd", states, {}, g_logs)
     write_states(tmp_path / "m.gsd", states, {}, m_logs)
@@ -546,7 +547,7 @@ def test_liquid_relaxation_labels_every_line_keeps_legends_off_data_and_states_q
         t["species"]["B"]["D"] = float("nan")
     (tmp_path / "none.json").write_text(json.dumps(record))
     fig = plot_liquid_relaxation(tmp_path / "none.json", tmp_path / "none.png")
-    assert not fig.axes[3].get_lines() and "no D for A, B" in " ".join(t.get_text() for t in fig.axes[3].texts)
+    assert not fig.axes[3].get_lines() and "no D for A particles, B particles" in " ".join(t.get_text() for t in fig.axes[3].texts)
 
 
 def _aging_inputs(tmp_path, q_source=OLD_Q_SOURCE):
@@ -767,8 +768,9 @@ def _search_figure(tmp_path):
 
 LEGEND_FIGURES = {
     "correlation_vs_coarse_graining": lambda tmp: plot_correlation_vs_coarse_graining(_correlations_table(tmp)[0], tmp / "cg.png"),
-    "gradcam_vs_mobility": lambda tmp: plot_gradcam_vs_mobility(*_mobility_inputs(tmp), _correlations_table(tmp)[0], tmp / "mob.png",
-                                                                requested_ages=[1, 3, 10, 50]),
+    # Grad-CAM values of the abm2d demo (≤ 7e-4): labels in steps of 0.0001 ran into each other
+    "gradcam_vs_mobility": lambda tmp: plot_gradcam_vs_mobility(*_mobility_inputs(tmp, gradcam_scale=7e-4), _correlations_table(tmp)[0],
+                                                                tmp / "mob.png", requested_ages=[1, 3, 10, 50]),
     "aging_dynamics": lambda tmp: plot_aging_dynamics(*_aging_inputs(tmp), tmp / "aging.png"),
     "liquid_relaxation": lambda tmp: plot_liquid_relaxation(_liquid_record(tmp), tmp / "liquid.png"),
     "correlation_length": lambda tmp: plot_correlation_length(_length_record(tmp), tmp / "length.png", requested_ages=[0, 1, 3, 10, 50]),
@@ -845,3 +847,49 @@ def test_gradcam_histogram_wraps_into_a_grid_with_readable_map_names(tmp_path):
     assert "b1_" not in text and "'young'" not in text
     assert "Grad-CAM block 1 (class young)" in text and "signed Grad-CAM block 1 (class aged)" in text and "Grad-CAM (class aged)" in text
     assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+
+
+def _figure_texts(fig):
+    """Every text a reader sees on ``fig``: suptitle, texts, Axes titles, labels, tick labels and legend entries."""
+    texts = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    texts += [t.get_text() for t in fig.texts]
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        texts += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    return texts
+
+
+INTERNAL_KEY = re.compile(r"\b(gradcam|hirescam|occlusion|ig)_[a-z0-9_]+|_dt[0-9]|_cg[0-9]")
+
+
+@pytest.mark.parametrize("name", sorted([*LEGEND_FIGURES, "correlation_matrix"]))
+def test_no_tick_labels_overlap_and_no_internal_keys(tmp_path, name):
+    """No two tick labels of one axis overlap (the abm2d demo's Grad-CAM axis printed 0.0000,
+    0.0001, … into one another), and no title, label, tick or legend shows a pipeline key
+    ('gradcam_aged', 'propensity_dt10') instead of its readable name."""
+    build = LEGEND_FIGURES.get(name) or (lambda tmp: plot_correlation_matrix(_correlations_table(tmp)[0], tmp / "matrix.png"))
+    fig = build(tmp_path)
+    renderer = _redraw(fig)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [t.get_window_extent(renderer) for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            for a, b in itertools.combinations(boxes, 2):
+                assert not a.overlaps(b), f"{name}: tick labels overlap on {ax.get_xlabel() if axis is ax.xaxis else ax.get_ylabel()!r}"
+    shown = [t for t in _figure_texts(fig) if INTERNAL_KEY.search(t)]
+    assert not shown, f"{name}: internal keys in {shown}"
+
+
+def test_correlation_length_without_a_reliable_group_says_why_and_draws_no_empty_axes(tmp_path):
+    """All per-t_w fits flagged (the ka3d age demo): the ξ panel said 'no group with a finite ξ'
+    over empty 0–1 axes although six ξ were finite; it now says they are flagged, with no ticks."""
+    path = _length_record(tmp_path)
+    record = json.loads(path.read_text())
+    for group in record["groups"]:
+        group.update(reliable=False, flag="ξ = 0.7 σ is below the particle size (1 σ)")
+    path.write_text(json.dumps(record))
+    xi_ax = plot_correlation_length(path, tmp_path / "length.png").axes[1]
+    text = " ".join(t.get_text() for t in xi_ax.texts)
+    assert f"all {len(AGES)} groups are flagged" in text and "below the particle size" in text
+    assert not len(xi_ax.get_xticks()) and not len(xi_ax.get_yticks())

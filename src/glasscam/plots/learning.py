@@ -4,6 +4,7 @@ Grad-CAM distributions."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.lines
 import matplotlib.ticker
 
 from glasscam.core.keys import RUN_KEY, SAMPLE_KEY
@@ -427,6 +428,7 @@ def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) ->
 
 
 MIN_TRIALS_FOR_SHARES = 8
+LEGEND_MARKER_SIZE = 8  # points: the largest marker in a legend row of 7 pt text
 SELECTED_MARKER_SIZE = 17  # points: the open square around the selected trial clears its markers and the at-chance ring
 
 
@@ -472,14 +474,17 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: d
                 ax_hist.plot([t["number"] for t in low], [t["validation_accuracy"] for t in low], "o", ms=12, mfc="none",
                              mec="C3", mew=1.2, ls="None",
                              label=f"at chance: Wilson 95 % lower bound ≤ majority rate ({len(low)} of {len(trials)})")
-        ax_hist.set_ylim(0, 1.06)  # a trial at accuracy 1 keeps its whole marker
+        ax_hist.set_ylim(-0.04, 1.06)  # a trial at accuracy 0 or 1 keeps its whole marker
         ax_hist.set_xlabel("trial")
         ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax_hist.set_ylabel("accuracy at the kept epoch")
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
         verdict = " (at chance)" if chosen_at_chance else ""
         ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected{verdict} {params}", fontsize=7, wrap=True)
-        ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
+        legend = ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
+        for handle in legend.legend_handles:  # the ring and square as large as in the panel overflowed their legend rows
+            if isinstance(handle, matplotlib.lines.Line2D):
+                handle.set_markersize(min(handle.get_markersize(), LEGEND_MARKER_SIZE))
         if len(trials) < MIN_TRIALS_FOR_SHARES:
             ax_imp.axis("off")
             ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"
