@@ -26,6 +26,7 @@ import glasscam.plots.learning
 import glasscam.plots.simulation
 import glasscam.plots.snapshots
 from glasscam.analysis.relaxation import TWO_TIME_COLUMNS
+from glasscam.analysis.structure import INDICATORS_2D, INDICATORS_3D
 from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
 from glasscam.io.datasets import write_gradcam_maps
@@ -52,7 +53,7 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import q_star_text, readable_name
+from glasscam.plots.names import QUANTITY_NAMES, q_star_text, readable_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -218,6 +219,8 @@ def test_readable_names():
     assert readable_name("ig_glass") == "Integrated Gradients (class glass)"
     assert readable_name("occlusion_glass") == "occlusion (class glass)"
     assert readable_name("occlusion_linear_glass") == "first-order occlusion (class glass)"
+    assert set(INDICATORS_2D) | set(INDICATORS_3D) <= set(QUANTITY_NAMES)  # abm2d's correlation matrix showed the key 'psi6'
+    assert readable_name("psi6_cg2") == "|ψ6| (hexatic order), R_cg = 2 σ"
 
 
 def _thermo_file(path, dimensions, temperature, n=20, frames=12, stage=None):

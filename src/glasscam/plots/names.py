@@ -15,6 +15,7 @@ QUANTITY_NAMES = {
     "q4": "q4",
     "q6": "q6",
     "w6": "w6",
+    "psi6": "|ψ6| (hexatic order)",
     "q6_avg": "q̄6 (neighbour-averaged)",
     "voronoi_volume": "Voronoi volume",
     "voronoi_area": "Voronoi area",
