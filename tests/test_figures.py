@@ -4,12 +4,15 @@ names, units of the system's d, integer count ticks, flat-map colour bars, two-p
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
+import re
 
 import h5py
 import matplotlib.collections
 import matplotlib.colors
+import matplotlib.legend
 import matplotlib.lines
 import matplotlib.patches
 import matplotlib.ticker
@@ -17,7 +20,13 @@ import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+import glasscam.plots.analysis
+import glasscam.plots.external
+import glasscam.plots.learning
+import glasscam.plots.simulation
+import glasscam.plots.snapshots
 from glasscam.analysis.relaxation import TWO_TIME_COLUMNS
+from glasscam.analysis.structure import INDICATORS_2D, INDICATORS_3D
 from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
 from glasscam.io.datasets import write_gradcam_maps
@@ -33,14 +42,18 @@ from glasscam.plots.analysis import (
     symmetric_limit,
 )
 from glasscam.plots.chance import BANNER_LABEL
+from glasscam.plots.external import plot_external
 from glasscam.plots.learning import (
+    HISTOGRAM_COLUMNS,
     plot_baselines,
+    plot_classifier_inputs,
     plot_gradcam_histogram,
     plot_gradcam_maps,
+    plot_learning_curve,
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import q_star_text, readable_name
+from glasscam.plots.names import QUANTITY_NAMES, q_star_text, readable_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -63,6 +76,10 @@ def _row(quantity, kind, species, t_w, rho, cg=0.0, window=float("nan"), half=0.
 @pytest.fixture
 def correlations(tmp_path):
     """A correlations table shaped like the pipeline's: |ρ| ≤ 0.45, some cells inside the null."""
+    return _correlations_table(tmp_path)
+
+
+def _correlations_table(tmp_path):
     rng = np.random.default_rng(0)
     rows = []
     for species in ("all", "A", "B"):
@@ -121,13 +138,13 @@ def test_correlation_matrix_marks_significant_cells_and_scales_colours(correlati
     assert symmetric_limit([0.05, -0.31]) == pytest.approx(0.4) and symmetric_limit([0.05]) == symmetric_limit([np.nan]) == 0.3
 
 
-def _mobility_inputs(tmp_path, n=100, frames=4):
+def _mobility_inputs(tmp_path, n=100, frames=4, gradcam_scale=1.0):
     rng = np.random.default_rng(3)
     states, g_logs, m_logs = [], [], []
     for k in range(frames):
         positions = rng.uniform(-2.5, 2.5, (n, 3))
         states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), np.zeros(n, int), ["A", "B"], np.ones(n), 5.0, 3, 0, float(k)))
-        g_logs.append({per_particle_key("gradcam_glass"): rng.random(n)})
+        g_logs.append({per_particle_key("gradcam_glass"): gradcam_scale * rng.random(n)})
         m_logs.append({per_particle_key(f"mobility_dt{w:g}"): rng.random(n) for w in WINDOWS})
     write_states(tmp_path / "g.gsd", states, {}, g_logs)
     write_states(tmp_path / "m.gsd", states, {}, m_logs)
@@ -195,6 +212,15 @@ def test_readable_names():
     assert readable_name("local_density_cg2") == "local density, R_cg = 2 σ"
     assert readable_name("gradcam_glass") == "Grad-CAM (class glass)"
     assert readable_name("potential_energy") == "potential energy"
+    assert readable_name("gradcam_b1_young") == "Grad-CAM block 1 (class young)"
+    assert readable_name("gradcam_signed_b1_aged") == "signed Grad-CAM block 1 (class aged)"
+    assert readable_name("gradcam_signed_glass") == "signed Grad-CAM (class glass)"
+    assert readable_name("hirescam_b2_glass") == "HiResCAM block 2 (class glass)"
+    assert readable_name("ig_glass") == "Integrated Gradients (class glass)"
+    assert readable_name("occlusion_glass") == "occlusion (class glass)"
+    assert readable_name("occlusion_linear_glass") == "first-order occlusion (class glass)"
+    assert set(INDICATORS_2D) | set(INDICATORS_3D) <= set(QUANTITY_NAMES)  # abm2d's correlation matrix showed the key 'psi6'
+    assert readable_name("psi6_cg2") == "|ψ6| (hexatic order), R_cg = 2 σ"
 
 
 def _thermo_file(path, dimensions, temperature, n=20, frames=12, stage=None):
@@ -524,7 +550,7 @@ def test_liquid_relaxation_labels_every_line_keeps_legends_off_data_and_states_q
         t["species"]["B"]["D"] = float("nan")
     (tmp_path / "none.json").write_text(json.dumps(record))
     fig = plot_liquid_relaxation(tmp_path / "none.json", tmp_path / "none.png")
-    assert not fig.axes[3].get_lines() and "no D for A, B" in " ".join(t.get_text() for t in fig.axes[3].texts)
+    assert not fig.axes[3].get_lines() and "no D for A particles, B particles" in " ".join(t.get_text() for t in fig.axes[3].texts)
 
 
 def _aging_inputs(tmp_path, q_source=OLD_Q_SOURCE):
@@ -573,3 +599,300 @@ def test_aging_tau_lower_bounds_are_drawn_apart_and_explained(tmp_path):
     assert "t_w = 10.2 τ, τ(t_w) > 89.8 τ (lower bound)" in flat
     assert "((" not in fig._suptitle.get_text() and "))" not in fig._suptitle.get_text()
     assert not _points_under_legends(fig, _redraw(fig))
+
+
+# ---------------------------------------------------------------------------------------------
+# Every legend of every figure: off the data of its own Axes
+
+
+def _legend_data(ax):
+    """(centres in display pixels, radii in pixels) of the data of ``ax`` a legend must not cover:
+    every marker of every line (error-bar caps are line markers too), every scatter point (its
+    own size), every vertex of a filled band (fill_between) and the corners of every filled
+    rectangle (null boxes, bars); each in its artist's own transform (an axhline's x is in Axes
+    coordinates). Lines without markers are not data points (reference lines, fits)."""
+    px = ax.figure.dpi / 72
+    centres, radii = [], []
+
+    def add(xy, r):
+        xy = np.asarray(xy, float).reshape(-1, 2)
+        ok = np.isfinite(xy).all(axis=1)
+        centres.append(xy[ok])
+        radii.append(np.broadcast_to(np.asarray(r, float), (len(xy),))[ok])
+
+    for line in ax.get_lines():
+        if line.get_visible() and line.get_marker() not in (None, "None", "", " ") and len(line.get_xydata()):
+            add(line.get_transform().transform(line.get_xydata()), (line.get_markersize() + line.get_markeredgewidth()) / 2 * px)
+    for collection in ax.collections:
+        if not collection.get_visible():
+            continue
+        if isinstance(collection, matplotlib.collections.FillBetweenPolyCollection):
+            for path in collection.get_paths():
+                add(collection.get_transform().transform(path.vertices), 0.0)
+        elif isinstance(collection, matplotlib.collections.PathCollection) and len(collection.get_offsets()):
+            sizes = collection.get_sizes()
+            offsets = collection.get_offset_transform().transform(collection.get_offsets())
+            add(offsets, np.sqrt(np.resize(sizes if len(sizes) else [36.0], len(offsets))) / 2 * px)
+    for patch in ax.patches:
+        if isinstance(patch, matplotlib.patches.Rectangle) and patch.get_visible() and patch.get_fill() and patch.get_width() and patch.get_height():
+            box = patch.get_window_extent()
+            add([(box.x0, box.y0), (box.x0, box.y1), (box.x1, box.y0), (box.x1, box.y1), ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)], 0.0)
+    if not centres:
+        return np.zeros((0, 2)), np.zeros(0)
+    return np.concatenate(centres), np.concatenate(radii)
+
+
+LEGEND_CLEARANCE = 2.0  # points between a legend box and the nearest data
+
+
+def _legends_over_data(fig, renderer):
+    """Every legend of ``fig`` against the data (:func:`_legend_data`) of its own Axes — every Axes
+    for a figure legend — with :data:`LEGEND_CLEARANCE` to spare, and against its Axes' x label
+    → [(legend's first entry, what it covers)]."""
+    legends = [(legend, fig.axes) for legend in fig.legends]
+    for ax in fig.axes:
+        own = [ax.get_legend()] if ax.get_legend() else []
+        own += [a for a in ax.artists if isinstance(a, matplotlib.legend.Legend)]
+        legends += [(legend, [ax]) for legend in own]
+    covered = []
+    for legend, axes in legends:
+        box = legend.get_window_extent(renderer)
+        name = legend.get_texts()[0].get_text() if legend.get_texts() else "?"
+        for ax in axes:
+            centres, r = _legend_data(ax)
+            x, y = centres.T
+            r = r + LEGEND_CLEARANCE * fig.dpi / 72  # touching is covering
+            inside = (x + r > box.x0) & (x - r < box.x1) & (y + r > box.y0) & (y - r < box.y1)
+            if inside.any():
+                covered.append((name, f"{int(inside.sum())} data points of {ax.get_title() or ax.get_ylabel()!r}"))
+            label = ax.xaxis.label
+            if label.get_text() and label.get_visible() and box.overlaps(label.get_window_extent(renderer)):
+                covered.append((name, f"the x label {label.get_text()!r}"))
+    return covered
+
+
+def _length_record(tmp_path):
+    """C(r) of the ka3d demo (rising to its peak 0.66 at r = 1.06 σ, then decaying) with a
+    flagged fit whose long label widened the legend onto the peak marker."""
+    r = 0.0963 + 0.1926 * np.arange(19)
+    c = [None, None, None, 0.212, 0.434, 0.655, 0.515, 0.380, 0.284, 0.255, 0.200, 0.149, 0.085, 0.053, 0.025, 0.003, -0.012, -0.032, -0.040]
+    groups = [{"xi": 1.0 + 0.1 * k, "xi_bootstrap_lo": 0.9, "xi_bootstrap_hi": 1.4 + 0.1 * k, "glasscam/time": t} for k, t in enumerate(AGES)]
+    record = {"r": r.tolist(), "C": c, "pair_counts": [0, 0, 0] + [100] * 16, "n_frames": 24, "xi": 0.708, "amplitude": 2.97, "fit_r_min": 0.0,
+              "fit_r_start": 1.059, "fit_r_max": 3.0, "xi_bootstrap_lo": 0.66, "xi_bootstrap_hi": 0.78, "reliable": False,
+              "flag": "ξ = 0.71 σ is below the particle size (1 σ)", "groups": groups}
+    (tmp_path / "length.json").write_text(json.dumps(record))
+    return tmp_path / "length.json"
+
+
+def _gradcam_maps_figure(tmp_path):
+    rng = np.random.default_rng(5)
+    n, grid = 40, 8
+    state = State(rng.uniform(-2, 2, (n, 3)), np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), 4.0, 3,
+                  0, 5.0)
+    write_states(tmp_path / "glass.gsd", [state], {}, [{"glasscam/sample": np.array([0]), "glasscam/run": np.array([0])}])
+    relu = rng.random((1, 2, grid, grid, grid))
+    write_gradcam_maps(tmp_path / "maps.h5", relu, relu, {"sample": np.array([0]), "probability": np.array([[0.6, 0.4]])},
+                       {"class_names": ["liquid", "glass"], "box_length": 4.0, "dimensions": 3})
+    return plot_gradcam_maps(tmp_path / "maps.h5", tmp_path / "glass.gsd", tmp_path / "maps.png")
+
+
+def _attribution_gsd(tmp_path, n=60, frames=3):
+    """Per-particle attributions as the explain stage writes them: last-block and block-1
+    Grad-CAM (ReLU and signed) of two classes."""
+    rng = np.random.default_rng(6)
+    states, logs = [], []
+    for k in range(frames):
+        states.append(State(rng.uniform(-2.5, 2.5, (n, 3)), np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"],
+                            np.ones(n), 5.0, 3, 0, float(k)))
+        log = {}
+        for block in ("", "b1_"):
+            for cls in ("young", "aged"):
+                signed = rng.normal(size=n)
+                log[per_particle_key(f"gradcam_{block}{cls}")] = np.maximum(signed, 0)
+                log[per_particle_key(f"gradcam_signed_{block}{cls}")] = signed
+        logs.append(log)
+    write_states(tmp_path / "attributions.gsd", states, {"class_names": ["young", "aged"]}, logs)
+    return tmp_path / "attributions.gsd"
+
+
+def _external_figure(tmp_path):
+    columns = ["quantity", "species", "coarse_graining", "spearman", "spearman_lo", "spearman_hi", "null_spearman_lo", "null_spearman_hi"]
+    rows = [{"quantity": q, "species": "all", "coarse_graining": 0.0, "spearman": rho, "spearman_lo": rho - 0.05, "spearman_hi": rho + 0.05,
+             "null_spearman_lo": -0.03, "null_spearman_hi": 0.03} for q, rho in (("gradcam_glass", 0.3), ("q6", -0.2), ("potential_energy", 0.45))]
+    write_table(tmp_path / "external.csv", rows, columns)
+    rng = np.random.default_rng(7)
+    p = rng.random(30)
+    summary = {"name": "external", "n_configurations": 30, "class_names": ["liquid", "glass"],
+               "configurations": [{"p_liquid": float(1 - v), "p_glass": float(v)} for v in p]}
+    (tmp_path / "external.json").write_text(json.dumps(summary))
+    return plot_external(tmp_path / "external.csv", tmp_path / "external.json", tmp_path / "external.png")
+
+
+def _classifier_inputs_figure(tmp_path):
+    paths = {}
+    for name, matrix in (("thermal", [[5, 1], [2, 4]]), ("inherent", [[3, 3], [3, 3]])):
+        paths[name] = tmp_path / f"{name}_metrics.json"
+        paths[name].write_text(json.dumps({"confusion_matrix": matrix, "test_accuracy": np.trace(matrix) / 12, "class_names": ["liquid", "glass"]}))
+    return plot_classifier_inputs(paths, tmp_path / "inputs.png")
+
+
+def _learning_curve_figure(tmp_path):
+    paths = {}
+    for k, name in enumerate(("thermal", "inherent")):
+        sizes = [6, 12, 24, 48]
+        accuracy = [0.5 + 0.1 * j - 0.05 * k for j in range(4)]
+        curve = {"test_samples": 12, "summary": [{"train_samples_mean": n, "test_accuracy_mean": a, "repeats": 2} for n, a in zip(sizes, accuracy, strict=True)],
+                 "rows": [{"train_samples": n, "test_accuracy": a + d} for n, a in zip(sizes, accuracy, strict=True) for d in (-0.04, 0.04)],
+                 "energy_baseline": {"test_accuracy": 0.6, "test_class_counts": {"liquid": 6, "glass": 6}}}
+        paths[name] = tmp_path / f"{name}_curve.json"
+        paths[name].write_text(json.dumps(curve))
+    return plot_learning_curve(paths, tmp_path / "curve.png")
+
+
+def _training_curves_figure(tmp_path):
+    epochs = list(range(1, 9))
+    curves = {"epoch": epochs, "train_loss": list(np.linspace(0.9, 0.2, 8)), "validation_loss": list(np.linspace(0.9, 0.5, 8)),
+              "train_accuracy": list(np.linspace(0.5, 1.0, 8)), "validation_accuracy": [0.5, 0.5, 0.55, 0.6, 0.58, 0.62, 0.6, 0.61]}
+    metrics = {"curves": curves, "best_epoch": 6, "class_counts": {"train": {"liquid": 6, "glass": 6}}, "test_accuracy": 0.6, "n_parameters": 1234}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    return plot_training_curves(tmp_path / "metrics.json", tmp_path / "train.png")
+
+
+def _search_figure(tmp_path):
+    """The abm2d demo's search: the selected trial at validation and training accuracy 1."""
+    trials, dataset = _search_inputs(tmp_path, [1.0, 0.909, 0.545], 0, {"liquid": 6, "glass": 5})
+    data = json.loads(trials.read_text())
+    data["trials"][0]["train_accuracy"] = 1.0
+    data["selected"] = data["trials"][0]
+    trials.write_text(json.dumps(data))
+    return plot_search({"thermal": trials, "inherent": trials}, tmp_path / "search.png", datasets_by_inputs={"thermal": dataset, "inherent": dataset},
+                       system="abm2d", task="liquid_vs_glass")
+
+
+LEGEND_FIGURES = {
+    "correlation_vs_coarse_graining": lambda tmp: plot_correlation_vs_coarse_graining(_correlations_table(tmp)[0], tmp / "cg.png"),
+    # Grad-CAM values of the abm2d demo (≤ 7e-4): labels in steps of 0.0001 ran into each other
+    "gradcam_vs_mobility": lambda tmp: plot_gradcam_vs_mobility(*_mobility_inputs(tmp, gradcam_scale=7e-4), _correlations_table(tmp)[0],
+                                                                tmp / "mob.png", requested_ages=[1, 3, 10, 50]),
+    "aging_dynamics": lambda tmp: plot_aging_dynamics(*_aging_inputs(tmp), tmp / "aging.png"),
+    "liquid_relaxation": lambda tmp: plot_liquid_relaxation(_liquid_record(tmp), tmp / "liquid.png"),
+    "correlation_length": lambda tmp: plot_correlation_length(_length_record(tmp), tmp / "length.png", requested_ages=[0, 1, 3, 10, 50]),
+    "external": _external_figure,
+    "training_curves": _training_curves_figure,
+    "gradcam_maps": _gradcam_maps_figure,
+    "gradcam_histogram": lambda tmp: plot_gradcam_histogram(_attribution_gsd(tmp), tmp / "hist.png"),
+    "classifier_inputs": _classifier_inputs_figure,
+    "learning_curve": _learning_curve_figure,
+    "baselines": lambda tmp: plot_baselines({"thermal": _write_json(tmp / "b.json", _baseline_record(0.4))}, tmp / "baselines.png"),
+    "search": _search_figure,
+    "thermodynamics": lambda tmp: plot_thermodynamics([_thermo_file(tmp / f"liq{t}.gsd", 3, t) for t in (0.8, 1.0)],
+                                                      [_thermo_file(tmp / f"aging{k}.gsd", 3, 0.3, stage="aging") for k in range(2)], tmp / "thermo.png"),
+}
+
+
+def _write_json(path, record):
+    path.write_text(json.dumps(record))
+    return path
+
+
+def test_every_figure_with_a_legend_is_listed():
+    """Each plot function whose code draws a legend is built by :data:`LEGEND_FIGURES` — a new
+    figure with a legend joins the test below, or this fails."""
+    drawing = set()
+    for module in (glasscam.plots.analysis, glasscam.plots.external, glasscam.plots.learning, glasscam.plots.simulation, glasscam.plots.snapshots):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("plot_") and function.__module__ == module.__name__:
+                helpers = [f for f_name, f in inspect.getmembers(module, inspect.isfunction) if f_name.startswith("_") and f_name in inspect.getsource(function)]
+                source = inspect.getsource(function) + "".join(inspect.getsource(f) for f in helpers)
+                if "legend(" in source or "legend_below(" in source:
+                    drawing.add(name.removeprefix("plot_"))
+    assert drawing == set(LEGEND_FIGURES)
+
+
+@pytest.mark.parametrize("name", sorted(LEGEND_FIGURES))
+def test_no_legend_covers_data_of_its_axes(tmp_path, name):
+    """No legend box of any figure covers a data marker, an error-bar cap, a vertex of a filled
+    band or a filled box (null range, bar) of its own Axes (a figure legend: of any Axes), nor its
+    Axes' x label — each figure built from small synthetic inputs shaped like the demo's (the
+    demo's legends sat on the Δt = 1 null boxes of gradcam_vs_mobility and on the C(r) peak
+    marker of correlation_length)."""
+    fig = LEGEND_FIGURES[name](tmp_path)
+    renderer = _redraw(fig)
+    assert fig.legends or any(ax.get_legend() for ax in fig.axes), f"{name}: no legend drawn"
+    assert not _legends_over_data(fig, renderer)
+
+
+def test_selected_trial_leaves_its_markers_visible(tmp_path):
+    """The abm2d demo's selected trial had validation = training accuracy = 1: the filled star
+    hid both markers. The selection is an open square drawn under the trial markers, wider than
+    them and than the at-chance ring, so every marker of the trial stays visible."""
+    ax = _search_figure(tmp_path).axes[0]
+    selected = next(line for line in ax.get_lines() if line.get_label().startswith("selected"))
+    assert selected.get_markerfacecolor() == "none" and selected.get_marker() == "s"
+    under = [line for line in ax.get_lines() if line is not selected and line.get_marker() not in ("None", "", " ", None)
+             and np.any(np.isclose(line.get_xdata(), selected.get_xdata()[0]))]
+    assert len(under) >= 2  # validation and training accuracy of the selected trial
+    for line in under:
+        assert line.get_zorder() > selected.get_zorder() and line.get_markersize() < selected.get_markersize(), line.get_label()
+
+
+def test_gradcam_histogram_wraps_into_a_grid_with_readable_map_names(tmp_path):
+    """Eight maps (last block and block 1, ReLU and signed, two classes) were eight panels in one
+    row (5040 px) titled 'b1_young': now a grid of at most four columns, each panel titled with
+    the map's readable name; a map identically 0 says so; one species legend for all panels."""
+    gsd = _attribution_gsd(tmp_path)
+    fig = plot_gradcam_histogram(gsd, tmp_path / "hist.png")
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 8
+    columns = {round(ax.get_position().x0, 3) for ax in panels}
+    assert len(columns) <= HISTOGRAM_COLUMNS == 4
+    text = " ".join(ax.get_title() + " " + ax.get_xlabel() for ax in panels)
+    assert "b1_" not in text and "'young'" not in text
+    assert "Grad-CAM block 1 (class young)" in text and "signed Grad-CAM block 1 (class aged)" in text and "Grad-CAM (class aged)" in text
+    assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+
+
+def _figure_texts(fig):
+    """Every text a reader sees on ``fig``: suptitle, texts, Axes titles, labels, tick labels and legend entries."""
+    texts = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    texts += [t.get_text() for t in fig.texts]
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        texts += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    return texts
+
+
+INTERNAL_KEY = re.compile(r"\b(gradcam|hirescam|occlusion|ig)_[a-z0-9_]+|_dt[0-9]|_cg[0-9]")
+
+
+@pytest.mark.parametrize("name", sorted([*LEGEND_FIGURES, "correlation_matrix"]))
+def test_no_tick_labels_overlap_and_no_internal_keys(tmp_path, name):
+    """No two tick labels of one axis overlap (the abm2d demo's Grad-CAM axis printed 0.0000,
+    0.0001, … into one another), and no title, label, tick or legend shows a pipeline key
+    ('gradcam_aged', 'propensity_dt10') instead of its readable name."""
+    build = LEGEND_FIGURES.get(name) or (lambda tmp: plot_correlation_matrix(_correlations_table(tmp)[0], tmp / "matrix.png"))
+    fig = build(tmp_path)
+    renderer = _redraw(fig)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [t.get_window_extent(renderer) for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            for a, b in itertools.combinations(boxes, 2):
+                assert not a.overlaps(b), f"{name}: tick labels overlap on {ax.get_xlabel() if axis is ax.xaxis else ax.get_ylabel()!r}"
+    shown = [t for t in _figure_texts(fig) if INTERNAL_KEY.search(t)]
+    assert not shown, f"{name}: internal keys in {shown}"
+
+
+def test_correlation_length_without_a_reliable_group_says_why_and_draws_no_empty_axes(tmp_path):
+    """All per-t_w fits flagged (the ka3d age demo): the ξ panel said 'no group with a finite ξ'
+    over empty 0–1 axes although six ξ were finite; it now says they are flagged, with no ticks."""
+    path = _length_record(tmp_path)
+    record = json.loads(path.read_text())
+    for group in record["groups"]:
+        group.update(reliable=False, flag="ξ = 0.7 σ is below the particle size (1 σ)")
+    path.write_text(json.dumps(record))
+    xi_ax = plot_correlation_length(path, tmp_path / "length.png").axes[1]
+    text = " ".join(t.get_text() for t in xi_ax.texts)
+    assert f"all {len(AGES)} groups are flagged" in text and "below the particle size" in text
+    assert not len(xi_ax.get_xticks()) and not len(xi_ax.get_yticks())

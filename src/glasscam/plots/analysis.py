@@ -24,7 +24,8 @@ from glasscam.io.tables import (
     read_table,  # noqa: E402
 )
 from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
-from glasscam.plots.names import q_star_text, quantity_name
+from glasscam.plots.legends import legend_below
+from glasscam.plots.names import q_star_text, quantity_name, readable_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 # the meaning of a † when the Grad-CAM maps come from a model at chance
@@ -126,9 +127,9 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
             ax.axvline(boundary, color="k", lw=1)
         ax.set_title("dynamics (columns: species, window Δt)" if kind == "mobility"
                      else "structural indicators (columns: species, coarse-graining radius R_cg in σ; 0 = raw)", fontsize=8)
-    field = f" ({rows[0]['field']})" if rows and rows[0].get("field") else ""
+    field = readable_name(rows[0]["field"]) if rows and rows[0].get("field") else "Grad-CAM"
     status = model_status(model_metrics)
-    fig.suptitle(f"Spearman ρ with Grad-CAM{field}, pooled over t_w\n† : 95 % bootstrap interval outside the shuffled-field null; "
+    fig.suptitle(f"Spearman ρ with {field}, pooled over t_w\n† : 95 % bootstrap interval outside the shuffled-field null; "
                  "blank: no value" + ("\n" + "\n".join(textwrap.wrap(AT_CHANCE_DAGGER, int(fig.get_figwidth() * 72 / (8 * 0.55))))
                                       if status and status["at_chance"] else ""), fontsize=8)
     fig.colorbar(image, ax=axes[:, 0], label="ρ", shrink=0.8)
@@ -178,7 +179,8 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
         title = (f"all samples pooled, Δt = {best['window']:g} τ (largest significant |ρ|): {interval}" if significant else
                  f"all samples pooled, Δt = {best['window']:g} τ: {interval}\nno mobility window differs from the shuffled null")
         scatter_ax.set_title(title, fontsize=8)
-    scatter_ax.set_xlabel(f"Grad-CAM ({gradcam_key})")
+    scatter_ax.set_xlabel(readable_name(gradcam_key))  # not the key 'gradcam_aged'
+    scatter_ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))  # 0.0001-step labels ran into each other
     scatter_ax.set_ylabel("mobility |Δr_i| over [t_w, t_w + Δt] (σ)")
     measures = [m for m in MOBILITY_MEASURES if any(r["quantity"] == m and np.isfinite(r["spearman"]) for r in rows)]
     factors = np.exp(0.09 * (np.arange(len(measures)) - (len(measures) - 1) / 2))  # side by side in log Δt
@@ -198,7 +200,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     rho_ax.set_xlabel("window Δt (τ)")
     rho_ax.set_ylabel("Spearman ρ with Grad-CAM")
     rho_ax.set_title("pooled over every t_w", fontsize=9)
-    rho_ax.legend(fontsize=7)
+    legend_below(rho_ax)  # inside, 'best' sat on the Δt = 1 null boxes and error-bar caps
     ages = sorted({r["t_w"] for r in every_age if r["t_w"] != ALL_AGES})
     per_age = [(t_w, sorted((r for r in every_age if r["t_w"] == t_w and r["quantity"] == "mobility" and np.isfinite(r["spearman"])),
                             key=lambda r: r["window"])) for t_w in ages]
@@ -213,7 +215,7 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     age_ax.set_xlabel("window Δt (τ)")
     age_ax.set_title("mobility, per aging time t_w (realised frame time)", fontsize=9)
     if per_age:
-        age_ax.legend(fontsize=7)
+        legend_below(age_ax, ncol=2)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig
@@ -432,7 +434,7 @@ def _plot_diffusion(ax, record: dict) -> None:
         for xi, Di in points:
             ax.annotate(f"{Di:.3g}", (xi, Di), textcoords="offset points", xytext=(5, -10), fontsize=7)
         drawn += 1
-    missing = [name for name in names if not any(np.isfinite(_finite(t["species"].get(name, {}).get("D"))) for t in temperatures)]
+    missing = [f"{name} particles" for name in names if not any(np.isfinite(_finite(t["species"].get(name, {}).get("D"))) for t in temperatures)]
     if drawn:
         ax.set_yscale("log")  # matplotlib's log labels: minor ticks labelled only on a short range
         ax.margins(x=0.2, y=0.15)
@@ -470,7 +472,7 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
     c_ax.axhline(0, color="k", lw=0.5)
     c_ax.set_xlabel("r (σ)")
     c_ax.set_ylabel("C(r) of the Grad-CAM field")
-    c_ax.legend(fontsize=7)
+    legend_below(c_ax)  # inside, it touched the C(r) peak marker
     groups = [g for g in record.get("groups", []) if np.isfinite(g["xi"]) and g.get("reliable", True)]
     keys = [k for k in (groups[0] if groups else {}) if k.startswith("glasscam/")]
     if groups and keys:
@@ -486,9 +488,15 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
             labels = [f"{v:.3g}" for v in x]
             xi_ax.set_xlabel(keys[0].removeprefix("glasscam/"))
         xi_ax.set_xticks(positions, labels, fontsize=7)
-        xi_ax.legend(fontsize=7)
-    else:
-        xi_ax.text(0.5, 0.5, "no group with a finite ξ", transform=xi_ax.transAxes, ha="center")
+        legend_below(xi_ax)
+    else:  # no empty 0–1 axes: say why there is no ξ per t_w
+        every = [g for g in record.get("groups", []) if np.isfinite(g.get("xi", np.nan))]
+        flags = [g.get("flag") for g in every if not g.get("reliable", True) and g.get("flag")]
+        why = (f"no reliable ξ per t_w: the fits of all {len(every)} groups are flagged" + (f"\n(e.g. {flags[0]})" if flags else "")
+               if every else "no group with a finite ξ")
+        xi_ax.text(0.5, 0.5, why, transform=xi_ax.transAxes, ha="center", va="center", fontsize=8)
+        xi_ax.set_xticks([])
+        xi_ax.set_yticks([])
     xi_ax.set_ylabel("ξ (σ)")
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)

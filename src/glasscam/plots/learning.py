@@ -4,6 +4,7 @@ Grad-CAM distributions."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.lines
 import matplotlib.ticker
 
 from glasscam.core.keys import RUN_KEY, SAMPLE_KEY
@@ -15,9 +16,10 @@ import numpy as np  # noqa: E402
 from glasscam.analysis.statistics import wilson_interval
 from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
-from glasscam.io.gsd import open_trajectory, state_from_frame  # noqa: E402
+from glasscam.io.gsd import open_trajectory, read_provenance, state_from_frame
 from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.names import attribution_name, attribution_parts
 
 
 def _save(fig, out_png) -> None:
@@ -150,44 +152,69 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     return fig
 
 
+HISTOGRAM_COLUMNS = 4  # at most this many panels in a row; more maps wrap into further rows
+
+
+def _histogram_order(key: str, class_names: list[str]) -> tuple:
+    """Panel order of a map: last-block Grad-CAM first, then earlier blocks; within a block the
+    classes in their order, each ReLU map before its signed map."""
+    method, block, cls = attribution_parts(key) or (key, None, key)
+    return (block or 0, class_names.index(cls) if cls in class_names else len(class_names), method.endswith("signed"), key)
+
+
 def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
-    """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples:
-    the ReLU map of each class (values ≥ 0; each frame divided by its maximum over the ReLU maps
-    of all classes, range [0, 1]) and, where present, the signed map before the ReLU (each frame
-    divided by its maximum |value| over the signed maps, range [−1, 1]). Every value is inside
-    its panel's range, so no part of a distribution is cut off. Returns the Figure (closed after
-    saving)."""
+    """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples,
+    in a grid of at most :data:`HISTOGRAM_COLUMNS` columns titled with the map's readable name
+    (:func:`glasscam.plots.names.attribution_name`; 'Grad-CAM block 1 (class young)', not
+    'b1_young') and the species' means: the ReLU map of each class at each block (values ≥ 0;
+    each frame divided by its maximum over the ReLU maps of that block for all classes, range
+    [0, 1]) and, where present, the signed map before the ReLU (each frame divided by its
+    maximum |value| over the signed maps of that block, range [−1, 1]). Every value is inside
+    its panel's range, so no part of a distribution is cut off. One species legend, below the
+    panels. Returns the Figure (closed after saving)."""
     values: dict[str, dict[str, list[np.ndarray]]] = {}
+    class_names = [str(c) for c in (read_provenance(gradcam_gsd, missing_ok=True).get("class_names") or [])]
     with open_trajectory(gradcam_gsd) as traj:
         types = list(traj[0].particles.types)
         maps = [key.rsplit("glasscam/", 1)[1] for key in traj[0].log if key.startswith(per_particle_key("gradcam_"))]
         if not maps:
             raise KeyError(f"{gradcam_gsd}: no {per_particle_key('gradcam_')}* arrays")
+        maps.sort(key=lambda m: _histogram_order(m, class_names))
         n_frames = len(traj)
         for frame in traj:
             arrays = {m: np.asarray(frame.log[per_particle_key(m)], dtype=np.float64) for m in maps}
-            for signed in (False, True):
-                group = {m: v for m, v in arrays.items() if m.startswith("gradcam_signed_") == signed}
-                if not group:
-                    continue
+            groups: dict[tuple, dict[str, np.ndarray]] = {}
+            for m, v in arrays.items():  # one scale per (method, block): the classes' maps of one block share it
+                method, block, _ = attribution_parts(m) or (m, None, m)
+                groups.setdefault((method, block), {})[m] = v
+            typeid = np.asarray(frame.particles.typeid)
+            for group in groups.values():
                 scale = max(np.abs(v).max() for v in group.values()) or 1.0
-                typeid = np.asarray(frame.particles.typeid)
                 for m, v in group.items():
                     for t, species in enumerate(types):
                         values.setdefault(m, {}).setdefault(species, []).append(v[typeid == t] / scale)
-    fig, axes = plt.subplots(1, len(maps), figsize=(4.2 * len(maps), 3.6), constrained_layout=True)
-    for ax, m in zip(np.atleast_1d(axes), maps):
+    columns = min(HISTOGRAM_COLUMNS, len(maps))
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 0.6 + 3.4 * rows), constrained_layout=True, squeeze=False)
+    for ax in axes.flat[len(maps):]:
+        ax.axis("off")
+    for ax, m in zip(axes.flat, maps):
         signed = m.startswith("gradcam_signed_")
         bins = np.linspace(-1 if signed else 0, 1, 41)
-        for species, chunks in values[m].items():
+        means = []
+        for k, (species, chunks) in enumerate(values[m].items()):
             v = np.concatenate(chunks)
-            ax.hist(v, bins=bins, density=True, histtype="step", lw=1.5, label=f"{species} (mean {v.mean():.2f})")
-        name = m.removeprefix("gradcam_signed_") if signed else m.removeprefix("gradcam_")
-        ax.set_xlabel(f"{'signed' if signed else 'ReLU'} Grad-CAM '{name}' / frame max |value|", fontsize=8)
-        ax.set_ylabel("probability density")
+            ax.hist(v, bins=bins, density=True, histtype="step", lw=1.5, color=f"C{k}", label=f"{species} particles")
+            means.append(f"{species} {v.mean():.2f}")
+        ax.set_title(f"{attribution_name(m)}\nmean: {', '.join(means)}", fontsize=8)
+        if all(not np.any(np.concatenate(chunks)) for chunks in values[m].values()):  # say so, not a bare spike at 0
+            ax.text(0.5, 0.5, "identically 0 in every sample", transform=ax.transAxes, ha="center", va="center", fontsize=8, color="0.3")
+        ax.set_xlabel(f"{'signed' if signed else 'ReLU'} map / frame max |value| of its block", fontsize=8)
+        ax.set_ylabel("probability density", fontsize=8)
         if signed:
             ax.axvline(0, color="k", lw=0.5)
-        ax.legend(fontsize=8, title="species", title_fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, title="species", title_fontsize=8)
     fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
@@ -198,11 +225,12 @@ def _wilson(correct: float, total: int) -> tuple[float, float]:
     return wilson_interval(correct, total)
 
 
-def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
+def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png):
     """Null check: test accuracy (bars, Wilson 95 % intervals) and test confusion matrix of the
     same classifier trained on thermal configurations and on their inherent structures (FIRE
     minima, no vibrations); per bar the majority-class rate of its test split (the accuracy of
-    always answering the commoner class) as the chance level."""
+    always answering the commoner class) as the chance level. Returns the Figure (closed after
+    saving)."""
     metrics = {}
     for inputs, path in metrics_by_inputs.items():
         metrics[inputs] = read_json(path)
@@ -235,14 +263,15 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png) -> None:
             ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
         ax.set_title(f"{name} inputs (test split)", fontsize=9)
     _save(fig, out_png)
+    return fig
 
 
-def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
+def plot_learning_curve(curves_by_inputs: dict[str, str], out_png):
     """Test accuracy against the number of training samples, one line per input kind: points the
     mean over repeats, bars its Wilson 95 % interval on the test split (binomial: cannot leave
     [0, 1]), small dots the single repeats; dashed: the one-number baseline (threshold on the
     potential energy per particle) on the same split; dotted: the majority-class rate of the test
-    split (chance)."""
+    split (chance). Returns the Figure (closed after saving)."""
     fig, ax = plt.subplots(figsize=(8, 3.8), constrained_layout=True)
     test_samples, ticks, chance = set(), set(), set()
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
@@ -279,6 +308,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png) -> None:
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples", fontsize=9)
     _save(fig, out_png)
+    return fig
 
 
 def _majority_rate_from_rows(curves_by_inputs: dict[str, str]) -> float:
@@ -398,6 +428,8 @@ def main_effect_shares(trials: list[dict], key: str = "score", bins: int = 3) ->
 
 
 MIN_TRIALS_FOR_SHARES = 8
+LEGEND_MARKER_SIZE = 8  # points: the largest marker in a legend row of 7 pt text
+SELECTED_MARKER_SIZE = 17  # points: the open square around the selected trial clears its markers and the at-chance ring
 
 
 def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: dict[str, str] | None = None,
@@ -405,7 +437,8 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: d
     """The hyperparameter search of ``system`` and ``task`` (both named in the title, with the
     classes) per input kind (one row each): left, every trial's validation accuracy (filled) and
     unaugmented training accuracy at its kept epoch (open), the best validation score so far
-    (step line), the selected trial (star), the fit threshold (dashed) and, from the dataset the
+    (step line), the selected trial (an open square around its markers, which stay visible), the
+    fit threshold (dashed) and, from the dataset the
     search scored on (``datasets_by_inputs``), the majority-class rate of its validation split
     (dotted: the accuracy of always answering the commoner class); trials whose validation
     accuracy is at chance (Wilson 95 % lower bound not above that rate, as
@@ -428,8 +461,9 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: d
         chosen = search["selected"]
         chance = _validation_chance(splits.get(inputs))
         chosen_at_chance = chance is not None and _at_chance(chosen["validation_accuracy"], chance)
-        ax_hist.plot(chosen["number"], chosen["validation_accuracy"], "*", ms=14, color="C3",
-                     label=f"selected: trial {chosen['number']}" + (" — at chance" if chosen_at_chance else ""))
+        # an open square around the trial, under its markers: a filled star hid the training accuracy beneath it
+        ax_hist.plot(chosen["number"], chosen["validation_accuracy"], "s", ms=SELECTED_MARKER_SIZE, mfc="none", mec="k", mew=1.5,
+                     zorder=1.5, clip_on=False, label=f"selected: trial {chosen['number']}" + (" — at chance" if chosen_at_chance else ""))
         ax_hist.axhline(fit_threshold, color="0.5", ls="--", lw=1, label=f"fit threshold {fit_threshold:g} (training accuracy)")
         if chance is not None:
             ax_hist.axhline(chance["majority_rate"], color="k", ls=":", lw=1.2,
@@ -440,14 +474,17 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: d
                 ax_hist.plot([t["number"] for t in low], [t["validation_accuracy"] for t in low], "o", ms=12, mfc="none",
                              mec="C3", mew=1.2, ls="None",
                              label=f"at chance: Wilson 95 % lower bound ≤ majority rate ({len(low)} of {len(trials)})")
-        ax_hist.set_ylim(0, 1.02)
+        ax_hist.set_ylim(-0.04, 1.06)  # a trial at accuracy 0 or 1 keeps its whole marker
         ax_hist.set_xlabel("trial")
         ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax_hist.set_ylabel("accuracy at the kept epoch")
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
         verdict = " (at chance)" if chosen_at_chance else ""
         ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected{verdict} {params}", fontsize=7, wrap=True)
-        ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
+        legend = ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
+        for handle in legend.legend_handles:  # the ring and square as large as in the panel overflowed their legend rows
+            if isinstance(handle, matplotlib.lines.Line2D):
+                handle.set_markersize(min(handle.get_markersize(), LEGEND_MARKER_SIZE))
         if len(trials) < MIN_TRIALS_FOR_SHARES:
             ax_imp.axis("off")
             ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"

@@ -15,11 +15,46 @@ QUANTITY_NAMES = {
     "q4": "q4",
     "q6": "q6",
     "w6": "w6",
+    "psi6": "|ψ6| (hexatic order)",
     "q6_avg": "q̄6 (neighbour-averaged)",
     "voronoi_volume": "Voronoi volume",
     "voronoi_area": "Voronoi area",
     "voronoi_neighbors": "Voronoi neighbours",
 }
+
+
+# per-particle attributions (glasscam.learn.attribution): method, optional conv block, class
+ATTRIBUTION_KEY = re.compile(r"(gradcam_signed|gradcam|hirescam|ig|occlusion_linear|occlusion)_(?:b([0-9]+)_)?(.+)")
+ATTRIBUTION_METHOD_NAMES = {
+    "gradcam": "Grad-CAM",
+    "gradcam_signed": "signed Grad-CAM",
+    "hirescam": "HiResCAM",
+    "ig": "Integrated Gradients",
+    "occlusion": "occlusion",
+    "occlusion_linear": "first-order occlusion",
+}
+
+
+def attribution_parts(key: str) -> tuple[str, int | None, str] | None:
+    """(method, conv block or None for the last block / a whole-network method, class) of a
+    per-particle attribution key: ``gradcam_signed_b1_young`` → ("gradcam_signed", 1, "young");
+    None for another key."""
+    match = ATTRIBUTION_KEY.fullmatch(key)
+    if not match:
+        return None
+    return match[1], int(match[2]) if match[2] else None, match[3]
+
+
+def attribution_name(key: str) -> str:
+    """Readable name of an attribution key: ``gradcam_b1_young`` → "Grad-CAM block 1 (class
+    young)", ``hirescam_b1_aged`` → "HiResCAM block 1 (class aged)", ``ig_glass`` → "Integrated
+    Gradients (class glass)", ``occlusion_linear_glass`` → "first-order occlusion (class glass)";
+    the last block's Grad-CAM has no block number (``gradcam_glass`` → "Grad-CAM (class glass)")."""
+    parts = attribution_parts(key)
+    if parts is None:
+        return quantity_name(key)
+    method, block, cls = parts
+    return f"{ATTRIBUTION_METHOD_NAMES[method]}{f' block {block}' if block else ''} (class {cls})"
 
 
 def quantity_name(quantity: str) -> str:
@@ -31,11 +66,11 @@ def quantity_name(quantity: str) -> str:
 def readable_name(key: str) -> str:
     """Readable title of a per-particle field key: ``propensity_dt10`` → "propensity ⟨|Δr|⟩_iso,
     Δt = 10 τ", ``local_density_cg2`` → "local density, R_cg = 2 σ", ``gradcam_glass`` →
-    "Grad-CAM (class glass)", ``gradcam_signed_glass`` → "signed Grad-CAM (class glass)"."""
-    if key.startswith("gradcam_signed_"):
-        return f"signed Grad-CAM (class {key.removeprefix('gradcam_signed_')})"
-    if key.startswith("gradcam_"):
-        return f"Grad-CAM (class {key.removeprefix('gradcam_')})"
+    "Grad-CAM (class glass)", ``gradcam_signed_glass`` → "signed Grad-CAM (class glass)", and the
+    other attributions as :func:`attribution_name` names them."""
+    match = ATTRIBUTION_KEY.fullmatch(key)
+    if match:
+        return attribution_name(key)
     match = re.fullmatch(r"(.+)_dt([0-9.eE+-]+)", key)
     if match:
         return f"{quantity_name(match[1])}, Δt = {match[2]} τ"
