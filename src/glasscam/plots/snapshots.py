@@ -162,7 +162,7 @@ def slab_mask(state, thickness: float = SLAB_THICKNESS) -> np.ndarray:
 
 def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None, slab: float | None = SLAB_THICKNESS) -> None:
     """Discs: every particle (2D, full radius) or the particles of the slab |z| < ``slab``/2
-    viewed along z (3D; :data:`SLAB_DISC_SCALE` × radius, upper layer on top, axes in σ);
+    viewed along z (3D; :data:`SLAB_DISC_SCALE` × radius, upper layer on top), x/y axes in σ;
     ``slab`` None draws a depth-sorted 3D scatter of spheres instead."""
     radii = _radii(state, radii)
     if state.dimensions == 2 or slab is not None:
@@ -175,11 +175,10 @@ def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None,
         ax.set_xlim(-half, half)
         ax.set_ylim(-half, half)
         ax.set_aspect("equal")
-        if state.dimensions == 3:
-            ax.set_xlabel("x (σ)", fontsize=8)
-            ax.set_ylabel("y (σ)", fontsize=8)
-            ax.tick_params(labelsize=7)
-            return
+        ax.set_xlabel("x (σ)", fontsize=8)  # 2D and 3D alike: positions and the box size readable in σ
+        ax.set_ylabel("y (σ)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        return
     else:
         view = np.array([-1.0, -0.7, -0.55])
         order = np.argsort(state.positions @ view)[::-1]  # far first
