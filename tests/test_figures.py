@@ -896,3 +896,72 @@ def test_correlation_length_without_a_reliable_group_says_why_and_draws_no_empty
     text = " ".join(t.get_text() for t in xi_ax.texts)
     assert f"all {len(AGES)} groups are flagged" in text and "below the particle size" in text
     assert not len(xi_ax.get_xticks()) and not len(xi_ax.get_yticks())
+
+
+MAX_BLANK_BAND = 0.05  # of the figure height: blank between the title/banner and the panels, and below the panels
+
+
+def _blank_bands(fig, renderer):
+    """(top, bottom) blank bands as fractions of the figure height: from the lowest title or
+    banner to the highest Axes (with its title and tick labels), and from the lowest Axes (with
+    its x label) to the top of the figure legends (or the figure's bottom edge)."""
+    height = fig.bbox.height
+    ceilings = [t.get_bbox_patch().get_window_extent(renderer).y0 for t in fig.texts if t.get_gid() == BANNER_LABEL]
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        ceilings.append(fig._suptitle.get_window_extent(renderer).y0)
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    floor = max([legend.get_window_extent(renderer).y1 for legend in fig.legends], default=0.0)
+    top = (min(ceilings, default=height) - max(b.y1 for b in boxes)) / height
+    bottom = (min(b.y0 for b in boxes) - floor) / height
+    return top, bottom
+
+
+def _snapshot_figure(tmp_path, dimensions, model_metrics=None, n=400, L=8.0):
+    """plot_snapshots' Figure of two random frames of ``dimensions``."""
+    rng = np.random.default_rng(1)
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-L / 2, L / 2, (n, 3))
+        if dimensions == 2:
+            positions[:, 2] = 0
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L,
+                            dimensions, 0, float(frame)))
+        g_logs.append({per_particle_key("gradcam_glass"): rng.normal(size=n), "glasscam/sample": np.array([frame])})
+        i_logs.append({per_particle_key("potential_energy_cg2"): rng.normal(size=n)})
+        m_logs.append({per_particle_key("propensity_dt10"): rng.normal(size=n)})
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"{dimensions}d_{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    captured = []
+    plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / f"snap{dimensions}.png", renderer="matplotlib",
+                   model_metrics=model_metrics, figure_hook=captured.append)
+    return captured[0]
+
+
+def _gradcam_maps_2d_figure(tmp_path, model_metrics=None):
+    rng = np.random.default_rng(5)
+    n, grid, L = 200, 16, 20.0
+    positions = rng.uniform(-L / 2, L / 2, (n, 3))
+    positions[:, 2] = 0
+    state = State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L, 2, 0, 5.0)
+    write_states(tmp_path / "glass2d.gsd", [state], {}, [{"glasscam/sample": np.array([0]), "glasscam/run": np.array([0])}])
+    relu = rng.random((1, 2, grid, grid))
+    write_gradcam_maps(tmp_path / "maps2d.h5", relu, relu, {"sample": np.array([0]), "probability": np.array([[0.5, 0.5]])},
+                       {"class_names": ["young", "aged"], "box_length": L, "dimensions": 2})
+    return plot_gradcam_maps(tmp_path / "maps2d.h5", tmp_path / "glass2d.gsd", tmp_path / "maps2d.png", model_metrics=model_metrics)
+
+
+@pytest.mark.parametrize("banner", [False, True])
+def test_gradcam_maps_and_snapshots_have_no_blank_bands(tmp_path, banner):
+    """The demo's gradcam_maps and snapshots left 8–11 % of their height blank between the
+    title (or the at-chance banner) and the square panels, and as much again below them: the
+    figure height now fits its panels, with and without the banner."""
+    model = _at_chance_metrics(tmp_path) if banner else None
+    figures = {"gradcam_maps 2D": _gradcam_maps_2d_figure(tmp_path, model),
+               "snapshots 2D": _snapshot_figure(tmp_path, 2, model), "snapshots 3D": _snapshot_figure(tmp_path, 3, model)}
+    if not banner:
+        figures["gradcam_maps 3D"] = _gradcam_maps_figure(tmp_path)
+    for name, fig in figures.items():
+        top, bottom = _blank_bands(fig, _redraw(fig))
+        assert top < MAX_BLANK_BAND and bottom < MAX_BLANK_BAND, f"{name}: blank bands {top:.3f} above, {bottom:.3f} below the panels"

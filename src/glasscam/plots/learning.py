@@ -19,6 +19,7 @@ from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import open_trajectory, read_provenance, state_from_frame
 from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.layout import fit_height  # noqa: E402
 from glasscam.plots.names import attribution_name, attribution_parts
 
 
@@ -147,6 +148,7 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     where = f"run {run}, " if run is not None else ""
     plane = ", mid-plane slice z = 0" if d == 3 else ""
     fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ{plane}) — {why}", fontsize=9)
+    fit_height(fig)  # the square maps left blank bands above and below them
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig

@@ -29,6 +29,7 @@ from glasscam.core.systems import system_from_config
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.layout import fit_height
 from glasscam.plots.names import readable_name
 
 log = logging.getLogger(__name__)
@@ -257,6 +258,7 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
                if state.dimensions == 3 else f"{len(state.positions)} particles")
     fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {section} ({used} render)\n"
                  f"chosen: {choice['reason']}", fontsize=8)
+    fit_height(fig)  # the equal-aspect panels left blank bands above and below them
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     with atomic_output(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
