@@ -53,7 +53,7 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import QUANTITY_NAMES, q_star_text, readable_name
+from glasscam.plots.names import QUANTITY_NAMES, coarse_graining_name, q_star_text, readable_name, species_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -965,3 +965,19 @@ def test_gradcam_maps_and_snapshots_have_no_blank_bands(tmp_path, banner):
     for name, fig in figures.items():
         top, bottom = _blank_bands(fig, _redraw(fig))
         assert top < MAX_BLANK_BAND and bottom < MAX_BLANK_BAND, f"{name}: blank bands {top:.3f} above, {bottom:.3f} below the panels"
+
+
+def test_correlation_figures_name_particles_and_give_radii_a_unit(correlations, tmp_path):
+    """'species all' / 'species A' read as a code's column, and the matrix's 'R_cg = 0' had no
+    unit: panels and columns say 'all particles', 'A particles' (names.species_name) and the
+    radii 'raw' or 'R_cg = 2 σ' (names.coarse_graining_name)."""
+    path, _ = correlations
+    titles = [ax.get_title() for ax in plot_correlation_vs_coarse_graining(path, tmp_path / "cg.png").axes]
+    assert titles == ["all particles", "A particles", "B particles"]
+    fig = plot_correlation_matrix(path, tmp_path / "matrix.png")
+    labels = [t.get_text() for ax in fig.axes if ax.get_images() for t in ax.get_xticklabels()]
+    assert "all particles\nraw" in labels and "A particles\nR_cg = 2 σ" in labels and "B particles\nΔt = 10 τ" in labels
+    text = " ".join(_figure_texts(fig))
+    assert "species" not in text and not re.search(r"R_cg = [0-9.]+(?! σ)", text)
+    assert species_name("all") == "all particles" and coarse_graining_name(0.0) == "raw" and coarse_graining_name(1.5) == "R_cg = 1.5 σ"
+

@@ -80,6 +80,17 @@ def readable_name(key: str) -> str:
     return quantity_name(key)
 
 
+def species_name(species: str) -> str:
+    """Readable name of a species column of the correlation tables: ``all`` → "all particles",
+    ``A`` → "A particles"."""
+    return f"{species} particles"
+
+
+def coarse_graining_name(radius: float) -> str:
+    """A coarse-graining radius with its unit: 0 → "raw" (not coarse-grained), 2 → "R_cg = 2 σ"."""
+    return "raw" if float(radius) == 0 else f"R_cg = {float(radius):g} σ"
+
+
 def _flatten_parentheses(text: str) -> str:
     """``text`` with each parenthesised aside that follows a space — 'a (b; c)' — turned into
     'a, b; c', nested ones included; parentheses not after a space, as in S(k), are kept."""
