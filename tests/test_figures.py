@@ -981,3 +981,40 @@ def test_correlation_figures_name_particles_and_give_radii_a_unit(correlations, 
     assert "species" not in text and not re.search(r"R_cg = [0-9.]+(?! σ)", text)
     assert species_name("all") == "all particles" and coarse_graining_name(0.0) == "raw" and coarse_graining_name(1.5) == "R_cg = 1.5 σ"
 
+
+def _perfect_accuracy_figures(tmp_path):
+    """learning_curve and classifier_inputs of a classifier at test accuracy 1 whose energy
+    baseline is also 1: Wilson caps and the baseline line at exactly 1."""
+    curve = {"test_samples": 12, "summary": [{"train_samples_mean": n, "test_accuracy_mean": 1.0, "repeats": 1} for n in (6, 12, 24)],
+             "rows": [{"train_samples": n, "test_accuracy": 1.0} for n in (6, 12, 24)],
+             "energy_baseline": {"test_accuracy": 1.0, "test_class_counts": {"liquid": 6, "glass": 6}}}
+    yield "learning_curve", plot_learning_curve({"thermal": _write_json(tmp_path / "curve.json", curve)}, tmp_path / "curve.png")
+    metrics = {"confusion_matrix": [[6, 0], [0, 6]], "test_accuracy": 1.0, "class_names": ["liquid", "glass"]}
+    yield "classifier_inputs", plot_classifier_inputs({"thermal": _write_json(tmp_path / "metrics.json", metrics)}, tmp_path / "inputs.png")
+
+
+def _data_y(ax):
+    """y (data coordinates) of every line and line collection drawn in ``ax``: data lines,
+    error-bar caps and bars, baselines, chance lines."""
+    ys = [np.asarray(line.get_ydata(), float) for line in ax.get_lines()]
+    ys += [np.asarray(segment, float)[:, 1] for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)
+           for segment in c.get_segments()]
+    return np.concatenate([y.ravel() for y in ys if np.size(y)])
+
+
+def test_accuracy_at_one_lies_below_the_top_spine_and_repeats_sit_above_their_bars(tmp_path):
+    """A baseline at 1.0 and Wilson caps at 1.0 were drawn on the top frame of learning_curve
+    (y up to 1.02) and classifier_inputs (y up to 1): the accuracy axis now leaves headroom, so no
+    line or cap lies on the top spine; the learning curve's single-repeat dots, hidden under
+    their error bars, are drawn above them."""
+    for name, fig in _perfect_accuracy_figures(tmp_path):
+        ax = fig.axes[0]
+        bottom, top = ax.get_ylim()
+        y = _data_y(ax)
+        assert np.isclose(y, 1.0).any(), f"{name}: the fixture draws nothing at 1"
+        assert y.max() <= top - 0.03 * (top - bottom), f"{name}: a line or cap at y = {y.max():g} on the top spine (y limit {top:g})"
+        if name == "learning_curve":
+            singles = next(line for line in ax.get_lines() if "single repeats" in line.get_label())
+            bars = [a for line in ax.containers for a in line.get_children()]
+            assert bars and all(singles.get_zorder() > bar.get_zorder() for bar in bars)
+
