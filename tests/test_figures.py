@@ -53,7 +53,7 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import QUANTITY_NAMES, coarse_graining_name, q_star_text, readable_name, species_name
+from glasscam.plots.names import QUANTITY_NAMES, coarse_graining_name, hyperparameter_text, q_star_text, readable_name, species_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -1018,3 +1018,31 @@ def test_accuracy_at_one_lies_below_the_top_spine_and_repeats_sit_above_their_ba
             bars = [a for line in ax.containers for a in line.get_children()]
             assert bars and all(singles.get_zorder() > bar.get_zorder() for bar in bars)
 
+
+RAW_HYPERPARAMETER = re.compile(r"\b[a-z]+_[a-z_]+\b|=")  # base_width=8, learning_rate, …
+
+
+def test_search_titles_read_as_words_and_no_axes_is_left_empty(tmp_path):
+    """search.png titled its panels with the raw parameters ('base_width=8, convs_per_block=2,
+    …') and, with fewer trials than needed to rank the parameters, drew a right-hand panel holding
+    one sentence: the selected trial reads as words (names.hyperparameter_text), the sentence
+    moves into the left panel's title and no empty Axes is drawn; with enough trials the
+    importance bars are labelled with short names."""
+    params = {"depth": 2, "base_width": 8, "convs_per_block": 2, "kernel_size": 3, "learning_rate": 0.0061, "schedule": "cosine",
+              "augment": True, "weight_decay": 0.0}
+    assert hyperparameter_text(params) == ("2 blocks, width 8, 2 convs/block, kernel 3, lr 6.1e-03, cosine schedule, augmented, "
+                                           "no weight decay")
+    fig = _search_figure(tmp_path)  # 3 trials per input kind
+    assert len(fig.axes) == 2 and all(ax.get_lines() for ax in fig.axes), "an Axes without data"
+    for ax in fig.axes:
+        title = ax.get_title()
+        assert not RAW_HYPERPARAMETER.search(title.split("—", 1)[1]), title
+        assert "2 blocks" in title or "1 block," in title
+        assert "too few to rank the parameters" in title
+    trials = [{"number": k, "params": {"base_width": 8 * (1 + k % 2), "convs_per_block": 1 + k % 3, "learning_rate": 10 ** (-3 + k / 10)},
+               "validation_accuracy": 0.5 + 0.05 * k, "train_accuracy": 1.0, "score": 0.5 + 0.05 * k} for k in range(9)]
+    path = _write_json(tmp_path / "many.json", {"trials": trials, "selected": trials[-1]})
+    fig = plot_search({"thermal": path}, tmp_path / "many.png", system="ka3d", task="age")
+    bars = fig.axes[1]
+    assert {t.get_text() for t in bars.get_yticklabels()} <= {"width", "convs/block", "lr"} and bars.patches
+    assert "too few" not in fig.axes[0].get_title() and not RAW_HYPERPARAMETER.search(fig.axes[0].get_title().split("—", 1)[1])
