@@ -1046,3 +1046,15 @@ def test_search_titles_read_as_words_and_no_axes_is_left_empty(tmp_path):
     bars = fig.axes[1]
     assert {t.get_text() for t in bars.get_yticklabels()} <= {"width", "convs/block", "lr"} and bars.patches
     assert "too few" not in fig.axes[0].get_title() and not RAW_HYPERPARAMETER.search(fig.axes[0].get_title().split("—", 1)[1])
+
+
+def test_correlation_matrix_column_labels_keep_apart(correlations, tmp_path):
+    """With 'all particles' and 'R_cg = 1 σ' the twelve indicator columns' labels ran into one
+    another (0.2 pt apart): neighbouring column labels keep at least 3 pt between them."""
+    fig = plot_correlation_matrix(correlations[0], tmp_path / "matrix.png")
+    renderer = _redraw(fig)
+    for ax in fig.axes:
+        if ax.get_images():
+            boxes = sorted((label.get_window_extent(renderer) for label in ax.get_xticklabels()), key=lambda b: b.x0)
+            gap = min(b.x0 - a.x1 for a, b in itertools.pairwise(boxes)) * 72 / fig.dpi
+            assert gap >= 3, f"{ax.get_title()}: column labels {gap:.1f} pt apart"

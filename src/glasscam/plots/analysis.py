@@ -111,7 +111,7 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
     limit = symmetric_limit(np.concatenate([b[3].ravel() for b in blocks]) if blocks else [])
     n_columns = max(len(b[2]) for b in blocks)
     heights = [max(len(b[1]), 1) + 1.5 for b in blocks]
-    fig, axes = plt.subplots(len(blocks), 1, figsize=(2.5 + 0.62 * n_columns, 1.6 + 0.36 * sum(heights)), constrained_layout=True,
+    fig, axes = plt.subplots(len(blocks), 1, figsize=(2.5 + 0.8 * n_columns, 1.6 + 0.36 * sum(heights)), constrained_layout=True,
                              height_ratios=heights, squeeze=False)
     image = None
     for ax, (kind, quantities, columns, rho, significant) in zip(axes[:, 0], blocks, strict=True):
