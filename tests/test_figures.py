@@ -53,7 +53,7 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import QUANTITY_NAMES, q_star_text, readable_name
+from glasscam.plots.names import QUANTITY_NAMES, coarse_graining_name, hyperparameter_text, q_star_text, readable_name, species_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 
@@ -896,3 +896,165 @@ def test_correlation_length_without_a_reliable_group_says_why_and_draws_no_empty
     text = " ".join(t.get_text() for t in xi_ax.texts)
     assert f"all {len(AGES)} groups are flagged" in text and "below the particle size" in text
     assert not len(xi_ax.get_xticks()) and not len(xi_ax.get_yticks())
+
+
+MAX_BLANK_BAND = 0.05  # of the figure height: blank between the title/banner and the panels, and below the panels
+
+
+def _blank_bands(fig, renderer):
+    """(top, bottom) blank bands as fractions of the figure height: from the lowest title or
+    banner to the highest Axes (with its title and tick labels), and from the lowest Axes (with
+    its x label) to the top of the figure legends (or the figure's bottom edge)."""
+    height = fig.bbox.height
+    ceilings = [t.get_bbox_patch().get_window_extent(renderer).y0 for t in fig.texts if t.get_gid() == BANNER_LABEL]
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        ceilings.append(fig._suptitle.get_window_extent(renderer).y0)
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    floor = max([legend.get_window_extent(renderer).y1 for legend in fig.legends], default=0.0)
+    top = (min(ceilings, default=height) - max(b.y1 for b in boxes)) / height
+    bottom = (min(b.y0 for b in boxes) - floor) / height
+    return top, bottom
+
+
+def _snapshot_figure(tmp_path, dimensions, model_metrics=None, n=400, L=8.0):
+    """plot_snapshots' Figure of two random frames of ``dimensions``."""
+    rng = np.random.default_rng(1)
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-L / 2, L / 2, (n, 3))
+        if dimensions == 2:
+            positions[:, 2] = 0
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L,
+                            dimensions, 0, float(frame)))
+        g_logs.append({per_particle_key("gradcam_glass"): rng.normal(size=n), "glasscam/sample": np.array([frame])})
+        i_logs.append({per_particle_key("potential_energy_cg2"): rng.normal(size=n)})
+        m_logs.append({per_particle_key("propensity_dt10"): rng.normal(size=n)})
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"{dimensions}d_{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    captured = []
+    plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / f"snap{dimensions}.png", renderer="matplotlib",
+                   model_metrics=model_metrics, figure_hook=captured.append)
+    return captured[0]
+
+
+def _gradcam_maps_2d_figure(tmp_path, model_metrics=None):
+    rng = np.random.default_rng(5)
+    n, grid, L = 200, 16, 20.0
+    positions = rng.uniform(-L / 2, L / 2, (n, 3))
+    positions[:, 2] = 0
+    state = State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L, 2, 0, 5.0)
+    write_states(tmp_path / "glass2d.gsd", [state], {}, [{"glasscam/sample": np.array([0]), "glasscam/run": np.array([0])}])
+    relu = rng.random((1, 2, grid, grid))
+    write_gradcam_maps(tmp_path / "maps2d.h5", relu, relu, {"sample": np.array([0]), "probability": np.array([[0.5, 0.5]])},
+                       {"class_names": ["young", "aged"], "box_length": L, "dimensions": 2})
+    return plot_gradcam_maps(tmp_path / "maps2d.h5", tmp_path / "glass2d.gsd", tmp_path / "maps2d.png", model_metrics=model_metrics)
+
+
+@pytest.mark.parametrize("banner", [False, True])
+def test_gradcam_maps_and_snapshots_have_no_blank_bands(tmp_path, banner):
+    """The demo's gradcam_maps and snapshots left 8–11 % of their height blank between the
+    title (or the at-chance banner) and the square panels, and as much again below them: the
+    figure height now fits its panels, with and without the banner."""
+    model = _at_chance_metrics(tmp_path) if banner else None
+    figures = {"gradcam_maps 2D": _gradcam_maps_2d_figure(tmp_path, model),
+               "snapshots 2D": _snapshot_figure(tmp_path, 2, model), "snapshots 3D": _snapshot_figure(tmp_path, 3, model)}
+    if not banner:
+        figures["gradcam_maps 3D"] = _gradcam_maps_figure(tmp_path)
+    for name, fig in figures.items():
+        top, bottom = _blank_bands(fig, _redraw(fig))
+        assert top < MAX_BLANK_BAND and bottom < MAX_BLANK_BAND, f"{name}: blank bands {top:.3f} above, {bottom:.3f} below the panels"
+
+
+def test_correlation_figures_name_particles_and_give_radii_a_unit(correlations, tmp_path):
+    """'species all' / 'species A' read as a code's column, and the matrix's 'R_cg = 0' had no
+    unit: panels and columns say 'all particles', 'A particles' (names.species_name) and the
+    radii 'raw' or 'R_cg = 2 σ' (names.coarse_graining_name)."""
+    path, _ = correlations
+    titles = [ax.get_title() for ax in plot_correlation_vs_coarse_graining(path, tmp_path / "cg.png").axes]
+    assert titles == ["all particles", "A particles", "B particles"]
+    fig = plot_correlation_matrix(path, tmp_path / "matrix.png")
+    labels = [t.get_text() for ax in fig.axes if ax.get_images() for t in ax.get_xticklabels()]
+    assert "all particles\nraw" in labels and "A particles\nR_cg = 2 σ" in labels and "B particles\nΔt = 10 τ" in labels
+    text = " ".join(_figure_texts(fig))
+    assert "species" not in text and not re.search(r"R_cg = [0-9.]+(?! σ)", text)
+    assert species_name("all") == "all particles" and coarse_graining_name(0.0) == "raw" and coarse_graining_name(1.5) == "R_cg = 1.5 σ"
+
+
+def _perfect_accuracy_figures(tmp_path):
+    """learning_curve and classifier_inputs of a classifier at test accuracy 1 whose energy
+    baseline is also 1: Wilson caps and the baseline line at exactly 1."""
+    curve = {"test_samples": 12, "summary": [{"train_samples_mean": n, "test_accuracy_mean": 1.0, "repeats": 1} for n in (6, 12, 24)],
+             "rows": [{"train_samples": n, "test_accuracy": 1.0} for n in (6, 12, 24)],
+             "energy_baseline": {"test_accuracy": 1.0, "test_class_counts": {"liquid": 6, "glass": 6}}}
+    yield "learning_curve", plot_learning_curve({"thermal": _write_json(tmp_path / "curve.json", curve)}, tmp_path / "curve.png")
+    metrics = {"confusion_matrix": [[6, 0], [0, 6]], "test_accuracy": 1.0, "class_names": ["liquid", "glass"]}
+    yield "classifier_inputs", plot_classifier_inputs({"thermal": _write_json(tmp_path / "metrics.json", metrics)}, tmp_path / "inputs.png")
+
+
+def _data_y(ax):
+    """y (data coordinates) of every line and line collection drawn in ``ax``: data lines,
+    error-bar caps and bars, baselines, chance lines."""
+    ys = [np.asarray(line.get_ydata(), float) for line in ax.get_lines()]
+    ys += [np.asarray(segment, float)[:, 1] for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)
+           for segment in c.get_segments()]
+    return np.concatenate([y.ravel() for y in ys if np.size(y)])
+
+
+def test_accuracy_at_one_lies_below_the_top_spine_and_repeats_sit_above_their_bars(tmp_path):
+    """A baseline at 1.0 and Wilson caps at 1.0 were drawn on the top frame of learning_curve
+    (y up to 1.02) and classifier_inputs (y up to 1): the accuracy axis now leaves headroom, so no
+    line or cap lies on the top spine; the learning curve's single-repeat dots, hidden under
+    their error bars, are drawn above them."""
+    for name, fig in _perfect_accuracy_figures(tmp_path):
+        ax = fig.axes[0]
+        bottom, top = ax.get_ylim()
+        y = _data_y(ax)
+        assert np.isclose(y, 1.0).any(), f"{name}: the fixture draws nothing at 1"
+        assert y.max() <= top - 0.03 * (top - bottom), f"{name}: a line or cap at y = {y.max():g} on the top spine (y limit {top:g})"
+        if name == "learning_curve":
+            singles = next(line for line in ax.get_lines() if "single repeats" in line.get_label())
+            bars = [a for line in ax.containers for a in line.get_children()]
+            assert bars and all(singles.get_zorder() > bar.get_zorder() for bar in bars)
+
+
+RAW_HYPERPARAMETER = re.compile(r"\b[a-z]+_[a-z_]+\b|=")  # base_width=8, learning_rate, …
+
+
+def test_search_titles_read_as_words_and_no_axes_is_left_empty(tmp_path):
+    """search.png titled its panels with the raw parameters ('base_width=8, convs_per_block=2,
+    …') and, with fewer trials than needed to rank the parameters, drew a right-hand panel holding
+    one sentence: the selected trial reads as words (names.hyperparameter_text), the sentence
+    moves into the left panel's title and no empty Axes is drawn; with enough trials the
+    importance bars are labelled with short names."""
+    params = {"depth": 2, "base_width": 8, "convs_per_block": 2, "kernel_size": 3, "learning_rate": 0.0061, "schedule": "cosine",
+              "augment": True, "weight_decay": 0.0}
+    assert hyperparameter_text(params) == ("2 blocks, width 8, 2 convs/block, kernel 3, lr 6.1e-03, cosine schedule, augmented, "
+                                           "no weight decay")
+    fig = _search_figure(tmp_path)  # 3 trials per input kind
+    assert len(fig.axes) == 2 and all(ax.get_lines() for ax in fig.axes), "an Axes without data"
+    for ax in fig.axes:
+        title = ax.get_title()
+        assert not RAW_HYPERPARAMETER.search(title.split("—", 1)[1]), title
+        assert "2 blocks" in title or "1 block," in title
+        assert "too few to rank the parameters" in title
+    trials = [{"number": k, "params": {"base_width": 8 * (1 + k % 2), "convs_per_block": 1 + k % 3, "learning_rate": 10 ** (-3 + k / 10)},
+               "validation_accuracy": 0.5 + 0.05 * k, "train_accuracy": 1.0, "score": 0.5 + 0.05 * k} for k in range(9)]
+    path = _write_json(tmp_path / "many.json", {"trials": trials, "selected": trials[-1]})
+    fig = plot_search({"thermal": path}, tmp_path / "many.png", system="ka3d", task="age")
+    bars = fig.axes[1]
+    assert {t.get_text() for t in bars.get_yticklabels()} <= {"width", "convs/block", "lr"} and bars.patches
+    assert "too few" not in fig.axes[0].get_title() and not RAW_HYPERPARAMETER.search(fig.axes[0].get_title().split("—", 1)[1])
+
+
+def test_correlation_matrix_column_labels_keep_apart(correlations, tmp_path):
+    """With 'all particles' and 'R_cg = 1 σ' the twelve indicator columns' labels ran into one
+    another (0.2 pt apart): neighbouring column labels keep at least 3 pt between them."""
+    fig = plot_correlation_matrix(correlations[0], tmp_path / "matrix.png")
+    renderer = _redraw(fig)
+    for ax in fig.axes:
+        if ax.get_images():
+            boxes = sorted((label.get_window_extent(renderer) for label in ax.get_xticklabels()), key=lambda b: b.x0)
+            gap = min(b.x0 - a.x1 for a, b in itertools.pairwise(boxes)) * 72 / fig.dpi
+            assert gap >= 3, f"{ax.get_title()}: column labels {gap:.1f} pt apart"

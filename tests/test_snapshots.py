@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from matplotlib.collections import EllipseCollection
 
 from glasscam.config import physics_keys
 from glasscam.core.keys import per_particle_key
@@ -70,3 +71,35 @@ def test_particles_are_drawn_with_half_their_own_pair_sigma(default_config):
     state = State(np.zeros((3, 3)), np.zeros((3, 3), int), np.zeros((3, 3)), np.array([0, 1, 1]), ["A", "B"],
                   np.ones(3), 5.0, 2)
     np.testing.assert_allclose(_radii(state, abm), [5 / 12, 7 / 12, 7 / 12])
+
+
+@pytest.mark.parametrize("dimensions", [2, 3])
+def test_every_panel_has_x_and_y_axes_in_sigma(tmp_path, dimensions):
+    """The abm2d (2D) snapshots had no axes, ticks or length scale, unlike the 3D slabs: every
+    matplotlib panel, 2D or 3D, has x and y axes labelled in σ spanning the box."""
+    rng = np.random.default_rng(2)
+    n, L = 80, 6.0
+    states, g_logs, i_logs, m_logs = [], [], [], []
+    for frame in range(2):
+        positions = rng.uniform(-L / 2, L / 2, (n, 3))
+        if dimensions == 2:
+            positions[:, 2] = 0
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L,
+                            dimensions, 0, float(frame)))
+        g_logs.append({**arrays(gradcam_glass=rng.normal(size=n)), "glasscam/sample": np.array([frame])})
+        i_logs.append(arrays(q6=rng.normal(size=n)))
+        m_logs.append(arrays(mobility_dt1=rng.normal(size=n)))
+    paths = {}
+    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
+        paths[name] = tmp_path / f"{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    captured = []
+    plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "snap.png", renderer="matplotlib",
+                   figure_hook=captured.append)
+    panels = [ax for ax in captured[0].axes if any(isinstance(c, EllipseCollection) for c in ax.collections)]
+    assert len(panels) == 3
+    for ax in panels:
+        assert ax.axison and ax.get_xlabel() == "x (σ)" and ax.get_ylabel() == "y (σ)"
+        assert ax.get_xlim() == pytest.approx((-L / 2, L / 2)) and ax.get_ylim() == pytest.approx((-L / 2, L / 2))
+        for axis in (ax.xaxis, ax.yaxis):
+            assert len([t for t in axis.get_ticklabels() if t.get_text()]) >= 3

@@ -25,7 +25,7 @@ from glasscam.io.tables import (
 )
 from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
 from glasscam.plots.legends import legend_below
-from glasscam.plots.names import q_star_text, quantity_name, readable_name
+from glasscam.plots.names import coarse_graining_name, q_star_text, quantity_name, readable_name, species_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 # the meaning of a † when the Grad-CAM maps come from a model at chance
@@ -111,7 +111,7 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
     limit = symmetric_limit(np.concatenate([b[3].ravel() for b in blocks]) if blocks else [])
     n_columns = max(len(b[2]) for b in blocks)
     heights = [max(len(b[1]), 1) + 1.5 for b in blocks]
-    fig, axes = plt.subplots(len(blocks), 1, figsize=(2.5 + 0.62 * n_columns, 1.6 + 0.36 * sum(heights)), constrained_layout=True,
+    fig, axes = plt.subplots(len(blocks), 1, figsize=(2.5 + 0.8 * n_columns, 1.6 + 0.36 * sum(heights)), constrained_layout=True,
                              height_ratios=heights, squeeze=False)
     image = None
     for ax, (kind, quantities, columns, rho, significant) in zip(axes[:, 0], blocks, strict=True):
@@ -120,13 +120,13 @@ def plot_correlation_matrix(correlations_csv, out_png, model_metrics=None):
             if np.isfinite(value):
                 ax.text(j, i, f"{value:.2f}" + ("†" if significant[i, j] else ""), ha="center", va="center", fontsize=7,
                         color="white" if abs(value) > 0.6 * limit else "black")
-        unit = "Δt = {:g} τ" if kind == "mobility" else "R_cg = {:g}"
-        ax.set_xticks(range(len(columns)), [f"{sp}\n{unit.format(v)}" for sp, v in columns], fontsize=7)
+        scale = (lambda v: f"Δt = {v:g} τ") if kind == "mobility" else coarse_graining_name
+        ax.set_xticks(range(len(columns)), [f"{species_name(sp)}\n{scale(v)}" for sp, v in columns], fontsize=7)
         ax.set_yticks(range(len(quantities)), [quantity_name(q) for q in quantities], fontsize=8)
         for boundary in [j + 0.5 for j in range(len(columns) - 1) if columns[j][0] != columns[j + 1][0]]:
             ax.axvline(boundary, color="k", lw=1)
-        ax.set_title("dynamics (columns: species, window Δt)" if kind == "mobility"
-                     else "structural indicators (columns: species, coarse-graining radius R_cg in σ; 0 = raw)", fontsize=8)
+        ax.set_title("dynamics (columns: particles, window Δt)" if kind == "mobility"
+                     else "structural indicators (columns: particles, coarse-graining radius R_cg; raw = not coarse-grained)", fontsize=8)
     field = readable_name(rows[0]["field"]) if rows and rows[0].get("field") else "Grad-CAM"
     status = model_status(model_metrics)
     fig.suptitle(f"Spearman ρ with {field}, pooled over t_w\n† : 95 % bootstrap interval outside the shuffled-field null; "
@@ -234,7 +234,7 @@ def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics
             ax.errorbar([r["coarse_graining"] for r in sel], [r["spearman"] for r in sel], yerr=_yerr(sel, "spearman"), marker="o",
                         ms=4, capsize=2, label=quantity_name(quantity))
         ax.axhline(0, color="k", lw=0.5)
-        ax.set_title(f"species {sp}", fontsize=9)
+        ax.set_title(species_name(sp), fontsize=9)
         ax.set_xlabel("coarse-graining radius R_cg (σ; 0 = raw)")
     axes[0, 0].set_ylabel("Spearman ρ with Grad-CAM")
     handles, labels = axes[0, 0].get_legend_handles_labels()

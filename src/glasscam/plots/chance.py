@@ -3,7 +3,7 @@ accuracy is not above its majority rate (glasscam.analysis.statistics.chance_sta
 learned structure, and whatever is computed from them must say so on the figure itself.
 
 The banner sits in a band added at the top of the figure (the figure grows by the banner's
-height; the layout keeps the rest of it where it was), under the figure's title if it has one:
+height; the layout keeps the rest of it where it was, less the strip its suptitle moved out of), under the figure's title if it has one:
 never over an Axes, a colour bar or a title."""
 
 from __future__ import annotations
@@ -65,12 +65,15 @@ def chance_banner(fig, metrics_json) -> dict | None:
     title = _title_height(fig, renderer)
     band = banner + 2 * gap + (title + gap if title else 0.0)  # [gap, suptitle, gap,] banner, gap
     old_height = fig.get_figheight()
-    height = old_height + band
     engine = fig.get_layout_engine()
+    constrained = isinstance(engine, ConstrainedLayoutEngine)
+    # a constrained layout gave the suptitle its own strip, which the suptitle leaves for the band:
+    # the figure grows by the banner only, else that strip stayed a blank band under the banner
+    height = old_height + (banner + 2 * gap if constrained else band)
     positions = [(ax, ax.get_position()) for ax in fig.axes]
     fig.set_figheight(height)
-    if isinstance(engine, ConstrainedLayoutEngine):
-        engine.set(rect=(0, 0, 1, old_height / height))  # the layout keeps the old figure's inches
+    if constrained:
+        engine.set(rect=(0, 0, 1, (height - band) / height))  # the layout keeps the old figure's inches, less the title's strip
     else:  # no layout engine: every Axes stays where it was, in inches from the bottom
         for ax, box in positions:
             ax.set_position([box.x0, box.y0 * old_height / height, box.width, box.height * old_height / height])

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.tables import read_json, read_table  # noqa: E402
 from glasscam.plots.legends import legend_below
-from glasscam.plots.names import readable_name
+from glasscam.plots.names import readable_name, species_name
 
 
 def plot_external(correlations_csv, summary_json, out_png, species: str = "all"):
@@ -46,7 +46,7 @@ def plot_external(correlations_csv, summary_json, out_png, species: str = "all")
         right.barh(y, null_hi - null_lo, left=null_lo, height=0.6, color="0.85", label="shuffled null (95 %)")
         right.set_yticks(y, [readable_name(r["quantity"]) for r in rows])
         right.axvline(0, color="k", lw=0.5)
-        right.set_xlabel(f"within-frame correlation with propensity ({species})")
+        right.set_xlabel(f"within-frame correlation with propensity ({species_name(species)})")
         legend_below(right, ncol=2, fontsize=8)
     else:
         right.text(0.5, 0.5, "no propensity in these files\n(replica end points: npz 'positions')", ha="center", va="center")

@@ -19,7 +19,8 @@ from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import open_trajectory, read_provenance, state_from_frame
 from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
-from glasscam.plots.names import attribution_name, attribution_parts
+from glasscam.plots.layout import fit_height  # noqa: E402
+from glasscam.plots.names import attribution_name, attribution_parts, hyperparameter_name, hyperparameter_text
 
 
 def _save(fig, out_png) -> None:
@@ -147,6 +148,7 @@ def plot_gradcam_maps(gradcam_h5, glass_gsd, out_png, frame: int | None = None, 
     where = f"run {run}, " if run is not None else ""
     plane = ", mid-plane slice z = 0" if d == 3 else ""
     fig.suptitle(f"glass sample {sample} ({where}t_w = {state.time:.3g} τ{plane}) — {why}", fontsize=9)
+    fit_height(fig)  # the square maps left blank bands above and below them
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig
@@ -221,6 +223,10 @@ def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
     return fig
 
 
+ACCURACY_TOP = 1.05  # accuracy axes end above 1: a baseline at 1 or a Wilson cap at 1 stays off the top spine
+ABOVE_BARS = 3  # zorder of points drawn over error bars (errorbar's lines and caps: 2)
+
+
 def _wilson(correct: float, total: int) -> tuple[float, float]:
     return wilson_interval(correct, total)
 
@@ -250,7 +256,7 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png):
                        label="chance: majority-class rate of the test split" if k == 0 else None)
         axes[0].text(k, 0.04, f"{accuracy:.3f}\n{correct}/{n_test}", ha="center", va="bottom", fontsize=8, color="white")
     axes[0].set_xticks(range(len(names)), names)
-    axes[0].set_ylim(0, 1)
+    axes[0].set_ylim(0, ACCURACY_TOP)
     axes[0].set_ylabel("test accuracy")
     axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=7)
     for ax, name in zip(axes[1:], names):
@@ -289,7 +295,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png):
         single = curve.get("rows", [])
         if single:
             ax.plot(np.array([r["train_samples"] for r in single]) * dodge, [r["test_accuracy"] for r in single], ".", color=f"C{k}",
-                    ms=4, alpha=0.5, label=f"{inputs} CNN: single repeats")
+                    ms=4, alpha=0.5, zorder=ABOVE_BARS, label=f"{inputs} CNN: single repeats")  # above the bars, which hid them
         ax.axhline(curve["energy_baseline"]["test_accuracy"], color=f"C{k}", ls="--", lw=1,
                    label=f"{inputs}: threshold on U/N (baseline)")
         by_class = curve["energy_baseline"].get("test_class_counts")
@@ -304,7 +310,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png):
     ax.minorticks_off()
     ax.set_xlabel("training samples")
     ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, ACCURACY_TOP)
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples", fontsize=9)
     _save(fig, out_png)
@@ -447,9 +453,12 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: d
     varied parameter (:func:`main_effect_shares`). Returns the Figure (closed after saving)."""
     searches = {inputs: read_json(path) for inputs, path in trials_by_inputs.items()}
     splits = {inputs: read_split_counts(path) for inputs, path in (datasets_by_inputs or {}).items()}
-    fig, axes = plt.subplots(len(searches), 2, figsize=(10, 1.0 + 4.0 * len(searches)), constrained_layout=True,
-                             squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
-    for (inputs, search), (ax_hist, ax_imp) in zip(searches.items(), axes):
+    ranked = any(len(search["trials"]) >= MIN_TRIALS_FOR_SHARES for search in searches.values())
+    # no right column unless some search has enough trials to rank its parameters (it held one sentence)
+    fig, axes = plt.subplots(len(searches), 2 if ranked else 1, figsize=(10 if ranked else 7, 1.0 + 4.0 * len(searches)),
+                             constrained_layout=True, squeeze=False, gridspec_kw={"width_ratios": [3, 2]} if ranked else None)
+    for (inputs, search), row in zip(searches.items(), axes):
+        ax_hist, ax_imp = row[0], (row[1] if ranked else None)
         trials = search["trials"]
         numbers = [t["number"] for t in trials]
         val = [t["validation_accuracy"] for t in trials]
@@ -478,23 +487,24 @@ def plot_search(trials_by_inputs: dict[str, str], out_png, datasets_by_inputs: d
         ax_hist.set_xlabel("trial")
         ax_hist.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax_hist.set_ylabel("accuracy at the kept epoch")
-        params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items())
         verdict = " (at chance)" if chosen_at_chance else ""
-        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected{verdict} {params}", fontsize=7, wrap=True)
+        too_few = len(trials) < MIN_TRIALS_FOR_SHARES
+        note = (f"\n{len(trials)} trials: too few to rank the parameters (main-effect shares from {MIN_TRIALS_FOR_SHARES} trials on)"
+                if too_few else "")
+        ax_hist.set_title(f"{inputs} inputs — {len(trials)} trials; selected{verdict}: {hyperparameter_text(chosen['params'])}{note}",
+                          fontsize=7, wrap=True)
         legend = ax_hist.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the axes, off the data
         for handle in legend.legend_handles:  # the ring and square as large as in the panel overflowed their legend rows
             if isinstance(handle, matplotlib.lines.Line2D):
                 handle.set_markersize(min(handle.get_markersize(), LEGEND_MARKER_SIZE))
-        if len(trials) < MIN_TRIALS_FOR_SHARES:
-            ax_imp.axis("off")
-            ax_imp.text(0.5, 0.5, f"{len(trials)} trials: too few to rank the parameters\n"
-                        f"(main-effect shares from {MIN_TRIALS_FOR_SHARES} trials on)", ha="center", va="center",
-                        fontsize=8, transform=ax_imp.transAxes)
+        if too_few:
+            if ax_imp is not None:
+                ax_imp.remove()  # the sentence is in the left panel's title
             continue
         shares = main_effect_shares(trials)
         names = sorted(shares, key=shares.get)
         ax_imp.barh(range(len(names)), [shares[n] for n in names], color="C2")
-        ax_imp.set_yticks(range(len(names)), names, fontsize=7)
+        ax_imp.set_yticks(range(len(names)), [hyperparameter_name(n) for n in names], fontsize=7)
         ax_imp.set_xlim(0, 1)
         ax_imp.set_xlabel("share of score variance (main effect, η²)")
     classes = next((f" ({' vs '.join(names)})" for names, _ in splits.values()), "")

@@ -80,6 +80,72 @@ def readable_name(key: str) -> str:
     return quantity_name(key)
 
 
+def species_name(species: str) -> str:
+    """Readable name of a species column of the correlation tables: ``all`` → "all particles",
+    ``A`` → "A particles"."""
+    return f"{species} particles"
+
+
+def coarse_graining_name(radius: float) -> str:
+    """A coarse-graining radius with its unit: 0 → "raw" (not coarse-grained), 2 → "R_cg = 2 σ"."""
+    return "raw" if float(radius) == 0 else f"R_cg = {float(radius):g} σ"
+
+
+# searched hyperparameters (glasscam.learn.search): short names for the importance bars and
+# the words a selected trial's value reads as in a panel title
+HYPERPARAMETER_NAMES = {
+    "depth": "depth",
+    "base_width": "width",
+    "convs_per_block": "convs/block",
+    "residual": "residual",
+    "learning_rate": "lr",
+    "schedule": "schedule",
+    "augment": "augmentation",
+    "epochs": "epochs",
+    "kernel_size": "kernel",
+    "pool": "pooling",
+    "dropout": "dropout",
+    "weight_decay": "weight decay",
+    "batch_size": "batch",
+    "patience": "patience",
+}
+_HYPERPARAMETER_VALUES = {
+    "depth": lambda v: f"{v} block{'s' if v != 1 else ''}",
+    "base_width": lambda v: f"width {v}",
+    "convs_per_block": lambda v: f"{v} conv{'s' if v != 1 else ''}/block",
+    "residual": lambda v: "residual" if v else "no residual",
+    "learning_rate": lambda v: f"lr {v:.1e}",
+    "schedule": lambda v: f"{str(v).replace('_', '-')} schedule",
+    "augment": lambda v: "augmented" if v else "no augmentation",
+    "epochs": lambda v: f"≤ {v} epochs",
+    "kernel_size": lambda v: f"kernel {v}",
+    "pool": lambda v: f"{v} pooling",
+    "dropout": lambda v: f"dropout {v:g}",
+    "weight_decay": lambda v: f"weight decay {v:.1e}" if v else "no weight decay",
+    "batch_size": lambda v: f"batch {v}",
+    "patience": lambda v: f"patience {v}",
+}
+
+
+def hyperparameter_name(key: str) -> str:
+    """Short name of a searched hyperparameter: ``convs_per_block`` → "convs/block"; unknown keys
+    with underscores as spaces."""
+    return HYPERPARAMETER_NAMES.get(key, key.replace("_", " "))
+
+
+def hyperparameter_text(params: dict) -> str:
+    """A trial's hyperparameters as words: {base_width: 8, convs_per_block: 2, kernel_size: 3,
+    learning_rate: 0.0061, schedule: "cosine"} → "width 8, 2 convs/block, kernel 3, lr 6.1e-03,
+    cosine schedule"; unknown keys as "name value"."""
+    words = []
+    for key, value in params.items():
+        if key in _HYPERPARAMETER_VALUES:
+            words.append(_HYPERPARAMETER_VALUES[key](value))
+        else:
+            words.append(f"{hyperparameter_name(key)} {value:.3g}" if isinstance(value, float) else f"{hyperparameter_name(key)} {value}")
+    return ", ".join(words)
+
+
 def _flatten_parentheses(text: str) -> str:
     """``text`` with each parenthesised aside that follows a space — 'a (b; c)' — turned into
     'a, b; c', nested ones included; parentheses not after a space, as in S(k), are kept."""

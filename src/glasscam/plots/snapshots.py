@@ -29,6 +29,7 @@ from glasscam.core.systems import system_from_config
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.layout import fit_height
 from glasscam.plots.names import readable_name
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def slab_mask(state, thickness: float = SLAB_THICKNESS) -> np.ndarray:
 
 def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None, slab: float | None = SLAB_THICKNESS) -> None:
     """Discs: every particle (2D, full radius) or the particles of the slab |z| < ``slab``/2
-    viewed along z (3D; :data:`SLAB_DISC_SCALE` × radius, upper layer on top, axes in σ);
+    viewed along z (3D; :data:`SLAB_DISC_SCALE` × radius, upper layer on top), x/y axes in σ;
     ``slab`` None draws a depth-sorted 3D scatter of spheres instead."""
     radii = _radii(state, radii)
     if state.dimensions == 2 or slab is not None:
@@ -175,11 +176,10 @@ def render_matplotlib(ax, state, colours: np.ndarray, radii: dict | None = None,
         ax.set_xlim(-half, half)
         ax.set_ylim(-half, half)
         ax.set_aspect("equal")
-        if state.dimensions == 3:
-            ax.set_xlabel("x (σ)", fontsize=8)
-            ax.set_ylabel("y (σ)", fontsize=8)
-            ax.tick_params(labelsize=7)
-            return
+        ax.set_xlabel("x (σ)", fontsize=8)  # 2D and 3D alike: positions and the box size readable in σ
+        ax.set_ylabel("y (σ)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        return
     else:
         view = np.array([-1.0, -0.7, -0.55])
         order = np.argsort(state.positions @ view)[::-1]  # far first
@@ -258,6 +258,7 @@ def plot_snapshots(gradcam_gsd, indicators_gsd, mobility_gsd, out_png, gradcam_k
                if state.dimensions == 3 else f"{len(state.positions)} particles")
     fig.suptitle(f"glass sample {sample}, t_w = {state.time:.3g} τ, {section} ({used} render)\n"
                  f"chosen: {choice['reason']}", fontsize=8)
+    fit_height(fig)  # the equal-aspect panels left blank bands above and below them
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     with atomic_output(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
