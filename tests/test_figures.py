@@ -53,7 +53,7 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.plots.names import QUANTITY_NAMES, coarse_graining_name, hyperparameter_text, q_star_text, readable_name, species_name
+from glasscam.report.names import QUANTITY_NAMES, coarse_graining_name, hyperparameter_text, q_star_text, readable_name, species_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
 

@@ -295,3 +295,38 @@ def test_fit_of_the_cnn_is_stated_where_a_baseline_beats_chance(train_accuracy, 
     found = findings({"abm2d": {"baselines": {"age/inherent": below}}})["systems"]["abm2d"]["baselines"][0]
     assert not any("training split" in s for s in found["sentences"])
     rst_to_html(findings_rst({"systems": {"abm2d": {"baselines": [inherent]}}}))
+
+
+def test_verdict_asks_grad_cam_of_grad_cam_and_counts_every_method_in_the_other_maximum():
+    """The fresh user's case: the Grad-CAM question was answered with occlusion's ρ, labelled
+    'Grad-CAM (occlusion_glass)', against a null of one method's candidates."""
+    def rows(field, rho, candidates=3):
+        return [{**corr_row("cage_relative", "mobility", rho if k == 0 else rho / 4, rho - 0.05 if k == 0 else -0.01,
+                            rho + 0.05 if k == 0 else 0.01, window=float(k + 1)), "field": field}
+                for k in range(candidates)]
+    table = rows("gradcam_glass", -0.115) + rows("gradcam_signed_glass", 0.05) + rows("occlusion_glass", 0.30) \
+        + rows("ig_glass", 0.10) + rows("gradcam_b1_glass", 0.2)
+    found = findings({"ka3d": {"metrics": {"liquid_vs_glass/thermal": metrics([[20, 0], [0, 20]])},
+                               "correlations": {"liquid_vs_glass": table}}})["systems"]["ka3d"]
+    text = found["verdict"][0]["sentences"]
+    gradcam = next(t for t in text if "Grad-CAM field (last conv block)" in t)
+    other = next(t for t in text if "any other attribution" in t)
+    assert "Grad-CAM (class glass) with cage-relative displacement, -0.115" in gradcam
+    assert "largest of 6" in gradcam  # ReLU and signed map, 3 candidates each
+    assert "occlusion (class glass)" in other and "0.3" in other and "largest of 9" in other  # 3 methods × 3
+    details = " ".join(s for item in found["correlation_dynamics"] for s in item["sentences"])
+    assert "cage_relative" not in details and "occlusion_glass" not in details
+    assert "occlusion (class glass) vs cage-relative displacement" in details
+
+
+def test_verdict_on_thermal_inputs_names_the_thermal_cue_and_the_inherent_model():
+    cue = {"chance_majority": 0.5, "cnn": {"accuracy": 1.0, "lo": 0.9, "hi": 1.0},
+           "thermal_cues": {"kinetic_temperature": {"logistic": {"accuracy": 1.0, "lo": 0.74, "hi": 1.0}}}}
+    found = findings({"ka3d": {
+        "metrics": {"liquid_vs_glass/thermal": metrics([[20, 0], [0, 20]]),
+                    "liquid_vs_glass/inherent": metrics([[6, 0], [5, 0]])},
+        "baselines": {"liquid_vs_glass/thermal": cue}}})["systems"]["ka3d"]
+    text = " ".join(found["verdict"][0]["sentences"])
+    assert "Yes: accuracy 1" in text
+    assert "kinetic temperature alone 1 [0.74, 1]" in text and "does not show structure" in text
+    assert "on inherent structures (structure only): accuracy 0.545" in text and "model at chance" in text

@@ -25,7 +25,7 @@ from glasscam.io.tables import (
 )
 from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
 from glasscam.plots.legends import legend_below
-from glasscam.plots.names import coarse_graining_name, q_star_text, quantity_name, readable_name, species_name
+from glasscam.report.names import coarse_graining_name, q_star_text, quantity_name, readable_name, species_name
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 # the meaning of a † when the Grad-CAM maps come from a model at chance

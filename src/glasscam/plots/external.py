@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.tables import read_json, read_table  # noqa: E402
 from glasscam.plots.legends import legend_below
-from glasscam.plots.names import readable_name, species_name
+from glasscam.report.names import readable_name, species_name
 
 
 def plot_external(correlations_csv, summary_json, out_png, species: str = "all"):

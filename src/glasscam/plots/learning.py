@@ -20,7 +20,7 @@ from glasscam.io.gsd import open_trajectory, read_provenance, state_from_frame
 from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.plots.layout import fit_height  # noqa: E402
-from glasscam.plots.names import attribution_name, attribution_parts, hyperparameter_name, hyperparameter_text
+from glasscam.report.names import attribution_name, attribution_parts, hyperparameter_name, hyperparameter_text
 
 
 def _save(fig, out_png) -> None:
@@ -167,7 +167,7 @@ def _histogram_order(key: str, class_names: list[str]) -> tuple:
 def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
     """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples,
     in a grid of at most :data:`HISTOGRAM_COLUMNS` columns titled with the map's readable name
-    (:func:`glasscam.plots.names.attribution_name`; 'Grad-CAM block 1 (class young)', not
+    (:func:`glasscam.report.names.attribution_name`; 'Grad-CAM block 1 (class young)', not
     'b1_young') and the species' means: the ReLU map of each class at each block (values ≥ 0;
     each frame divided by its maximum over the ReLU maps of that block for all classes, range
     [0, 1]) and, where present, the signed map before the ReLU (each frame divided by its

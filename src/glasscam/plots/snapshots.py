@@ -30,7 +30,7 @@ from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import read_logs, read_provenance, read_states  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.plots.layout import fit_height
-from glasscam.plots.names import readable_name
+from glasscam.report.names import readable_name
 
 log = logging.getLogger(__name__)
 PREFIX = per_particle_key("")

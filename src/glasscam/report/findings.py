@@ -60,6 +60,7 @@ from glasscam.analysis.statistics import (
 )
 from glasscam.core.keys import ALL_AGES
 from glasscam.io.tables import read_json, read_table, write_json, write_text
+from glasscam.report.names import attribution_name, attribution_parts, quantity_name
 
 STAGE_DIRECTORIES = {"model", "analysis", "gradcam", "dataset", "figures", "controls"}
 DEFAULT_SPECIES = "A"  # Kob–Andersen convention: relaxation times of the A (majority) particles
@@ -294,9 +295,22 @@ def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | Non
 
 # --------------------------------------------------------------------------------- correlations
 def _describe_row(row: dict) -> str:
+    name = quantity_name(row["quantity"])
     if row["kind"] == "mobility":
-        return f"{row['quantity']} over Δt = {fmt(row['window'])} τ"
-    return row["quantity"] + (f" coarse-grained over L = {fmt(row['coarse_graining'])} σ" if is_finite_number(row["coarse_graining"]) and row["coarse_graining"] > 0 else " (per particle, not coarse-grained)")
+        return f"{name} over Δt = {fmt(row['window'])} τ"
+    return name + (f" coarse-grained over R_cg = {fmt(row['coarse_graining'])} σ" if is_finite_number(row["coarse_graining"]) and row["coarse_graining"] > 0 else " (per particle, not coarse-grained)")
+
+
+def _field_name(field: str | None) -> str:
+    """Readable name of an attribution field (``gradcam_glass`` → "Grad-CAM (class glass)"); "Grad-CAM" without one."""
+    return attribution_name(field) if field else "Grad-CAM"
+
+
+def is_last_block_gradcam(field: str | None) -> bool:
+    """The seed paper's Grad-CAM: the ReLU or signed map of the last conv block (``gradcam_glass``,
+    ``gradcam_signed_aged``), not an earlier block's map nor another attribution method."""
+    parts = attribution_parts(field or "")
+    return parts is not None and parts[0] in ("gradcam", "gradcam_signed") and parts[1] is None
 
 
 def strongest_correlations(rows: list[dict]) -> list[dict]:
@@ -390,17 +404,18 @@ def correlation_finding(system: str, variant: str, row: dict, model: dict | None
     species = "all particles" if row["species"] == "all" else f"{row['species']} particles"
     where = f"{system}" + (f", {variant}" if variant else "")
     direction = "higher" if rho > 0 else "lower"
-    field = f" ({row['field']})" if row.get("field") else ""
+    method = _field_name(row.get("field"))
+    quantity = quantity_name(row["quantity"])
     picked = (f"the largest |ρ| of {k} candidates (species, windows, radii); the shuffled-field null of one candidate spans "
               f"{_interval(null_lo, null_hi)}, of the largest of {k} (Bonferroni) {_interval(max_lo, max_hi)}. ")
     if k == 1:
         picked = f"the shuffled-field null spans {_interval(null_lo, null_hi)}. "
     sentence = _chance_prefix(model) + (
-        f"{where}: Grad-CAM{field} vs {_describe_row(row)} ({species}, {int(row['n_samples'])} glass samples): Spearman ρ = {fmt(rho)}, "
+        f"{where}: {method} vs {_describe_row(row)} ({species}, {int(row['n_samples'])} glass samples): Spearman ρ = {fmt(rho)}, "
         f"bootstrap 95 % interval {_interval(lo, hi)}; " + picked
-        + ((f"A {_strength(rho)} association beyond that null: particles with larger Grad-CAM have {direction} {row['quantity']}."
+        + ((f"A {_strength(rho)} association beyond that null: particles with larger {method} have {direction} {quantity}."
             if _strength(rho) != "negligible" else
-            f"Resolved beyond that null but negligible in size (|ρ| < 0.1): particles with larger Grad-CAM have marginally {direction} {row['quantity']}.")
+            f"Resolved beyond that null but negligible in size (|ρ| < 0.1): particles with larger {method} have marginally {direction} {quantity}.")
            if beyond_null else "The interval reaches into that null range: no association can be claimed.")
     )
     learned, note = sanity_sentence(row, sanity)
@@ -451,13 +466,13 @@ def length_findings(system: str, variant: str, record: dict, model: dict | None 
                  + (f", R² = {fmt(record['r_squared'])}" if is_finite_number(record.get("r_squared")) else ""))
     if _quotable(record):
         sentences = [
-            f"{where}: the Grad-CAM field ({record.get('field', 'gradcam')}) decorrelates over ξ = {fmt(record['xi'])} σ "
+            f"{where}: the {_field_name(record.get('field'))} field decorrelates over ξ = {fmt(record['xi'])} σ "
             f"(bootstrap 95 % interval {_interval(record.get('xi_bootstrap_lo'), record.get('xi_bootstrap_hi'))}, fit of C(r) = A exp(−r/ξ) "
             f"{fit_range}, {record['n_frames']} glass samples); "
             "per aging time below, t_w is the realised time of the stored frame."
         ]
     else:
-        sentences = [f"{where}: no correlation length of the Grad-CAM field ({record.get('field', 'gradcam')}) is quoted: "
+        sentences = [f"{where}: no correlation length of the {_field_name(record.get('field'))} field is quoted: "
                      f"{record.get('flag') or 'the fit failed'} ({record.get('n_frames', 0)} glass samples)."]
     if (_quotable(record) and is_finite_number(record.get("fit_r_max"))
             and record["xi"] > 0.5 * (record["fit_r_max"] - (record.get("fit_r_min") or 0))):
@@ -557,6 +572,51 @@ def aging_findings(system: str, record: dict, species: str = DEFAULT_SPECIES) ->
 GRADCAM_INPUTS = "thermal"  # the classifier whose Grad-CAM maps the correlations read (workflow/rules/explain.smk)
 
 
+def _largest_of(group: list[dict]) -> str:
+    """The answer from the largest |ρ| of a group of strongest correlations: named by method and
+    quantity, tested against the shuffled null of the largest of every candidate row behind the
+    group (Bonferroni over the sum of their ``n_candidates``), and whether the sanity nulls call it
+    learned."""
+    strongest = max(group, key=lambda c: abs(c["spearman"]))
+    k = sum(int(c.get("n_candidates") or 1) for c in group)
+    null_lo, null_hi = corrected_null(*strongest["null_interval"], k)
+    beyond = _compare(*strongest["interval"], null_lo, null_hi) != 0
+    learned = strongest.get("learned")
+    learned_text = ("; beyond both randomisation nulls: learned" if learned is True
+                    else "; not beyond the randomisation nulls (random weights, permuted labels): not established as learned"
+                    if learned is False else "")
+    name = _field_name(strongest.get("field"))
+    return ((f"Yes ({_strength(strongest['spearman'])})" if beyond else "Not resolved")
+            + f": the largest |ρ| is {name} with {quantity_name(strongest['quantity'])}, {fmt(strongest['spearman'])} "
+            f"{_interval(*strongest['interval'])}, against the null of the largest of {k} {_interval(null_lo, null_hi)}"
+            + (learned_text if beyond else "") + ".")
+
+
+def _structure_or_temperature(task: str, item: dict, sections: dict) -> list[str]:
+    """What a CNN above chance on thermal inputs may have read: the thermal cues alone (kinetic
+    temperature, vibration amplitude) where they separate the classes as well, and the same task on
+    inherent structures (no vibrations left), which tests structure."""
+    out = []
+    inputs = item["variant"].rpartition("/")[2]
+    if inputs != "inherent":
+        cues = [i for b in sections.get("baselines", []) if b["variant"] == item["variant"]
+                for i in b["items"] if i["name"].startswith("thermal cue:")]
+        lo = item["interval"][0]
+        matched = [c for c in cues if is_finite_number(c["interval"][1]) and c["interval"][1] >= lo]
+        if matched:
+            out.append(f"{task}: but on thermal inputs a thermal cue alone does as well — "
+                       + "; ".join(f"{c['name'].split(': ', 1)[1].replace('_', ' ')} alone {fmt(c['accuracy'])} "
+                                   f"{_interval(*c['interval'])}" for c in matched)
+                       + ": this accuracy does not show structure.")
+    inherent = [i for i in sections.get("classification", []) if i["variant"] == f"{task}/inherent"]
+    if inherent and inputs != "inherent":
+        other = inherent[0]
+        out.append(f"{task} on inherent structures (structure only): accuracy {fmt(other['test_accuracy'])} "
+                   f"{_interval(*other['interval'])}, majority rate {fmt(other['majority_rate'])} — "
+                   + (f"{AT_CHANCE_WARNING}." if other["at_chance"] else "above chance: structure separates the classes."))
+    return out
+
+
 def verdict(system: str, sections: dict, runs: int | None = None) -> dict:
     """The opening paragraph of a system's findings, from its numbers: the run's size (runs,
     samples per split of each task), which questions it can answer at that size and the answer
@@ -595,18 +655,22 @@ def verdict(system: str, sections: dict, runs: int | None = None) -> dict:
                    f"Not shown: accuracy {fmt(item['test_accuracy'])} {_interval(lo, hi)} is not above the majority rate "
                    f"{fmt(chance)} — {AT_CHANCE_WARNING}.")
             )
+        if resolvable and not item["at_chance"] and "/" in item["variant"]:
+            sentences += _structure_or_temperature(task, item, sections)
         dynamics = [c for c in sections.get("correlation_dynamics", []) if c["variant"] == task]
         if dynamics:
             if item["at_chance"]:
                 sentences.append(f"{task}: does the Grad-CAM field go with the dynamics? Cannot be asked of a model at chance.")
             else:
-                strongest = max(dynamics, key=lambda c: abs(c["spearman"]))
-                sentences.append(
-                    f"{task}: does the Grad-CAM field go with the dynamics? "
-                    + (f"Yes ({_strength(strongest['spearman'])})" if strongest["beyond_null"] else "Not resolved")
-                    + f": the largest |ρ| ({strongest['quantity']}) is {fmt(strongest['spearman'])} {_interval(*strongest['interval'])} "
-                    f"against the null of the largest of {strongest['n_candidates']} {_interval(*strongest['null_interval_of_maximum'])}."
-                )
+                # the seed paper's question reads its Grad-CAM (last block) only; the other
+                # attributions are a question of their own, their maximum tested over all of them
+                for question, group in (
+                        ("does the Grad-CAM field (last conv block) go with the dynamics?",
+                         [c for c in dynamics if is_last_block_gradcam(c.get("field"))]),
+                        ("does any other attribution (earlier blocks, HiResCAM, Integrated Gradients, occlusion) "
+                         "go with the dynamics?", [c for c in dynamics if not is_last_block_gradcam(c.get("field"))])):
+                    if group:
+                        sentences.append(f"{task}: {question} " + _largest_of(group))
         for curve in sections.get("learning_curve", []):
             if curve["variant"] == item["variant"] and len(curve["points"]) > 1:
                 first, last = curve["points"][0], curve["points"][-1]

@@ -83,7 +83,7 @@ def _liquid_q(liquid_json) -> tuple[float, str]:
     source = coldest["q_source"]  # 'first peak of S(k) at the lowest T_L = 0.8' names its T_L already
     if "T_L" not in source:
         source += f" of the liquid at T_L = {coldest['temperature']:g}"
-    # one flat phrase: a figure puts it in parentheses (glasscam.plots.names.q_star_text)
+    # one flat phrase: a figure puts it in parentheses (glasscam.report.names.q_star_text)
     return float(coldest["q"]), f"{source}, {Path(liquid_json).name}"
 
 

@@ -1,4 +1,4 @@
-"""Readable names of the pipeline's per-particle fields for figure titles and labels
+"""Readable names of the pipeline's per-particle fields for figure titles, labels and the findings
 (``propensity_dt10`` → "propensity, Δt = 10 τ")."""
 
 from __future__ import annotations
