@@ -216,7 +216,11 @@ def test_uncorrelated_field_has_short_length(tmp_path):
     record = json.loads((tmp_path / "white.json").read_text())
     c = np.array([np.nan if v is None else v for v in record["C"]])
     pairs = np.array(record["pair_counts"])
-    assert np.all(np.abs(c[pairs > 0]) < 4 / np.sqrt(pairs[pairs > 0]))  # noise only
+    from glasscam.analysis.correlations import LENGTH_MIN_PAIRS
+
+    counted = pairs >= LENGTH_MIN_PAIRS
+    assert np.all(np.abs(c[counted]) < 4 / np.sqrt(pairs[counted]))  # noise only
+    assert np.all(np.isnan(c[~counted]))  # too few pairs to be data
     assert record["xi"] < 0.3 or not np.isfinite(record["xi"])
     with pytest.raises(ValueError, match="r_max"):
         gradcam_correlation_length(gradcam_gsd=tmp_path / "white.gsd", out_json=tmp_path / "w.json", cfg={"r_max": 6.0})
@@ -322,3 +326,20 @@ def test_every_attribution_field_of_the_positive_class_is_correlated():
     chosen = gradcam_fields({"attributions": ["ig", "hirescam_b"]}, arrays, ["liquid", "glass"])
     assert chosen == ["gradcam_glass", "gradcam_signed_glass", "hirescam_b2_glass", "ig_glass"]
     assert gradcam_fields({"gradcam_key": "gradcam_liquid"}, arrays, ["liquid", "glass"]) == ["gradcam_liquid"]
+
+
+def test_sparse_contact_bins_are_not_the_peak_the_fit_starts_from():
+    """A bin below contact holding 3 pairs whose mean is 2.0 (noise) is not data: the fit starts at
+    the first populated bin and finds the planted ξ = 1.5 σ (the fresh user's abm2d C(r))."""
+    from glasscam.analysis.correlations import LENGTH_MIN_PAIRS, _length_summary
+
+    r = np.arange(0.05, 6.0, 0.1)
+    counts = np.where(r < 0.7, 0.0, 400.0)[None, :].repeat(4, axis=0)
+    counts[:, 6] = 1.0  # r = 0.65 σ: 4 pairs over the 4 frames
+    c = np.exp(-r / 1.5)
+    c[6] = 2.0
+    sums = counts * c
+    summary = _length_summary(r, sums, counts, [], 0.0, 5.0, {})
+    assert counts[:, 6].sum() < LENGTH_MIN_PAIRS and summary["C"][6] is None
+    assert summary["fit_r_start"] == pytest.approx(0.75) and summary["xi"] == pytest.approx(1.5, rel=1e-3)
+    assert summary["reliable"]

@@ -478,13 +478,20 @@ def fit_correlation_length(r: np.ndarray, c: np.ndarray, r_min: float, r_max: fl
     return out
 
 
+# pairs a C(r) bin needs, summed over its frames, to count: below contact a bin holds a handful of
+# pairs, and their mean — noise of order 1/√n — could pass for the peak the fit starts from
+LENGTH_MIN_PAIRS = 100
+
+
 def _length_summary(r, sums, counts, weights_list, r_min, r_max, fit_kwargs: dict) -> dict:
+    """C(r) pooled over frames (bins with fewer than :data:`LENGTH_MIN_PAIRS` pairs are NaN, not
+    data), its fit, and the bootstrap over frames (``weights_list``) of ξ and of C(r)'s errors."""
     c = sums.sum(axis=0) / np.maximum(counts.sum(axis=0), 1)
-    c[counts.sum(axis=0) == 0] = np.nan
+    c[counts.sum(axis=0) < LENGTH_MIN_PAIRS] = np.nan
     boot, boot_c = [], []
     for w in weights_list:
         total = (w[:, None] * counts).sum(axis=0)
-        cb = np.where(total > 0, (w[:, None] * sums).sum(axis=0) / np.maximum(total, 1), np.nan)
+        cb = np.where(total >= LENGTH_MIN_PAIRS, (w[:, None] * sums).sum(axis=0) / np.maximum(total, 1), np.nan)
         boot_c.append(cb)
         boot.append(fit_correlation_length(r, cb, r_min, r_max, **fit_kwargs)["xi"])
     c_err = None
