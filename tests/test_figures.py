@@ -728,15 +728,15 @@ def _external_figure(tmp_path):
     return plot_external(tmp_path / "external.csv", tmp_path / "external.json", tmp_path / "external.png")
 
 
-def _classifier_inputs_figure(tmp_path):
+def _classifier_inputs_figure(tmp_path, **kwargs):
     paths = {}
     for name, matrix in (("thermal", [[5, 1], [2, 4]]), ("inherent", [[3, 3], [3, 3]])):
         paths[name] = tmp_path / f"{name}_metrics.json"
         paths[name].write_text(json.dumps({"confusion_matrix": matrix, "test_accuracy": np.trace(matrix) / 12, "class_names": ["liquid", "glass"]}))
-    return plot_classifier_inputs(paths, tmp_path / "inputs.png")
+    return plot_classifier_inputs(paths, tmp_path / "inputs.png", **kwargs)
 
 
-def _learning_curve_figure(tmp_path):
+def _learning_curve_figure(tmp_path, **kwargs):
     paths = {}
     for k, name in enumerate(("thermal", "inherent")):
         sizes = [6, 12, 24, 48]
@@ -746,16 +746,16 @@ def _learning_curve_figure(tmp_path):
                  "energy_baseline": {"test_accuracy": 0.6, "test_class_counts": {"liquid": 6, "glass": 6}}}
         paths[name] = tmp_path / f"{name}_curve.json"
         paths[name].write_text(json.dumps(curve))
-    return plot_learning_curve(paths, tmp_path / "curve.png")
+    return plot_learning_curve(paths, tmp_path / "curve.png", **kwargs)
 
 
-def _training_curves_figure(tmp_path):
+def _training_curves_figure(tmp_path, **kwargs):
     epochs = list(range(1, 9))
     curves = {"epoch": epochs, "train_loss": list(np.linspace(0.9, 0.2, 8)), "validation_loss": list(np.linspace(0.9, 0.5, 8)),
               "train_accuracy": list(np.linspace(0.5, 1.0, 8)), "validation_accuracy": [0.5, 0.5, 0.55, 0.6, 0.58, 0.62, 0.6, 0.61]}
     metrics = {"curves": curves, "best_epoch": 6, "class_counts": {"train": {"liquid": 6, "glass": 6}}, "test_accuracy": 0.6, "n_parameters": 1234}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
-    return plot_training_curves(tmp_path / "metrics.json", tmp_path / "train.png")
+    return plot_training_curves(tmp_path / "metrics.json", tmp_path / "train.png", **kwargs)
 
 
 def _search_figure(tmp_path):
@@ -788,6 +788,30 @@ LEGEND_FIGURES = {
     "thermodynamics": lambda tmp: plot_thermodynamics([_thermo_file(tmp / f"liq{t}.gsd", 3, t) for t in (0.8, 1.0)],
                                                       [_thermo_file(tmp / f"aging{k}.gsd", 3, 0.3, stage="aging") for k in range(2)], tmp / "thermo.png"),
 }
+
+
+# per-system-and-task figures and whether one model (its input kind named in the title) or every input kind is shown
+SUBJECT_FIGURES = {
+    "training_curves": (_training_curves_figure, True),
+    "classifier_inputs": (_classifier_inputs_figure, False),
+    "learning_curve": (_learning_curve_figure, False),
+    "gradcam_histogram": (lambda tmp, **kw: plot_gradcam_histogram(_attribution_gsd(tmp), tmp / "hist.png", **kw), True),
+    "correlation_vs_coarse_graining": (lambda tmp, **kw: plot_correlation_vs_coarse_graining(_correlations_table(tmp)[0], tmp / "cg.png", **kw),
+                                       True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUBJECT_FIGURES))
+def test_per_task_figure_title_starts_with_system_and_task(name, tmp_path):
+    """A reader of one PNG knows what it shows: the suptitle starts with '<system>, task <task>'
+    and, for a figure of one model, names its input kind; without them the figure still draws."""
+    build, one_model = SUBJECT_FIGURES[name]
+    kwargs = {"system": "ka3d", "task": "liquid_vs_glass", **({"inputs": "thermal"} if one_model else {})}
+    title = build(tmp_path, **kwargs)._suptitle.get_text()
+    assert title.startswith("ka3d, task liquid_vs_glass"), title
+    if one_model:
+        assert title.startswith("ka3d, task liquid_vs_glass, thermal inputs: "), title
+    assert "ka3d" not in (build(tmp_path)._suptitle.get_text())  # other callers: no system, no error
 
 
 def _write_json(path, record):
