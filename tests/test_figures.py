@@ -452,6 +452,19 @@ def test_every_baseline_bar_slot_carries_its_value_or_says_why_not(tmp_path):
         assert not legend.overlaps(text.get_window_extent(renderer)), text.get_text()
 
 
+def test_baselines_cue_title_is_centred_over_the_cue_panels(tmp_path):
+    """The suptitle on the thermal cues sat in the top-right corner; it is centred over the cue
+    panels (within 2 % of the figure width)."""
+    record = _baseline_record(0.4)
+    record["thermal_cues"]["vibration_amplitude"] = record["thermal_cues"]["kinetic_temperature"]
+    fig = plot_baselines({"thermal": _write_json(tmp_path / "b.json", record)}, tmp_path / "baselines.png")
+    renderer = _redraw(fig)
+    cues = [ax.get_window_extent(renderer) for ax in fig.axes[1:]]
+    centre = (min(b.x0 for b in cues) + max(b.x1 for b in cues)) / 2
+    title = fig._suptitle.get_window_extent(renderer)
+    assert abs((title.x0 + title.x1) / 2 - centre) < 0.02 * fig.bbox.width
+
+
 OLD_Q_SOURCE = "liquid at T_L = 0.8 (first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
 
 
@@ -734,6 +747,24 @@ def _classifier_inputs_figure(tmp_path, **kwargs):
         paths[name] = tmp_path / f"{name}_metrics.json"
         paths[name].write_text(json.dumps({"confusion_matrix": matrix, "test_accuracy": np.trace(matrix) / 12, "class_names": ["liquid", "glass"]}))
     return plot_classifier_inputs(paths, tmp_path / "inputs.png", **kwargs)
+
+
+@pytest.mark.parametrize("matrix", [[[1, 1], [1, 1]], [[4, 4], [4, 4]], [[5, 1], [2, 4]]])
+def test_confusion_counts_contrast_with_their_cell(matrix, tmp_path):
+    """Each count of the confusion matrix reads against its own cell: with four equal counts the
+    cells are all the palest shade, and the counts were drawn white on it (colour from count vs
+    maximum) — the text's luminance differs from its cell's by more than 0.4."""
+    from glasscam.plots.learning import luminance
+    path = _write_json(tmp_path / "metrics.json", {"confusion_matrix": matrix, "test_accuracy": 0.5, "class_names": ["liquid", "glass"]})
+    fig = plot_classifier_inputs({"thermal": path}, tmp_path / "inputs.png")
+    ax = next(a for a in fig.axes if a.get_images())
+    image = ax.get_images()[0]
+    texts = [t for t in ax.texts if t.get_text().isdigit()]
+    assert len(texts) == 4
+    for text in texts:
+        j, i = (int(round(v)) for v in text.get_position())
+        cell = image.to_rgba(np.asarray(image.get_array())[i, j])
+        assert abs(luminance(text.get_color()) - luminance(cell)) > 0.4, (text.get_text(), text.get_color(), cell)
 
 
 def _learning_curve_figure(tmp_path, **kwargs):

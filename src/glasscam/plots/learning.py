@@ -4,6 +4,7 @@ Grad-CAM distributions."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.colors
 import matplotlib.lines
 import matplotlib.ticker
 
@@ -233,6 +234,19 @@ def _wilson(correct: float, total: int) -> tuple[float, float]:
     return wilson_interval(correct, total)
 
 
+def luminance(rgba) -> float:
+    """Relative luminance (WCAG, 0 black … 1 white) of a colour."""
+    channels = np.asarray(matplotlib.colors.to_rgba(rgba)[:3])
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrasting_text_colour(background) -> str:
+    """Black on a light background, white on a dark one: whichever differs more from the
+    background's luminance (by at least 0.5)."""
+    return "black" if luminance(background) > 0.5 else "white"
+
+
 def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png, system: str | None = None, task: str | None = None):
     """Null check: test accuracy (bars, Wilson 95 % intervals) and test confusion matrix of the
     same classifier trained on thermal configurations and on their inherent structures (FIRE
@@ -263,12 +277,12 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png, system: s
     axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=7)
     for ax, name in zip(axes[1:], names):
         matrix = np.asarray(metrics[name]["confusion_matrix"])
-        ax.imshow(matrix, cmap="Blues")
+        image = ax.imshow(matrix, cmap="Blues")
         classes = metrics[name]["class_names"]
         ax.set_xticks(range(len(classes)), [f"pred. {c}" for c in classes])
         ax.set_yticks(range(len(classes)), [f"true {c}" for c in classes])
-        for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
+        for (i, j), count in np.ndenumerate(matrix):  # text colour from the cell's own colour: equal counts are all one shade
+            ax.text(j, i, str(count), ha="center", va="center", color=contrasting_text_colour(image.to_rgba(count)))
         ax.set_title(f"{name} inputs (test split)", fontsize=9)
     fig.suptitle(subject_title("the same CNN on thermal configurations and on their inherent structures", system, task), fontsize=10)
     _save(fig, out_png)
@@ -411,7 +425,10 @@ def plot_baselines(baseline_jsons: dict, out_png):
         cue_ax.set_ylim(-0.6, len(first["class_names"]) - 0.4)
         cue_ax.set_xlabel(units.get(name, name))
         cue_ax.set_title(f"accuracy on it alone {acc['accuracy']:.2f}\n[{acc['lo']:.2f}, {acc['hi']:.2f}]", fontsize=9)
-    fig.suptitle("median and 10–90 % range per class (thermal inputs)", x=0.99, ha="right", fontsize=8)
+    title = fig.suptitle("median and 10–90 % range per class (thermal inputs)", fontsize=8)
+    fig.canvas.draw()  # the layout places the panels; the title then centres over the cue panels (it sat in the top-right corner)
+    cue_boxes = [cue_ax.get_position() for cue_ax in axes[1:]]
+    title.set_x((min(b.x0 for b in cue_boxes) + max(b.x1 for b in cue_boxes)) / 2)
     _save(fig, out_png)
     return fig
 
