@@ -345,6 +345,12 @@ def _banner_figures(tmp_path, correlations):
     plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "snap.png", renderer="matplotlib", model_metrics=model,
                    figure_hook=captured.append)
     yield "snapshots", captured[0]
+    epochs = list(range(1, 9))
+    curves = {"epoch": epochs, **{f"{split}_{what}": [0.5] * 8 for split in ("train", "validation") for what in ("loss", "accuracy")}}
+    (tmp_path / "metrics_curves.json").write_text(json.dumps({
+        "confusion_matrix": [[6, 4], [5, 5]], "curves": curves, "best_epoch": 3, "test_accuracy": 0.55,
+        "class_counts": {"train": {"liquid": 10, "glass": 10}}, "n_parameters": 1234}))
+    yield "training_curves", plot_training_curves(tmp_path / "metrics_curves.json", tmp_path / "curves.png", system="ka3d", task="age")
 
 
 def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, tmp_path):
@@ -370,7 +376,7 @@ def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, 
             assert not box.overlaps(title) and box.y1 < title.y0, f"{name}: banner over the title"
         if name == "correlation_matrix":
             assert "† here measures the filters of a network at chance" in fig._suptitle.get_text()
-    assert len(names) == 7
+    assert len(names) == 8
 
 
 def _search_inputs(tmp_path, validation_accuracies, selected, validation_counts):
@@ -450,6 +456,19 @@ def test_every_baseline_bar_slot_carries_its_value_or_says_why_not(tmp_path):
     legend = ax.get_legend().get_window_extent(renderer)
     for text in ax.texts:
         assert not legend.overlaps(text.get_window_extent(renderer)), text.get_text()
+
+
+def test_baselines_cue_title_is_centred_over_the_cue_panels(tmp_path):
+    """The suptitle on the thermal cues sat in the top-right corner; it is centred over the cue
+    panels (within 2 % of the figure width)."""
+    record = _baseline_record(0.4)
+    record["thermal_cues"]["vibration_amplitude"] = record["thermal_cues"]["kinetic_temperature"]
+    fig = plot_baselines({"thermal": _write_json(tmp_path / "b.json", record)}, tmp_path / "baselines.png")
+    renderer = _redraw(fig)
+    cues = [ax.get_window_extent(renderer) for ax in fig.axes[1:]]
+    centre = (min(b.x0 for b in cues) + max(b.x1 for b in cues)) / 2
+    title = fig._suptitle.get_window_extent(renderer)
+    assert abs((title.x0 + title.x1) / 2 - centre) < 0.02 * fig.bbox.width
 
 
 OLD_Q_SOURCE = "liquid at T_L = 0.8 (first peak of S(k) at the lowest T_L = 0.8; liquid_relaxation.json)"
@@ -728,15 +747,33 @@ def _external_figure(tmp_path):
     return plot_external(tmp_path / "external.csv", tmp_path / "external.json", tmp_path / "external.png")
 
 
-def _classifier_inputs_figure(tmp_path):
+def _classifier_inputs_figure(tmp_path, **kwargs):
     paths = {}
     for name, matrix in (("thermal", [[5, 1], [2, 4]]), ("inherent", [[3, 3], [3, 3]])):
         paths[name] = tmp_path / f"{name}_metrics.json"
         paths[name].write_text(json.dumps({"confusion_matrix": matrix, "test_accuracy": np.trace(matrix) / 12, "class_names": ["liquid", "glass"]}))
-    return plot_classifier_inputs(paths, tmp_path / "inputs.png")
+    return plot_classifier_inputs(paths, tmp_path / "inputs.png", **kwargs)
 
 
-def _learning_curve_figure(tmp_path):
+@pytest.mark.parametrize("matrix", [[[1, 1], [1, 1]], [[4, 4], [4, 4]], [[5, 1], [2, 4]]])
+def test_confusion_counts_contrast_with_their_cell(matrix, tmp_path):
+    """Each count of the confusion matrix reads against its own cell: with four equal counts the
+    cells are all the palest shade, and the counts were drawn white on it (colour from count vs
+    maximum) — the text's luminance differs from its cell's by more than 0.4."""
+    from glasscam.plots.learning import luminance
+    path = _write_json(tmp_path / "metrics.json", {"confusion_matrix": matrix, "test_accuracy": 0.5, "class_names": ["liquid", "glass"]})
+    fig = plot_classifier_inputs({"thermal": path}, tmp_path / "inputs.png")
+    ax = next(a for a in fig.axes if a.get_images())
+    image = ax.get_images()[0]
+    texts = [t for t in ax.texts if t.get_text().isdigit()]
+    assert len(texts) == 4
+    for text in texts:
+        j, i = (int(round(v)) for v in text.get_position())
+        cell = image.to_rgba(np.asarray(image.get_array())[i, j])
+        assert abs(luminance(text.get_color()) - luminance(cell)) > 0.4, (text.get_text(), text.get_color(), cell)
+
+
+def _learning_curve_figure(tmp_path, **kwargs):
     paths = {}
     for k, name in enumerate(("thermal", "inherent")):
         sizes = [6, 12, 24, 48]
@@ -746,16 +783,16 @@ def _learning_curve_figure(tmp_path):
                  "energy_baseline": {"test_accuracy": 0.6, "test_class_counts": {"liquid": 6, "glass": 6}}}
         paths[name] = tmp_path / f"{name}_curve.json"
         paths[name].write_text(json.dumps(curve))
-    return plot_learning_curve(paths, tmp_path / "curve.png")
+    return plot_learning_curve(paths, tmp_path / "curve.png", **kwargs)
 
 
-def _training_curves_figure(tmp_path):
+def _training_curves_figure(tmp_path, **kwargs):
     epochs = list(range(1, 9))
     curves = {"epoch": epochs, "train_loss": list(np.linspace(0.9, 0.2, 8)), "validation_loss": list(np.linspace(0.9, 0.5, 8)),
               "train_accuracy": list(np.linspace(0.5, 1.0, 8)), "validation_accuracy": [0.5, 0.5, 0.55, 0.6, 0.58, 0.62, 0.6, 0.61]}
     metrics = {"curves": curves, "best_epoch": 6, "class_counts": {"train": {"liquid": 6, "glass": 6}}, "test_accuracy": 0.6, "n_parameters": 1234}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
-    return plot_training_curves(tmp_path / "metrics.json", tmp_path / "train.png")
+    return plot_training_curves(tmp_path / "metrics.json", tmp_path / "train.png", **kwargs)
 
 
 def _search_figure(tmp_path):
@@ -788,6 +825,30 @@ LEGEND_FIGURES = {
     "thermodynamics": lambda tmp: plot_thermodynamics([_thermo_file(tmp / f"liq{t}.gsd", 3, t) for t in (0.8, 1.0)],
                                                       [_thermo_file(tmp / f"aging{k}.gsd", 3, 0.3, stage="aging") for k in range(2)], tmp / "thermo.png"),
 }
+
+
+# per-system-and-task figures and whether one model (its input kind named in the title) or every input kind is shown
+SUBJECT_FIGURES = {
+    "training_curves": (_training_curves_figure, True),
+    "classifier_inputs": (_classifier_inputs_figure, False),
+    "learning_curve": (_learning_curve_figure, False),
+    "gradcam_histogram": (lambda tmp, **kw: plot_gradcam_histogram(_attribution_gsd(tmp), tmp / "hist.png", **kw), True),
+    "correlation_vs_coarse_graining": (lambda tmp, **kw: plot_correlation_vs_coarse_graining(_correlations_table(tmp)[0], tmp / "cg.png", **kw),
+                                       True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUBJECT_FIGURES))
+def test_per_task_figure_title_starts_with_system_and_task(name, tmp_path):
+    """A reader of one PNG knows what it shows: the suptitle starts with '<system>, task <task>'
+    and, for a figure of one model, names its input kind; without them the figure still draws."""
+    build, one_model = SUBJECT_FIGURES[name]
+    kwargs = {"system": "ka3d", "task": "liquid_vs_glass", **({"inputs": "thermal"} if one_model else {})}
+    title = build(tmp_path, **kwargs)._suptitle.get_text()
+    assert title.startswith("ka3d, task liquid_vs_glass"), title
+    if one_model:
+        assert title.startswith("ka3d, task liquid_vs_glass, thermal inputs: "), title
+    assert "ka3d" not in (build(tmp_path)._suptitle.get_text())  # other callers: no system, no error
 
 
 def _write_json(path, record):

@@ -120,6 +120,10 @@ FIGURE_PARAMS = {
     name: {"glass_ages": config["dataset"]["glass_ages"]}
     for name in ("gradcam_vs_mobility", "correlation_length")
 }
+# Figures of one model name its input kind in the title: the thermal classifier (training curves)
+# and the figures of its Grad-CAM maps.
+for _name in ("training_curves", "gradcam_histogram", "correlation_vs_coarse_graining"):
+    FIGURE_PARAMS[_name] = {"inputs": "thermal"}
 # particles drawn with half their own pair's σ (the system's potential table)
 FIGURE_PARAMS["snapshots"] = {
     "radii": lambda wildcards: particle_radii(system_cfg(wildcards))

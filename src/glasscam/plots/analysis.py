@@ -25,7 +25,7 @@ from glasscam.io.tables import (
 )
 from glasscam.plots.chance import chance_banner, model_status  # noqa: E402
 from glasscam.plots.legends import legend_below
-from glasscam.report.names import coarse_graining_name, q_star_text, quantity_name, readable_name, species_name
+from glasscam.report.names import coarse_graining_name, q_star_text, quantity_name, readable_name, species_name, subject_title
 
 MOBILITY_MEASURES = ("mobility", "cage_relative", "propensity")
 # the meaning of a † when the Grad-CAM maps come from a model at chance
@@ -221,10 +221,12 @@ def plot_gradcam_vs_mobility(gradcam_gsd, mobility_gsd, correlations_csv, out_pn
     return fig
 
 
-def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics=None):
+def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics=None, system: str | None = None, task: str | None = None,
+                                        inputs: str | None = None):
     """Within-frame Spearman ρ(Grad-CAM, indicator) pooled over every aging time against the
     coarse-graining radius R_cg (σ; 0 = raw), one panel per species, 95 % bootstrap bars; the
-    legend sits below the panels, off the data. Returns the Figure (closed after saving)."""
+    legend sits below the panels, off the data; the title names the system, the task and the
+    input kind of the model (:func:`subject_title`). Returns the Figure (closed after saving)."""
     rows = [r for r in _pooled_rows(correlations_csv) if r["kind"] == "indicator"]
     species = list(dict.fromkeys(r["species"] for r in rows))
     fig, axes = plt.subplots(1, len(species), figsize=(4.5 * len(species), 4.6), layout="constrained", squeeze=False, sharey=True)
@@ -239,6 +241,8 @@ def plot_correlation_vs_coarse_graining(correlations_csv, out_png, model_metrics
     axes[0, 0].set_ylabel("Spearman ρ with Grad-CAM")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=7)
+    fig.suptitle(subject_title("Spearman ρ(Grad-CAM, indicator) pooled over t_w against the coarse-graining radius", system, task, inputs),
+                 fontsize=10)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig

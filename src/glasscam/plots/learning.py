@@ -4,6 +4,7 @@ Grad-CAM distributions."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.colors
 import matplotlib.lines
 import matplotlib.ticker
 
@@ -20,7 +21,7 @@ from glasscam.io.gsd import open_trajectory, read_provenance, state_from_frame
 from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
 from glasscam.plots.chance import chance_banner  # noqa: E402
 from glasscam.plots.layout import fit_height  # noqa: E402
-from glasscam.report.names import attribution_name, attribution_parts, hyperparameter_name, hyperparameter_text
+from glasscam.report.names import attribution_name, attribution_parts, hyperparameter_name, hyperparameter_text, subject_title
 
 
 def _save(fig, out_png) -> None:
@@ -29,10 +30,12 @@ def _save(fig, out_png) -> None:
     plt.close(fig)
 
 
-def plot_training_curves(metrics_json, out_png):
+def plot_training_curves(metrics_json, out_png, system: str | None = None, task: str | None = None, inputs: str | None = None):
     """Cross-entropy loss and accuracy per epoch (train, validation; integer epoch ticks); the
-    kept (best) epoch marked; the title gives the test accuracy, the training samples per class
-    and the parameter count (not the device: results do not depend on it). Returns the Figure
+    kept (best) epoch marked; the title names the system, the task and the input kind of the
+    model (:func:`subject_title`) and gives the test accuracy, the training samples per class
+    and the parameter count (not the device: results do not depend on it); a model whose test
+    accuracy is not above its majority rate carries the at-chance banner. Returns the Figure
     (closed after saving)."""
     metrics = read_json(metrics_json)
     curves = metrics["curves"]
@@ -49,11 +52,12 @@ def plot_training_curves(metrics_json, out_png):
     ax_acc.set_ylim(0, 1.02)
     ax_acc.legend(loc="lower right")
     counts = metrics["class_counts"]["train"]
-    fig.suptitle(
+    fig.suptitle(subject_title(
         f"test accuracy {metrics['test_accuracy']:.3f} — train samples "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
-        + f" — {metrics['n_parameters']} parameters"
-    )
+        + f" — {metrics['n_parameters']} parameters", system, task, inputs))
+    if "confusion_matrix" in metrics:  # a model at chance says so above its curves
+        chance_banner(fig, metrics_json)
     _save(fig, out_png)
     return fig
 
@@ -164,7 +168,8 @@ def _histogram_order(key: str, class_names: list[str]) -> tuple:
     return (block or 0, class_names.index(cls) if cls in class_names else len(class_names), method.endswith("signed"), key)
 
 
-def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
+def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None, system: str | None = None, task: str | None = None,
+                           inputs: str | None = None):
     """Distribution of per-particle Grad-CAM by species, one panel per map over all glass samples,
     in a grid of at most :data:`HISTOGRAM_COLUMNS` columns titled with the map's readable name
     (:func:`glasscam.report.names.attribution_name`; 'Grad-CAM block 1 (class young)', not
@@ -173,7 +178,8 @@ def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
     [0, 1]) and, where present, the signed map before the ReLU (each frame divided by its
     maximum |value| over the signed maps of that block, range [−1, 1]). Every value is inside
     its panel's range, so no part of a distribution is cut off. One species legend, below the
-    panels. Returns the Figure (closed after saving)."""
+    panels. The title names the system, the task and the input kind of the model
+    (:func:`subject_title`). Returns the Figure (closed after saving)."""
     values: dict[str, dict[str, list[np.ndarray]]] = {}
     class_names = [str(c) for c in (read_provenance(gradcam_gsd, missing_ok=True).get("class_names") or [])]
     with open_trajectory(gradcam_gsd) as traj:
@@ -217,7 +223,7 @@ def plot_gradcam_histogram(gradcam_gsd, out_png, model_metrics=None):
             ax.axvline(0, color="k", lw=0.5)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, title="species", title_fontsize=8)
-    fig.suptitle(f"per-particle Grad-CAM, {n_frames} glass samples")
+    fig.suptitle(subject_title(f"per-particle Grad-CAM, {n_frames} glass samples", system, task, inputs))
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig
@@ -231,12 +237,25 @@ def _wilson(correct: float, total: int) -> tuple[float, float]:
     return wilson_interval(correct, total)
 
 
-def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png):
+def luminance(rgba) -> float:
+    """Relative luminance (WCAG, 0 black … 1 white) of a colour."""
+    channels = np.asarray(matplotlib.colors.to_rgba(rgba)[:3])
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrasting_text_colour(background) -> str:
+    """Black on a light background, white on a dark one: whichever differs more from the
+    background's luminance (by at least 0.5)."""
+    return "black" if luminance(background) > 0.5 else "white"
+
+
+def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png, system: str | None = None, task: str | None = None):
     """Null check: test accuracy (bars, Wilson 95 % intervals) and test confusion matrix of the
     same classifier trained on thermal configurations and on their inherent structures (FIRE
     minima, no vibrations); per bar the majority-class rate of its test split (the accuracy of
-    always answering the commoner class) as the chance level. Returns the Figure (closed after
-    saving)."""
+    always answering the commoner class) as the chance level; the title names the system and the
+    task (:func:`subject_title`). Returns the Figure (closed after saving)."""
     metrics = {}
     for inputs, path in metrics_by_inputs.items():
         metrics[inputs] = read_json(path)
@@ -261,23 +280,25 @@ def plot_classifier_inputs(metrics_by_inputs: dict[str, str], out_png):
     axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=7)
     for ax, name in zip(axes[1:], names):
         matrix = np.asarray(metrics[name]["confusion_matrix"])
-        ax.imshow(matrix, cmap="Blues")
+        image = ax.imshow(matrix, cmap="Blues")
         classes = metrics[name]["class_names"]
         ax.set_xticks(range(len(classes)), [f"pred. {c}" for c in classes])
         ax.set_yticks(range(len(classes)), [f"true {c}" for c in classes])
-        for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
+        for (i, j), count in np.ndenumerate(matrix):  # text colour from the cell's own colour: equal counts are all one shade
+            ax.text(j, i, str(count), ha="center", va="center", color=contrasting_text_colour(image.to_rgba(count)))
         ax.set_title(f"{name} inputs (test split)", fontsize=9)
+    fig.suptitle(subject_title("the same CNN on thermal configurations and on their inherent structures", system, task), fontsize=10)
     _save(fig, out_png)
     return fig
 
 
-def plot_learning_curve(curves_by_inputs: dict[str, str], out_png):
+def plot_learning_curve(curves_by_inputs: dict[str, str], out_png, system: str | None = None, task: str | None = None):
     """Test accuracy against the number of training samples, one line per input kind: points the
     mean over repeats, bars its Wilson 95 % interval on the test split (binomial: cannot leave
     [0, 1]), small dots the single repeats; dashed: the one-number baseline (threshold on the
     potential energy per particle) on the same split; dotted: the majority-class rate of the test
-    split (chance). Returns the Figure (closed after saving)."""
+    split (chance). The title names the system and the task (:func:`subject_title`). Returns the
+    Figure (closed after saving)."""
     fig, ax = plt.subplots(figsize=(8, 3.8), constrained_layout=True)
     test_samples, ticks, chance = set(), set(), set()
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
@@ -313,6 +334,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png):
     ax.set_ylim(0, ACCURACY_TOP)
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples", fontsize=9)
+    fig.suptitle(subject_title("test accuracy against training data, per input kind", system, task), fontsize=10)
     _save(fig, out_png)
     return fig
 
@@ -406,7 +428,10 @@ def plot_baselines(baseline_jsons: dict, out_png):
         cue_ax.set_ylim(-0.6, len(first["class_names"]) - 0.4)
         cue_ax.set_xlabel(units.get(name, name))
         cue_ax.set_title(f"accuracy on it alone {acc['accuracy']:.2f}\n[{acc['lo']:.2f}, {acc['hi']:.2f}]", fontsize=9)
-    fig.suptitle("median and 10–90 % range per class (thermal inputs)", x=0.99, ha="right", fontsize=8)
+    title = fig.suptitle("median and 10–90 % range per class (thermal inputs)", fontsize=8)
+    fig.canvas.draw()  # the layout places the panels; the title then centres over the cue panels (it sat in the top-right corner)
+    cue_boxes = [cue_ax.get_position() for cue_ax in axes[1:]]
+    title.set_x((min(b.x0 for b in cue_boxes) + max(b.x1 for b in cue_boxes)) / 2)
     _save(fig, out_png)
     return fig
 

@@ -172,3 +172,11 @@ def q_star_text(q: float, source: str | None = None) -> str:
     if source:
         text += f" ({_flatten_parentheses(source)})"
     return text
+
+
+def subject_title(text: str, system: str | None = None, task: str | None = None, inputs: str | None = None) -> str:
+    """A per-system-and-task figure's suptitle: '<system>, task <task>[, <inputs> inputs]: text'
+    (``inputs``: the input kind of the one model the figure shows); ``text`` alone when neither
+    system, task nor inputs is given."""
+    subject = ", ".join(p for p in (system, f"task {task}" if task else None, f"{inputs} inputs" if inputs else None) if p)
+    return f"{subject}: {text}" if subject else text
