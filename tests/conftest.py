@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from glasscam.config import load_yaml
+from glasscam.core.keys import per_particle_key
 from glasscam.core.periodic import wrap
 from glasscam.core.state import State
 from glasscam.core.systems import system_from_config
+from glasscam.io.gsd import write_states
 from glasscam.md.engines import hoomd_available
 from glasscam.md.engines.lammps_engine import lammps_available
 
@@ -60,3 +62,27 @@ def jittered_lattice(system, rng, jitter=0.08):
     typeid = rng.permutation(system.typeids())
     return State(positions, images, np.zeros((n, 3)), typeid, system.types,
                  np.array([system.masses[t] for t in system.types])[typeid], L, d)
+
+
+def write_snapshot_inputs(directory, dimensions, *, n, box_length, seed, indicator="q6", mobility="mobility_dt1",
+                          prefix=""):
+    """Two frames of ``n`` random particles (types A, B alternating) in a ``dimensions``-D box, and the
+    three per-particle GSD inputs of plot_snapshots written under ``directory``: Grad-CAM
+    (``gradcam_glass``), one ``indicator`` and one ``mobility`` field, each N(0, 1).
+    Returns {"gradcam", "indicators", "mobility": path}."""
+    rng = np.random.default_rng(seed)
+    states, logs = [], {"gradcam": [], "indicators": [], "mobility": []}
+    for frame in range(2):
+        positions = rng.uniform(-box_length / 2, box_length / 2, (n, 3))
+        if dimensions == 2:
+            positions[:, 2] = 0
+        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"],
+                            np.ones(n), box_length, dimensions, 0, float(frame)))
+        logs["gradcam"].append({per_particle_key("gradcam_glass"): rng.normal(size=n), "glasscam/sample": np.array([frame])})
+        logs["indicators"].append({per_particle_key(indicator): rng.normal(size=n)})
+        logs["mobility"].append({per_particle_key(mobility): rng.normal(size=n)})
+    paths = {}
+    for name, frames in logs.items():
+        paths[name] = Path(directory) / f"{prefix}{name}.gsd"
+        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, frames)
+    return paths

@@ -18,6 +18,7 @@ import matplotlib.patches
 import matplotlib.ticker
 import numpy as np
 import pytest
+from conftest import write_snapshot_inputs
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import glasscam.plots.analysis
@@ -53,9 +54,16 @@ from glasscam.plots.learning import (
     plot_search,
     plot_training_curves,
 )
-from glasscam.report.names import QUANTITY_NAMES, coarse_graining_name, hyperparameter_text, q_star_text, readable_name, species_name
 from glasscam.plots.simulation import plot_thermodynamics, pressure_unit
 from glasscam.plots.snapshots import SLAB_THICKNESS, plot_snapshots
+from glasscam.report.names import (
+    QUANTITY_NAMES,
+    coarse_graining_name,
+    hyperparameter_text,
+    q_star_text,
+    readable_name,
+    species_name,
+)
 
 COLUMNS = ["field", "quantity", "kind", "coarse_graining", "window", "species", "t_w", "n_samples", "n_zero_maps", "n_particles",
            "pearson", "pearson_lo", "pearson_hi", "spearman", "spearman_lo", "spearman_hi", "null_spearman_mean", "null_spearman_lo",
@@ -979,21 +987,8 @@ def _blank_bands(fig, renderer):
 
 def _snapshot_figure(tmp_path, dimensions, model_metrics=None, n=400, L=8.0):
     """plot_snapshots' Figure of two random frames of ``dimensions``."""
-    rng = np.random.default_rng(1)
-    states, g_logs, i_logs, m_logs = [], [], [], []
-    for frame in range(2):
-        positions = rng.uniform(-L / 2, L / 2, (n, 3))
-        if dimensions == 2:
-            positions[:, 2] = 0
-        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L,
-                            dimensions, 0, float(frame)))
-        g_logs.append({per_particle_key("gradcam_glass"): rng.normal(size=n), "glasscam/sample": np.array([frame])})
-        i_logs.append({per_particle_key("potential_energy_cg2"): rng.normal(size=n)})
-        m_logs.append({per_particle_key("propensity_dt10"): rng.normal(size=n)})
-    paths = {}
-    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
-        paths[name] = tmp_path / f"{dimensions}d_{name}.gsd"
-        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    paths = write_snapshot_inputs(tmp_path, dimensions, n=n, box_length=L, seed=1, indicator="potential_energy_cg2",
+                                  mobility="propensity_dt10", prefix=f"{dimensions}d_")
     captured = []
     plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / f"snap{dimensions}.png", renderer="matplotlib",
                    model_metrics=model_metrics, figure_hook=captured.append)

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from conftest import write_snapshot_inputs
 from matplotlib.collections import EllipseCollection
 
 from glasscam.config import physics_keys
 from glasscam.core.keys import per_particle_key
 from glasscam.core.state import State
-from glasscam.io.gsd import write_states
 from glasscam.plots.snapshots import (
     _radii,
     choose_snapshot,
@@ -39,23 +39,7 @@ def test_choice_follows_the_planted_fields():
 
 @pytest.mark.parametrize("dimensions", [2, 3])
 def test_matplotlib_render_writes_a_figure(tmp_path, dimensions):
-    rng = np.random.default_rng(1)
-    n, L = 60, 5.0
-    states, g_logs, i_logs, m_logs = [], [], [], []
-    for frame in range(2):
-        positions = rng.uniform(-L / 2, L / 2, (n, 3))
-        if dimensions == 2:
-            positions[:, 2] = 0
-        states.append(State(positions=positions, images=np.zeros((n, 3), int), velocities=np.zeros((n, 3)),
-                            typeid=(np.arange(n) % 2).astype(int), types=["A", "B"], masses=np.ones(n), box_length=L, dimensions=dimensions,
-                            time=float(frame)))
-        g_logs.append({**arrays(gradcam_glass=rng.normal(size=n)), "glasscam/sample": np.array([frame])})
-        i_logs.append(arrays(q6=rng.normal(size=n)))
-        m_logs.append(arrays(mobility_dt1=rng.normal(size=n)))
-    paths = {}
-    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
-        paths[name] = tmp_path / f"{name}.gsd"
-        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    paths = write_snapshot_inputs(tmp_path, dimensions, n=60, box_length=5.0, seed=1)
     out = tmp_path / "snap.png"
     assert plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], out, renderer="matplotlib") == "matplotlib"
     assert out.stat().st_size > 20000
@@ -77,22 +61,8 @@ def test_particles_are_drawn_with_half_their_own_pair_sigma(default_config):
 def test_every_panel_has_x_and_y_axes_in_sigma(tmp_path, dimensions):
     """The abm2d (2D) snapshots had no axes, ticks or length scale, unlike the 3D slabs: every
     matplotlib panel, 2D or 3D, has x and y axes labelled in σ spanning the box."""
-    rng = np.random.default_rng(2)
-    n, L = 80, 6.0
-    states, g_logs, i_logs, m_logs = [], [], [], []
-    for frame in range(2):
-        positions = rng.uniform(-L / 2, L / 2, (n, 3))
-        if dimensions == 2:
-            positions[:, 2] = 0
-        states.append(State(positions, np.zeros((n, 3), int), np.zeros((n, 3)), (np.arange(n) % 2).astype(int), ["A", "B"], np.ones(n), L,
-                            dimensions, 0, float(frame)))
-        g_logs.append({**arrays(gradcam_glass=rng.normal(size=n)), "glasscam/sample": np.array([frame])})
-        i_logs.append(arrays(q6=rng.normal(size=n)))
-        m_logs.append(arrays(mobility_dt1=rng.normal(size=n)))
-    paths = {}
-    for name, logs in (("gradcam", g_logs), ("indicators", i_logs), ("mobility", m_logs)):
-        paths[name] = tmp_path / f"{name}.gsd"
-        write_states(paths[name], states, {"class_names": ["liquid", "glass"]}, logs)
+    L = 6.0
+    paths = write_snapshot_inputs(tmp_path, dimensions, n=80, box_length=L, seed=2)
     captured = []
     plot_snapshots(paths["gradcam"], paths["indicators"], paths["mobility"], tmp_path / "snap.png", renderer="matplotlib",
                    figure_hook=captured.append)
