@@ -73,7 +73,8 @@ def test_config_yaml_search_budget_is_the_option_default():
     ("learning_curve", {"fractions": [0.0, 1.0]}), ("learning_curve", {"repeats": 0}),
     ("attribution", {"ig_steps": 1}), ("attribution", {"occlusion_particles": -1}), ("attribution", {"batch_size": 0}),
     ("attribution", {"methods": ["lime"]}),
-    ("search", {"n_trials": -1}), ("search", {"cpu_minutes": 0}), ("search", {"space": {"dept": [1]}}),
+    ("search", {"n_trials": -1}), ("search", {"cpu_minutes": 0}), ("search", {"pruner": {"n_warmup_epochs": -1}}),
+    ("search", {"pruner": {"patience": 3}}), ("search", {"space": {"dept": [1]}}),
     ("ceiling", {"epochs": 0}), ("ceiling", {"patience": 0}), ("ceiling", {"batch_size": 0}),
     ("ceiling", {"learning_rate": -1.0}), ("ceiling", {"weight_decay": -1.0}),
     ("gradcam", {"batch_size": 0}), ("gradcam", {"layer": "first"}),
@@ -105,7 +106,7 @@ def test_as_dict_is_the_resolved_mapping_the_records_hold():
         "methods": ["occlusion"], "ig_steps": 64, "occlusion_particles": 128, "batch_size": 16}
     assert LearningCurveOptions.from_config({"fractions": [1.0, 0.5, 0.5]}).resolved() == ([0.5, 1.0], 3)
     assert SearchOptions.from_config({"n_trials": 0, "cpu_minutes": None}).as_dict() == {
-        "n_trials": 0, "cpu_minutes": None, "space": {}}
+        "n_trials": 0, "cpu_minutes": None, "space": {}, "pruner": {"n_startup_trials": 3, "n_warmup_epochs": 5}}
 
 
 # --- the correlations settings (issue #23) -----------------------------------------------------

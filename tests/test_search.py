@@ -139,3 +139,36 @@ def test_cpu_budget_stops_a_trial_between_epochs(pair_dataset, tmp_path):
                                search_cfg=search, seed=7, device="cpu")
     assert [t["state"] for t in result["trials"]] == ["stopped at the CPU budget"]
     assert result["trials"][0]["epochs_run"] == 1 < TRAIN["epochs"]
+
+
+def test_pruner_stops_trials_that_cannot_learn(pair_dataset, tmp_path):
+    """Planted truth: depth 1 cannot tell the classes apart (above), depth 3 can. With the median
+    pruner after one finished trial, a depth-1 trial drawn after a depth-3 one falls below the
+    median within a few epochs and is stopped there; the selection is a trial that ran out, and
+    the same seed prunes the same trials at the same epochs."""
+    torch.set_num_threads(1)
+    search = {"n_trials": 6, "cpu_minutes": None, "pruner": {"n_startup_trials": 1, "n_warmup_epochs": 3},
+              "space": {"depth": [1, 3], "base_width": 8, "kernel_size": 3}}
+    runs = [search_classifier(dataset_h5=pair_dataset, trials_json=tmp_path / f"{tag}.json",
+                              trials_csv=tmp_path / f"{tag}.csv", selected_json=tmp_path / f"{tag}_s.json",
+                              model_cfg={"channels": [8, 8]}, train_cfg=TRAIN, search_cfg=search, seed=0,
+                              device="cpu") for tag in "ab"]
+    trials = runs[0]["trials"]
+    assert [t["state"] for t in trials] == [t["state"] for t in runs[1]["trials"]]
+    pruned = [t for t in trials if t["pruned"]]
+    assert pruned, [(t["params"], t["state"]) for t in trials]
+    finished_deep = min(t["number"] for t in trials if t["params"]["depth"] == 3 and not t["pruned"])
+    assert any(t["params"]["depth"] == 1 and t["number"] > finished_deep for t in pruned)
+    for t in pruned:  # a redrawn pruned configuration is not refitted: it stays pruned, as a duplicate
+        if not t["state"].startswith("duplicate of trial"):
+            assert t["state"] == f"pruned at epoch {t['epochs_run']}"
+        assert 3 <= t["epochs_run"] < TRAIN["epochs"]
+    assert runs[0]["summary"]["pruned"] == len(pruned)
+    chosen = runs[0]["selected"]
+    assert chosen["params"]["depth"] == 3 and chosen["train_accuracy"] >= 0.95
+    assert not next(t for t in trials if t["number"] == chosen["number"])["pruned"]
+    # pruner: null lets every trial run out
+    unpruned = search_classifier(dataset_h5=pair_dataset, trials_json=tmp_path / "n.json", trials_csv=tmp_path / "n.csv",
+                                 selected_json=tmp_path / "n_s.json", model_cfg={"channels": [8, 8]}, train_cfg=TRAIN,
+                                 search_cfg={**search, "n_trials": 3, "pruner": None}, seed=0, device="cpu")
+    assert not any(t["pruned"] for t in unpruned["trials"])

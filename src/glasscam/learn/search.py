@@ -16,6 +16,14 @@ stops the search early (process CPU time, checked after every epoch: a trial tha
 its best epoch so far, is marked "stopped at the CPU budget", and is the last): reproducible as
 long as ``n_trials`` ends the search first — the trial table records how many ran and how.
 
+Pruning (``search.pruner``; null = none): every trial reports its score after every epoch, and
+Optuna's median rule (``optuna.pruners.MedianPruner``; Akiba et al., KDD 2019) stops a trial whose
+best score so far lies below the median of the earlier trials' scores at the same epoch, once
+``n_startup_trials`` trials have finished and after its first ``n_warmup_epochs`` epochs. A pruned
+trial is recorded ("pruned at epoch k", its best epoch so far) and is not selected while any
+trial ran to its end; the budget then goes to trials that learn. Pruning depends only on the
+seeded trials' scores, so it keeps the search reproducible.
+
 Search space (``search.space``; every key optional — an absent key keeps the ``model`` /
 ``training`` value of the config). A value is a list (categorical choice), a scalar (fixed) or
 ``{low, high, log}`` (a range; integer when both bounds are integers):
@@ -66,6 +74,7 @@ ARCHITECTURE_PARAMS = ("depth", "base_width", "width_doublings")
 TRAIN_PARAMS = ("learning_rate", "weight_decay", "schedule", "batch_size", "epochs", "patience", "augment")
 SPACE_KEYS = ARCHITECTURE_PARAMS + MODEL_PARAMS + TRAIN_PARAMS
 MIN_FEATURE_CELLS = 2
+PRUNER_DEFAULTS = {"n_startup_trials": 3, "n_warmup_epochs": 5}
 LOSS_WEIGHT = 1e-3
 
 
@@ -74,7 +83,8 @@ class SearchOptions(Options):
     """Settings of the hyperparameter search (config ``search``; :func:`search_classifier`).
 
     n_trials: trials drawn by the TPE sampler (≥ 0; 0 = no search: the ``model`` / ``training``
-    settings are trained as they are); cpu_minutes: cap on the search's process CPU time
+    settings are trained as they are); pruner: {n_startup_trials, n_warmup_epochs} of the median
+    pruner (integers ≥ 0; null: no pruning; see the module docstring); cpu_minutes: cap on the search's process CPU time
     [minutes] (> 0, or None for no cap), checked after every epoch — the selection is reproducible
     when ``n_trials`` ends the search first; space: the search space, a mapping of
     :data:`SPACE_KEYS` to a list (categorical), a scalar (fixed) or {low, high, log} (a range;
@@ -88,12 +98,21 @@ class SearchOptions(Options):
     n_trials: int = 24
     cpu_minutes: float | None = 240
     space: Mapping = field(default_factory=dict)
+    pruner: Mapping | None = field(default_factory=lambda: dict(PRUNER_DEFAULTS))
 
     def __post_init__(self):
         if int(self.n_trials) < 0:
             self.refuse("n_trials", "must be ≥ 0 (0: no search)")
         if self.cpu_minutes is not None and not float(self.cpu_minutes) > 0:
             self.refuse("cpu_minutes", "must be positive or null")
+        if self.pruner is not None:
+            if not isinstance(self.pruner, Mapping) or set(self.pruner) - set(PRUNER_DEFAULTS):
+                self.refuse("pruner", f"must be null or a mapping with keys among {list(PRUNER_DEFAULTS)}")
+            pruner = {**PRUNER_DEFAULTS, **self.pruner}
+            for key, value in pruner.items():
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"search.pruner.{key} = {value!r}; must be an integer ≥ 0")
+            object.__setattr__(self, "pruner", pruner)
         space = dict(self.space or {})
         object.__setattr__(self, "space", space)
         unknown = set(space) - set(SPACE_KEYS)
@@ -112,7 +131,8 @@ class SearchOptions(Options):
 
     def as_dict(self) -> dict:
         """The resolved ``search`` section (``space`` a copy)."""
-        return {**super().as_dict(), "space": dict(self.space)}
+        return {**super().as_dict(), "space": dict(self.space),
+                "pruner": None if self.pruner is None else dict(self.pruner)}
 
 
 def check_search_cfg(search_cfg: dict | None) -> dict:
@@ -205,20 +225,33 @@ def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: 
         if key in done:  # small categorical spaces repeat draws: the same seed gives the same fit
             first = done[key]
             records.append({**first, "number": trial.number, "state": f"duplicate of trial {first['number']}"})
+            if first["pruned"]:
+                raise optuna.TrialPruned()
             return first["score"]
         model, train = configs_from_params(params, model_cfg, train_cfg)
         wall, cpu = time.perf_counter(), time.process_time()
+
+        def report(epoch, validation_loss, validation_accuracy):
+            if pruner is None:
+                return False
+            trial.report(score(validation_accuracy, validation_loss), epoch)
+            return trial.should_prune()
+
         fit = fit_classifier(data, model, train, seed, device, desc=f"trial {trial.number}", evaluate_test=False,
-                             cpu_deadline=None if budget is None else start_cpu + budget)
+                             cpu_deadline=None if budget is None else start_cpu + budget, epoch_callback=report)
         kept = fit["kept"]
         value = score(kept["validation_accuracy"], kept["validation_loss"])
+        epochs_run = len(fit["curves"]["epoch"])
+        state = ("stopped at the CPU budget" if fit["stopped_by_deadline"]
+                 else f"pruned at epoch {epochs_run}" if fit["stopped_by_callback"] else "complete")
         records.append({
             "number": trial.number,
-            "state": "stopped at the CPU budget" if fit["stopped_by_deadline"] else "complete", "params": params, "model": model, "training": train,
+            "state": state, "pruned": bool(fit["stopped_by_callback"]),
+            "params": params, "model": model, "training": train,
             "validation_accuracy": kept["validation_accuracy"], "validation_loss": kept["validation_loss"],
             "train_accuracy": kept["train_accuracy"], "train_loss": kept["train_loss"],
             "train_augmented_loss": kept["train_augmented_loss"], "best_epoch": fit["best_epoch"],
-            "epochs_run": len(fit["curves"]["epoch"]),
+            "epochs_run": epochs_run,
             "n_parameters": int(sum(p.numel() for p in fit["model"].parameters())), "score": value,
         })
         done[key] = records[-1]
@@ -226,6 +259,9 @@ def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: 
         log.info("trial %d: %s → validation accuracy %.3f, loss %.3f, train accuracy %.3f (%.1f s wall, %.1f s CPU)",
                  trial.number, params, kept["validation_accuracy"], kept["validation_loss"], kept["train_accuracy"],
                  time.perf_counter() - wall, time.process_time() - cpu)
+        if fit["stopped_by_callback"]:
+            log.info("trial %d: %s", trial.number, state)
+            raise optuna.TrialPruned()
         return value
 
     def stop_on_budget(study, _trial):
@@ -235,14 +271,21 @@ def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: 
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=int(seed) % 2**32, n_startup_trials=min(10, max(1, int(cfg["n_trials"]))))
-    study = optuna.create_study(direction="maximize", sampler=sampler)
+    pruner = cfg["pruner"]
+    study = optuna.create_study(
+        direction="maximize", sampler=sampler,
+        pruner=(optuna.pruners.NopPruner() if pruner is None else
+                optuna.pruners.MedianPruner(n_startup_trials=pruner["n_startup_trials"],
+                                            n_warmup_steps=pruner["n_warmup_epochs"])))
     if int(cfg["n_trials"]) > 0:
         study.optimize(objective, n_trials=int(cfg["n_trials"]), n_jobs=1, callbacks=[stop_on_budget],
                        gc_after_trial=True)
     log.info("search: %d trials in %.1f CPU-min", len(records), (time.process_time() - start_cpu) / 60)
     if not records:
         raise ValueError("search: no trial completed (search.n_trials = 0 or every trial failed)")
-    best = max(records, key=lambda r: (r["score"], -r["number"]))  # ties: the earliest trial
+    # a pruned trial stopped before its schedule ended: selected only when no trial ran to its end
+    candidates = [r for r in records if not r["pruned"]] or records
+    best = max(candidates, key=lambda r: (r["score"], -r["number"]))  # ties: the earliest trial
     return {
         "trials": records,
         "selected": {key: best[key] for key in ("number", "params", "model", "training", "validation_accuracy",
@@ -255,6 +298,7 @@ def search_classifier(data: dict, model_cfg: dict, train_cfg: dict, search_cfg: 
         "optuna_version": optuna.__version__,
         "summary": {
             "trials": len(records),
+            "pruned": sum(bool(r["pruned"]) for r in records),
             "validation_accuracy_max": float(np.max([r["validation_accuracy"] for r in records])),
             "train_accuracy_of_selected": best["train_accuracy"],
         },

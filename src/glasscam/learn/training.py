@@ -251,7 +251,7 @@ def _energy_baseline(data: dict) -> dict:
 
 def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, device: torch.device,
                    train_rows: np.ndarray | None = None, desc: str = "train", evaluate_test: bool = True,
-                   cpu_deadline: float | None = None) -> dict:
+                   cpu_deadline: float | None = None, epoch_callback=None) -> dict:
     """Train a :class:`~glasscam.learn.model.GlassCNN` on the train split of ``data`` (as
     :func:`load_dataset` returns it; only the rows ``train_rows`` of it if given) with early
     stopping on the validation loss, and evaluate the best epoch's weights on the test split.
@@ -264,7 +264,9 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
     the test entries are then None. ``cpu_deadline`` (a :func:`time.process_time` value, s):
     training stops after the first epoch that ends past it, keeping the best epoch so far
     (``stopped_by_deadline`` True) — the search's CPU budget, which one slow trial could
-    otherwise overrun by hours."""
+    otherwise overrun by hours. ``epoch_callback(epoch, validation_loss, validation_accuracy)``
+    (optional) is called after every epoch; when it returns True, training stops there, keeping
+    the best epoch so far (``stopped_by_callback`` True) — the search's pruner."""
     cfg = TrainingOptions.from_config(train_cfg).as_dict()
     torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     n_classes = len(data["class_names"])
@@ -302,7 +304,7 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
 
     curves = {key: [] for key in ("epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy")}
     best_loss, best_epoch, best_state, waited = float("inf"), 0, None, 0
-    stopped_by_deadline = False
+    stopped_by_deadline = stopped_by_callback = False
     x_train, y_train = parts["train"]
     progress = tqdm(range(1, int(cfg["epochs"]) + 1), desc=desc, unit="epoch", file=sys.stderr)
     for epoch in progress:
@@ -333,6 +335,10 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
             waited += 1
             if waited >= int(cfg["patience"]):
                 break
+        if epoch_callback is not None and epoch < int(cfg["epochs"]) and epoch_callback(epoch, val_loss, val_acc):
+            stopped_by_callback = True
+            log.info("%s: stopped by the epoch callback after epoch %d; keeping epoch %d", desc, epoch, best_epoch)
+            break
         if cpu_deadline is not None and time.process_time() >= cpu_deadline and epoch < int(cfg["epochs"]):
             stopped_by_deadline = True
             log.info("%s: CPU deadline reached after epoch %d of %d; keeping epoch %d", desc, epoch, int(cfg["epochs"]),
@@ -354,6 +360,7 @@ def fit_classifier(data: dict, model_cfg: dict, train_cfg: dict, seed: int, devi
     return {
         "model": model, "config": cfg, "curves": curves, "best_epoch": best_epoch, "best_validation_loss": best_loss,
         "kept": kept, "stopped_by_deadline": stopped_by_deadline,
+        "stopped_by_callback": stopped_by_callback,
         "counts": counts, "class_weights": class_weights, "test_loss": test_loss, "test_accuracy": test_acc,
         "test_predicted": predicted, "test_labels": parts["test"][1].numpy(), "test_rows": rows["test"],
         "test_accuracy_by_group": accuracy_by_group(data, rows["test"], predicted) if evaluate_test else None,

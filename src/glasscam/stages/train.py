@@ -28,7 +28,7 @@ from glasscam.stages.models import save_checkpoint
 
 logger = logging.getLogger(__name__)
 FIT_THRESHOLD = 0.95  # unaugmented training accuracy above which the CNN "fits its training split"
-TRIAL_COLUMNS = ["number", "state", "validation_accuracy", "validation_loss", "train_accuracy", "train_loss",
+TRIAL_COLUMNS = ["number", "state", "pruned", "validation_accuracy", "validation_loss", "train_accuracy", "train_loss",
                  "train_augmented_loss", "best_epoch", "epochs_run", "n_parameters", "score", "params", "model", "training"]
 
 
