@@ -6,7 +6,7 @@ redirect_to_log(snakemake.log[0])
 from glasscam.stages.train import train_control  # noqa: E402
 
 train_control(
-    dataset_h5=snakemake.input[0],
+    dataset_h5=snakemake.input.dataset,
     model_out=snakemake.output.model,
     metrics_out=snakemake.output.metrics,
     model_cfg=snakemake.params.model,
@@ -16,4 +16,5 @@ train_control(
     control_seed=int(snakemake.wildcards.k),
     threads=snakemake.threads,
     settings=snakemake.params.settings,
+    selected_json=snakemake.input.get("selected"),
 )

@@ -172,3 +172,29 @@ def test_pruner_stops_trials_that_cannot_learn(pair_dataset, tmp_path):
                                  selected_json=tmp_path / "n_s.json", model_cfg={"channels": [8, 8]}, train_cfg=TRAIN,
                                  search_cfg={**search, "n_trials": 3, "pruner": None}, seed=0, device="cpu")
     assert not any(t["pruned"] for t in unpruned["trials"])
+
+
+def test_controls_take_the_selected_architecture_and_budget(pair_dataset, tmp_path):
+    """Sanity nulls compare like with like (issue 20, item 1): given the search's selection, both
+    control models have the selected architecture and training settings, not the config's."""
+    from glasscam.stages.models import load_checkpoint
+    from glasscam.stages.train import train_control
+
+    torch.set_num_threads(1)
+    selected_model = {"channels": [4, 8, 8], "convs_per_block": 2, "residual": True, "pool": "avg"}
+    selected_train = {**TRAIN, "epochs": 2, "patience": 2, "batch_size": 32}
+    selected = tmp_path / "selected.json"
+    selected.write_text(json.dumps({"selected": {"number": 5, "model": selected_model, "training": selected_train},
+                                    "trials": []}))
+    for control in ("random_weights", "shuffled_labels"):
+        metrics = train_control(dataset_h5=pair_dataset, model_out=tmp_path / f"{control}.pt",
+                                metrics_out=tmp_path / f"{control}.json", model_cfg={"channels": [8, 8]},
+                                train_cfg=TRAIN, control=control, seed=1, control_seed=0, device="cpu",
+                                selected_json=selected)
+        model, record = load_checkpoint(tmp_path / f"{control}.pt")
+        convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+        assert [c.out_channels for c in convs] == [4, 4, 8, 8, 8, 8]
+        assert metrics["model_config"] == selected_model and metrics["train_config"] == selected_train
+        assert metrics["search"]["number"] == 5
+        if control == "shuffled_labels":
+            assert len(metrics["curves"]["epoch"]) == 2  # the selected budget, not the config's 25 epochs

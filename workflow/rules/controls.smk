@@ -6,7 +6,8 @@ correlated by the same stages as the real model, and the table of what lies beyo
 
 rule train_control:
     input:
-        f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
+        unpack(search_selection),
+        dataset=f"{RESULTS}/{{system}}/dataset/{{task}}/{{inputs}}/dataset.h5",
     output:
         model=f"{RESULTS}/{{system}}/controls/{{task}}/{{inputs}}/{{control}}/seed{{k}}/model.pt",
         metrics=f"{RESULTS}/{{system}}/controls/{{task}}/{{inputs}}/{{control}}/seed{{k}}/metrics.json",

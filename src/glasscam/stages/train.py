@@ -218,7 +218,8 @@ def permuted_labels(labels: torch.Tensor, split: np.ndarray, seed: int) -> torch
 
 
 def train_control(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_cfg: dict, control: str, seed: int,
-                  control_seed: int, device: str = "auto", threads: int = 1, settings: dict | None = None) -> dict:
+                  control_seed: int, device: str = "auto", threads: int = 1, settings: dict | None = None,
+                  selected_json=None) -> dict:
     """A sanity-null model of the classifier (Adebayo et al., "Sanity checks for saliency maps",
     NeurIPS 2018), written like :func:`train_classifier` (checkpoint + metrics JSON) so the
     explain and correlate stages treat it as the real model:
@@ -234,9 +235,15 @@ def train_control(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     representation and the architecture, not learned from the labels. ``control_seed`` (0, 1, …)
     numbers the independent draws. Metrics: test accuracy on the true test labels (≈ chance),
     control name and seed, settings (:func:`glasscam.io.provenance.settings_record`). Raises
-    ``ValueError`` for an unknown ``control``."""
+    ``ValueError`` for an unknown ``control``.
+
+    ``selected_json`` (optional): the search's selection (:func:`search_classifier`), as for
+    :func:`train_classifier` — the control then has the selected architecture and training budget
+    of the real model (same architecture, same budget), recorded as ``model_config`` and
+    ``search``."""
     if control not in CONTROLS:
         raise ValueError(f"control = {control!r}; expected one of {list(CONTROLS)}")
+    model_cfg, train_cfg, selection = selected_configs(selected_json, model_cfg, train_cfg)
     training = TrainingOptions.from_config(train_cfg)  # refuse a bad setting before loading anything
     dev = resolve_device(device)
     torch.set_num_threads(int(threads))
@@ -262,6 +269,10 @@ def train_control(*, dataset_h5, model_out, metrics_out, model_cfg: dict, train_
     metrics = {
         "control": control,
         "control_seed": int(control_seed),
+        "model_config": model_cfg,
+        "train_config": train_cfg,
+        "search": None if selection is None else {"selected_json": str(selected_json),
+                                                  "number": selection["selected"]["number"]},
         "test_accuracy": fit["test_accuracy"],
         "test_accuracy_run_interval": run_bootstrap_accuracy(correct, data["run"][fit["test_rows"]],
                                                              derive_seed(draw, "run_bootstrap")),
