@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from glasscam.core.keys import RUN_KEY, SAMPLE_KEY, TIME_KEY, per_particle_key
 from glasscam.core.state import State
@@ -68,6 +69,31 @@ def test_ceiling_recovers_a_planted_density_propensity(tmp_path):
     assert {r["t_w"] for r in record["rows"]} == {"all", 0.0, 10.0}
     saved = json.loads((tmp_path / "ceiling.json").read_text())
     assert saved["cnn_history"]["10"]["best_epoch"] >= 1
+    assert saved["model"] == {"channels": [8, 16]}
+
+
+def test_ceiling_model_overrides_the_classifier_architecture(tmp_path):
+    """ceiling.model replaces keys of the classifier's model: one block keeps the full grid
+    (no pooling), recorded with the output resolution; a non-mapping is refused by name."""
+    indicators, mobility = planted_files(tmp_path)
+    record = supervised_ceiling(indicators, mobility, tmp_path / "ceiling.json", tmp_path / "ceiling.csv",
+                                {"channels": [8, 16, 32], "kernel_size": 3},
+                                {"spacing": 0.25, "width": 0.3, "grid_multiple": 2},
+                                {"train": 0.5, "validation": 0.17, "test": 0.33},
+                                {"epochs": 2, "patience": 2, "model": {"channels": [8]}}, seed=1, n_bootstrap=5)
+    assert record["model"] == {"channels": [8], "kernel_size": 3}
+    n = int(round(record_box(indicators) / 0.25))
+    assert record["output_cells"] in (n, n + 1)  # one block: no pooling, the image's own grid
+    with pytest.raises(ValueError, match="ceiling.model"):
+        supervised_ceiling(indicators, mobility, tmp_path / "c2.json", tmp_path / "c2.csv", {"channels": [8]},
+                           {"spacing": 0.25, "width": 0.3, "grid_multiple": 2},
+                           {"train": 0.5, "validation": 0.17, "test": 0.33}, {"model": [8]}, seed=1)
+
+
+def record_box(path) -> float:
+    from glasscam.io.gsd import read_states
+
+    return float(np.ravel(read_states(path)[0].box_length)[0])
 
 
 def test_ceiling_with_an_uninformative_image_stays_at_chance(tmp_path):

@@ -42,12 +42,15 @@ def supervised_ceiling(indicators_gsd, mobility_gsd, out_json, out_csv, model_cf
     ``split`` and ``seed``) — by within-frame Pearson / Spearman with the true propensity of the
     ``species`` particles, per t_w and pooled (``t_w = all``), with bootstrap intervals over frames.
 
-    Images: the classifier's voxelization (``voxel_cfg``: spacing, width, grid_multiple).
+    Images: the classifier's voxelization (``voxel_cfg``: spacing, width, grid_multiple); the
+    network: ``model_cfg`` with the keys of ``ceiling_cfg["model"]`` over it (recorded as
+    ``model``, and the output map's cells per side as ``output_cells``).
     ``ceiling_cfg``: :class:`glasscam.learn.ceiling.CeilingOptions` keys. Frames without a finite
     propensity for a Δt are not used for it. Writes ``out_json`` (rows, training histories,
     ridge penalty, runs per split, provenance) and the rows as ``out_csv``
     (:data:`CEILING_COLUMNS`); returns the record."""
-    CeilingOptions.from_config(ceiling_cfg)  # refuse a bad setting before reading anything
+    ceiling_cfg = CeilingOptions.from_config(ceiling_cfg).as_dict()  # refuse a bad setting before reading anything
+    model_cfg = {**model_cfg, **(ceiling_cfg.pop("model") or {})}  # ceiling.model overrides the classifier's keys
     states, logs = read_states(indicators_gsd), read_logs(indicators_gsd)
     mobility_logs = read_logs(mobility_gsd)
     _check_aligned({"indicators": logs, "mobility": mobility_logs},
@@ -102,7 +105,7 @@ def supervised_ceiling(indicators_gsd, mobility_gsd, out_json, out_csv, model_cf
                 rows.append({c: row.get(c, float("nan")) for c in CEILING_COLUMNS})
     record = {
         "target": TARGET, "species": species, "rows": rows, "cnn_history": histories, "ridge": ridge_info,
-        "best_descriptor": chosen,
+        "best_descriptor": chosen, "model": model_cfg, "output_cells": [n // stride for n in n_cells[:1]][0],
         "runs": {name: sorted(r for r, s in split_of_run.items() if s == code)
                  for code, name in enumerate(("train", "validation", "test"))},
         "provenance": make_provenance({"model": model_cfg, "voxel": voxel_cfg, "split": split, "ceiling": ceiling_cfg,
