@@ -69,7 +69,7 @@ def test_ceiling_recovers_a_planted_density_propensity(tmp_path):
     assert {r["t_w"] for r in record["rows"]} == {"all", 0.0, 10.0}
     saved = json.loads((tmp_path / "ceiling.json").read_text())
     assert saved["cnn_history"]["10"]["best_epoch"] >= 1
-    assert saved["model"] == {"channels": [8, 16]}
+    assert saved["model"] == {"channels": [16, 32]}  # ceiling.model's default over the classifier's [8, 16]
 
 
 def test_ceiling_model_overrides_the_classifier_architecture(tmp_path):

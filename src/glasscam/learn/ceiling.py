@@ -23,7 +23,7 @@ No files are read or written here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -42,8 +42,9 @@ class CeilingOptions(Options):
     weight_decay: Adam's L2 penalty (≥ 0); patience: epochs without a lower validation loss
     (mean squared error of the within-frame standardised target, dimensionless) before stopping
     (≥ 1); batch_size: frames per optimizer step (≥ 1); model: keys of the ``model`` config
-    (channels, kernel_size, …) that this network uses instead of the classifier's (None: the
-    classifier's architecture). Values are kept as given (they are recorded in the JSON). Raises ``ValueError`` naming the key (``ceiling.epochs = 0; must be ≥ 1``).
+    (channels, kernel_size, …) that this network uses instead of the classifier's (default two
+    blocks, {channels: [16, 32]}: output cells of 2 voxel spacings; None: the classifier's
+    architecture). Values are kept as given (they are recorded in the JSON). Raises ``ValueError`` naming the key (``ceiling.epochs = 0; must be ≥ 1``).
     """
 
     SECTION = "ceiling"
@@ -53,7 +54,7 @@ class CeilingOptions(Options):
     weight_decay: float = 0.0
     patience: int = 8
     batch_size: int = 4
-    model: Mapping | None = None
+    model: Mapping | None = field(default_factory=lambda: {"channels": [16, 32]})
 
     def __post_init__(self):
         if self.model is not None and not isinstance(self.model, Mapping):
