@@ -356,8 +356,10 @@ def _chance_prefix(model: dict | None) -> str:
 
 
 def _band(row: dict, control: str) -> str:
+    # the count is of the seeds whose map gives a finite ρ (an all-zero map of a control has none)
+    n = int(row.get(f'{control}_seeds') or 0)
     return (f"ρ = {fmt(row.get(f'{control}_mean'))} (band {_interval(row.get(f'{control}_lo'), row.get(f'{control}_hi'))}, "
-            f"{int(row.get(f'{control}_seeds') or 0)} seeds)")
+            f"{n} seed{'' if n == 1 else 's'} with a finite ρ)")
 
 
 def _truth(value) -> bool:
