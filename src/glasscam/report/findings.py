@@ -487,7 +487,11 @@ def length_findings(system: str, variant: str, record: dict, model: dict | None 
             sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ not quoted — "
                              f"{g['flag'] or 'the fit failed'}.")
         else:
-            sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(*g['interval'])}.")
+            lo, hi = g["interval"]
+            outside = is_finite_number(lo) and is_finite_number(hi) and not lo <= g["xi"] <= hi
+            sentences.append(f"{where}, t_w = {fmt(g['t_w'])} τ ({g['n_frames']} samples): ξ = {fmt(g['xi'])} σ {_interval(lo, hi)}"
+                             + (" — the fit lies outside its own bootstrap interval: too few samples for the interval "
+                                "to be trusted." if outside else "."))
     finite = [g for g in groups if g["xi"] is not None and is_finite_number(g["xi"]) and g["t_w"] is not None]
     if len(finite) > 1:
         first, last = finite[0], finite[-1]
