@@ -359,6 +359,32 @@ def _banner_figures(tmp_path, correlations):
         "confusion_matrix": [[6, 4], [5, 5]], "curves": curves, "best_epoch": 3, "test_accuracy": 0.55,
         "class_counts": {"train": {"liquid": 10, "glass": 10}}, "n_parameters": 1234}))
     yield "training_curves", plot_training_curves(tmp_path / "metrics_curves.json", tmp_path / "curves.png", system="ka3d", task="age")
+    yield "learning_curve", _learning_curve_figure(tmp_path, step=0.05, system="ka3d", task="age")  # every point at chance
+
+
+def _learning_curve_banners(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts if t.get_gid() == BANNER_LABEL]
+
+
+def test_learning_curve_at_chance_says_so(tmp_path):
+    """A learning curve none of whose points lies above chance carries the at-chance banner with
+    its best point (the demo's curves at 0.667 = the majority rate of 6 test samples had none); one
+    point above chance (Wilson lower bound above the majority rate) removes it."""
+    from glasscam.plots.learning import learning_curve_chance_warning
+
+    at_chance = _learning_curve_banners(_learning_curve_figure(tmp_path, step=0.05))
+    assert len(at_chance) == 1 and "at chance at every training size" in at_chance[0], at_chance
+    # best point: 0.65 of 12 → Wilson [0.39, 0.85], not above 0.5
+    assert "0.65" in at_chance[0] and "12 samples" in at_chance[0] and "majority rate 0.5" in at_chance[0], at_chance
+    assert _learning_curve_banners(_learning_curve_figure(tmp_path)) == []  # 0.8 of 12 lies above chance
+    assert learning_curve_chance_warning([(0.5, 0.25, 0.75, 12), (1.0, 0.758, 1.0, 12)], 0.5) == ""
+    assert learning_curve_chance_warning([(0.5, 0.25, 0.75, 12)], float("nan")) == ""
+    paths = {}
+    for name in ("thermal", "inherent"):
+        curve = {"test_samples": 48, "summary": [{"train_samples_mean": n, "test_accuracy_mean": a, "repeats": 1} for n, a in ((12, 0.6), (48, 0.96))],
+                 "energy_baseline": {"test_accuracy": 0.6, "test_class_counts": {"liquid": 24, "glass": 24}}}
+        paths[name] = _write_json(tmp_path / f"{name}_learned.json", curve)
+    assert _learning_curve_banners(plot_learning_curve(paths, tmp_path / "learned.png")) == []
 
 
 def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, tmp_path):
@@ -384,7 +410,7 @@ def test_chance_banner_sits_above_every_axes_title_and_colour_bar(correlations, 
             assert not box.overlaps(title) and box.y1 < title.y0, f"{name}: banner over the title"
         if name == "correlation_matrix":
             assert "† here measures the filters of a network at chance" in fig._suptitle.get_text()
-    assert len(names) == 8
+    assert len(names) == 9
 
 
 def _search_inputs(tmp_path, validation_accuracies, selected, validation_counts):
@@ -781,11 +807,13 @@ def test_confusion_counts_contrast_with_their_cell(matrix, tmp_path):
         assert abs(luminance(text.get_color()) - luminance(cell)) > 0.4, (text.get_text(), text.get_color(), cell)
 
 
-def _learning_curve_figure(tmp_path, **kwargs):
+def _learning_curve_figure(tmp_path, step=0.1, **kwargs):
+    """Two curves of 12 test samples, accuracy 0.5 + step·j (thermal) and 0.05 below (inherent); with
+    step 0.1 the last thermal point (0.8, Wilson [0.52, 0.93]) lies above the majority rate 0.5."""
     paths = {}
     for k, name in enumerate(("thermal", "inherent")):
         sizes = [6, 12, 24, 48]
-        accuracy = [0.5 + 0.1 * j - 0.05 * k for j in range(4)]
+        accuracy = [0.5 + step * j - 0.05 * k for j in range(4)]
         curve = {"test_samples": 12, "summary": [{"train_samples_mean": n, "test_accuracy_mean": a, "repeats": 2} for n, a in zip(sizes, accuracy, strict=True)],
                  "rows": [{"train_samples": n, "test_accuracy": a + d} for n, a in zip(sizes, accuracy, strict=True) for d in (-0.04, 0.04)],
                  "energy_baseline": {"test_accuracy": 0.6, "test_class_counts": {"liquid": 6, "glass": 6}}}
@@ -841,6 +869,7 @@ SUBJECT_FIGURES = {
     "classifier_inputs": (_classifier_inputs_figure, False),
     "learning_curve": (_learning_curve_figure, False),
     "gradcam_histogram": (lambda tmp, **kw: plot_gradcam_histogram(_attribution_gsd(tmp), tmp / "hist.png", **kw), True),
+    "correlation_length": (lambda tmp, **kw: plot_correlation_length(_length_record(tmp), tmp / "length.png", **kw), True),
     "correlation_vs_coarse_graining": (lambda tmp, **kw: plot_correlation_vs_coarse_graining(_correlations_table(tmp)[0], tmp / "cg.png", **kw),
                                        True),
 }

@@ -122,8 +122,13 @@ FIGURE_PARAMS = {
 }
 # Figures of one model name its input kind in the title: the thermal classifier (training curves)
 # and the figures of its Grad-CAM maps.
-for _name in ("training_curves", "gradcam_histogram", "correlation_vs_coarse_graining"):
-    FIGURE_PARAMS[_name] = {"inputs": "thermal"}
+for _name in (
+    "training_curves",
+    "gradcam_histogram",
+    "correlation_length",
+    "correlation_vs_coarse_graining",
+):
+    FIGURE_PARAMS.setdefault(_name, {})["inputs"] = "thermal"
 # particles drawn with half their own pair's σ (the system's potential table)
 FIGURE_PARAMS["snapshots"] = {
     "radii": lambda wildcards: particle_radii(system_cfg(wildcards))

@@ -449,12 +449,13 @@ def _plot_diffusion(ax, record: dict) -> None:
     ax.set_ylabel("self-diffusion coefficient D (σ²/τ)")
 
 
-def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None):
+def plot_correlation_length(length_json, out_png, requested_ages: list[float] | None = None, model_metrics=None,
+                            system: str | None = None, task: str | None = None, inputs: str | None = None):
     """Left: C(r) of the standardised Grad-CAM field (all glass samples) with the fit
     A exp(−r/ξ) drawn only over the fitted range where C(r) has data, ξ and its bootstrap 95 %
     interval in the legend; right: ξ per aging time t_w (realised frame times; requested ages
-    shown where they differ) with bootstrap 95 % intervals. Returns the Figure (closed after
-    saving)."""
+    shown where they differ) with bootstrap 95 % intervals. The title names the system, the task
+    and the input kind of the model (:func:`~glasscam.report.names.subject_title`). Returns the Figure (closed after saving)."""
     record = read_json(length_json)
     r = np.asarray(record["r"], float)
     c = np.array([np.nan if v is None else v for v in record["C"]], float)
@@ -502,6 +503,8 @@ def plot_correlation_length(length_json, out_png, requested_ages: list[float] | 
         xi_ax.set_xticks([])
         xi_ax.set_yticks([])
     xi_ax.set_ylabel("ξ (σ)")
+    fig.suptitle(subject_title("spatial correlation C(r) of the Grad-CAM field (ReLU map, last conv block) and its length ξ",
+                               system, task, inputs), fontsize=10)
     chance_banner(fig, model_metrics)  # the figure derives from this model's Grad-CAM
     _save(fig, out_png)
     return fig

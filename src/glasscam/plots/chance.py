@@ -52,9 +52,15 @@ def chance_banner(fig, metrics_json) -> dict | None:
     so the banner covers no Axes, colour bar or title. Call it after the figure's suptitle is
     set. Returns the model's status (None: no file)."""
     status = model_status(metrics_json)
-    if not (status and status["at_chance"]):
-        return status
-    text = fig.text(0.5, 1.0, banner_text(fig, status["warning"]), ha="center", va="top", fontsize=BANNER_FONTSIZE,
+    if status and status["at_chance"]:
+        draw_banner(fig, status["warning"])
+    return status
+
+
+def draw_banner(fig, warning: str) -> None:
+    """Draw the red at-chance banner with ``warning`` (a headline, then its numbers in
+    parentheses) in a band added at the top of ``fig``, as :func:`chance_banner` does."""
+    text = fig.text(0.5, 1.0, banner_text(fig, warning), ha="center", va="top", fontsize=BANNER_FONTSIZE,
                     color="white", weight="bold", zorder=10, gid=BANNER_LABEL,
                     bbox={"boxstyle": f"round,pad={BANNER_PAD}", "facecolor": "#c00000", "alpha": 0.85, "edgecolor": "none"})
     text.set_in_layout(False)  # placed here, in its own band
@@ -83,4 +89,3 @@ def chance_banner(fig, metrics_json) -> dict | None:
         fig._suptitle.set_verticalalignment("top")
     top = height - gap - (title + gap if title else 0.0)  # inches from the bottom
     text.set_y((top - pad) / height)  # the text's top edge, its box pad above it
-    return status

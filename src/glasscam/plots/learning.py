@@ -19,7 +19,7 @@ from glasscam.core.keys import per_particle_key  # noqa: E402
 from glasscam.io.atomic import atomic_output  # noqa: E402
 from glasscam.io.gsd import open_trajectory, read_provenance, state_from_frame
 from glasscam.io.tables import open_h5, read_json, read_split_counts  # noqa: E402
-from glasscam.plots.chance import chance_banner  # noqa: E402
+from glasscam.plots.chance import chance_banner, draw_banner  # noqa: E402
 from glasscam.plots.layout import fit_height  # noqa: E402
 from glasscam.report.names import attribution_name, attribution_parts, hyperparameter_name, hyperparameter_text, subject_title
 
@@ -301,6 +301,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png, system: str |
     Figure (closed after saving)."""
     fig, ax = plt.subplots(figsize=(8, 3.8), constrained_layout=True)
     test_samples, ticks, chance = set(), set(), set()
+    points = []  # (mean test accuracy, Wilson interval, test samples) of every point drawn
     for k, (inputs, path) in enumerate(curves_by_inputs.items()):
         curve = read_json(path)
         n_test = int(curve["test_samples"])
@@ -310,6 +311,7 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png, system: str |
         ticks.update(np.round(x).astype(int).tolist())
         y = np.array([r["test_accuracy_mean"] for r in rows])
         interval = np.array([_wilson(v * n_test, n_test) for v in y]).T
+        points += [(float(a), float(lo), float(hi), n_test) for a, lo, hi in zip(y, *interval, strict=True)]
         dodge = 1 + 0.04 * (k - (len(curves_by_inputs) - 1) / 2)  # side by side on the log axis
         ax.errorbar(x * dodge, y, yerr=np.abs(interval - y), color=f"C{k}", marker="o", ms=5, capsize=3,
                     label=f"{inputs} CNN: mean of {rows[0]['repeats']} repeat(s), Wilson 95 % bar")
@@ -335,8 +337,23 @@ def plot_learning_curve(curves_by_inputs: dict[str, str], out_png, system: str |
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     ax.set_title(f"test split: {', '.join(str(n) for n in sorted(test_samples))} samples", fontsize=9)
     fig.suptitle(subject_title("test accuracy against training data, per input kind", system, task), fontsize=10)
+    warning = learning_curve_chance_warning(points, max((c for c in chance if np.isfinite(c)), default=float("nan")))
+    if warning:
+        draw_banner(fig, warning)
     _save(fig, out_png)
     return fig
+
+
+def learning_curve_chance_warning(points, majority_rate: float) -> str:
+    """The banner text of a learning curve none of whose points lies above chance ('' otherwise, or
+    without a finite majority rate): ``points`` are (mean test accuracy, Wilson 95 % lower and upper
+    bound, test samples); a point is above chance when its lower bound exceeds ``majority_rate``
+    (as :func:`glasscam.analysis.statistics.chance_status` decides for one model)."""
+    if not points or not np.isfinite(majority_rate) or any(lo > majority_rate for _, lo, _, _ in points):
+        return ""
+    accuracy, lo, hi, n = max(points, key=lambda p: (p[1], p[0]))
+    return (f"classifier at chance at every training size: the curve shows no learning (best point: test accuracy "
+            f"{accuracy:.3g}, 95 % interval [{lo:.3g}, {hi:.3g}] on {n} samples, not above the majority rate {majority_rate:.3g})")
 
 
 def _majority_rate_from_rows(curves_by_inputs: dict[str, str]) -> float:
