@@ -170,6 +170,22 @@ def test_baselines_paired_verdicts_and_thermal_cues():
     rst_to_html(findings_rst({"systems": {"ka3d": {"baselines": [found]}}}))  # renders cleanly
 
 
+def test_thermal_cue_verdict_tells_a_small_split_from_no_difference():
+    """The demo's kinetic temperature scored 6 of 6 ([0.61, 1]) against a majority rate 0.667 and the
+    findings said 'not resolved above the majority rate' after a perfect score; a high score whose
+    interval reaches chance is a split too small to tell, a score at chance is no difference."""
+    from glasscam.report.findings import thermal_cue_verdict
+
+    lo, hi = wilson_interval(6, 6)
+    small = thermal_cue_verdict({"accuracy": 1.0, "lo": lo, "hi": hi, "n": 6}, 4 / 6)
+    assert "with 6 test samples its interval reaches down to it" in small and "too small to tell" in small, small
+    assert "not resolved" not in small
+    none = thermal_cue_verdict({"accuracy": 0.5, "lo": 0.19, "hi": 0.81, "n": 6}, 4 / 6)
+    assert none.startswith("no better than the majority rate 0.667"), none
+    assert "classes differ in this thermal cue" in thermal_cue_verdict({"accuracy": 1.0, "lo": 0.85, "hi": 1.0, "n": 22}, 0.55)
+    assert thermal_cue_verdict({"accuracy": 1.0, "lo": 0.85, "hi": 1.0}, None).startswith("no majority rate")
+
+
 def test_missing_diffusion_coefficient_says_why_without_a_unit():
     from glasscam.report.findings import relaxation_findings
 

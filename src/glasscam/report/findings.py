@@ -209,12 +209,9 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
         fit = cue.get("logistic") if isinstance(cue, dict) else None
         if not fit or not is_finite_number(fit.get("accuracy")):
             continue
-        separable = is_finite_number(fit.get("lo")) and is_finite_number(chance) and fit["lo"] > chance
         sentences.append(
             f"{where}: the {cue_name.replace('_', ' ')} alone (logistic regression) scores {fmt(fit['accuracy'])} "
-            f"{_interval(fit.get('lo'), fit.get('hi'))} — "
-            + ("above the majority rate: the classes differ in this thermal cue, which a classifier could read."
-               if separable else "not resolved above the majority rate on this test split.")
+            f"{_interval(fit.get('lo'), fit.get('hi'))} — " + thermal_cue_verdict(fit, chance)
         )
         items.append({"name": f"thermal cue: {cue_name}", "accuracy": fit["accuracy"], "interval": [fit.get("lo"), fit.get("hi")]})
     fit_sentence = cnn_fit_sentence(where, variant, record)
@@ -222,6 +219,24 @@ def baselines_findings(system: str, variant: str, record: dict) -> dict:
         sentences.append(fit_sentence)
     return {"system": system, "variant": variant, "items": items, "chance": chance, "sentences": sentences,
             "cnn_fit": record.get("cnn_fit")}
+
+
+def thermal_cue_verdict(fit: dict, chance) -> str:
+    """What a thermal cue's logistic fit (``accuracy``, Wilson ``lo``/``hi``, test samples ``n``)
+    says against the majority rate ``chance``: the classes differ in the cue (lower bound above
+    chance); the cue reads no better than chance; or — a high score whose interval still reaches
+    chance, as 6 of 6 does ([0.61, 1] against 0.667) — the test split is too small to tell."""
+    lo, accuracy = fit.get("lo"), fit.get("accuracy")
+    if not is_finite_number(chance) or not is_finite_number(lo):
+        return "no majority rate or interval to compare it with."
+    if lo > chance:
+        return "above the majority rate: the classes differ in this thermal cue, which a classifier could read."
+    if is_finite_number(accuracy) and accuracy > chance:
+        n = fit.get("n")
+        samples = f"{n} test samples" if is_finite_number(n) else "this test split"
+        return (f"above the majority rate {fmt(chance)}, but with {samples} its interval reaches down to it: the split is "
+                f"too small to tell whether the classes differ in this cue.")
+    return f"no better than the majority rate {fmt(chance)}: the classes do not differ in this cue on this test split."
 
 
 def structure_only(variant: str, record: dict) -> bool:
