@@ -287,6 +287,19 @@ def test_no_bullet_without_a_number_and_learning_curve_reads_its_intervals():
     big = {"test_samples": 400, "summary": [{**curve["summary"][0], "test_accuracy_mean": 0.6},
                                              {**curve["summary"][1], "test_accuracy_mean": 0.9}]}
     assert "more data helps beyond both intervals" in findings(task_results(ABOVE_CHANCE, None, big))["systems"]["ka3d"]["learning_curve"][0]["sentences"][0]
+def test_learning_curve_of_one_training_size_asks_nothing():
+    """The tiny DAG's abm2d age split has one training run: fractions 0.5 and 1 both train on its 2
+    samples, and the findings said 'No measurable change at this size: … with 2 training samples,
+    … with 2'. One size is said to ask nothing, in the curve's bullet and in the verdict."""
+    curve = {"test_samples": 2, "summary": [{"train_samples_mean": 2.0, "test_accuracy_mean": 0.5, "repeats": 1},
+                                            {"train_samples_mean": 2.0, "test_accuracy_mean": 0.5, "repeats": 1}]}
+    system = findings(task_results(ABOVE_CHANCE, None, curve))["systems"]["ka3d"]
+    bullet = system["learning_curve"][0]["sentences"][0]
+    assert "same 2 training samples" in bullet and "asks nothing" in bullet and "change" not in bullet, bullet
+    verdict = " ".join(system["verdict"][0]["sentences"])
+    assert "does more training data help? Not asked" in verdict and "No measurable change" not in verdict, verdict
+
+
 @pytest.mark.parametrize("train_accuracy, fits", [(0.99, True), (0.62, False)])
 def test_fit_of_the_cnn_is_stated_where_a_baseline_beats_chance(train_accuracy, fits):
     """Structure-only task (inherent inputs), the descriptor baseline above chance: the findings say
