@@ -284,7 +284,9 @@ def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | Non
 
     first, last = rows[0], rows[-1]
     where = f"{system}" + (f", {variant}" if variant else "")
-    if len(rows) > 1 and first["train_samples_mean"] == last["train_samples_mean"]:
+    # e.g. one training run: no fraction of it is smaller, every point trains on the same samples
+    one_size = len(rows) > 1 and first["train_samples_mean"] == last["train_samples_mean"]
+    if one_size:
         sentence = (f"{where}: every fraction of the training runs gave the same {fmt(last['train_samples_mean'])} training "
                     f"samples (too few runs to subsample), so the curve asks nothing; mean test accuracy "
                     f"{fmt(last['test_accuracy_mean'])} {_interval(*interval(last))} ({n_test} test samples).")
@@ -306,6 +308,7 @@ def learning_curve_finding(system: str, variant: str, curve: dict) -> dict | Non
         "system": system,
         "variant": variant,
         "n_test": n_test,
+        "one_training_size": one_size,
         "points": [{"train_samples": r["train_samples_mean"], "test_accuracy_mean": r["test_accuracy_mean"],
                     "interval": list(interval(r)), "repeats": r["repeats"]} for r in rows],
         "sentences": [sentence],
@@ -699,7 +702,7 @@ def verdict(system: str, sections: dict, runs: int | None = None) -> dict:
         for curve in sections.get("learning_curve", []):
             if curve["variant"] == item["variant"] and len(curve["points"]) > 1:
                 first, last = curve["points"][0], curve["points"][-1]
-                if first["train_samples"] == last["train_samples"]:  # e.g. one training run: no fraction of it is smaller
+                if curve.get("one_training_size"):
                     sentences.append(f"{task}: does more training data help? Not asked: every fraction of the training runs gave "
                                      f"the same {fmt(first['train_samples'])} training samples (too few runs to subsample).")
                     continue
